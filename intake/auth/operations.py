@@ -1,0 +1,51 @@
+"""Staff accounts: creation and authentication."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Role, User, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+# Compared against when the e-mail is unknown, so a wrong e-mail costs as much time as a
+# wrong password and response times do not reveal which accounts exist.
+_DUMMY = User(password_hash="scrypt:32768:8:1$placeholder$" + "0" * 128)
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked."""
+
+
+def find_user(email: str) -> User | None:
+    """Return the account with this e-mail, compared case-insensitively."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(email: str, password: str, role: str = Role.COORDINATOR) -> User:
+    """Add a staff account (flushed, not committed)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"not an e-mail address: {email!r}")
+    if find_user(email) is not None:
+        raise AccountError(f"an account already exists for {email}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user = User(email=email, role=Role(role).value, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active account matching these credentials, or None."""
+    user = find_user(email)
+    if user is None:
+        _DUMMY.check_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user

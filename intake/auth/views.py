@@ -1,0 +1,57 @@
+"""Log in and out of the staff pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db, limiter
+from .forms import LoginForm
+from .operations import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` if it is a path on this site, else the queue (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for("triage.queue")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["INTAKE_LOGIN_LIMIT"], methods=["POST"])
+def login():
+    """Show the login form; on success go to `next` if it stays on this site."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user)
+            current_app.logger.info("login user_id=%s", user.id)
+            return redirect(safe_next(request.args.get("next")), 303)
+        current_app.logger.info("failed login")
+        form.password.errors.append(_("Adresse e-mail ou mot de passe incorrect."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/deconnexion")
+def logout():
+    """End the session (POST only, so a link on another site cannot log anyone out)."""
+    logout_user()
+    flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("auth.login"), 303)

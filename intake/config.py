@@ -1,0 +1,72 @@
+"""Configuration: defaults, then `instance/config.py`, then `FLASK_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - refused in production below
+
+SECRET_KEY_HELP = (
+    "FLASK_SECRET_KEY is not set: refusing to start in production with the development key. "
+    "Generate one and export it, for example:\n"
+    "  export FLASK_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
+    "(or set SECRET_KEY in instance/config.py; use FLASK_DEBUG=1 only on a developer's machine)."
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def defaults(app: Flask) -> dict:
+    """Return the default settings, some of which depend on the instance folder."""
+    instance = Path(app.instance_path)
+    return {
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'intake.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAIL_SERVER": "localhost",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_DEFAULT_SENDER": "pre-ne-pas-repondre@localhost",
+        "INTAKE_TERRITORY": str(instance / "territory.sample.toml"),
+        "INTAKE_NOTIFY": "",
+        "INTAKE_BASE_URL": "http://127.0.0.1:5000",
+        "INTAKE_PAGE_SIZE": 25,
+        # Delivery retries: the n-th failure waits BASE * 2**(n-1) seconds, at most MAX.
+        "INTAKE_OUTBOX_RETRY_BASE": 60,
+        "INTAKE_OUTBOX_RETRY_MAX": 6 * 3600,
+        "INTAKE_OUTBOX_POLL_SECONDS": 5,
+        "INTAKE_LOGIN_LIMIT": "5 per minute;30 per hour",
+        "INTAKE_FORM_LIMIT": "20 per hour",
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a parent may take a while to write the situation
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+    }
+
+
+def load_config(app: Flask, test_config: dict | None = None) -> None:
+    """Fill `app.config` in the contract's order and check it is safe to run."""
+    app.config.from_mapping(defaults(app))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    production = not app.debug and not app.testing
+    if production and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
+        raise ConfigurationError(SECRET_KEY_HELP)
+    # Browsers drop Secure cookies over plain http, so only production insists on them.
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["INTAKE_PRODUCTION"] = production

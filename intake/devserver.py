@@ -1,0 +1,90 @@
+"""`make run`: migrate, make a demo coordinator, then serve with the worker and a mail sink.
+
+Everything started here is a child process in the terminal's process group, so one Ctrl-C
+stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HOST, PORT = "127.0.0.1", 5000
+DEMO_EMAIL = "coordination@exemple.fr"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_demo_coordinator() -> None:
+    """Create the demo coordinator if there is no coordinator yet, and print its login."""
+    from sqlalchemy import select
+
+    from intake import create_app
+    from intake.auth.operations import create_user
+    from intake.extensions import db
+    from intake.models import Role, User
+
+    app = create_app()
+    with app.app_context():
+        existing = db.session.scalar(select(User).where(User.role == Role.COORDINATOR).limit(1))
+        if existing is not None:
+            print(f"Coordinator account: {existing.email} (already exists; password unchanged)")
+            return
+        password = secrets.token_urlsafe(12)
+        create_user(DEMO_EMAIL, password, Role.COORDINATOR)
+        db.session.commit()
+    print("\nDemo coordinator created — log in at http://127.0.0.1:5000/connexion with")
+    print(f"  e-mail:   {DEMO_EMAIL}\n  password: {password}\n")
+
+
+def main() -> int:
+    """Start the stack and wait; stop every child on Ctrl-C or when one of them dies."""
+    env = os.environ
+    # A developer's machine: the development secret key is acceptable here, never in production.
+    env.setdefault("FLASK_DEBUG", "1")
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    children: list[subprocess.Popen] = []
+    if "FLASK_MAIL_SERVER" not in env:
+        port = free_port()
+        children.append(subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(port)]))
+        env["FLASK_MAIL_SERVER"] = "127.0.0.1"
+        env["FLASK_MAIL_PORT"] = str(port)
+        env.setdefault("FLASK_INTAKE_NOTIFY", "coordination@exemple.fr")
+        # The sink prints what it gets; retry quickly so the e-mails show up at once.
+        env.setdefault("FLASK_INTAKE_OUTBOX_POLL_SECONDS", "1")
+    try:
+        subprocess.run([*flask, "db", "upgrade"], check=True)
+        ensure_demo_coordinator()
+        children.append(subprocess.Popen([*flask, "outbox", "work"]))
+        children.append(subprocess.Popen([*flask, "run", "--host", HOST, "--port", str(PORT)]))
+        print(f"Serving on http://{HOST}:{PORT}/ — press Ctrl-C to stop.", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except subprocess.CalledProcessError as error:
+        return error.returncode
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Database models: referrals, their children, history, outbox and staff accounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .workflow import Status
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite has no time zones and would hand back naive datetimes, which cannot be compared
+    with aware ones; normalising here keeps the rest of the code identical on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+
+class Source(StrEnum):
+    """Who sent the referral."""
+
+    PROFESSIONAL = "professional"
+    PARENT = "parent"
+
+
+class Role(StrEnum):
+    """What a staff account may do."""
+
+    COORDINATOR = "coordinator"
+    VIEWER = "viewer"
+
+
+class User(UserMixin, db.Model):
+    """A staff account of the programme's coordination."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.COORDINATOR.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether this account may change referrals (viewers only read)."""
+        return self.role == Role.COORDINATOR
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of `password`, never the password itself."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return whether `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class ReferenceCounter(db.Model):
+    """The last number handed out for a year; its row lock serialises concurrent submissions."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Referral(db.Model):
+    """One referral or request: the family, the sender, the situation and its progress."""
+
+    __tablename__ = "referral"
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_referral_year_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
+    eligibility: Mapped[str] = mapped_column(String(20), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Retention counts from the last activity of a final referral.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    guardian_name: Mapped[str] = mapped_column(String(200))
+    guardian_phone: Mapped[str | None] = mapped_column(String(32))
+    guardian_email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(500))
+    postcode: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    situation: Mapped[str] = mapped_column(Text)
+
+    referrer_name: Mapped[str | None] = mapped_column(String(200))
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200))
+    referrer_role: Mapped[str | None] = mapped_column(String(40))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+    referrer_phone: Mapped[str | None] = mapped_column(String(32))
+    actions_tried: Mapped[str | None] = mapped_column(Text)
+    family_informed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    heard_from: Mapped[str | None] = mapped_column(String(500))
+
+    children: Mapped[list[Child]] = relationship(
+        back_populates="referral", order_by="Child.position", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="referral", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+
+
+class Child(db.Model):
+    """A child named in a referral, with the screening made when it was received."""
+
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    school: Mapped[str] = mapped_column(String(20))
+    school_other: Mapped[str | None] = mapped_column(String(200))
+    class_level: Mapped[str] = mapped_column(String(10))
+    eligibility: Mapped[str] = mapped_column(String(20))
+    screening: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    referral: Mapped[Referral] = relationship(back_populates="children")
+
+
+class StatusChange(db.Model):
+    """One step of a referral's history: who moved it, when, from where to where, and why."""
+
+    __tablename__ = "status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="history")
+    user: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """An e-mail written in the same transaction as what it reports, sent later by the worker."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", ondelete="SET NULL"), index=True
+    )
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

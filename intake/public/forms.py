@@ -1,0 +1,311 @@
+"""The two public forms: a professional's referral and a parent's request."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import phonenumbers
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+
+from ..vocabulary import CLASS_LEVELS, DOMAINS, REFERRER_ROLES
+
+MAX_CHILDREN = 4
+SITUATION_MAX = 4000
+
+
+def required(message: str) -> DataRequired:
+    """A required field with its own message naming what is missing."""
+    return DataRequired(message)
+
+
+def normalise_phone(value: str) -> str:
+    """Return a French phone number in E.164 form, or raise ValueError."""
+    try:
+        parsed = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        raise ValueError(value) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(value)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Phone:
+    """Validate a phone number in any usual French spelling and store it normalised."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: StringField) -> None:
+        if not field.data:
+            return
+        try:
+            field.data = normalise_phone(field.data)
+        except ValueError:
+            raise ValidationError(self.message) from None
+
+
+class Checked:
+    """A checkbox that must be ticked, with a message saying what it agrees to."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form: Form, field: BooleanField) -> None:
+        if not field.data:
+            raise StopValidation(self.message)
+
+
+class PastDate:
+    """A birth date: not in the future, not before 1990 (a typing slip)."""
+
+    def __call__(self, form: Form, field: DateField) -> None:
+        if field.data is None:
+            return
+        if field.data > date.today():
+            raise ValidationError(_l("La date de naissance ne peut pas être dans le futur."))
+        if field.data.year < 1990:
+            raise ValidationError(_l("Vérifiez l’année de naissance."))
+
+
+def stripped(value: str | None) -> str | None:
+    """Trim surrounding spaces, which people type without meaning to."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def school_choices() -> list[tuple[str, str]]:
+    """The territory's schools by name, then 'another school or none'."""
+    territory = current_app.extensions["territory"]
+    choices = [("", _l("Choisissez un établissement"))]
+    choices += [
+        (school.uai, f"{school.name} ({school.commune})")
+        for school in sorted(territory.schools, key=lambda s: (s.commune, s.name))
+    ]
+    choices.append(("other", _l("Autre établissement, ou enfant non scolarisé")))
+    return choices
+
+
+class ChildForm(Form):
+    """One child; CSRF belongs to the outer form."""
+
+    first_name = StringField(
+        _l("Prénom"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez le prénom de l’enfant.")), Length(max=100)],
+        render_kw={"autocomplete": "off"},
+    )
+    last_name = StringField(
+        _l("Nom"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez le nom de l’enfant.")), Length(max=100)],
+        render_kw={"autocomplete": "off"},
+    )
+    birth_date = DateField(
+        _l("Date de naissance"),
+        validators=[InputRequired(_l("Indiquez la date de naissance de l’enfant.")), PastDate()],
+        description=_l("Par exemple 2015-09-23."),
+    )
+    school = SelectField(
+        _l("Établissement scolaire"),
+        choices=[],
+        validate_choice=True,
+        validators=[required(_l("Choisissez l’établissement de l’enfant."))],
+        description=_l("Si l’établissement n’est pas dans la liste, choisissez « Autre »."),
+    )
+    school_other = StringField(
+        _l("Autre établissement"),
+        filters=[stripped],
+        validators=[Length(max=200)],
+        description=_l("Son nom et sa commune, ou « non scolarisé »."),
+    )
+    class_level = SelectField(
+        _l("Classe"),
+        choices=[("", _l("Choisissez une classe"))] + list(CLASS_LEVELS.items()),
+        validators=[required(_l("Choisissez la classe de l’enfant."))],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.school.choices = school_choices()
+
+    def validate_school_other(self, field: StringField) -> None:
+        """The free-text school is required exactly when 'other' is chosen."""
+        if self.school.data == "other" and not field.data:
+            raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))
+
+
+class ReferralBase(FlaskForm):
+    """The fields both forms share: children, family, difficulties, honeypot."""
+
+    children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
+
+    guardian_name = StringField(
+        _l("Nom et prénom du parent ou du représentant légal"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez le nom du parent ou du représentant légal.")), Length(max=200)],
+    )
+    guardian_phone = TelField(
+        _l("Téléphone"),
+        filters=[stripped],
+        validators=[Length(max=40), Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78)."))],
+        description=_l("Un numéro français, par exemple 06 12 34 56 78."),
+        render_kw={"autocomplete": "tel"},
+    )
+    guardian_email = EmailField(
+        _l("Adresse e-mail"),
+        filters=[stripped],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    address = StringField(
+        _l("Adresse"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez l’adresse où vit l’enfant.")), Length(max=500)],
+        description=_l("Numéro et rue, par exemple 12 rue de la Gare."),
+        render_kw={"autocomplete": "street-address"},
+    )
+    postcode = StringField(
+        _l("Code postal"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez le code postal.")), Length(max=10)],
+        render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
+    )
+    city = StringField(
+        _l("Commune"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez la commune.")), Length(max=200)],
+        render_kw={"autocomplete": "address-level2"},
+    )
+    domains = SelectMultipleField(
+        _l("Domaines de difficulté"),
+        choices=list(DOMAINS.items()),
+        validators=[required(_l("Cochez au moins un domaine."))],
+    )
+    situation = TextAreaField(
+        _l("La situation"),
+        filters=[stripped],
+        validators=[
+            required(_l("Décrivez la situation.")),
+            Length(max=SITUATION_MAX, message=_l("La situation doit tenir en %(max)d caractères au plus.")),
+        ],
+    )
+    # Hidden from people by CSS; robots that fill every field give themselves away.
+    website = StringField(_l("Ne pas remplir ce champ"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    def validate_postcode(self, field: StringField) -> None:
+        """A French postcode is five digits."""
+        if field.data and not (len(field.data) == 5 and field.data.isdigit()):
+            raise ValidationError(_l("Le code postal doit avoir 5 chiffres (exemple : 62190)."))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check every field, then that the family can be reached by phone or e-mail."""
+        valid = super().validate(extra_validators)
+        phone, email = self.guardian_phone, self.guardian_email
+        if not phone.data and not email.data and not phone.errors and not email.errors:
+            # Optional() stops an empty field's own chain, so the pair is checked here.
+            phone.errors = [
+                *phone.errors,
+                _l("Indiquez un téléphone ou une adresse e-mail pour joindre la famille."),
+            ]
+            valid = False
+        return valid
+
+    def validate_website(self, field: StringField) -> None:
+        """Let the view decide what to do with a filled honeypot; never tell the robot."""
+
+    @property
+    def is_spam(self) -> bool:
+        """Whether the honeypot was filled."""
+        return bool(self.website.data)
+
+
+class OrientationForm(ReferralBase):
+    """A professional's referral (`/orientation`)."""
+
+    referrer_name = StringField(
+        _l("Votre nom et prénom"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez votre nom.")), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+    )
+    referrer_organisation = StringField(
+        _l("Votre structure"),
+        filters=[stripped],
+        validators=[required(_l("Indiquez votre structure (école, service…).")), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    referrer_role = SelectField(
+        _l("Votre fonction"),
+        choices=[("", _l("Choisissez votre fonction"))] + list(REFERRER_ROLES.items()),
+        validators=[required(_l("Choisissez votre fonction."))],
+    )
+    referrer_email = EmailField(
+        _l("Votre adresse e-mail professionnelle"),
+        filters=[stripped],
+        validators=[
+            required(_l("Indiquez votre adresse e-mail : l’accusé de réception y est envoyé.")),
+            Length(max=254),
+            Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
+        ],
+        description=_l("L’accusé de réception et le lien de suivi y sont envoyés."),
+        render_kw={"autocomplete": "email"},
+    )
+    referrer_phone = TelField(
+        _l("Votre téléphone"),
+        filters=[stripped],
+        validators=[Length(max=40), Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 03 21 12 34 56)."))],
+        render_kw={"autocomplete": "tel"},
+    )
+    actions_tried = TextAreaField(
+        _l("Ce qui a déjà été essayé, qui intervient déjà"),
+        filters=[stripped],
+        validators=[Length(max=SITUATION_MAX)],
+    )
+    family_informed = BooleanField(
+        _l("La famille est informée de cette orientation et en est d’accord."),
+        validators=[Checked(_l("La famille doit être informée et d’accord avant toute orientation."))],
+    )
+    urgent = BooleanField(_l("La situation est urgente."))
+
+
+class RequestForm(ReferralBase):
+    """A parent's or legal guardian's request (`/demande`)."""
+
+    heard_from = StringField(
+        _l("Qui vous a parlé du programme ?"),
+        filters=[stripped],
+        validators=[Length(max=500)],
+        description=_l("Par exemple l’école, une assistante sociale, un voisin."),
+    )
+    consent = BooleanField(
+        _l("J’accepte d’être contacté·e par l’équipe du programme et j’ai lu la politique de confidentialité."),
+        validators=[Checked(_l("Cochez cette case pour que l’équipe puisse vous contacter."))],
+    )

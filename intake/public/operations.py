@@ -1,0 +1,97 @@
+"""Store a referral: number it, screen its children, queue its e-mails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
+from ..notifications.outbox import enqueue_referral_emails
+from ..screening import Eligibility, best, screen
+from ..territory import Territory
+from ..vocabulary import PARIS
+from ..workflow import Status
+
+CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
+SHARED_FIELDS = ("guardian_name", "guardian_phone", "guardian_email", "address", "postcode", "city",
+                 "domains", "situation")
+SOURCE_FIELDS = {
+    Source.PROFESSIONAL: ("referrer_name", "referrer_organisation", "referrer_role", "referrer_email",
+                          "referrer_phone", "actions_tried", "family_informed", "urgent"),
+    Source.PARENT: ("consent", "heard_from"),
+}
+
+
+def next_reference(year: int) -> tuple[int, str]:
+    """Take the next number of `year` and return it with its reference `PRE-YYYY-NNNNN`.
+
+    The counter row is updated in the caller's transaction: a second submission waits on its
+    row lock until the first commits or rolls back, so numbers never repeat and a failed
+    submission gives its number back (no gaps).
+    """
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    number = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one()
+    return number, f"PRE-{year}-{number:05d}"
+
+
+def empty_to_none(value: Any) -> Any:
+    """Store absent optional text as NULL rather than ''."""
+    return None if value == "" else value
+
+
+def create_referral(
+    source: Source, data: dict[str, Any], territory: Territory, received_at: datetime | None = None
+) -> Referral:
+    """Create the referral described by a validated form's `data` (flushed, not committed)."""
+    received_at = received_at or utcnow()
+    received_on = received_at.astimezone(PARIS).date()
+    number, reference = next_reference(received_on.year)
+    referral = Referral(
+        reference=reference,
+        year=received_on.year,
+        number=number,
+        source=source.value,
+        received_at=received_at,
+        last_activity_at=received_at,
+        status=Status.NEW.value,
+        **{name: empty_to_none(data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
+    )
+    for position, child_data in enumerate(data["children"]):
+        child = Child(position=position, **{name: empty_to_none(child_data[name]) for name in CHILD_FIELDS})
+        result = screen(
+            birth_date=child.birth_date,
+            school=child.school,
+            address=referral.address,
+            postcode=referral.postcode,
+            territory=territory,
+            today=received_on,
+        )
+        child.eligibility = result.eligibility.value
+        child.screening = result.to_dict()
+        referral.children.append(child)
+    referral.eligibility = best(Eligibility(child.eligibility) for child in referral.children).value
+    referral.history.append(
+        StatusChange(at=received_at, from_status=None, to_status=Status.NEW.value, comment="")
+    )
+    db.session.add(referral)
+    db.session.flush()
+    enqueue_referral_emails(referral, territory, current_app.config)
+    current_app.logger.info(
+        "referral stored reference=%s source=%s children=%d eligibility=%s",
+        reference, source.value, len(referral.children), referral.eligibility,
+    )
+    return referral

@@ -1,0 +1,139 @@
+"""Public pages: the programme, both forms, the confirmation, the status link, health."""
+
+from __future__ import annotations
+
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import csrf, db, limiter
+from ..models import Referral, Source
+from ..tokens import read_token
+from .forms import MAX_CHILDREN, OrientationForm, ReferralBase, RequestForm
+from .operations import create_referral
+
+bp = Blueprint("public", __name__)
+
+CHILD_KEY = re.compile(r"^children-(\d+)-(.+)$")
+REMOVE_CHILD = re.compile(r"^remove_child-(\d+)$")
+
+
+@bp.get("/")
+def index():
+    """The programme: who it is for, what it offers, how to reach it."""
+    return render_template("public/index.html")
+
+
+@bp.get("/confidentialite")
+def privacy():
+    """The privacy notice."""
+    return render_template("public/privacy.html")
+
+
+@bp.route("/orientation", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["INTAKE_FORM_LIMIT"], methods=["POST"])
+# The form checks its own CSRF token, so an expired one re-shows the form with what was
+# typed instead of the global handler's bare 400: a parent must not lose a long message.
+@csrf.exempt
+def orientation():
+    """A professional refers a child."""
+    return referral_form(OrientationForm, Source.PROFESSIONAL, "public/orientation.html")
+
+
+@bp.route("/demande", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["INTAKE_FORM_LIMIT"], methods=["POST"])
+# The form checks its own CSRF token, so an expired one re-shows the form with what was
+# typed instead of the global handler's bare 400: a parent must not lose a long message.
+@csrf.exempt
+def request_help():
+    """A parent asks for help."""
+    return referral_form(RequestForm, Source.PARENT, "public/request.html")
+
+
+def renumber_children(formdata: MultiDict, drop: int | None = None) -> MultiDict:
+    """Copy `formdata` with the children numbered 0, 1, 2… again, leaving out `drop`."""
+    indices = sorted({int(m.group(1)) for key in formdata if (m := CHILD_KEY.match(key))})
+    new_index = {old: new for new, old in enumerate(i for i in indices if i != drop)}
+    renumbered = MultiDict()
+    for key, values in formdata.lists():
+        if match := CHILD_KEY.match(key):
+            old = int(match.group(1))
+            if old not in new_index:
+                continue
+            key = f"children-{new_index[old]}-{match.group(2)}"
+        renumbered.setlist(key, values)
+    return renumbered
+
+
+def referral_form(form_class: type[ReferralBase], source: Source, template: str):
+    """Show, resize, validate and store either form; the two differ only in their fields."""
+    formdata = request.form if request.method == "POST" else None
+    focus = None
+    if formdata is not None and "add_child" in formdata:
+        form = form_class(formdata=renumber_children(formdata))
+        if len(form.children) < MAX_CHILDREN:
+            form.children.append_entry()
+        focus = form.children[-1].form.first_name.id
+        return render_template(template, form=form, focus=focus)
+    removed = next((int(m.group(1)) for key in formdata or () if (m := REMOVE_CHILD.match(key))), None)
+    if removed is not None:
+        form = form_class(formdata=renumber_children(formdata, drop=removed))
+        return render_template(template, form=form)
+
+    form = form_class()
+    if form.validate_on_submit():
+        if form.is_spam:
+            current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
+            session["confirmation"] = {"reference": None, "source": source.value}
+            return redirect(url_for("public.confirmation"), 303)
+        referral = create_referral(source, form.data, current_app.extensions["territory"])
+        db.session.commit()
+        session["confirmation"] = {"reference": referral.reference, "source": source.value}
+        return redirect(url_for("public.confirmation"), 303)
+    return render_template(template, form=form, focus=focus)
+
+
+@bp.get("/confirmation")
+def confirmation():
+    """What happens next; the reference is kept in the session, not in the URL."""
+    sent = session.get("confirmation")
+    if not sent:
+        return redirect(url_for("public.index"))
+    return render_template("public/confirmation.html", reference=sent["reference"], source=sent["source"])
+
+
+@bp.get("/suivi/<token>")
+def status(token: str):
+    """Where a referral stands, for whoever holds the link of the acknowledgement."""
+    reference = read_token("status", token)
+    if reference is None:
+        abort(404)
+    referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+    if referral is None:
+        abort(404)
+    return render_template("public/status.html", referral=referral)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")

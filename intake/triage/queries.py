@@ -1,0 +1,62 @@
+"""What the queue selects: filters shared by the page and the CSV export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from werkzeug.datastructures import MultiDict
+
+from ..models import Child, Referral
+from ..screening import Eligibility
+from ..workflow import Status
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's query parameters, with unknown values dropped rather than erroring."""
+
+    status: str = ""
+    eligibility: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> QueueFilters:
+        """Read `status`, `eligibility` and `q` from the query string, ignoring bad values."""
+        status = args.get("status", "")
+        eligibility = args.get("eligibility", "")
+        return cls(
+            status=status if status in {s.value for s in Status} else "",
+            eligibility=eligibility if eligibility in {e.value for e in Eligibility} else "",
+            q=args.get("q", "").strip()[:100],
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters, to carry them into pagination and export links."""
+        return {key: value for key, value in vars(self).items() if value}
+
+
+def queue_query(filters: QueueFilters) -> Select:
+    """Referrals matching `filters`, newest first."""
+    query = select(Referral)
+    if filters.status:
+        query = query.where(Referral.status == filters.status)
+    if filters.eligibility:
+        query = query.where(Referral.eligibility == filters.eligibility)
+    if filters.q:
+        needle = filters.q.lower()
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        names = select(Child.referral_id).where(
+            or_(
+                func.lower(Child.last_name).like(pattern, escape="\\"),
+                func.lower(Child.first_name).like(pattern, escape="\\"),
+            )
+        )
+        query = query.where(
+            or_(
+                func.lower(Referral.reference).like(pattern, escape="\\"),
+                func.lower(Referral.guardian_name).like(pattern, escape="\\"),
+                Referral.id.in_(names),
+            )
+        )
+    return query.order_by(Referral.received_at.desc(), Referral.id.desc())

@@ -1,0 +1,126 @@
+"""The coordinator's queue: list, read, change status, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import wraps
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Referral
+from ..vocabulary import status_label
+from ..workflow import TransitionError, allowed_next
+from .forms import StatusForm
+from .operations import change_status
+from .queries import QueueFilters, queue_query
+
+bp = Blueprint("triage", __name__)
+
+EXPORT_COLUMNS = ("reference", "received_at", "source", "status", "eligibility", "urgent", "children",
+                  "last_activity_at")
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every staff page needs a logged-in account; anonymous visitors go to /connexion."""
+
+
+def coordinator_required(view):
+    """Refuse changes (403) to accounts that may only read."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.can_edit:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def get_referral(reference: str) -> Referral:
+    """The referral with this reference, or 404."""
+    referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+    if referral is None:
+        abort(404)
+    return referral
+
+
+@bp.get("/")
+def queue():
+    """The referrals, newest first, filtered and paginated."""
+    filters = QueueFilters.from_args(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(
+        queue_query(filters), page=max(page, 1), per_page=current_app.config["INTAKE_PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("triage/queue.html", pagination=pagination, filters=filters)
+
+
+@bp.get("/export.csv")
+def export():
+    """The referrals the current filters select, as CSV: codes only, no names or situations."""
+    filters = QueueFilters.from_args(request.args)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for referral in db.session.scalars(queue_query(filters)):
+        writer.writerow([
+            referral.reference,
+            referral.received_at.isoformat(),
+            referral.source,
+            referral.status,
+            referral.eligibility,
+            "yes" if referral.urgent else "no",
+            len(referral.children),
+            referral.last_activity_at.isoformat(),
+        ])
+    current_app.logger.info("export user_id=%s filters=%s", current_user.id, filters.as_args())
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": "attachment; filename=orientations.csv",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/<reference>")
+def detail(reference: str):
+    """One referral, whole: family, children with their screening, history."""
+    referral = get_referral(reference)
+    form = status_form(referral)
+    return render_template("triage/detail.html", referral=referral, form=form)
+
+
+def status_form(referral: Referral, formdata=None) -> StatusForm:
+    """The status form offering only the moves allowed from the referral's status."""
+    form = StatusForm(formdata=formdata)
+    form.status.choices = [(s.value, status_label(s.value)) for s in allowed_next(referral.status)]
+    return form
+
+
+@bp.post("/<reference>/status")
+@coordinator_required
+def set_status(reference: str):
+    """Change a referral's status; a refused move is explained and changes nothing."""
+    referral = get_referral(reference)
+    form = status_form(referral, formdata=request.form)
+    if form.validate():
+        try:
+            change_status(referral, form.status.data, form.comment.data or "", current_user)
+        except TransitionError as error:
+            db.session.rollback()
+            form.status.errors = [gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})]
+        else:
+            db.session.commit()
+            flash(gettext("Statut changé : %(label)s.", label=status_label(referral.status)), "success")
+            return redirect(url_for("triage.detail", reference=referral.reference), 303)
+    return render_template("triage/detail.html", referral=referral, form=form), 422

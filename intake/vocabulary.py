@@ -1,0 +1,117 @@
+"""The contract's codes and the French words people read for them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from flask_babel import gettext, lazy_gettext as _l
+
+from .workflow import LABELS, PUBLIC_LABELS, Status
+
+DOMAINS: dict[str, str] = {
+    "school": _l("Scolarité, apprentissages"),
+    "language": _l("Langage"),
+    "behaviour": _l("Comportement"),
+    "health": _l("Santé"),
+    "family": _l("Vie familiale, parentalité"),
+    "social": _l("Situation sociale"),
+    "culture_sport": _l("Loisirs, culture, sport"),
+    "mobility": _l("Déplacements, mobilité"),
+    "attendance": _l("Absences, assiduité"),
+}
+
+REFERRER_ROLES: dict[str, str] = {
+    "teacher": _l("Enseignant·e"),
+    "head_teacher": _l("Directeur·rice d’école ou chef·fe d’établissement"),
+    "cpe": _l("Conseiller·ère principal·e d’éducation (CPE)"),
+    "school_nurse_doctor": _l("Infirmier·ère ou médecin scolaire"),
+    "school_social_worker": _l("Assistant·e social·e scolaire"),
+    "rased": _l("RASED, psychologue de l’Éducation nationale"),
+    "social_worker": _l("Travailleur·euse social·e"),
+    "pmi": _l("Protection maternelle et infantile (PMI)"),
+    "youth_worker": _l("Animateur·rice, éducateur·rice jeunesse"),
+    "other": _l("Autre"),
+}
+
+CLASS_LEVELS: dict[str, str] = {
+    "none": _l("Non scolarisé"),
+    "TPS": _l("Toute petite section"),
+    "PS": _l("Petite section"),
+    "MS": _l("Moyenne section"),
+    "GS": _l("Grande section"),
+    "CP": _l("CP"),
+    "CE1": _l("CE1"),
+    "CE2": _l("CE2"),
+    "CM1": _l("CM1"),
+    "CM2": _l("CM2"),
+    "6e": _l("6e"),
+    "5e": _l("5e"),
+    "4e": _l("4e"),
+    "3e": _l("3e"),
+    "other": _l("Autre"),
+}
+
+SOURCES: dict[str, str] = {
+    "professional": _l("Orientation par un·e professionnel·le"),
+    "parent": _l("Demande d’un parent"),
+}
+
+ELIGIBILITY: dict[str, str] = {
+    "eligible": _l("Éligible"),
+    "to_check": _l("À vérifier"),
+    "not_eligible": _l("Non éligible"),
+}
+
+ROLES: dict[str, str] = {
+    "coordinator": _l("Coordination"),
+    "viewer": _l("Lecture seule"),
+}
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def status_label(code: str) -> str:
+    """The coordinator's word for a status."""
+    return gettext(LABELS[Status(code)])
+
+
+def public_status_label(code: str) -> str:
+    """What the family or the referrer reads about a status on the status page."""
+    return gettext(PUBLIC_LABELS[Status(code)])
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The label of `code` in `table`, or the code itself if it is not there."""
+    if code is None:
+        return ""
+    return str(table.get(code, code))
+
+
+def format_phone(number: str | None) -> str:
+    """Show a stored E.164 number the French way (06 12 34 56 78)."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "FR")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A date as French readers write it (27/11/2026), in Paris time for timestamps."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A timestamp in Paris time (27/11/2026 à 14:05)."""
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return gettext("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
