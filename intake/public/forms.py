@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    SelectChoice,
     DateField,
     EmailField,
     FieldList,
@@ -40,6 +41,12 @@ SITUATION_MAX = 4000
 def required(message: str) -> DataRequired:
     """A required field with its own message naming what is missing."""
     return DataRequired(message)
+
+
+def options(pairs, placeholder: str | None = None) -> list[SelectChoice]:
+    """Select options from (code, label) pairs, after an empty placeholder if given."""
+    choices = [SelectChoice("", placeholder)] if placeholder is not None else []
+    return choices + [SelectChoice(code, label) for code, label in pairs]
 
 
 def normalise_phone(value: str) -> str:
@@ -97,16 +104,15 @@ def stripped(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def school_choices() -> list[tuple[str, str]]:
+def school_choices() -> list[SelectChoice]:
     """The territory's schools by name, then 'another school or none'."""
     territory = current_app.extensions["territory"]
-    choices = [("", _l("Choisissez un établissement"))]
-    choices += [
-        (school.uai, f"{school.name} ({school.commune})")
-        for school in sorted(territory.schools, key=lambda s: (s.commune, s.name))
-    ]
-    choices.append(("other", _l("Autre établissement, ou enfant non scolarisé")))
-    return choices
+    schools = sorted(territory.schools, key=lambda s: (s.commune, s.name))
+    return options(
+        [(school.uai, f"{school.name} ({school.commune})") for school in schools]
+        + [("other", _l("Autre établissement, ou enfant non scolarisé"))],
+        placeholder=_l("Choisissez un établissement"),
+    )
 
 
 class ChildForm(Form):
@@ -144,7 +150,7 @@ class ChildForm(Form):
     )
     class_level = SelectField(
         _l("Classe"),
-        choices=[("", _l("Choisissez une classe"))] + list(CLASS_LEVELS.items()),
+        choices=options(CLASS_LEVELS.items(), placeholder=_l("Choisissez une classe")),
         validators=[required(_l("Choisissez la classe de l’enfant."))],
     )
 
@@ -206,7 +212,7 @@ class ReferralBase(FlaskForm):
     )
     domains = SelectMultipleField(
         _l("Domaines de difficulté"),
-        choices=list(DOMAINS.items()),
+        choices=options(DOMAINS.items()),
         validators=[required(_l("Cochez au moins un domaine."))],
     )
     situation = TextAreaField(
@@ -264,7 +270,7 @@ class OrientationForm(ReferralBase):
     )
     referrer_role = SelectField(
         _l("Votre fonction"),
-        choices=[("", _l("Choisissez votre fonction"))] + list(REFERRER_ROLES.items()),
+        choices=options(REFERRER_ROLES.items(), placeholder=_l("Choisissez votre fonction")),
         validators=[required(_l("Choisissez votre fonction."))],
     )
     referrer_email = EmailField(

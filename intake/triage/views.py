@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
+from ..public.forms import options
 from ..models import Referral
 from ..vocabulary import status_label
 from ..workflow import TransitionError, allowed_next
@@ -103,7 +104,7 @@ def detail(reference: str):
 def status_form(referral: Referral, formdata=None) -> StatusForm:
     """The status form offering only the moves allowed from the referral's status."""
     form = StatusForm(formdata=formdata)
-    form.status.choices = [(s.value, status_label(s.value)) for s in allowed_next(referral.status)]
+    form.status.choices = options((s.value, status_label(s.value)) for s in allowed_next(referral.status))
     return form
 
 

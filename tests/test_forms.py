@@ -1,0 +1,318 @@
+"""The public forms: validation, messages, children, honeypot, storage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral
+
+from forms_data import child_fields, orientation, request_form
+
+FORMS = [
+    pytest.param("/orientation", orientation, "professional", id="orientation"),
+    pytest.param("/demande", request_form, "parent", id="demande"),
+]
+
+
+def count(app, model=Referral) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def errors_of(html: str) -> dict[str, str]:
+    """Each field's own error message, by the id of its input."""
+    return {
+        match.group(1): re.sub(r"<[^>]+>", "", match.group(2)).replace("Erreur :", "").strip()
+        for match in re.finditer(r'class="error-message" id="([^"]+)-error">(.*?)</p>', html, re.S)
+    }
+
+
+@pytest.mark.parametrize(("path", "data", "source"), FORMS)
+def test_valid_post_stores_and_redirects_303_to_confirmation(app, client, path, data, source):
+    response = client.post(path, data=data())
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/confirmation"
+    page = client.get("/confirmation").get_data(as_text=True)
+    reference = re.search(r"PRE-\d{4}-\d{5}", page).group(0)
+    # The confirmation page shows the reference and nothing personal.
+    for personal in ("Léa", "Martin", "Tilleuls", "06 12"):
+        assert personal not in page.split("<main", 1)[1].split("</main>")[0]
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert referral.reference == reference
+        assert referral.source == source
+        assert referral.status == "new"
+        assert referral.guardian_phone == "+33612345678"
+        assert referral.domains == ["school", "health"]
+        assert [c.first_name for c in referral.children] == ["Léa"]
+        assert referral.children[0].screening["reasons"]
+        assert [h.to_status for h in referral.history] == ["new"]
+
+
+def test_professional_fields_are_stored(app, client):
+    client.post("/orientation", data=orientation(urgent="y", referrer_phone="03.21.00.00.01"))
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert referral.referrer_role == "teacher"
+        assert referral.referrer_phone == "+33321000001"
+        assert referral.urgent is True
+        assert referral.family_informed is True
+        assert referral.consent is False
+
+
+def test_parent_fields_are_stored(app, client):
+    client.post("/demande", data=request_form(guardian_email="", heard_from="Le centre social"))
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert referral.consent is True
+        assert referral.heard_from == "Le centre social"
+        assert referral.guardian_email is None
+        assert referral.referrer_email is None
+
+
+@pytest.mark.parametrize(("path", "data", "source"), FORMS)
+def test_empty_post_names_every_required_field(app, client, path, data, source):
+    response = client.post(path, data={})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    errors = errors_of(html)
+    expected = {
+        "children-0-first_name",
+        "children-0-last_name",
+        "children-0-birth_date",
+        "children-0-school",
+        "children-0-class_level",
+        "guardian_name",
+        "guardian_phone",
+        "address",
+        "postcode",
+        "city",
+        "domains",
+        "situation",
+    }
+    expected |= (
+        {
+            "referrer_name",
+            "referrer_organisation",
+            "referrer_role",
+            "referrer_email",
+            "family_informed",
+        }
+        if source == "professional"
+        else {"consent"}
+    )
+    assert set(errors) == expected
+    # The summary at the top links to each field.
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    for field_id in expected:
+        anchor = "domains-0" if field_id == "domains" else field_id
+        assert f'href="#{anchor}"' in summary
+    assert "<title>Erreur" in html
+    assert count(app) == 0
+
+
+def test_errors_are_tied_to_their_inputs(client):
+    html = client.post(
+        "/orientation", data=orientation(guardian_phone="12", guardian_email="")
+    ).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*id="guardian_phone"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in tag
+    assert 'aria-describedby="guardian_phone-hint guardian_phone-error"' in tag
+    assert "n’est pas valide" in errors_of(html)["guardian_phone"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        pytest.param(
+            {"guardian_phone": "01 23", "guardian_email": ""},
+            "guardian_phone",
+            "n’est pas valide",
+            id="bad-phone",
+        ),
+        pytest.param(
+            {"guardian_phone": "", "guardian_email": ""},
+            "guardian_phone",
+            "téléphone ou une adresse e-mail",
+            id="no-way-to-reach",
+        ),
+        pytest.param(
+            {"guardian_email": "pas-une-adresse"},
+            "guardian_email",
+            "n’est pas valide",
+            id="bad-email",
+        ),
+        pytest.param(
+            {"referrer_email": "x@"}, "referrer_email", "n’est pas valide", id="bad-referrer-email"
+        ),
+        pytest.param({"postcode": "6219"}, "postcode", "5 chiffres", id="short-postcode"),
+        pytest.param({"situation": "x" * 4001}, "situation", "4000", id="situation-too-long"),
+        pytest.param(
+            {"family_informed": ""}, "family_informed", "informée", id="family-not-informed"
+        ),
+        pytest.param({"referrer_role": "astronaut"}, "referrer_role", "", id="unknown-role"),
+        pytest.param({"domains": ["school", "magic"]}, "domains", "", id="unknown-domain"),
+        pytest.param(
+            child_fields(0, school="other"),
+            "children-0-school_other",
+            "« non scolarisé »",
+            id="other-school-needs-name",
+        ),
+        pytest.param(
+            child_fields(0, school="9999999Z"), "children-0-school", "", id="unknown-school"
+        ),
+        pytest.param(
+            child_fields(0, birth_date="2099-01-01"),
+            "children-0-birth_date",
+            "futur",
+            id="born-in-future",
+        ),
+        pytest.param(
+            child_fields(0, birth_date="04/05/2016"), "children-0-birth_date", "", id="not-iso-date"
+        ),
+        pytest.param(
+            child_fields(0, class_level="CM3"), "children-0-class_level", "", id="unknown-class"
+        ),
+    ],
+)
+def test_bad_field_gets_its_own_message_and_nothing_is_stored(
+    app, client, overrides, field, message
+):
+    response = client.post("/orientation", data=orientation(**overrides))
+    assert response.status_code == 200
+    errors = errors_of(response.get_data(as_text=True))
+    assert list(errors) == [field]
+    assert message in errors[field]
+    assert count(app) == 0
+
+
+def test_phone_in_any_usual_spelling_is_normalised(app, client):
+    for spelling in ("0612345678", "06.12.34.56.78", "+33 6 12 34 56 78", "0033612345678"):
+        assert (
+            client.post("/demande", data=request_form(guardian_phone=spelling)).status_code == 303
+        )
+    with app.app_context():
+        assert set(db.session.scalars(select(Referral.guardian_phone))) == {"+33612345678"}
+
+
+def test_other_school_with_name_is_accepted(app, client):
+    data = orientation(
+        **child_fields(0, school="other", school_other="Non scolarisé", class_level="none")
+    )
+    assert client.post("/orientation", data=data).status_code == 303
+    with app.app_context():
+        child = db.session.scalar(select(Referral)).children[0]
+        assert (child.school, child.school_other, child.class_level) == (
+            "other",
+            "Non scolarisé",
+            "none",
+        )
+        assert child.screening["school"] == "unknown"
+
+
+def test_what_was_typed_is_kept_after_an_error(client):
+    html = client.post(
+        "/demande", data=request_form(consent="", situation="Il pleure le matin & refuse l’école.")
+    ).get_data(as_text=True)
+    assert 'value="Sophie Martin"' in html
+    assert "Il pleure le matin &amp; refuse l’école." in html
+    assert re.search(r'value="school"[^>]*checked', html)
+    assert re.search(r'<option selected value="0629001A">|<option value="0629001A" selected>', html)
+    assert list(errors_of(html)) == ["consent"]
+
+
+def test_honeypot_submission_is_not_stored(app, client):
+    response = client.post("/orientation", data=orientation(website="http://spam.example"))
+    assert response.status_code == 303
+    assert count(app) == 0
+    assert count(app, OutboxMessage) == 0
+    assert "PRE-" not in client.get("/confirmation").get_data(as_text=True)
+
+
+def test_add_child_rerenders_with_one_more_child_and_keeps_values(app, client):
+    html = client.post("/orientation", data={**orientation(), "add_child": "1"}).get_data(
+        as_text=True
+    )
+    assert 'name="children-1-first_name"' in html
+    assert 'value="Léa"' in html
+    assert "error-message" not in html  # resizing is not submitting
+    assert re.search(
+        r'id="children-1-first_name"[^>]*autofocus|autofocus[^>]*id="children-1-first_name"', html
+    )
+    assert count(app) == 0
+
+
+def test_at_most_four_children(client):
+    data = orientation(**child_fields(1), **child_fields(2), **child_fields(3))
+    html = client.post("/orientation", data={**data, "add_child": "1"}).get_data(as_text=True)
+    assert 'name="children-3-first_name"' in html
+    assert 'name="children-4-first_name"' not in html
+    assert 'name="add_child"' not in html
+
+
+def test_remove_child_renumbers_the_others(client):
+    data = orientation(**child_fields(1, first_name="Hugo"), **child_fields(2, first_name="Inès"))
+    html = client.post("/orientation", data={**data, "remove_child-1": "1"}).get_data(as_text=True)
+    assert re.search(
+        r'name="children-1-first_name"[^>]*value="Inès"|value="Inès"[^>]*name="children-1-first_name"',
+        html,
+    )
+    assert "Hugo" not in html
+    assert 'name="children-2-first_name"' not in html
+
+
+def test_several_children_are_each_screened(app, client):
+    data = orientation(
+        **child_fields(1, first_name="Hugo", birth_date="2005-01-01", school="0629003C")
+    )
+    assert client.post("/orientation", data=data).status_code == 303
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert [c.first_name for c in referral.children] == ["Léa", "Hugo"]
+        assert [c.eligibility for c in referral.children] == ["eligible", "not_eligible"]
+        # The referral is as good as its best child.
+        assert referral.eligibility == "eligible"
+
+
+def test_error_in_second_child_is_named_in_summary(client):
+    data = orientation(**child_fields(1, first_name=""))
+    html = client.post("/orientation", data=data).get_data(as_text=True)
+    assert 'href="#children-1-first_name">Enfant 2 – Prénom' in html
+
+
+def test_csrf_token_is_required(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/orientation", data=orientation())
+    # The form itself reports the missing token and keeps what was typed.
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Le formulaire a expiré" in html
+    assert 'value="Sophie Martin"' in html
+    assert count(app) == 0
+
+
+def test_forms_carry_the_contract_field_names(make_app):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    for path, extra in (
+        ("/orientation", ["referrer_role", "family_informed", "urgent"]),
+        ("/demande", ["consent", "heard_from"]),
+    ):
+        html = client.get(path).get_data(as_text=True)
+        for name in [
+            "csrf_token",
+            "website",
+            "children-0-birth_date",
+            "children-0-school",
+            "domains",
+            *extra,
+        ]:
+            assert f'name="{name}"' in html, name
+        assert re.search(
+            r'<input[^>]*type="date"[^>]*name="children-0-birth_date"|name="children-0-birth_date"[^>]*type="date"',
+            html,
+        )
