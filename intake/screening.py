@@ -1,0 +1,556 @@
+"""Screen a child against the territory's eligibility rules: pure functions, no Flask."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from intake.territory import Programme, Qpv, Street, Territory, normalise_street
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it (pybabel keyword N_)."""
+    return message
+
+
+class Eligibility(StrEnum):
+    """The advice screening gives on a child or a referral."""
+
+    ELIGIBLE = "eligible"
+    TO_CHECK = "to_check"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class AgeStatus(StrEnum):
+    """Where the child's age stands against the programme's range."""
+
+    IN_RANGE = "in_range"
+    TOO_YOUNG = "too_young"
+    TOO_OLD = "too_old"
+    UNKNOWN = "unknown"
+
+
+class SchoolStatus(StrEnum):
+    """Whether the child's school belongs to priority education."""
+
+    PRIORITY = "priority"
+    NOT_PRIORITY = "not_priority"
+    UNKNOWN = "unknown"
+
+
+class Residence(StrEnum):
+    """Where the child lives relative to the territory and its priority neighbourhoods."""
+
+    QPV = "qpv"
+    OUTSIDE_QPV = "outside_qpv"
+    OUTSIDE_TERRITORY = "outside_territory"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One sentence of the screening, kept as a template and its parameters for translation."""
+
+    code: str
+    template: str
+    params: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # A read-only copy, so a frozen Reason cannot be changed through its parameters.
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    @property
+    def text(self) -> str:
+        """The French sentence, the template filled with its parameters."""
+        return self.template % self.params
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The screening of one child: the advice, each criterion and the reasons in words."""
+
+    eligibility: Eligibility
+    age: AgeStatus
+    school: SchoolStatus
+    residence: Residence
+    qpv_code: str | None
+    reasons: tuple[Reason, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form, for storing with the referral."""
+        return {
+            "eligibility": self.eligibility.value,
+            "age": self.age.value,
+            "school": self.school.value,
+            "residence": self.residence.value,
+            "qpv_code": self.qpv_code,
+            "reasons": [
+                {
+                    "code": r.code,
+                    "template": r.template,
+                    "params": dict(r.params),
+                    "text": r.text,
+                }
+                for r in self.reasons
+            ],
+        }
+
+
+# --- Combining advice -----------------------------------------------------------------------
+
+_RANK = {Eligibility.NOT_ELIGIBLE: 0, Eligibility.TO_CHECK: 1, Eligibility.ELIGIBLE: 2}
+
+
+def best(values: Iterable[Eligibility | str]) -> Eligibility:
+    """The most favourable value (eligible > to_check > not_eligible); to_check when empty."""
+    found = [Eligibility(v) for v in values]
+    return max(found, key=_RANK.__getitem__) if found else Eligibility.TO_CHECK
+
+
+def worst(values: Iterable[Eligibility | str]) -> Eligibility:
+    """The least favourable value (not_eligible < to_check < eligible); to_check when empty."""
+    found = [Eligibility(v) for v in values]
+    return min(found, key=_RANK.__getitem__) if found else Eligibility.TO_CHECK
+
+
+# --- Age ------------------------------------------------------------------------------------
+
+
+def _monthiversary(birth_date: date, months: int) -> date:
+    """The day the child completes `months` months; a missing day rolls to the 1st after."""
+    year, month = divmod(birth_date.month - 1 + months, 12)
+    year += birth_date.year
+    try:
+        return date(year, month + 1, birth_date.day)
+    except ValueError:
+        # 29 February in a common year, or the 31st of a 30-day month: the day after the
+        # month's last is the 1st of the next (never January, as December has 31 days).
+        return date(year, month + 2, 1)
+
+
+def age_on(birth_date: date, day: date) -> tuple[int, int]:
+    """Completed (years, months) on day; 29 February birthdays fall on 1 March in common years."""
+    if day < birth_date:
+        raise ValueError(f"birth date {birth_date} is after {day}")
+    months = (day.year - birth_date.year) * 12 + day.month - birth_date.month
+    if _monthiversary(birth_date, months) > day:
+        months -= 1
+    years, rest = divmod(months, 12)
+    return years, rest
+
+
+def _age_in_words(years: int, months: int, *, with_months: bool) -> str:
+    """French words for an age: "1 an", "2 ans", "1 an et 11 mois", "5 mois"."""
+    if years == 0:
+        return f"{months} mois" if months else "moins d'un mois"
+    words = f"{years} an" if years == 1 else f"{years} ans"
+    if with_months and months:
+        words += f" et {months} mois"
+    return words
+
+
+AGE_MISSING = N_("Âge : date de naissance non renseignée, à vérifier.")
+AGE_AFTER_RECEIPT = N_("Âge : date de naissance postérieure à la date de réception, à vérifier.")
+AGE_IN_RANGE = N_(
+    "Âge : %(age)s à la date de réception, dans la tranche du programme "
+    "(%(min_age)s à %(max_age)s ans)."
+)
+AGE_TOO_YOUNG = N_(
+    "Âge : l'enfant a %(age)s à la date de réception, en dessous de la tranche du programme "
+    "(%(min_age)s à %(max_age)s ans)."
+)
+AGE_TOO_OLD = N_(
+    "Âge : l'enfant a %(age)s à la date de réception, au-delà de la tranche du programme "
+    "(%(min_age)s à %(max_age)s ans)."
+)
+
+
+def _as_date(value: date) -> date:
+    # Comparing a datetime with a date raises TypeError; callers may hold either.
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _screen_age(
+    birth_date: date | None, today: date, programme: Programme
+) -> tuple[AgeStatus, Reason]:
+    if birth_date is None:
+        return AgeStatus.UNKNOWN, Reason("age_missing", AGE_MISSING)
+    birth_date, today = _as_date(birth_date), _as_date(today)
+    if birth_date > today:
+        return AgeStatus.UNKNOWN, Reason("age_after_receipt", AGE_AFTER_RECEIPT)
+    years, months = age_on(birth_date, today)
+    bounds = {"min_age": programme.min_age, "max_age": programme.max_age}
+    if years < programme.min_age:
+        # Months matter for a toddler a few weeks short of the minimum age.
+        age = _age_in_words(years, months, with_months=True)
+        return AgeStatus.TOO_YOUNG, Reason("age_too_young", AGE_TOO_YOUNG, {"age": age, **bounds})
+    age = _age_in_words(years, months, with_months=False)
+    if years > programme.max_age:
+        return AgeStatus.TOO_OLD, Reason("age_too_old", AGE_TOO_OLD, {"age": age, **bounds})
+    return AgeStatus.IN_RANGE, Reason("age_in_range", AGE_IN_RANGE, {"age": age, **bounds})
+
+
+# --- School ---------------------------------------------------------------------------------
+
+SCHOOL_PRIORITY = N_("Établissement : %(school)s, en %(network)s (éducation prioritaire).")
+SCHOOL_NOT_PRIORITY = N_("Établissement : %(school)s, hors éducation prioritaire.")
+SCHOOL_MISSING = N_("Établissement : non renseigné, à vérifier.")
+SCHOOL_OTHER = N_("Établissement : autre établissement, hors de la liste du programme, à vérifier.")
+SCHOOL_NOT_LISTED = N_("Établissement : code %(uai)s absent de la liste du programme, à vérifier.")
+
+
+def _screen_school(school: str | None, territory: Territory) -> tuple[SchoolStatus, Reason]:
+    uai = (school or "").strip()
+    if not uai:
+        return SchoolStatus.UNKNOWN, Reason("school_missing", SCHOOL_MISSING)
+    if uai.casefold() == "other":
+        return SchoolStatus.UNKNOWN, Reason("school_other", SCHOOL_OTHER)
+    found = territory.school(uai)
+    if found is None:
+        return SchoolStatus.UNKNOWN, Reason("school_not_listed", SCHOOL_NOT_LISTED, {"uai": uai})
+    if found.is_priority:
+        params = {"school": found.name, "network": found.priority}
+        return SchoolStatus.PRIORITY, Reason("school_priority", SCHOOL_PRIORITY, params)
+    params = {"school": found.name}
+    return SchoolStatus.NOT_PRIORITY, Reason("school_not_priority", SCHOOL_NOT_PRIORITY, params)
+
+
+# --- Addresses ------------------------------------------------------------------------------
+
+
+class ParsedAddress(NamedTuple):
+    """The street part of an address: house number, its suffix ("bis", "b") and street key."""
+
+    number: int | None
+    suffix: str
+    street_key: str
+
+
+# Where the road itself is named; preferred over the building or estate when both are given.
+_ROAD_TYPES = frozenset(
+    {
+        "rue",
+        "avenue",
+        "boulevard",
+        "place",
+        "chemin",
+        "allee",
+        "impasse",
+        "route",
+        "square",
+        "quai",
+        "cours",
+        "passage",
+        "voie",
+        "chaussee",
+        "esplanade",
+        "parvis",
+        "promenade",
+        "faubourg",
+        "ruelle",
+        "sente",
+        "sentier",
+        "venelle",
+        "mail",
+        "traverse",
+        "carrefour",
+        "montee",
+        "rampe",
+        "galerie",
+    }
+)
+_AREA_TYPES = frozenset(
+    {
+        "residence",
+        "cite",
+        "lotissement",
+        "hameau",
+        "quartier",
+        "domaine",
+        "clos",
+        "villa",
+        "lieudit",
+    }
+)
+_MULTIWORD_TYPES = ("rond point", "lieu dit")
+
+# Flat, building and floor details typed after the street; they are not part of its name.
+_COMPLEMENTS = frozenset(
+    {
+        "appartement",
+        "appart",
+        "appt",
+        "apt",
+        "app",
+        "batiment",
+        "bat",
+        "bt",
+        "bloc",
+        "escalier",
+        "esc",
+        "etage",
+        "logement",
+        "log",
+        "lgt",
+        "porte",
+        "chambre",
+    }
+)
+_ORDINAL = re.compile(r"^\d+(?:er|ere|e|eme|em)$")
+
+_PARTS = re.compile(r"[\n\r,;]+")
+# A number glued to letters is only a house number if they form a suffix: "12b", "12bis", but
+# not "3ème" (étage) or "1er".
+_NUMBER = re.compile(
+    r"\s*(?:n°\s*)?(\d{1,4})(?=$|[^\w]|(?:bis|ter|quater|quinquies|[a-z])\b)", re.IGNORECASE
+)
+# A lone letter after a space is only read as a suffix from A to H, so "14 r. des Tilleuls"
+# keeps its "r." (rue), and not when a number follows ("12 a 14" is a range).
+_SUFFIX = re.compile(
+    r"\s*(bis|ter|quater|quinquies)\b|([a-z])\b|\s+([a-h])\b(?!\s*\d)", re.IGNORECASE
+)
+_RANGE = re.compile(
+    r"\s*(?:-|/|&|à|au|a|et)\s*\d{1,4}(?!\d)(?:\s*(?:bis|ter|quater|quinquies)\b|[a-z]\b)?",
+    re.IGNORECASE,
+)
+# "62999 Testville" typed into the address: a postcode is never a house number.
+_POSTCODE_AND_AFTER = re.compile(r"(?:^|\s)\d{5}\b.*$", re.DOTALL)
+
+
+def _split_number(part: str) -> tuple[int | None, str, str]:
+    """Split a leading house number (with suffix, or the first of a range) from the rest."""
+    match = _NUMBER.match(part)
+    if match is None:
+        return None, "", part
+    number, position = int(match.group(1)), match.end()
+    suffix = ""
+    if found := _SUFFIX.match(part, position):
+        suffix = next(g for g in found.groups() if g).casefold()
+        position = found.end()
+    if found := _RANGE.match(part, position):
+        position = found.end()
+    return number, suffix, part[position:]
+
+
+def _designates(word: str) -> bool:
+    """Whether a word reads as a flat or building designation ("12", "B"), not a name."""
+    # "d" and "l" are elisions ("porte d'Arras"), never designations.
+    return any(c.isdigit() for c in word) or (len(word) == 1 and word not in "dl")
+
+
+def _street_key(text: str) -> str:
+    """The normalised street name, without a flat or floor complement around it."""
+    tokens = normalise_street(text).split()
+    if len(tokens) >= 2 and tokens[0] in _COMPLEMENTS and _designates(tokens[1]):
+        while len(tokens) >= 2 and tokens[0] in _COMPLEMENTS and _designates(tokens[1]):
+            tokens = tokens[2:]
+        # Normalise again: the complement hid an abbreviated street type ("Apt 3 r. X").
+        tokens = normalise_street(" ".join(tokens)).split()
+    for index in range(1, len(tokens) - 1):
+        token, following = tokens[index], tokens[index + 1]
+        if token in _COMPLEMENTS and _designates(following):
+            tokens = tokens[:index]
+            break
+        if _ORDINAL.match(token) and following == "etage":
+            tokens = tokens[:index]
+            break
+    return " ".join(tokens)
+
+
+def _street_types(key: str) -> tuple[bool, bool]:
+    """(names a road, names any kind of street or estate) for a street key."""
+    tokens = set(key.split())
+    padded = f" {key} "
+    road = bool(tokens & _ROAD_TYPES) or " rond point " in padded
+    area = bool(tokens & _AREA_TYPES) or any(f" {t} " in padded for t in _MULTIWORD_TYPES)
+    return road, road or area
+
+
+def _candidates(address: str) -> list[tuple[tuple[bool, bool, bool], ParsedAddress]]:
+    """Every part of the address that reads as a street, with a score to pick the likeliest."""
+    found = []
+    pending: tuple[int, str] | None = None
+    for raw in _PARTS.split(address):
+        number, suffix, rest = _split_number(raw.strip())
+        key = _street_key(_POSTCODE_AND_AFTER.sub("", rest))
+        if not re.search(r"[a-z]", key):
+            # "14," then "rue des Tilleuls": the number belongs to the next part.
+            if number is not None:
+                pending = (number, suffix)
+            continue
+        if number is None and pending is not None:
+            number, suffix = pending
+        pending = None
+        if key.split()[0] in _COMPLEMENTS:
+            # "3e étage", "2 logement B": a floor or a flat, not a street.
+            continue
+        road, typed = _street_types(key)
+        if typed or number is not None:
+            score = (number is not None, road, typed)
+            found.append((score, ParsedAddress(number, suffix, key)))
+    return found
+
+
+def parse_address(address: str) -> ParsedAddress | None:
+    """The street part of a free-text address, or None when no street can be read from it."""
+    candidates = _candidates(address or "")
+    if not candidates:
+        return None
+    # max() keeps the first of equals: the earliest part wins a tie.
+    return max(candidates, key=lambda c: c[0])[1]
+
+
+RESIDENCE_QPV = N_("Domicile : adresse dans le quartier prioritaire %(qpv)s (%(code)s).")
+RESIDENCE_OUTSIDE_QPV = N_(
+    "Domicile : code postal %(postcode)s à %(commune)s, "
+    "hors des rues des quartiers prioritaires connues."
+)
+RESIDENCE_OUTSIDE_TERRITORY = N_(
+    "Domicile : code postal %(postcode)s hors du territoire du programme."
+)
+RESIDENCE_NO_POSTCODE = N_("Domicile : code postal non renseigné, à vérifier.")
+RESIDENCE_BAD_POSTCODE = N_("Domicile : code postal « %(postcode)s » illisible, à vérifier.")
+RESIDENCE_NO_STREET = N_("Domicile : adresse impossible à situer, à vérifier.")
+RESIDENCE_UNLISTED = N_(
+    "Domicile : les rues du quartier prioritaire %(qpv)s (%(code)s) ne sont pas encore "
+    "renseignées, à vérifier."
+)
+RESIDENCE_NO_NUMBER = N_(
+    "Domicile : numéro absent, alors que seule une partie de « %(street)s » est en quartier "
+    "prioritaire, à vérifier."
+)
+
+
+@dataclass(frozen=True)
+class _Location:
+    residence: Residence
+    qpv: Qpv | None
+    reason: Reason
+
+
+def _locate(address: str | None, postcode: str | None, territory: Territory) -> _Location:
+    """Place an address against the territory's communes and priority neighbourhoods."""
+    code = re.sub(r"\s+", "", postcode or "")
+    if not code:
+        return _Location(
+            Residence.UNKNOWN, None, Reason("residence_no_postcode", RESIDENCE_NO_POSTCODE)
+        )
+    if not re.fullmatch(r"\d{5}", code):
+        reason = Reason("residence_bad_postcode", RESIDENCE_BAD_POSTCODE, {"postcode": code})
+        return _Location(Residence.UNKNOWN, None, reason)
+    communes = territory.communes_for_postcode(code)
+    if not communes:
+        reason = Reason(
+            "residence_outside_territory", RESIDENCE_OUTSIDE_TERRITORY, {"postcode": code}
+        )
+        return _Location(Residence.OUTSIDE_TERRITORY, None, reason)
+    candidates = [parsed for _, parsed in _candidates(address or "")]
+    if not candidates:
+        return _Location(
+            Residence.UNKNOWN, None, Reason("residence_no_street", RESIDENCE_NO_STREET)
+        )
+    names = {c.name for c in communes}
+    undecided: Street | None = None
+    for parsed in candidates:
+        for qpv in territory.qpvs:
+            if qpv.commune not in names:
+                continue
+            for street in qpv.streets:
+                if street.key != parsed.street_key:
+                    continue
+                # Any entry that accepts the number places the address, even if another refuses.
+                verdict = street.accepts(parsed.number)
+                if verdict:
+                    params = {"qpv": qpv.name, "code": qpv.code}
+                    return _Location(
+                        Residence.QPV, qpv, Reason("residence_qpv", RESIDENCE_QPV, params)
+                    )
+                if verdict is None and undecided is None:
+                    undecided = street
+    if undecided is not None:
+        reason = Reason("residence_no_number", RESIDENCE_NO_NUMBER, {"street": undecided.name})
+        return _Location(Residence.UNKNOWN, None, reason)
+    # A neighbourhood whose streets are not listed yet (the shipped Lillers sample) cannot rule
+    # an address out: that is missing information, so "to check", never "no".
+    unlisted = next((q for q in territory.qpvs if q.commune in names and not q.streets), None)
+    if unlisted is not None:
+        params = {"qpv": unlisted.name, "code": unlisted.code}
+        return _Location(
+            Residence.UNKNOWN,
+            None,
+            Reason("residence_streets_unlisted", RESIDENCE_UNLISTED, params),
+        )
+    params = {"postcode": code, "commune": " ou ".join(c.name for c in communes)}
+    reason = Reason("residence_outside_qpv", RESIDENCE_OUTSIDE_QPV, params)
+    return _Location(Residence.OUTSIDE_QPV, None, reason)
+
+
+def residence_of(
+    address: str | None, postcode: str | None, territory: Territory
+) -> tuple[Residence, str | None]:
+    """Where an address lies, with the QPV code when it is in a priority neighbourhood."""
+    location = _locate(address, postcode, territory)
+    return location.residence, location.qpv.code if location.qpv else None
+
+
+# --- Rules ----------------------------------------------------------------------------------
+
+_OUTSIDE = (Residence.OUTSIDE_QPV, Residence.OUTSIDE_TERRITORY)
+
+
+def _qpv_or_priority_school(residence: Residence, school: SchoolStatus) -> Eligibility:
+    if residence is Residence.QPV or school is SchoolStatus.PRIORITY:
+        return Eligibility.ELIGIBLE
+    if residence in _OUTSIDE and school is SchoolStatus.NOT_PRIORITY:
+        return Eligibility.NOT_ELIGIBLE
+    return Eligibility.TO_CHECK
+
+
+def _qpv_and_priority_school(residence: Residence, school: SchoolStatus) -> Eligibility:
+    if residence is Residence.QPV and school is SchoolStatus.PRIORITY:
+        return Eligibility.ELIGIBLE
+    if residence in _OUTSIDE or school is SchoolStatus.NOT_PRIORITY:
+        return Eligibility.NOT_ELIGIBLE
+    return Eligibility.TO_CHECK
+
+
+_PLACE_RULES = {
+    "qpv_or_priority_school": _qpv_or_priority_school,
+    "qpv_and_priority_school": _qpv_and_priority_school,
+}
+
+_AGE_ADVICE = {
+    AgeStatus.IN_RANGE: Eligibility.ELIGIBLE,
+    AgeStatus.TOO_YOUNG: Eligibility.NOT_ELIGIBLE,
+    AgeStatus.TOO_OLD: Eligibility.NOT_ELIGIBLE,
+    AgeStatus.UNKNOWN: Eligibility.TO_CHECK,
+}
+
+
+def screen(
+    *,
+    birth_date: date | None,
+    school: str | None,
+    address: str | None,
+    postcode: str | None,
+    territory: Territory,
+    today: date,
+) -> Screening:
+    """Screen one child on the day the referral was received; advice only, a person decides."""
+    age, age_reason = _screen_age(birth_date, today, territory.programme)
+    school_status, school_reason = _screen_school(school, territory)
+    location = _locate(address, postcode, territory)
+    place = _PLACE_RULES[territory.programme.rule](location.residence, school_status)
+    return Screening(
+        eligibility=worst([_AGE_ADVICE[age], place]),
+        age=age,
+        school=school_status,
+        residence=location.residence,
+        qpv_code=location.qpv.code if location.qpv else None,
+        reasons=(age_reason, location.reason, school_reason),
+    )

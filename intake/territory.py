@@ -1,0 +1,553 @@
+"""Load and validate the territory file (TOML) into frozen dataclasses."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RULES = ("qpv_or_priority_school", "qpv_and_priority_school")
+PRIORITIES = ("REP", "REP+", "")
+SIDES = ("odd", "even")
+
+
+class TerritoryError(Exception):
+    """A territory file that cannot be used; the message names the file and the problem."""
+
+
+# --- Street names ---------------------------------------------------------------------------
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+# Street types are only expanded in first position: elsewhere a lone "r" or "pl" is more often an
+# initial ("avenue R. Schuman") and "lot" or "pass" a proper name ("rue du Lot").
+_TYPE_ABBREVIATIONS = {
+    "r": "rue",
+    "av": "avenue",
+    "ave": "avenue",
+    "aven": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "blvd": "boulevard",
+    "bvd": "boulevard",
+    "boul": "boulevard",
+    "pl": "place",
+    "imp": "impasse",
+    "all": "allee",
+    "ch": "chemin",
+    "chem": "chemin",
+    "che": "chemin",
+    "rte": "route",
+    "sq": "square",
+    "res": "residence",
+    "resid": "residence",
+    "fg": "faubourg",
+    "fbg": "faubourg",
+    "chs": "chaussee",
+    "pass": "passage",
+    "lot": "lotissement",
+    "crs": "cours",
+    "prom": "promenade",
+    "esp": "esplanade",
+    "rpt": "rond point",
+    "ld": "lieu dit",
+}
+
+# Saints and titles stand before a name wherever they occur; a trailing "st" is left alone
+# because nothing follows that it could qualify.
+_NAME_ABBREVIATIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "sts": "saints",
+    "stes": "saintes",
+    "gal": "general",
+    "gen": "general",
+    "mal": "marechal",
+    "pdt": "president",
+    "cdt": "commandant",
+    "dr": "docteur",
+}
+
+
+def normalise_street(name: str) -> str:
+    """Reduce a street name to the key addresses are matched on (case, accents, abbreviations)."""
+    text = name.casefold().translate(_LIGATURES)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    tokens = _NOT_ALNUM.sub(" ", text).split()
+    if tokens and tokens[0] in _TYPE_ABBREVIATIONS:
+        tokens[0] = _TYPE_ABBREVIATIONS[tokens[0]]
+    last = len(tokens) - 1
+    tokens = [
+        _NAME_ABBREVIATIONS[t] if t in _NAME_ABBREVIATIONS and i < last else t
+        for i, t in enumerate(tokens)
+    ]
+    return " ".join(tokens)
+
+
+# --- Data -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Street:
+    """A street of a priority neighbourhood, whole or limited to a range of numbers or a side."""
+
+    name: str
+    from_: int | None = None
+    to: int | None = None
+    side: str | None = None
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every address is compared with this key: compute it once, not per comparison.
+        object.__setattr__(self, "key", normalise_street(self.name))
+
+    @property
+    def is_limited(self) -> bool:
+        """Whether only part of the street's numbers belong to the neighbourhood."""
+        return self.from_ is not None or self.to is not None or self.side is not None
+
+    def accepts(self, number: int | None) -> bool | None:
+        """Whether a house number lies in this street's part; None if no number on a limited one."""
+        if not self.is_limited:
+            return True
+        if number is None:
+            return None
+        if self.from_ is not None and number < self.from_:
+            return False
+        if self.to is not None and number > self.to:
+            return False
+        if self.side == "odd":
+            return number % 2 == 1
+        if self.side == "even":
+            return number % 2 == 0
+        return True
+
+
+@dataclass(frozen=True)
+class Qpv:
+    """A priority neighbourhood (quartier prioritaire de la politique de la ville)."""
+
+    code: str
+    name: str
+    commune: str
+    streets: tuple[Street, ...]
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune of the territory and its postcodes."""
+
+    name: str
+    postcodes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class School:
+    """A school of the territory, with its priority-education network if any."""
+
+    uai: str
+    name: str
+    commune: str
+    priority: str
+
+    @property
+    def is_priority(self) -> bool:
+        """Whether the school belongs to a REP or REP+ network."""
+        return self.priority in ("REP", "REP+")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How families and partners reach the programme."""
+
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    hours: str = ""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something the programme offers, shown on the landing page."""
+
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The programme itself: who runs it, whom it serves and how long data is kept."""
+
+    name: str
+    organisation: str
+    notify: tuple[str, ...]
+    min_age: int
+    max_age: int
+    rule: str
+    retention_months: int = 24
+    remind_after_days: int = 7
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Everything the territory file declares."""
+
+    programme: Programme
+    contact: Contact | None
+    offers: tuple[Offer, ...]
+    communes: tuple[Commune, ...]
+    qpvs: tuple[Qpv, ...]
+    schools: tuple[School, ...]
+    source: str
+
+    def school(self, uai: str) -> School | None:
+        """The school with this UAI code (case-insensitive), or None."""
+        wanted = uai.strip().upper()
+        return next((s for s in self.schools if s.uai == wanted), None)
+
+    def communes_for_postcode(self, postcode: str) -> tuple[Commune, ...]:
+        """Every commune served by this postcode (several communes often share one)."""
+        wanted = _clean_postcode(postcode)
+        return tuple(c for c in self.communes if wanted in c.postcodes)
+
+    def commune_for_postcode(self, postcode: str) -> Commune | None:
+        """The first commune served by this postcode, or None."""
+        return next(iter(self.communes_for_postcode(postcode)), None)
+
+
+def _clean_postcode(postcode: str) -> str:
+    # People type "62 190" as often as "62190".
+    return re.sub(r"\s+", "", postcode)
+
+
+# --- Loading --------------------------------------------------------------------------------
+
+
+def load_territory(path: str | os.PathLike[str]) -> Territory:
+    """Read and validate the territory file at path; raise TerritoryError naming the problem."""
+    source = os.fspath(path)
+    try:
+        # utf-8-sig: editors on Windows like to start files with a byte-order mark.
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TerritoryError(
+            f"{source}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise TerritoryError(f"{source}: cannot read the file: {exc.strerror or exc}") from None
+    return parse_territory(text, source)
+
+
+def parse_territory(text: str, source: str = "<string>") -> Territory:
+    """Parse and validate territory TOML text; source names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TerritoryError(_toml_error(source, str(exc))) from None
+    return _Reader(source).territory(data)
+
+
+_TOML_POSITION = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
+
+
+def _toml_error(source: str, message: str) -> str:
+    # Python 3.11's TOMLDecodeError only carries the position inside its message.
+    match = _TOML_POSITION.match(message)
+    if match is None:
+        return f"{source}: invalid TOML: {message}"
+    return f"{source}: line {match['line']}: {match['msg']} (column {match['col']})"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_POSTCODE = re.compile(r"^\d{5}$")
+_UAI = re.compile(r"^\d{7}[A-Z]$")
+
+_TOP_KEYS = ("programme", "contact", "offers", "communes", "qpv", "schools")
+_PROGRAMME_KEYS = (
+    "name",
+    "organisation",
+    "notify",
+    "min_age",
+    "max_age",
+    "rule",
+    "retention_months",
+    "remind_after_days",
+)
+_CONTACT_KEYS = ("address", "phone", "email", "hours")
+_OFFER_KEYS = ("title", "description")
+_COMMUNE_KEYS = ("name", "postcodes")
+_QPV_KEYS = ("code", "name", "commune", "streets")
+_STREET_KEYS = ("name", "from", "to", "side")
+_SCHOOL_KEYS = ("uai", "name", "commune", "priority")
+
+_MISSING = object()
+
+
+def _describe(value: Any) -> str:
+    """Show a TOML value the way its author wrote it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return repr(value)
+
+
+class _Reader:
+    """Validates the parsed TOML, keeping the file name for every message."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> TerritoryError:
+        prefix = f"{self.source}: {where}: " if where else f"{self.source}: "
+        return TerritoryError(prefix + problem)
+
+    def required(self, where: str) -> TerritoryError:
+        return TerritoryError(f"{self.source}: {where} is required")
+
+    # Typed accessors ------------------------------------------------------------------------
+
+    def table(self, value: Any, where: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a table, not {_describe(value)}")
+        for key in value:
+            if key not in keys:
+                # An unknown key is most often a typo that would silently drop a setting.
+                raise self.fail(where, f"unknown key {key!r} (expected one of: {', '.join(keys)})")
+        return value
+
+    def tables(self, data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(where, f"must be an array of tables ([[{key}]])")
+        return value
+
+    def string(
+        self,
+        data: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        default: Any = _MISSING,
+        empty: bool = False,
+    ) -> str:
+        path = f"{where}.{key}"
+        value = data.get(key, default)
+        if value is _MISSING:
+            raise self.required(path)
+        if not isinstance(value, str):
+            raise self.fail("", f"{path} must be a string, not {_describe(value)}")
+        value = value.strip()
+        if not value and not empty:
+            raise self.fail("", f"{path} must not be empty")
+        return value
+
+    def integer(
+        self, data: dict[str, Any], key: str, where: str, *, default: Any = _MISSING, minimum: int
+    ) -> int:
+        path = f"{where}.{key}"
+        value = data.get(key, default)
+        if value is _MISSING:
+            raise self.required(path)
+        # bool is a subclass of int in Python, but `min_age = true` is a mistake, not a 1.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail("", f"{path} must be an integer, not {_describe(value)}")
+        if value < minimum:
+            what = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+            raise self.fail("", f"{path} {what} (found {value})")
+        return value
+
+    def strings(self, data: dict[str, Any], key: str, where: str, *, required: bool) -> list[str]:
+        path = f"{where}.{key}"
+        value = data.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                raise self.required(path)
+            return []
+        if not isinstance(value, list):
+            raise self.fail("", f"{path} must be an array of strings, not {_describe(value)}")
+        for index, item in enumerate(value, start=1):
+            if not isinstance(item, str):
+                raise self.fail("", f"{path}[{index}] must be a string, not {_describe(item)}")
+        return [item.strip() for item in value]
+
+    def commune_name(self, data: dict[str, Any], where: str, communes: dict[str, str]) -> str:
+        name = self.string(data, "commune", where)
+        canonical = communes.get(name.casefold())
+        if canonical is None:
+            declared = ", ".join(communes.values())
+            raise self.fail("", f"{where}.commune {name!r} is not a declared commune ({declared})")
+        return canonical
+
+    # Sections -------------------------------------------------------------------------------
+
+    def territory(self, data: dict[str, Any]) -> Territory:
+        self.table(data, "", _TOP_KEYS)
+        if "programme" not in data:
+            raise self.required("programme")
+        if "communes" not in data:
+            raise self.fail("", "communes is required (at least one [[communes]] table)")
+        programme = self.programme(self.table(data["programme"], "programme", _PROGRAMME_KEYS))
+        contact = None
+        if "contact" in data:
+            contact = self.contact(self.table(data["contact"], "contact", _CONTACT_KEYS))
+        offers = tuple(
+            self.offer(self.table(raw, f"offers[{i}]", _OFFER_KEYS), f"offers[{i}]")
+            for i, raw in enumerate(self.tables(data, "offers", "offers"), start=1)
+        )
+        communes = self.communes(self.tables(data, "communes", "communes"))
+        by_name = {c.name.casefold(): c.name for c in communes}
+        qpvs = self.qpvs(self.tables(data, "qpv", "qpv"), by_name)
+        schools = self.schools(self.tables(data, "schools", "schools"), by_name)
+        return Territory(
+            programme=programme,
+            contact=contact,
+            offers=offers,
+            communes=communes,
+            qpvs=qpvs,
+            schools=schools,
+            source=self.source,
+        )
+
+    def programme(self, data: dict[str, Any]) -> Programme:
+        where = "programme"
+        name = self.string(data, "name", where)
+        organisation = self.string(data, "organisation", where)
+        notify = self.strings(data, "notify", where, required=False)
+        for index, address in enumerate(notify, start=1):
+            if not _EMAIL.match(address):
+                raise self.fail(
+                    "", f"{where}.notify[{index}] is not an e-mail address: {address!r}"
+                )
+        min_age = self.integer(data, "min_age", where, minimum=0)
+        max_age = self.integer(data, "max_age", where, minimum=0)
+        if min_age > max_age:
+            raise self.fail(where, f"min_age ({min_age}) is greater than max_age ({max_age})")
+        rule = self.string(data, "rule", where)
+        if rule not in RULES:
+            raise self.fail("", f"{where}.rule must be one of {', '.join(RULES)}, not {rule!r}")
+        return Programme(
+            name=name,
+            organisation=organisation,
+            notify=tuple(notify),
+            min_age=min_age,
+            max_age=max_age,
+            rule=rule,
+            retention_months=self.integer(data, "retention_months", where, default=24, minimum=1),
+            remind_after_days=self.integer(data, "remind_after_days", where, default=7, minimum=1),
+        )
+
+    def contact(self, data: dict[str, Any]) -> Contact:
+        values = {k: self.string(data, k, "contact", default="", empty=True) for k in _CONTACT_KEYS}
+        if values["email"] and not _EMAIL.match(values["email"]):
+            raise self.fail("", f"contact.email is not an e-mail address: {values['email']!r}")
+        return Contact(**values)
+
+    def offer(self, data: dict[str, Any], where: str) -> Offer:
+        return Offer(
+            title=self.string(data, "title", where),
+            description=self.string(data, "description", where),
+        )
+
+    def communes(self, raws: list[dict[str, Any]]) -> tuple[Commune, ...]:
+        if not raws:
+            raise self.fail("", "communes is required (at least one [[communes]] table)")
+        communes: list[Commune] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raws, start=1):
+            where = f"communes[{index}]"
+            self.table(raw, where, _COMMUNE_KEYS)
+            name = self.string(raw, "name", where)
+            if name.casefold() in seen:
+                raise self.fail(where, f"duplicate commune {name}")
+            seen.add(name.casefold())
+            postcodes = self.strings(raw, "postcodes", where, required=True)
+            if not postcodes:
+                raise self.fail("", f"{where}.postcodes must list at least one postcode")
+            for number, postcode in enumerate(postcodes, start=1):
+                if not _POSTCODE.match(postcode):
+                    raise self.fail(
+                        "", f"{where}.postcodes[{number}] must be 5 digits, not {postcode!r}"
+                    )
+            communes.append(Commune(name=name, postcodes=tuple(postcodes)))
+        return tuple(communes)
+
+    def qpvs(self, raws: list[dict[str, Any]], communes: dict[str, str]) -> tuple[Qpv, ...]:
+        qpvs: list[Qpv] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raws, start=1):
+            where = f"qpv[{index}]"
+            self.table(raw, where, _QPV_KEYS)
+            code = self.string(raw, "code", where).upper()
+            if code in seen:
+                raise self.fail(where, f"duplicate QPV code {code}")
+            seen.add(code)
+            name = self.string(raw, "name", where)
+            commune = self.commune_name(raw, where, communes)
+            # An empty list is allowed: a new territory may declare its QPV before its streets
+            # are known, and addresses then read "outside the known streets", as the reason says.
+            streets = raw.get("streets", _MISSING)
+            if streets is _MISSING:
+                raise self.required(f"{where}.streets")
+            if not isinstance(streets, list):
+                raise self.fail("", f"{where}.streets must be an array, not {_describe(streets)}")
+            parsed = tuple(
+                self.street(street, f"{where}.streets[{i}]")
+                for i, street in enumerate(streets, start=1)
+            )
+            qpvs.append(Qpv(code=code, name=name, commune=commune, streets=parsed))
+        return tuple(qpvs)
+
+    def street(self, raw: Any, where: str) -> Street:
+        if not isinstance(raw, dict):
+            raise self.fail(where, f'must be a table like {{ name = "rue …" }}, not {raw!r}')
+        self.table(raw, where, _STREET_KEYS)
+        name = self.string(raw, "name", where)
+        if not normalise_street(name):
+            raise self.fail("", f"{where}.name has no letters or digits: {name!r}")
+        from_ = self.integer(raw, "from", where, minimum=1) if "from" in raw else None
+        to = self.integer(raw, "to", where, minimum=1) if "to" in raw else None
+        if from_ is not None and to is not None and from_ > to:
+            raise self.fail(where, f"from ({from_}) is greater than to ({to})")
+        side = raw.get("side")
+        if side is not None and side not in SIDES:
+            raise self.fail(
+                "",
+                f'{where}.side must be "odd" or "even" (or absent for both sides), '
+                f"not {_describe(side)}",
+            )
+        return Street(name=name, from_=from_, to=to, side=side)
+
+    def schools(self, raws: list[dict[str, Any]], communes: dict[str, str]) -> tuple[School, ...]:
+        schools: list[School] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raws, start=1):
+            where = f"schools[{index}]"
+            self.table(raw, where, _SCHOOL_KEYS)
+            written = self.string(raw, "uai", where)
+            uai = written.upper()
+            if not _UAI.match(uai):
+                raise self.fail(
+                    "",
+                    f"{where}.uai must be 7 digits and a letter (like 0620000X), not {written!r}",
+                )
+            if uai in seen:
+                raise self.fail(where, f"duplicate UAI {uai}")
+            seen.add(uai)
+            name = self.string(raw, "name", where)
+            commune = self.commune_name(raw, where, communes)
+            written = self.string(raw, "priority", where, empty=True)
+            priority = written.upper()
+            if priority not in PRIORITIES:
+                raise self.fail(
+                    "", f'{where}.priority must be "REP", "REP+" or "" (none), not {written!r}'
+                )
+            schools.append(School(uai=uai, name=name, commune=commune, priority=priority))
+        return tuple(schools)
