@@ -120,7 +120,9 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):  # the details go to the log, never to the visitor
         logging.getLogger(__name__).error("internal error", exc_info=error)
-        return render_template("errors/error.html", title=gettext("Erreur interne"), error=None), 500
+        return render_template(
+            "errors/error.html", title=gettext("Erreur interne"), error=None
+        ), 500
 
 
 def register_security_headers(app: Flask) -> None:

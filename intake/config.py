@@ -8,7 +8,7 @@ from flask import Flask
 
 DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - refused in production below
 
-SECRET_KEY_HELP = (
+START_REFUSED = (
     "FLASK_SECRET_KEY is not set: refusing to start in production with the development key. "
     "Generate one and export it, for example:\n"
     "  export FLASK_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
@@ -40,6 +40,8 @@ def defaults(app: Flask) -> dict:
         "INTAKE_OUTBOX_RETRY_BASE": 60,
         "INTAKE_OUTBOX_RETRY_MAX": 6 * 3600,
         "INTAKE_OUTBOX_POLL_SECONDS": 5,
+        # Werkzeug's hashing method; the tests lower its cost, production keeps scrypt.
+        "INTAKE_PASSWORD_METHOD": "scrypt",
         "INTAKE_LOGIN_LIMIT": "5 per minute;30 per hour",
         "INTAKE_FORM_LIMIT": "20 per hour",
         "BABEL_DEFAULT_LOCALE": "fr",
@@ -64,7 +66,7 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         app.config.update(test_config)
     production = not app.debug and not app.testing
     if production and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
-        raise ConfigurationError(SECRET_KEY_HELP)
+        raise ConfigurationError(START_REFUSED)
     # Browsers drop Secure cookies over plain http, so only production insists on them.
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True

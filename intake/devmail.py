@@ -14,13 +14,16 @@ class PrintingHandler:
     """Print the envelope, subject and plain-text part of every message, readably."""
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        message = message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else "(no text part)"
         rule = "─" * 72
         print(
             f"\n{rule}\n📧 E-mail to {', '.join(envelope.rcpt_tos)}\n"
-            f"   From: {envelope.mail_from}\n   Subject: {message['subject']}\n{rule}\n{text}{rule}\n",
+            f"   From: {envelope.mail_from}\n   Subject: {message['subject']}\n"
+            f"{rule}\n{text}{rule}\n",
             flush=True,
         )
         return "250 Message accepted for delivery"
@@ -34,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     controller = Controller(PrintingHandler(), hostname=args.host, port=args.port)
     controller.start()
-    print(f"Development mail sink listening on {args.host}:{args.port}", file=sys.stderr, flush=True)
+    print(
+        f"Development mail sink listening on {args.host}:{args.port}", file=sys.stderr, flush=True
+    )
     try:
         while True:
             time.sleep(3600)

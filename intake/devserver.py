@@ -56,7 +56,9 @@ def main() -> int:
     children: list[subprocess.Popen] = []
     if "FLASK_MAIL_SERVER" not in env:
         port = free_port()
-        children.append(subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(port)]))
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(port)])
+        )
         env["FLASK_MAIL_SERVER"] = "127.0.0.1"
         env["FLASK_MAIL_PORT"] = str(port)
         env.setdefault("FLASK_INTAKE_NOTIFY", "coordination@exemple.fr")

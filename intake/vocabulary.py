@@ -6,7 +6,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from .workflow import LABELS, PUBLIC_LABELS, Status
 
@@ -114,4 +115,6 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(PARIS)
-    return gettext("%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M"))
+    return gettext(
+        "%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M")
+    )

@@ -20,7 +20,11 @@ target_metadata = db.metadata
 
 def run_migrations_offline():
     """Emit SQL to the script output instead of running it."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import smtplib
 import socket
 import uuid
@@ -36,6 +37,8 @@ BASE_CONFIG = {
     "MAIL_DEFAULT_SENDER": "pre@testville.example",
     "INTAKE_BASE_URL": "https://pre.testville.example",
     "INTAKE_NOTIFY": "",
+    # scrypt costs ~0.2 s a hash; tests hash often and check hashing, not its cost.
+    "INTAKE_PASSWORD_METHOD": "pbkdf2:sha256:1000",
 }
 
 
@@ -46,19 +49,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def migrate_to_head(url: str) -> None:
+    """Apply the Alembic migrations to the database at `url`, as `flask db upgrade` does."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once; each test gets a copy (migrating per test costs more)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate_to_head(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own: a SQLite file, or a PostgreSQL schema dropped after."""
+def database_url(tmp_path: Path, request) -> Iterator[str]:
+    """A migrated database of this test's own: a SQLite copy, or a PostgreSQL schema."""
     if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = url.render_as_string(hide_password=False)
     try:
-        yield url.render_as_string(hide_password=False)
+        migrate_to_head(url)
+        yield url
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -67,14 +90,11 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def make_app(database_url: str):
-    """Build an app on this test's database, with the migrations applied, and dispose it after."""
+    """Build apps on this test's (migrated) database, and dispose their engines after."""
     apps = []
 
     def factory(**overrides):
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
-        with app.app_context():
-            if not apps:
-                upgrade()
         apps.append(app)
         return app
 
@@ -156,7 +176,10 @@ class SmtpSink:
         """The received messages, parsed."""
         from email import message_from_bytes, policy
 
-        return [message_from_bytes(env.original_content, policy=policy.default) for env in self.envelopes]
+        return [
+            message_from_bytes(env.original_content, policy=policy.default)
+            for env in self.envelopes
+        ]
 
 
 ALLOWED_SMTP: set[tuple[str, int]] = {("127.0.0.1", 9)}

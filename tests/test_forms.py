@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from forms_data import child_fields, orientation, request_form
 from sqlalchemy import func, select
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral
-
-from forms_data import child_fields, orientation, request_form
 
 FORMS = [
     pytest.param("/orientation", orientation, "professional", id="orientation"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -33,7 +34,7 @@ def create_user(email: str, password: str, role: str = Role.COORDINATOR) -> User
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     user = User(email=email, role=Role(role).value, active=True)
-    user.set_password(password)
+    user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
     db.session.add(user)
     db.session.flush()
     return user

@@ -28,7 +28,9 @@ def public_url(config: Mapping[str, Any], path: str) -> str:
     return config["INTAKE_BASE_URL"].rstrip("/") + path
 
 
-def enqueue(kind: str, recipients: list[str], template: str, referral: Referral, **context: Any) -> OutboxMessage:
+def enqueue(
+    kind: str, recipients: list[str], template: str, referral: Referral, **context: Any
+) -> OutboxMessage:
     """Render `email/<template>.{txt,html}` and add the message to the session."""
     context = {"referral": referral, **context}
     message = OutboxMessage(
@@ -44,7 +46,9 @@ def enqueue(kind: str, recipients: list[str], template: str, referral: Referral,
     return message
 
 
-def enqueue_referral_emails(referral: Referral, territory: Territory, config: Mapping[str, Any]) -> list[OutboxMessage]:
+def enqueue_referral_emails(
+    referral: Referral, territory: Territory, config: Mapping[str, Any]
+) -> list[OutboxMessage]:
     """Queue the coordinator's alert and the sender's acknowledgement of a new referral."""
     messages = []
     coordinators = coordinator_addresses(territory, config)
@@ -60,7 +64,11 @@ def enqueue_referral_emails(referral: Referral, territory: Territory, config: Ma
         )
     else:
         current_app.logger.warning("no coordinator address: set notify or FLASK_INTAKE_NOTIFY")
-    sender = referral.referrer_email if referral.source == Source.PROFESSIONAL else referral.guardian_email
+    sender = (
+        referral.referrer_email
+        if referral.source == Source.PROFESSIONAL
+        else referral.guardian_email
+    )
     if sender:
         token = make_token("status", referral.reference)
         messages.append(

@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     DateField,
     EmailField,
     FieldList,
     Form,
     FormField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -172,12 +172,18 @@ class ReferralBase(FlaskForm):
     guardian_name = StringField(
         _l("Nom et prénom du parent ou du représentant légal"),
         filters=[stripped],
-        validators=[required(_l("Indiquez le nom du parent ou du représentant légal.")), Length(max=200)],
+        validators=[
+            required(_l("Indiquez le nom du parent ou du représentant légal.")),
+            Length(max=200),
+        ],
     )
     guardian_phone = TelField(
         _l("Téléphone"),
         filters=[stripped],
-        validators=[Length(max=40), Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78)."))],
+        validators=[
+            Length(max=40),
+            Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78).")),
+        ],
         description=_l("Un numéro français, par exemple 06 12 34 56 78."),
         render_kw={"autocomplete": "tel"},
     )
@@ -220,11 +226,16 @@ class ReferralBase(FlaskForm):
         filters=[stripped],
         validators=[
             required(_l("Décrivez la situation.")),
-            Length(max=SITUATION_MAX, message=_l("La situation doit tenir en %(max)d caractères au plus.")),
+            Length(
+                max=SITUATION_MAX,
+                message=_l("La situation doit tenir en %(max)d caractères au plus."),
+            ),
         ],
     )
     # Hidden from people by CSS; robots that fill every field give themselves away.
-    website = StringField(_l("Ne pas remplir ce champ"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(
+        _l("Ne pas remplir ce champ"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
 
     def validate_postcode(self, field: StringField) -> None:
         """A French postcode is five digits."""
@@ -287,7 +298,10 @@ class OrientationForm(ReferralBase):
     referrer_phone = TelField(
         _l("Votre téléphone"),
         filters=[stripped],
-        validators=[Length(max=40), Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 03 21 12 34 56)."))],
+        validators=[
+            Length(max=40),
+            Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 03 21 12 34 56).")),
+        ],
         render_kw={"autocomplete": "tel"},
     )
     actions_tried = TextAreaField(
@@ -297,7 +311,9 @@ class OrientationForm(ReferralBase):
     )
     family_informed = BooleanField(
         _l("La famille est informée de cette orientation et en est d’accord."),
-        validators=[Checked(_l("La famille doit être informée et d’accord avant toute orientation."))],
+        validators=[
+            Checked(_l("La famille doit être informée et d’accord avant toute orientation."))
+        ],
     )
     urgent = BooleanField(_l("La situation est urgente."))
 
@@ -312,6 +328,9 @@ class RequestForm(ReferralBase):
         description=_l("Par exemple l’école, une assistante sociale, un voisin."),
     )
     consent = BooleanField(
-        _l("J’accepte d’être contacté·e par l’équipe du programme et j’ai lu la politique de confidentialité."),
+        _l(
+            "J’accepte d’être contacté·e par l’équipe du programme "
+            "et j’ai lu la politique de confidentialité."
+        ),
         validators=[Checked(_l("Cochez cette case pour que l’équipe puisse vous contacter."))],
     )

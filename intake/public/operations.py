@@ -19,11 +19,27 @@ from ..vocabulary import PARIS
 from ..workflow import Status
 
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
-SHARED_FIELDS = ("guardian_name", "guardian_phone", "guardian_email", "address", "postcode", "city",
-                 "domains", "situation")
+SHARED_FIELDS = (
+    "guardian_name",
+    "guardian_phone",
+    "guardian_email",
+    "address",
+    "postcode",
+    "city",
+    "domains",
+    "situation",
+)
 SOURCE_FIELDS = {
-    Source.PROFESSIONAL: ("referrer_name", "referrer_organisation", "referrer_role", "referrer_email",
-                          "referrer_phone", "actions_tried", "family_informed", "urgent"),
+    Source.PROFESSIONAL: (
+        "referrer_name",
+        "referrer_organisation",
+        "referrer_role",
+        "referrer_email",
+        "referrer_phone",
+        "actions_tried",
+        "family_informed",
+        "urgent",
+    ),
     Source.PARENT: ("consent", "heard_from"),
 }
 
@@ -71,7 +87,9 @@ def create_referral(
         **{name: empty_to_none(data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
     )
     for position, child_data in enumerate(data["children"]):
-        child = Child(position=position, **{name: empty_to_none(child_data[name]) for name in CHILD_FIELDS})
+        child = Child(
+            position=position, **{name: empty_to_none(child_data[name]) for name in CHILD_FIELDS}
+        )
         result = screen(
             birth_date=child.birth_date,
             school=child.school,
@@ -92,6 +110,9 @@ def create_referral(
     enqueue_referral_emails(referral, territory, current_app.config)
     current_app.logger.info(
         "referral stored reference=%s source=%s children=%d eligibility=%s",
-        reference, source.value, len(referral.children), referral.eligibility,
+        reference,
+        source.value,
+        len(referral.children),
+        referral.eligibility,
     )
     return referral

@@ -88,7 +88,9 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
             form.children.append_entry()
         focus = form.children[-1].form.first_name.id
         return render_template(template, form=form, focus=focus)
-    removed = next((int(m.group(1)) for key in formdata or () if (m := REMOVE_CHILD.match(key))), None)
+    removed = next(
+        (int(m.group(1)) for key in formdata or () if (m := REMOVE_CHILD.match(key))), None
+    )
     if removed is not None:
         form = form_class(formdata=renumber_children(formdata, drop=removed))
         return render_template(template, form=form)
@@ -112,7 +114,9 @@ def confirmation():
     sent = session.get("confirmation")
     if not sent:
         return redirect(url_for("public.index"))
-    return render_template("public/confirmation.html", reference=sent["reference"], source=sent["source"])
+    return render_template(
+        "public/confirmation.html", reference=sent["reference"], source=sent["source"]
+    )
 
 
 @bp.get("/suivi/<token>")

@@ -9,10 +9,16 @@ from wtforms.validators import DataRequired, Length
 class StatusForm(FlaskForm):
     """Move a referral to another status, saying why."""
 
-    status = SelectField(_l("Nouveau statut"), choices=[], validate_choice=False,
-                         validators=[DataRequired(_l("Choisissez un statut."))])
+    status = SelectField(
+        _l("Nouveau statut"),
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(_l("Choisissez un statut."))],
+    )
     comment = TextAreaField(
         _l("Commentaire"),
-        validators=[Length(max=4000, message=_l("Le commentaire doit tenir en %(max)d caractères au plus."))],
+        validators=[
+            Length(max=4000, message=_l("Le commentaire doit tenir en %(max)d caractères au plus."))
+        ],
         description=_l("Obligatoire pour une réorientation, un refus ou un retrait."),
     )

@@ -16,7 +16,10 @@ def change_status(referral: Referral, target: str, comment: str, user: User) -> 
     new_status = check_transition(referral.status, target, comment)
     now = utcnow()
     change = StatusChange(
-        at=now, user_id=user.id, from_status=referral.status, to_status=new_status.value,
+        at=now,
+        user_id=user.id,
+        from_status=referral.status,
+        to_status=new_status.value,
         comment=comment.strip(),
     )
     referral.history.append(change)
@@ -24,6 +27,9 @@ def change_status(referral: Referral, target: str, comment: str, user: User) -> 
     referral.last_activity_at = now
     current_app.logger.info(
         "status changed reference=%s from=%s to=%s user_id=%s",
-        referral.reference, change.from_status, change.to_status, user.id,
+        referral.reference,
+        change.from_status,
+        change.to_status,
+        user.id,
     )
     return change

@@ -6,14 +6,24 @@ import csv
 import io
 from functools import wraps
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..public.forms import options
 from ..models import Referral
+from ..public.forms import options
 from ..vocabulary import status_label
 from ..workflow import TransitionError, allowed_next
 from .forms import StatusForm
@@ -22,8 +32,16 @@ from .queries import QueueFilters, queue_query
 
 bp = Blueprint("triage", __name__)
 
-EXPORT_COLUMNS = ("reference", "received_at", "source", "status", "eligibility", "urgent", "children",
-                  "last_activity_at")
+EXPORT_COLUMNS = (
+    "reference",
+    "received_at",
+    "source",
+    "status",
+    "eligibility",
+    "urgent",
+    "children",
+    "last_activity_at",
+)
 
 
 @bp.before_request
@@ -58,7 +76,9 @@ def queue():
     filters = QueueFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(
-        queue_query(filters), page=max(page, 1), per_page=current_app.config["INTAKE_PAGE_SIZE"],
+        queue_query(filters),
+        page=max(page, 1),
+        per_page=current_app.config["INTAKE_PAGE_SIZE"],
         error_out=False,
     )
     return render_template("triage/queue.html", pagination=pagination, filters=filters)
@@ -72,16 +92,18 @@ def export():
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for referral in db.session.scalars(queue_query(filters)):
-        writer.writerow([
-            referral.reference,
-            referral.received_at.isoformat(),
-            referral.source,
-            referral.status,
-            referral.eligibility,
-            "yes" if referral.urgent else "no",
-            len(referral.children),
-            referral.last_activity_at.isoformat(),
-        ])
+        writer.writerow(
+            [
+                referral.reference,
+                referral.received_at.isoformat(),
+                referral.source,
+                referral.status,
+                referral.eligibility,
+                "yes" if referral.urgent else "no",
+                len(referral.children),
+                referral.last_activity_at.isoformat(),
+            ]
+        )
     current_app.logger.info("export user_id=%s filters=%s", current_user.id, filters.as_args())
     return Response(
         out.getvalue(),
@@ -104,7 +126,9 @@ def detail(reference: str):
 def status_form(referral: Referral, formdata=None) -> StatusForm:
     """The status form offering only the moves allowed from the referral's status."""
     form = StatusForm(formdata=formdata)
-    form.status.choices = options((s.value, status_label(s.value)) for s in allowed_next(referral.status))
+    form.status.choices = options(
+        (s.value, status_label(s.value)) for s in allowed_next(referral.status)
+    )
     return form
 
 
@@ -119,9 +143,14 @@ def set_status(reference: str):
             change_status(referral, form.status.data, form.comment.data or "", current_user)
         except TransitionError as error:
             db.session.rollback()
-            form.status.errors = [gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})]
+            form.status.errors = [
+                gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
+            ]
         else:
             db.session.commit()
-            flash(gettext("Statut changé : %(label)s.", label=status_label(referral.status)), "success")
+            flash(
+                gettext("Statut changé : %(label)s.", label=status_label(referral.status)),
+                "success",
+            )
             return redirect(url_for("triage.detail", reference=referral.reference), 303)
     return render_template("triage/detail.html", referral=referral, form=form), 422
