@@ -40,6 +40,8 @@ def defaults(app: Flask) -> dict:
         "INTAKE_OUTBOX_RETRY_BASE": 60,
         "INTAKE_OUTBOX_RETRY_MAX": 6 * 3600,
         "INTAKE_OUTBOX_POLL_SECONDS": 5,
+        # Flask-Mail sets no socket timeout: a silent server would hang the worker.
+        "INTAKE_SMTP_TIMEOUT": 30,
         # Werkzeug's hashing method; the tests lower its cost, production keeps scrypt.
         "INTAKE_PASSWORD_METHOD": "scrypt",
         "INTAKE_LOGIN_LIMIT": "5 per minute;30 per hour",

@@ -35,6 +35,8 @@ BASE_CONFIG = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 9,
     "MAIL_DEFAULT_SENDER": "pre@testville.example",
+    # Flask-Mail swallows mail under TESTING; these tests want it to reach a real server.
+    "MAIL_SUPPRESS_SEND": False,
     "INTAKE_BASE_URL": "https://pre.testville.example",
     "INTAKE_NOTIFY": "",
     # scrypt costs ~0.2 s a hash; tests hash often and check hashing, not its cost.

@@ -1,0 +1,289 @@
+"""Deliver the outbox: send what is due, retry what failed with a capped backoff, never give up."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from flask import current_app
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from ..models import OutboxMessage, utcnow
+
+# Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
+# stays silent would hang the worker, and every queued e-mail with it.
+DEFAULT_SMTP_TIMEOUT = 30
+
+# After these errors smtplib has already reset the SMTP session, so the connection can carry the
+# next message; after any other error it is closed and a fresh one is opened.
+RECIPIENT_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+# What a mail server or the network is expected to do now and then: logged without traceback.
+TRANSPORT_ERRORS = (smtplib.SMTPException, OSError, BadHeaderError)
+
+LAST_ERROR_MAX = 500
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery round did."""
+
+    sent: int = 0
+    failed: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(self.sent + other.sent, self.failed + other.failed)
+
+
+def backoff(attempts: int, base: int, cap: int) -> timedelta:
+    """How long to wait after the `attempts`-th failure: base * 2**(attempts - 1), at most cap."""
+    exponent = max(attempts, 1) - 1
+    # Past 2**40 the product exceeds any sensible cap; stop there rather than build huge ints.
+    return timedelta(seconds=min(base * 2 ** min(exponent, 40), cap))
+
+
+class TimeoutConnection(Connection):
+    """Flask-Mail's connection, opened with a socket timeout."""
+
+    def __init__(self, mail, timeout: float) -> None:
+        super().__init__(mail)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        """Open and authenticate the SMTP session as Flask-Mail does, but with a timeout."""
+        mail = self.mail
+        smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        host = smtp_class(mail.server, mail.port, timeout=self.timeout)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+    def open(self) -> TimeoutConnection:
+        """Connect now (or not at all when MAIL_SUPPRESS_SEND is on, as Flask-Mail does)."""
+        return self.__enter__()
+
+    def close(self) -> None:
+        """Say goodbye to the server; a connection that is already broken is just dropped."""
+        host, self.host = self.host, None
+        if host is None:
+            return
+        try:
+            host.quit()
+        except (smtplib.SMTPException, OSError):
+            host.close()
+
+
+def describe(error: BaseException) -> str:
+    """A short account of a failure for `last_error`: exception class and message, no body."""
+    text = f"{type(error).__name__}: {error}".replace("\n", " ")
+    return text[:LAST_ERROR_MAX]
+
+
+def to_mail(message: OutboxMessage) -> Message:
+    """Build the Flask-Mail message of an outbox row."""
+    sender = current_app.extensions["mail"].default_sender
+    mail = Message(
+        subject=message.subject,
+        recipients=list(message.recipients),
+        body=message.body_text,
+        html=message.body_html,
+        sender=sender,
+        # Auto-Submitted keeps out-of-office replies away (RFC 3834).
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+    # Every attempt of one row carries the same Message-ID, so a resend after a crash is
+    # recognisable as the same e-mail (and dropped as a duplicate by many mail systems).
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    mail.msgId = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+    return mail
+
+
+def claim_next(now: datetime, skip: list[int]) -> OutboxMessage | None:
+    """Lock the next due message that no other worker holds (PostgreSQL; SQLite just reads)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        query = query.where(OutboxMessage.id.not_in(skip))
+    return db.session.scalars(query).first()
+
+
+def record_success(message: OutboxMessage, now: datetime) -> None:
+    """Mark a message sent."""
+    message.sent_at = now
+    message.attempts += 1
+    message.last_attempt_at = now
+    message.last_error = None
+
+
+def record_failure(message: OutboxMessage, error: BaseException, now: datetime) -> None:
+    """Count the attempt, keep a short error and put the next try off by the backoff."""
+    config = current_app.config
+    message.attempts += 1
+    message.last_attempt_at = now
+    message.last_error = describe(error)
+    message.due_at = now + backoff(
+        message.attempts, config["INTAKE_OUTBOX_RETRY_BASE"], config["INTAKE_OUTBOX_RETRY_MAX"]
+    )
+    # Only the id, the count and the kind of error: log files hold no address and no content.
+    code = getattr(error, "smtp_code", None)
+    log = current_app.logger.warning
+    if not isinstance(error, TRANSPORT_ERRORS):
+        log = current_app.logger.exception  # not a mail server's doing: keep the traceback
+    log(
+        "outbox message %d not sent (attempt %d, next try at %s): %s%s",
+        message.id,
+        message.attempts,
+        message.due_at.isoformat(timespec="seconds"),
+        type(error).__name__,
+        f" {code}" if code else "",
+    )
+
+
+def deliver_due(
+    now: datetime | None = None, limit: int = 100, stop: threading.Event | None = None
+) -> DeliveryReport:
+    """Send up to `limit` due messages, one commit each; failures are rescheduled, never dropped.
+
+    Each message is claimed, sent and marked in a transaction of its own: a crash after the
+    send but before the commit sends it again later (at least once), while a committed
+    `sent_at` is never sent twice. On PostgreSQL the claim's row lock (SKIP LOCKED) keeps
+    concurrent workers off each other's messages.
+    """
+    now = now or utcnow()
+    timeout = current_app.config.get("INTAKE_SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
+    connection: TimeoutConnection | None = None
+    connect_error: BaseException | None = None
+    seen: list[int] = []
+    sent = failed = 0
+    try:
+        while len(seen) < limit and not (stop is not None and stop.is_set()):
+            message = claim_next(now, seen)
+            if message is None:
+                break
+            seen.append(message.id)
+            # Connect only once something is due, so an idle worker never touches the server.
+            if connection is None and connect_error is None:
+                try:
+                    connection = TimeoutConnection(current_app.extensions["mail"], timeout).open()
+                except TRANSPORT_ERRORS as error:
+                    # A dead server: every due message records it, without a new try each.
+                    connect_error = error
+            if connect_error is not None:
+                record_failure(message, connect_error, now)
+                db.session.commit()
+                failed += 1
+                continue
+            try:
+                to_mail(message).send(connection)
+            # Deliberately broad: a single poison message (a row without recipients, a header
+            # Flask-Mail refuses, a bug) must not stop the queue behind it. It is recorded and
+            # retried like any failure; unexpected errors are logged with their traceback so
+            # they are still noticed. Database errors cannot arise here: this block only talks
+            # SMTP, and the session work around it lets them reach `work()`.
+            except Exception as error:
+                if not isinstance(error, RECIPIENT_ERRORS):
+                    connection.close()
+                    connection = None
+                record_failure(message, error, now)
+                db.session.commit()
+                failed += 1
+                continue
+            record_success(message, now)
+            db.session.commit()
+            sent += 1
+        # End the claim's read transaction: an idle worker must not sit "idle in transaction"
+        # on PostgreSQL between polls (it holds back vacuum and may be cut off by a timeout).
+        db.session.commit()
+    finally:
+        if connection is not None:
+            connection.close()
+    return DeliveryReport(sent=sent, failed=failed)
+
+
+def pending_count() -> int:
+    """How many messages are not sent yet, whether due now or waiting for a retry."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def install_stop_handlers(stop: threading.Event):
+    """Make SIGTERM and SIGINT set `stop`; return a function restoring the previous handlers.
+
+    Signal handlers can only be installed from the main thread; elsewhere (tests, a thread of
+    another program) the caller stops the worker through the event alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    logger = current_app.logger
+
+    def handler(signum, frame):
+        logger.info("outbox worker: signal %d, stopping after the current message", signum)
+        stop.set()
+        # A second signal acts at once, for an operator who does not want to wait.
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def work(poll_seconds: float, stop: threading.Event | None = None) -> None:
+    """Deliver due messages until `stop` is set or SIGTERM/SIGINT arrives; survive DB outages."""
+    stop = stop or threading.Event()
+    restore = install_stop_handlers(stop)
+    logger = current_app.logger
+    logger.info("outbox worker started (poll every %ss)", poll_seconds)
+    try:
+        while not stop.is_set():
+            try:
+                report = deliver_due(stop=stop)
+            except SQLAlchemyError as error:
+                # The database went away (restart, failover): wait and try again next round;
+                # pool_pre_ping hands out a fresh connection once it is back.
+                logger.warning("outbox worker: database error, retrying: %s", type(error).__name__)
+                rollback_quietly()
+                stop.wait(poll_seconds)
+                continue
+            if report.sent or report.failed:
+                logger.info("outbox: sent %d, failed %d", report.sent, report.failed)
+            # Straight on while mail goes out (more may be waiting); otherwise rest, so a dead
+            # server or an empty queue costs one query per poll and no busy loop.
+            if not report.sent:
+                stop.wait(poll_seconds)
+    finally:
+        restore()
+        db.session.remove()
+        logger.info("outbox worker stopped")
+
+
+def rollback_quietly() -> None:
+    """Roll the session back; if even that fails, drop it so the next round starts afresh."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
