@@ -120,7 +120,8 @@ def test_errors_are_tied_to_their_inputs(client):
     ).get_data(as_text=True)
     tag = re.search(r'<input[^>]*id="guardian_phone"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in tag
-    assert 'aria-describedby="guardian_phone-hint guardian_phone-error"' in tag
+    # The shared "phone or e-mail" hint is read out with the field too.
+    assert 'aria-describedby="reach-hint guardian_phone-hint guardian_phone-error"' in tag
     assert "n’est pas valide" in errors_of(html)["guardian_phone"]
 
 
@@ -171,7 +172,7 @@ def test_errors_are_tied_to_their_inputs(client):
             id="born-in-future",
         ),
         pytest.param(
-            child_fields(0, birth_date="04/05/2016"), "children-0-birth_date", "", id="not-iso-date"
+            child_fields(0, birth_date="2016-13-45"), "children-0-birth_date", "", id="not-a-date"
         ),
         pytest.param(
             child_fields(0, class_level="CM3"), "children-0-class_level", "", id="unknown-class"
@@ -314,4 +315,25 @@ def test_forms_carry_the_contract_field_names(make_app):
         assert re.search(
             r'<input[^>]*type="date"[^>]*name="children-0-birth_date"|name="children-0-birth_date"[^>]*type="date"',
             html,
+        )
+
+
+def test_phone_is_shown_as_typed_after_an_error(client):
+    html = client.post(
+        "/demande", data=request_form(consent="", guardian_phone="06 12 34 56 78")
+    ).get_data(as_text=True)
+    assert 'value="06 12 34 56 78"' in html
+    assert "+33612345678" not in html
+
+
+def test_birth_date_typed_the_french_way_is_accepted(app, client):
+    assert (
+        client.post(
+            "/demande", data=request_form(**child_fields(0, birth_date="04/05/2016"))
+        ).status_code
+        == 303
+    )
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Referral)).children[0].birth_date.isoformat() == "2016-05-04"
         )

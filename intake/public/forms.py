@@ -61,7 +61,7 @@ def normalise_phone(value: str) -> str:
 
 
 class Phone:
-    """Validate a phone number in any usual French spelling and store it normalised."""
+    """Accept a phone number in any usual French spelling (stored normalised, shown as typed)."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -70,7 +70,7 @@ class Phone:
         if not field.data:
             return
         try:
-            field.data = normalise_phone(field.data)
+            normalise_phone(field.data)
         except ValueError:
             raise ValidationError(self.message) from None
 
@@ -132,8 +132,10 @@ class ChildForm(Form):
     )
     birth_date = DateField(
         _l("Date de naissance"),
+        # A browser without a date picker sends what was typed: accept the French spelling.
+        format=["%Y-%m-%d", "%d/%m/%Y"],
         validators=[InputRequired(_l("Indiquez la date de naissance de l’enfant.")), PastDate()],
-        description=_l("Par exemple 2015-09-23."),
+        description=_l("Par exemple 23/09/2015."),
     )
     school = SelectField(
         _l("Établissement scolaire"),

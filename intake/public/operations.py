@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
 from ..notifications.outbox import enqueue_referral_emails
+from .forms import normalise_phone
 from ..screening import Eligibility, best, screen
 from ..territory import Territory
 from ..vocabulary import PARIS
@@ -29,6 +30,7 @@ SHARED_FIELDS = (
     "domains",
     "situation",
 )
+PHONE_FIELDS = ("guardian_phone", "referrer_phone")
 SOURCE_FIELDS = {
     Source.PROFESSIONAL: (
         "referrer_name",
@@ -64,9 +66,11 @@ def next_reference(year: int) -> tuple[int, str]:
     return number, f"PRE-{year}-{number:05d}"
 
 
-def empty_to_none(value: Any) -> Any:
-    """Store absent optional text as NULL rather than ''."""
-    return None if value == "" else value
+def stored_value(name: str, value: Any) -> Any:
+    """What to store for a form value: NULL for absent text, phones in E.164 form."""
+    if value == "" or value is None:
+        return None
+    return normalise_phone(value) if name in PHONE_FIELDS else value
 
 
 def create_referral(
@@ -84,11 +88,12 @@ def create_referral(
         received_at=received_at,
         last_activity_at=received_at,
         status=Status.NEW.value,
-        **{name: empty_to_none(data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
+        **{name: stored_value(name, data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
     )
     for position, child_data in enumerate(data["children"]):
         child = Child(
-            position=position, **{name: empty_to_none(child_data[name]) for name in CHILD_FIELDS}
+            position=position,
+            **{name: stored_value(name, child_data[name]) for name in CHILD_FIELDS},
         )
         result = screen(
             birth_date=child.birth_date,

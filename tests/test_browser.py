@@ -1,0 +1,452 @@
+"""Browser tests: the forms, keyboard, accessibility and CSP in a real Chromium, CSRF on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, live_server
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from intake.extensions import db
+from intake.models import Referral
+
+if not CHROMIUM.exists():
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402 - only once Chromium is known
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+REFERENCE = re.compile(r"PRE-\d{4}-\d{5}")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+TIMEOUT_MS = 10_000
+
+# What a professional types on /orientation, by CSS selector; children come apart.
+REFERRER = {
+    "#referrer_name": "Claire Dubois",
+    "#referrer_organisation": "École Les Tilleuls",
+    "#referrer_email": "claire.dubois@testville.example",
+    "#referrer_phone": "03 21 12 34 56",
+    "#actions_tried": "Aide personnalisée en classe depuis la rentrée.",
+}
+REFERRER_SELECTS = {"#referrer_role": "teacher"}
+FAMILY = {
+    "#guardian_name": "Sophie Lefebvre",
+    "#guardian_phone": "06 12 34 56 78",
+    "#guardian_email": "sophie.lefebvre@testville.example",
+    "#address": "3 rue des Tilleuls",
+    "#postcode": "62999",
+    "#city": "Testville",
+    "#situation": "Noah a du mal à lire.\nSa mère souhaite de l’aide pour les devoirs.",
+}
+DOMAINS = ("school", "language")
+FIRST_CHILD = {
+    "first_name": "Noah",
+    "last_name": "Lefebvre",
+    "birth_date": "2016-05-04",
+    "school": "0629001A",
+    "class_level": "CE2",
+}
+SECOND_CHILD = {
+    "first_name": "Léa",
+    "last_name": "Lefebvre",
+    "birth_date": "2012-11-20",
+    "school": "0629002B",
+    "class_level": "6e",
+}
+CHILD_SELECTS = ("school", "class_level")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole module; each test opens its own context."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(make_app) -> Iterator[LiveServer]:
+    """The app, CSRF on, served on a loopback port for this test."""
+    with live_server(make_app(WTF_CSRF_ENABLED=True)) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (own cookies), JavaScript on."""
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def submit(page: Page, button: str) -> None:
+    """Click the submit button named `button` and wait for the page that answers."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+
+
+def fill_child(page: Page, index: int, child: dict[str, str]) -> None:
+    """Fill the fields of child number `index` (0-based)."""
+    for name, value in child.items():
+        selector = f"#children-{index}-{name}"
+        if name in CHILD_SELECTS:
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+
+
+def assert_child(page: Page, index: int, child: dict[str, str]) -> None:
+    """Child number `index` shows exactly what was typed for `child`."""
+    for name, value in child.items():
+        assert page.input_value(f"#children-{index}-{name}") == value, f"children-{index}-{name}"
+
+
+def fill_family(page: Page) -> None:
+    """Fill the family and situation fields both forms share."""
+    for selector, value in FAMILY.items():
+        page.fill(selector, value)
+    for domain in DOMAINS:
+        page.check(f"input[name=domains][value={domain}]")
+
+
+def assert_family(page: Page) -> None:
+    """The family and situation fields still hold what `fill_family` typed."""
+    for selector, value in FAMILY.items():
+        assert page.input_value(selector) == value, selector
+    checked = page.locator("input[name=domains]:checked").evaluate_all(
+        "boxes => boxes.map(box => box.value)"
+    )
+    assert sorted(checked) == sorted(DOMAINS)
+
+
+def fill_orientation(page: Page) -> None:
+    """Fill the whole professional form for one child, every box ticked."""
+    for selector, value in REFERRER.items():
+        page.fill(selector, value)
+    for selector, value in REFERRER_SELECTS.items():
+        page.select_option(selector, value)
+    fill_child(page, 0, FIRST_CHILD)
+    fill_family(page)
+    page.check("#urgent")
+    page.check("#family_informed")
+
+
+def assert_orientation_kept(page: Page) -> None:
+    """Everything but the children still holds what `fill_orientation` typed."""
+    for selector, value in {**REFERRER, **REFERRER_SELECTS}.items():
+        assert page.input_value(selector) == value, selector
+    assert_family(page)
+    assert page.is_checked("#urgent")
+    assert page.is_checked("#family_informed")
+
+
+def reference_on(page: Page) -> str:
+    """The referral reference the confirmation page shows."""
+    match = REFERENCE.search(page.locator("main").inner_text())
+    assert match, page.locator("main").inner_text()
+    return match.group(0)
+
+
+def send_orientation(page: Page, server: LiveServer) -> str:
+    """Send a complete one-child referral through /orientation; return its reference."""
+    page.goto(server.url("/orientation"))
+    fill_orientation(page)
+    submit(page, "Envoyer l’orientation")
+    assert page.url == server.url("/confirmation")
+    return reference_on(page)
+
+
+def log_in(page: Page, server: LiveServer, email: str) -> None:
+    """Log in through the form; the queue answers."""
+    page.goto(server.url("/connexion"))
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    submit(page, "Se connecter")
+    assert page.url == server.url("/triage/")
+
+
+def open_referral(page: Page, reference: str) -> None:
+    """Follow the queue's link to one referral."""
+    with page.expect_navigation():
+        page.get_by_role("link", name=reference, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+
+
+def test_orientation_without_javascript_adds_and_removes_children(browser, server):
+    """Without JavaScript, children are added and removed by submit buttons, nothing is lost."""
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(server.url("/orientation"))
+        assert page.locator("fieldset.child").count() == 1
+        fill_orientation(page)
+
+        submit(page, "Ajouter un enfant")
+        assert page.locator("fieldset.child").count() == 2
+        assert page.locator(".error-summary").count() == 0, "adding a child is not a submission"
+        assert_orientation_kept(page)
+        assert_child(page, 0, FIRST_CHILD)
+        assert page.input_value("#children-1-first_name") == ""
+        fill_child(page, 1, SECOND_CHILD)
+
+        submit(page, "Retirer l’enfant 1")
+        assert page.locator("fieldset.child").count() == 1
+        assert page.locator("#children-1-first_name").count() == 0
+        assert_child(page, 0, SECOND_CHILD)
+        assert_orientation_kept(page)
+        assert page.get_by_role("button", name=re.compile("Retirer")).count() == 0
+
+        submit(page, "Envoyer l’orientation")
+        assert page.url == server.url("/confirmation")
+        reference = reference_on(page)
+    finally:
+        context.close()
+    with server.app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        assert referral is not None
+        assert [child.first_name for child in referral.children] == ["Léa"]
+        assert referral.urgent and referral.family_informed
+
+
+def test_empty_request_shows_summary_linked_to_fields(page, server):
+    """An empty /demande shows an alert summary whose links lead to fields described by errors."""
+    page.goto(server.url("/demande"))
+    submit(page, "Envoyer ma demande")
+
+    assert page.title().startswith("Erreur"), page.title()
+    summary = page.locator(".error-summary[role=alert]")
+    expect(summary).to_be_visible()
+    assert page.get_by_text("Le formulaire a expiré").count() == 0, "the CSRF token was refused"
+    summary_first = page.evaluate(
+        """() => {
+            const summary = document.querySelector('.error-summary');
+            const form = document.querySelector('main form');
+            const after = summary.compareDocumentPosition(form);
+            return Boolean(after & Node.DOCUMENT_POSITION_FOLLOWING);
+        }"""
+    )
+    assert summary_first, "the error summary must come before the form"
+
+    hrefs = summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs, "the summary has no links"
+    for href in hrefs:
+        assert href.startswith("#") and page.locator(href).count() == 1, href
+    assert len(hrefs) == page.locator(".error-message").count()
+
+    summary.locator("a").first.click()
+    assert page.evaluate("document.activeElement.id") == hrefs[0][1:]
+
+    expected_invalid = {
+        "children-0-first_name",
+        "children-0-last_name",
+        "children-0-birth_date",
+        "children-0-school",
+        "children-0-class_level",
+        "guardian_name",
+        "guardian_phone",
+        "address",
+        "postcode",
+        "city",
+        "situation",
+        "consent",
+    }
+    described = page.locator("[aria-invalid=true]").evaluate_all(
+        "fields => fields.map(f => [f.id, f.getAttribute('aria-describedby') || ''])"
+    )
+    assert {field_id for field_id, _ in described} == expected_invalid
+    # The checkbox group carries its error on the fieldset: there is no single field to mark.
+    group = page.locator("fieldset:has(> .checkbox > input[name=domains])")
+    described.append(["domains", group.get_attribute("aria-describedby") or ""])
+    for field_id, describedby in described:
+        ids = describedby.split()
+        assert f"{field_id}-error" in ids, (field_id, describedby)
+        for described_id in ids:
+            assert page.locator(f"[id='{described_id}']").count() == 1, (field_id, described_id)
+        message = page.locator(f"[id='{field_id}-error']").inner_text().strip()
+        assert message.removeprefix("Erreur :").strip(), field_id
+
+
+def test_request_keeps_values_after_failed_submission(page, server):
+    """A /demande refused for a missing consent shows everything as typed, and can then be sent."""
+    page.goto(server.url("/demande"))
+    fill_child(page, 0, FIRST_CHILD)
+    fill_family(page)
+    page.fill("#heard_from", "La directrice de l’école")
+    submit(page, "Envoyer ma demande")
+
+    assert page.title().startswith("Erreur"), page.title()
+    hrefs = page.locator(".error-summary a").evaluate_all("links => links.map(a => a.hash)")
+    assert hrefs == ["#consent"]
+    typed = {
+        **{f"#children-0-{name}": value for name, value in FIRST_CHILD.items()},
+        **FAMILY,
+        "#heard_from": "La directrice de l’école",
+    }
+    # Gathered rather than asserted one by one, so a single field re-shown differently
+    # does not hide the others nor the second submission below.
+    changed = [
+        f"{selector}: typed {value!r}, shown {shown!r}"
+        for selector, value in typed.items()
+        if (shown := page.input_value(selector)) != value
+    ]
+    checked = page.locator("input[name=domains]:checked").evaluate_all(
+        "boxes => boxes.map(box => box.value)"
+    )
+    assert sorted(checked) == sorted(DOMAINS)
+    assert not page.is_checked("#consent")
+
+    page.check("#consent")
+    submit(page, "Envoyer ma demande")
+    assert page.url == server.url("/confirmation")
+    reference_on(page)
+    assert not changed, "values not kept as typed:\n" + "\n".join(changed)
+
+
+def axe_report(page: Page, label: str) -> str | None:
+    """Run axe-core's WCAG 2.0/2.1 A and AA rules on `page`; a report when anything fails."""
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
+    if results.violations_count == 0:
+        return None
+    return f"--- {label} ({page.url})\n{results.generate_report()}"
+
+
+def test_accessibility_of_public_pages(page, server):
+    """axe-core finds no WCAG 2.1 A/AA violation on the public pages, errors shown or not."""
+    reports = []
+    for path in ("/", "/orientation", "/demande", "/confidentialite", "/connexion"):
+        page.goto(server.url(path))
+        reports.append(axe_report(page, path))
+    page.goto(server.url("/orientation"))
+    submit(page, "Envoyer l’orientation")
+    assert page.locator(".error-summary").count() == 1
+    reports.append(axe_report(page, "/orientation with errors"))
+    failures = [report for report in reports if report]
+    assert not failures, "\n".join(failures)
+
+
+def test_accessibility_of_confirmation_and_staff_pages(page, server, users):
+    """axe-core finds no WCAG 2.1 A/AA violation on the confirmation, the queue and a referral."""
+    reference = send_orientation(page, server)
+    reports = [axe_report(page, "/confirmation")]
+    log_in(page, server, users["coordinator"])
+    reports.append(axe_report(page, "/triage/"))
+    open_referral(page, reference)
+    reports.append(axe_report(page, f"/triage/{reference}"))
+    failures = [report for report in reports if report]
+    assert not failures, "\n".join(failures)
+
+
+def test_no_content_security_policy_violation(page, server, users):
+    """The strict CSP is sent and the pages break none of it (no inline style or script)."""
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    for path in ("/", "/orientation"):
+        response = page.goto(server.url(path))
+        assert "default-src 'self'" in response.headers["content-security-policy"], path
+    reference = send_orientation(page, server)
+    log_in(page, server, users["coordinator"])
+    for path in ("/triage/", f"/triage/{reference}"):
+        response = page.goto(server.url(path))
+        assert "default-src 'self'" in response.headers["content-security-policy"], path
+    violations = [text for text in messages if "Content Security Policy" in text]
+    assert not violations, "\n".join(violations)
+
+    # The listener does see a violation when there is one.
+    with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
+        page.evaluate(
+            "() => { const s = document.createElement('style');"
+            " s.textContent = 'body { color: red }'; document.head.append(s); }"
+        )
+
+
+HORIZONTAL_OVERFLOW = """() => ({
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    culprits: [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .slice(0, 5)
+        .map(el => el.outerHTML.slice(0, 120)),
+})"""
+
+
+def test_phone_viewport_has_no_horizontal_scrolling(browser, server, users):
+    """On a 360 px wide phone, the forms and the staff pages fit the screen's width."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        overflows = []
+
+        def check(label: str) -> None:
+            result = page.evaluate(HORIZONTAL_OVERFLOW)
+            if result["overflow"]:
+                overflows.append(f"{label}: scrollWidth {result['scrollWidth']} > 360; {result}")
+
+        page.goto(server.url("/orientation"))
+        check("/orientation")
+        submit(page, "Envoyer l’orientation")
+        check("/orientation with errors")
+        reference = send_orientation(page, server)
+        log_in(page, server, users["coordinator"])
+        check("/triage/")
+        open_referral(page, reference)
+        check(f"/triage/{reference}")
+    finally:
+        context.close()
+    assert not overflows, "\n".join(overflows)
+
+
+@pytest.mark.parametrize("path", ["/orientation", "/demande"])
+def test_honeypot_is_hidden_from_people(page, server, path):
+    """The `website` trap is off-screen, out of the tab order and out of the accessibility tree."""
+    page.goto(server.url(path))
+    trap = page.locator("input[name=website]")
+    assert trap.count() == 1
+    assert trap.get_attribute("tabindex") == "-1"
+    box = trap.bounding_box()
+    viewport = page.viewport_size
+    off_screen = box is None or (
+        box["x"] + box["width"] <= 0
+        or box["y"] + box["height"] <= 0
+        or box["x"] >= viewport["width"]
+    )
+    assert not trap.is_visible() or off_screen, box
+    assert "Ne pas remplir" not in page.locator("main").aria_snapshot()
+
+    # Tab through the whole form to its send button: the trap is never reached.
+    focused = []
+    for _ in range(150):
+        page.keyboard.press("Tab")
+        name = page.evaluate("document.activeElement.getAttribute('name')")
+        focused.append(name)
+        if name == "send":
+            break
+    assert "send" in focused, focused
+    assert "website" not in focused
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(page, server):
+    """The first Tab reaches a visible "Aller au contenu" link that moves focus to main."""
+    page.goto(server.url("/orientation"))
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_text("Aller au contenu")
+    assert skip.get_attribute("href") == "#contenu"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0, box
+
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.tagName") == "MAIN"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)"), (
+        "the Tab after the skip link must stay in the main content"
+    )
