@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import AppGroup
 
 from ..extensions import db
 from ..models import Role
 from .operations import AccountError, create_user
 
-users_cli = click.Group("users", help="Manage staff accounts.")
+users_cli = AppGroup("users", help="Manage staff accounts.")
 
 
 @users_cli.command("create")

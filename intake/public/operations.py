@@ -13,11 +13,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
 from ..notifications.outbox import enqueue_referral_emails
-from .forms import normalise_phone
 from ..screening import Eligibility, best, screen
 from ..territory import Territory
 from ..vocabulary import PARIS
 from ..workflow import Status
+from .forms import normalise_phone
 
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
 SHARED_FIELDS = (

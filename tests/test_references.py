@@ -1,0 +1,122 @@
+"""References count up per year with no gap and no duplicate, even under concurrent submissions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from intake.extensions import db
+from intake.models import Referral, Source
+from intake.public.operations import create_referral, next_reference
+
+DATA = {
+    "children": [
+        {
+            "first_name": "Léa",
+            "last_name": "Martin",
+            "birth_date": datetime(2016, 5, 4).date(),
+            "school": "0629001A",
+            "school_other": "",
+            "class_level": "CE2",
+        }
+    ],
+    "guardian_name": "Sophie Martin",
+    "guardian_phone": "0612345678",
+    "guardian_email": "",
+    "address": "3 rue des Tilleuls",
+    "postcode": "62999",
+    "city": "Testville",
+    "domains": ["school"],
+    "situation": "Difficultés en lecture.",
+    "consent": True,
+    "heard_from": "",
+}
+
+
+def store(app, received_at: datetime | None = None) -> str:
+    """Create and commit one parent's request; return its reference."""
+    with app.app_context():
+        referral = create_referral(Source.PARENT, DATA, app.extensions["territory"], received_at)
+        db.session.commit()
+        return referral.reference
+
+
+def test_references_count_up_within_a_year_and_restart_the_next(app):
+    assert store(app, datetime(2026, 3, 1, tzinfo=UTC)) == "PRE-2026-00001"
+    assert store(app, datetime(2026, 3, 2, tzinfo=UTC)) == "PRE-2026-00002"
+    # 23:30 UTC on 31 December is already the new year in Paris, where the programme is.
+    assert store(app, datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "PRE-2027-00001"
+    assert store(app, datetime(2026, 6, 1, tzinfo=UTC)) == "PRE-2026-00003"
+
+
+def test_a_rolled_back_submission_gives_its_number_back(app):
+    with app.app_context():
+        assert next_reference(2026) == (1, "PRE-2026-00001")
+        db.session.rollback()
+        assert next_reference(2026) == (1, "PRE-2026-00001")
+        db.session.commit()
+        assert next_reference(2026) == (2, "PRE-2026-00002")
+
+
+def test_second_transaction_waits_for_the_first_and_never_reuses_its_number(app):
+    """Two connections: the second blocks on the counter until the first commits or rolls back."""
+    first_took_number = threading.Event()
+    release_first = threading.Event()
+    results: dict[str, object] = {}
+
+    def first(outcome: str) -> None:
+        with app.app_context():
+            results["first"] = next_reference(2026)[0]
+            first_took_number.set()
+            release_first.wait(10)
+            db.session.commit() if outcome == "commit" else db.session.rollback()
+
+    def second() -> None:
+        with app.app_context():
+            first_took_number.wait(10)
+            results["second"] = next_reference(2026)[0]
+            db.session.commit()
+
+    # Round 1 commits numbers 1 and 2; in round 2 the first takes 3 and rolls it back.
+    for outcome, expected in (("commit", (1, 2)), ("rollback", (3, 3))):
+        results.clear()
+        first_took_number.clear()
+        release_first.clear()
+        threads = [threading.Thread(target=first, args=(outcome,)), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        first_took_number.wait(10)
+        threads[1].join(0.5)
+        assert threads[1].is_alive(), "the second transaction did not wait for the first"
+        release_first.set()
+        for thread in threads:
+            thread.join(10)
+        # After a rollback the second takes the same number: no gap, and no duplicate.
+        assert (results["first"], results["second"]) == expected
+
+
+def test_concurrent_submissions_get_distinct_consecutive_references(app):
+    count = 8
+    start = threading.Barrier(count)
+    references: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            start.wait(10)
+            references.append(store(app))
+        except BaseException as error:  # reported below, with the thread's failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=submit) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    year = datetime.now(UTC).year
+    assert sorted(references) == [f"PRE-{year}-{n:05d}" for n in range(1, count + 1)]
+    with app.app_context():
+        assert len(db.session.scalars(select(Referral)).all()) == count
