@@ -10,12 +10,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from intake.i18n import N_
 from intake.territory import Programme, Qpv, Street, Territory, normalise_street
-
-
-def N_(message: str) -> str:
-    """Mark a string for translation without translating it (pybabel keyword N_)."""
-    return message
 
 
 class Eligibility(StrEnum):

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-def N_(message: str) -> str:
-    """Mark a string for translation without translating it (pure module, no Flask)."""
-    return message
+from .i18n import N_
 
 
 class Status(StrEnum):
