@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -39,6 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    if proxies := int(app.config["INTAKE_TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     os.makedirs(app.instance_path, exist_ok=True)
     register_territory(app)
     register_extensions(app)

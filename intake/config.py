@@ -36,6 +36,9 @@ def defaults(app: Flask) -> dict:
         "INTAKE_NOTIFY": "",
         "INTAKE_BASE_URL": "http://127.0.0.1:5000",
         "INTAKE_PAGE_SIZE": 25,
+        # How many reverse proxies stand before the app: their X-Forwarded-For/-Proto are
+        # trusted so throttling sees the visitor's address, not the proxy's.
+        "INTAKE_TRUSTED_PROXIES": 0,
         # Delivery retries: the n-th failure waits BASE * 2**(n-1) seconds, at most MAX.
         "INTAKE_OUTBOX_RETRY_BASE": 60,
         "INTAKE_OUTBOX_RETRY_MAX": 6 * 3600,
@@ -45,7 +48,8 @@ def defaults(app: Flask) -> dict:
         # Werkzeug's hashing method; the tests lower its cost, production keeps scrypt.
         "INTAKE_PASSWORD_METHOD": "scrypt",
         "INTAKE_LOGIN_LIMIT": "5 per minute;30 per hour",
-        "INTAKE_FORM_LIMIT": "20 per hour",
+        # Generous: a whole school may post from one address, and resizing the form posts too.
+        "INTAKE_FORM_LIMIT": "60 per hour",
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -90,3 +90,18 @@ def test_a_bad_territory_file_stops_the_app_naming_file_and_problem(tmp_path):
 def test_a_missing_territory_file_stops_the_app(tmp_path):
     with pytest.raises(SystemExit, match="nowhere.toml"):
         create_app({**BASE_CONFIG, "INTAKE_TERRITORY": str(tmp_path / "nowhere.toml")})
+
+
+def test_trusted_proxy_gives_the_visitors_address_to_throttling(make_app):
+    app = make_app(
+        INTAKE_TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, INTAKE_FORM_LIMIT="1 per minute"
+    )
+    client = app.test_client()
+    first = {"X-Forwarded-For": "203.0.113.1"}
+    assert client.post("/demande", data={}, headers=first).status_code == 200
+    assert client.post("/demande", data={}, headers=first).status_code == 429
+    # Another visitor behind the same proxy is counted on their own.
+    assert (
+        client.post("/demande", data={}, headers={"X-Forwarded-For": "203.0.113.2"}).status_code
+        == 200
+    )
