@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from email import message_from_bytes, policy
@@ -40,12 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Development mail sink listening on {args.host}:{args.port}", file=sys.stderr, flush=True
     )
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
+        # A second signal while the server thread winds down would only print a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         controller.stop()
 
 

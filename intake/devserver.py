@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +63,7 @@ def main() -> int:
         env.setdefault("FLASK_INTAKE_NOTIFY", "coordination@exemple.fr")
         # The sink prints what it gets; retry quickly so the e-mails show up at once.
         env.setdefault("FLASK_INTAKE_OUTBOX_POLL_SECONDS", "1")
+    interrupted = False
     try:
         subprocess.run([*flask, "db", "upgrade"], check=True)
         ensure_demo_coordinator()
@@ -74,18 +74,32 @@ def main() -> int:
             time.sleep(0.5)
         return 1
     except KeyboardInterrupt:
+        # Ctrl-C reached every child through the terminal's process group: let them finish.
+        interrupted = True
         return 0
     except subprocess.CalledProcessError as error:
         return error.returncode
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
+        stop_children(children, already_signalled=interrupted)
+
+
+def stop_children(children: list[subprocess.Popen], already_signalled: bool) -> None:
+    """Stop the children cleanly, then forcibly if they linger."""
+    for child in children:
+        if child.poll() is None and not already_signalled:
+            child.terminate()
+    for child in children:
+        for stop in (None, child.terminate, child.kill):
+            if stop is not None:
+                stop()
             try:
                 child.wait(timeout=10)
+                break
             except subprocess.TimeoutExpired:
+                continue
+            except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
                 child.kill()
+                break
 
 
 if __name__ == "__main__":
