@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -128,8 +128,19 @@ def register_error_pages(app: Flask) -> None:
         ), 500
 
 
+def refuse_nul_characters() -> None:
+    """Answer 400 to a NUL character anywhere in the request: nobody types one, and
+    PostgreSQL refuses them in text, which would otherwise surface as a 500."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    texts = [request.path, *(key for key, _ in fields), *(v for _, vs in fields for v in vs)]
+    if any("\x00" in text for text in texts):
+        abort(400)
+
+
 def register_security_headers(app: Flask) -> None:
     """Send a strict CSP and the usual hardening headers with every response."""
+
+    app.before_request(refuse_nul_characters)
 
     @app.after_request
     def security_headers(response):

@@ -161,3 +161,25 @@ def test_forms_are_throttled_per_address(make_app):
     codes = [client.post("/demande", data={}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.get("/demande").status_code == 200  # reading is never throttled
+
+
+def test_user_facing_text_is_extractable_for_translation(tmp_path):
+    """pybabel finds the strings of the templates, the forms and the pure modules (N_)."""
+    import subprocess
+    import sys
+
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+         "-k", "_l", "-k", "N_", "-o", str(pot), "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    catalogue = pot.read_text()
+    for msgid in (
+        "Ajouter un enfant",  # a template
+        "Indiquez le prénom de l’enfant.",  # a form (lazy_gettext)
+        "Domicile : adresse dans le quartier prioritaire %(qpv)s (%(code)s).",  # screening
+        "Passage impossible de « %(current)s » à « %(target)s ».",  # workflow
+        "Bonjour,",  # an e-mail
+    ):
+        assert f'msgid "{msgid}"' in catalogue, msgid

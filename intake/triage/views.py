@@ -32,6 +32,8 @@ from .queries import QueueFilters, queue_query
 
 bp = Blueprint("triage", __name__)
 
+MAX_PAGE = 100_000
+
 EXPORT_COLUMNS = (
     "reference",
     "received_at",
@@ -74,10 +76,11 @@ def get_referral(reference: str) -> Referral:
 def queue():
     """The referrals, newest first, filtered and paginated."""
     filters = QueueFilters.from_args(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    # Clamped: a huge page number would overflow the database's integers.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     pagination = db.paginate(
         queue_query(filters),
-        page=max(page, 1),
+        page=page,
         per_page=current_app.config["INTAKE_PAGE_SIZE"],
         error_out=False,
     )
