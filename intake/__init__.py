@@ -99,9 +99,11 @@ def register_commands(app: Flask) -> None:
     """Add the `users`, `outbox` and `retention` command groups to `flask`."""
     from .auth.commands import users_cli
     from .notifications.commands import outbox_cli
+    from .triage.commands import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(retention_cli)
 
 
 def register_error_pages(app: Flask) -> None:

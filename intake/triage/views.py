@@ -22,8 +22,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Referral
+from ..models import Referral, utcnow
 from ..public.forms import options
+from ..retention import is_overdue
 from ..vocabulary import status_label
 from ..workflow import TransitionError, allowed_next
 from .forms import StatusForm
@@ -84,7 +85,12 @@ def queue():
         per_page=current_app.config["INTAKE_PAGE_SIZE"],
         error_out=False,
     )
-    return render_template("triage/queue.html", pagination=pagination, filters=filters)
+    days = current_app.extensions["territory"].programme.remind_after_days
+    now = utcnow()
+    overdue = {r.id for r in pagination.items if is_overdue(r.status, r.received_at, now, days)}
+    return render_template(
+        "triage/queue.html", pagination=pagination, filters=filters, overdue=overdue, days=days
+    )
 
 
 @bp.get("/export.csv")
