@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+# The fields both forms require, by the id of their input (domains: the group's name).
+REQUIRED_SHARED = frozenset(
+    {
+        "children-0-first_name",
+        "children-0-last_name",
+        "children-0-birth_date",
+        "children-0-school",
+        "children-0-class_level",
+        "guardian_name",
+        "guardian_phone",
+        "address",
+        "postcode",
+        "city",
+        "domains",
+        "situation",
+    }
+)
+
 
 def child_fields(index: int = 0, **overrides: str) -> dict[str, str]:
     """One child's fields, named as the FieldList names them."""

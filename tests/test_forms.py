@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from forms_data import child_fields, orientation, request_form
+from forms_data import REQUIRED_SHARED, child_fields, orientation, request_form
 from sqlalchemy import func, select
 
 from intake.extensions import db
@@ -79,20 +79,7 @@ def test_empty_post_names_every_required_field(app, client, path, data, source):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     errors = errors_of(html)
-    expected = {
-        "children-0-first_name",
-        "children-0-last_name",
-        "children-0-birth_date",
-        "children-0-school",
-        "children-0-class_level",
-        "guardian_name",
-        "guardian_phone",
-        "address",
-        "postcode",
-        "city",
-        "domains",
-        "situation",
-    }
+    expected = set(REQUIRED_SHARED)
     expected |= (
         {
             "referrer_name",
