@@ -141,8 +141,12 @@ def test_errors_are_tied_to_their_inputs(client):
         pytest.param(
             {"family_informed": ""}, "family_informed", "informée", id="family-not-informed"
         ),
-        pytest.param({"referrer_role": "astronaut"}, "referrer_role", "", id="unknown-role"),
-        pytest.param({"domains": ["school", "magic"]}, "domains", "", id="unknown-domain"),
+        pytest.param(
+            {"referrer_role": "astronaut"}, "referrer_role", "choix valide", id="unknown-role"
+        ),
+        pytest.param(
+            {"domains": ["school", "magic"]}, "domains", "choix valide", id="unknown-domain"
+        ),
         pytest.param(
             child_fields(0, school="other"),
             "children-0-school_other",
@@ -150,7 +154,10 @@ def test_errors_are_tied_to_their_inputs(client):
             id="other-school-needs-name",
         ),
         pytest.param(
-            child_fields(0, school="9999999Z"), "children-0-school", "", id="unknown-school"
+            child_fields(0, school="9999999Z"),
+            "children-0-school",
+            "choix valide",
+            id="unknown-school",
         ),
         pytest.param(
             child_fields(0, birth_date="2099-01-01"),
@@ -159,10 +166,16 @@ def test_errors_are_tied_to_their_inputs(client):
             id="born-in-future",
         ),
         pytest.param(
-            child_fields(0, birth_date="2016-13-45"), "children-0-birth_date", "", id="not-a-date"
+            child_fields(0, birth_date="2016-13-45"),
+            "children-0-birth_date",
+            "23/09/2015",
+            id="not-a-date",
         ),
         pytest.param(
-            child_fields(0, class_level="CM3"), "children-0-class_level", "", id="unknown-class"
+            child_fields(0, class_level="CM3"),
+            "children-0-class_level",
+            "choix valide",
+            id="unknown-class",
         ),
     ],
 )

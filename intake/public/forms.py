@@ -8,6 +8,7 @@ import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -115,8 +116,26 @@ def school_choices() -> list[SelectChoice]:
     )
 
 
+class BirthDateField(DateField):
+    """A date whose unreadable value gets a message saying how to write it."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                _l("Cette date n’est pas valide : écrivez-la comme 23/09/2015.")
+            ) from None
+
+
 class ChildForm(Form):
     """One child; CSRF belongs to the outer form."""
+
+    class Meta:
+        # A plain Form does not get Flask-WTF's translations: WTForms' own messages
+        # ("Not a valid choice") would stay in English.
+        def get_translations(self, form):
+            return translations
 
     first_name = StringField(
         _l("Prénom"),
@@ -130,7 +149,7 @@ class ChildForm(Form):
         validators=[required(_l("Indiquez le nom de l’enfant.")), Length(max=100)],
         render_kw={"autocomplete": "off"},
     )
-    birth_date = DateField(
+    birth_date = BirthDateField(
         _l("Date de naissance"),
         # A browser without a date picker sends what was typed: accept the French spelling.
         format=["%Y-%m-%d", "%d/%m/%Y"],
