@@ -151,6 +151,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         # The status link carries a token in its path: never leak it to another site.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.endpoint != "static":
+            # Children's files must not linger in browser or proxy caches.
+            response.headers.setdefault("Cache-Control", "no-store")
         if app.config["INTAKE_PRODUCTION"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -337,3 +337,20 @@ def test_birth_date_typed_the_french_way_is_accepted(app, client):
         assert (
             db.session.scalar(select(Referral)).children[0].birth_date.isoformat() == "2016-05-04"
         )
+
+
+def test_database_failure_keeps_what_was_typed(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from intake.public import views
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(views, "create_referral", broken)
+    response = client.post("/demande", data=request_form(situation="Un long message précieux."))
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "Vos réponses sont conservées" in html
+    assert "Un long message précieux." in html and 'value="Sophie Martin"' in html
+    assert count(app) == 0

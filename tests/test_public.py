@@ -183,3 +183,9 @@ def test_user_facing_text_is_extractable_for_translation(tmp_path):
         "Bonjour,",  # an e-mail
     ):
         assert f'msgid "{msgid}"' in catalogue, msgid
+
+
+def test_pages_are_not_cached_but_static_files_are(client):
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    with client.get("/static/style.css") as response:  # closes the file it streams
+        assert "no-store" not in response.headers.get("Cache-Control", "")

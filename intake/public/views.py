@@ -101,8 +101,14 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
             current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
             session["confirmation"] = {"reference": None, "source": source.value}
             return redirect(url_for("public.confirmation"), 303)
-        referral = create_referral(source, form.data, current_app.extensions["territory"])
-        db.session.commit()
+        try:
+            referral = create_referral(source, form.data, current_app.extensions["territory"])
+            db.session.commit()
+        except SQLAlchemyError:
+            # Nothing is lost: the person gets the form back as typed and can send it again.
+            db.session.rollback()
+            current_app.logger.exception("referral could not be stored")
+            return render_template(template, form=form, unavailable=True), 503
         session["confirmation"] = {"reference": referral.reference, "source": source.value}
         return redirect(url_for("public.confirmation"), 303)
     return render_template(template, form=form, focus=focus)
