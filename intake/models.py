@@ -150,6 +150,9 @@ class Referral(db.Model):
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="referral", order_by="StatusChange.id", cascade="all, delete-orphan"
     )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="referral", order_by="Note.id", cascade="all, delete-orphan"
+    )
 
 
 class Child(db.Model):
@@ -190,6 +193,23 @@ class StatusChange(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     referral: Mapped[Referral] = relationship(back_populates="history")
+    user: Mapped[User | None] = relationship()
+
+
+class Note(db.Model):
+    """A coordinator's note on a referral: a call made, a document received, a next step."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+
+    referral: Mapped[Referral] = relationship(back_populates="notes")
     user: Mapped[User | None] = relationship()
 
 

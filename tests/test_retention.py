@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from test_references import DATA
 
 from intake.extensions import db
-from intake.models import Child, OutboxMessage, Referral, Source, StatusChange
+from intake.models import Child, Note, OutboxMessage, Referral, Source, StatusChange
 from intake.public.operations import create_referral
 from intake.retention import is_expired, is_overdue, months_before
 
@@ -76,6 +76,10 @@ def test_purge_deletes_expired_referrals_whole_and_only_them(app, runner):
     expired = make(app, old, "declined", old)
     ongoing = make(app, old, "accepted", old)
     recent = make(app, old, "closed", datetime.now(UTC))
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == expired))
+        referral.notes.append(Note(text="Orientée vers le CMP.", at=old))
+        db.session.commit()
 
     dry = runner.invoke(args=["retention", "purge", "--dry-run"])
     assert dry.exit_code == 0
@@ -92,6 +96,7 @@ def test_purge_deletes_expired_referrals_whole_and_only_them(app, runner):
         # Its children, history and e-mails went with it.
         assert db.session.scalar(select(func.count()).select_from(Child)) == 2
         assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 2
+        assert db.session.scalar(select(func.count()).select_from(Note)) == 0
         referral_ids = set(db.session.scalars(select(OutboxMessage.referral_id)))
         assert None not in referral_ids and len(referral_ids) == 2
     assert "deleted 0" in runner.invoke(args=["retention", "purge"]).output

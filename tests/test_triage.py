@@ -33,11 +33,12 @@ def test_anonymous_visitors_are_sent_to_login(client, path):
     assert response.headers["Location"].startswith("/connexion")
 
 
-def test_anonymous_status_change_is_refused(app, client):
+def test_anonymous_status_change_and_note_are_refused(app, client):
     reference = submit(client)
-    response = client.post(f"/triage/{reference}/status", data={"status": "in_review"})
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/connexion")
+    for path, data in (("status", {"status": "in_review"}), ("notes", {"text": "x"})):
+        response = client.post(f"/triage/{reference}/{path}", data=data)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/connexion")
     with app.app_context():
         assert db.session.scalar(select(Referral.status)) == "new"
 
@@ -296,3 +297,47 @@ def test_export_csv_applies_filters_and_uses_codes(app, coordinator):
     assert too_old in filtered and eligible not in filtered
     # No names or situations in a file that may be passed around.
     assert "Martin" not in response.get_data(as_text=True)
+
+
+def test_coordinator_adds_a_note_that_shows_with_author_and_counts_as_activity(
+    app, coordinator, users
+):
+    reference = submit(coordinator)
+    with app.app_context():
+        before = db.session.scalar(select(Referral.last_activity_at))
+    response = coordinator.post(
+        f"/triage/{reference}/notes", data={"text": "  Appel à la mère : RDV mardi.  "}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/triage/{reference}#notes")
+    html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
+    notes = html.split('id="notes"', 1)[1].split("</section>", 1)[0]
+    assert "Appel à la mère : RDV mardi." in notes and users["coordinator"] in notes
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert [n.text for n in referral.notes] == ["Appel à la mère : RDV mardi."]
+        assert referral.last_activity_at > before
+        assert referral.status == "new"  # a note is not a decision
+
+
+@pytest.mark.parametrize(("text", "message"), [("   ", "Écrivez la note."), ("x" * 4001, "4000")])
+def test_bad_note_is_refused_with_its_message(app, coordinator, text, message):
+    reference = submit(coordinator)
+    response = coordinator.post(f"/triage/{reference}/notes", data={"text": text})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Referral)).notes == []
+
+
+def test_viewer_reads_notes_but_cannot_add_one(app, client, users):
+    reference = submit(client)
+    login(client, users["coordinator"])
+    client.post(f"/triage/{reference}/notes", data={"text": "Dossier complet."})
+    client.post("/deconnexion")
+    login(client, users["viewer"])
+    html = client.get(f"/triage/{reference}").get_data(as_text=True)
+    assert "Dossier complet." in html and "Ajouter la note" not in html
+    assert client.post(f"/triage/{reference}/notes", data={"text": "Non."}).status_code == 403
+    with app.app_context():
+        assert len(db.session.scalar(select(Referral)).notes) == 1

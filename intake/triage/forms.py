@@ -22,3 +22,16 @@ class StatusForm(FlaskForm):
         ],
         description=_l("Obligatoire pour une réorientation, un refus ou un retrait."),
     )
+
+
+class NoteForm(FlaskForm):
+    """A note on a referral."""
+
+    text = TextAreaField(
+        _l("Note"),
+        validators=[
+            DataRequired(_l("Écrivez la note.")),
+            Length(max=4000, message=_l("La note doit tenir en %(max)d caractères au plus.")),
+        ],
+        description=_l("Un appel, un document reçu, une prochaine étape… Visible de l’équipe."),
+    )

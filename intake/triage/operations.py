@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..models import Referral, StatusChange, User, utcnow
+from ..models import Note, Referral, StatusChange, User, utcnow
 from ..workflow import check_transition
 
 
@@ -33,3 +33,13 @@ def change_status(referral: Referral, target: str, comment: str, user: User) -> 
         user.id,
     )
     return change
+
+
+def add_note(referral: Referral, text: str, user: User) -> Note:
+    """Add a note to `referral` (not committed); it counts as activity for retention."""
+    now = utcnow()
+    note = Note(at=now, user_id=user.id, text=text.strip())
+    referral.notes.append(note)
+    referral.last_activity_at = now
+    current_app.logger.info("note added reference=%s user_id=%s", referral.reference, user.id)
+    return note

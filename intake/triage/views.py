@@ -27,8 +27,8 @@ from ..public.forms import options
 from ..retention import is_overdue
 from ..vocabulary import status_label
 from ..workflow import TransitionError, allowed_next
-from .forms import StatusForm
-from .operations import change_status
+from .forms import NoteForm, StatusForm
+from .operations import add_note, change_status
 from .queries import QueueFilters, queue_query
 
 bp = Blueprint("triage", __name__)
@@ -128,8 +128,17 @@ def export():
 def detail(reference: str):
     """One referral, whole: family, children with their screening, history."""
     referral = get_referral(reference)
-    form = status_form(referral)
-    return render_template("triage/detail.html", referral=referral, form=form)
+    return render_detail(referral)
+
+
+def render_detail(referral: Referral, form: StatusForm | None = None, note_form=None, code=200):
+    """The detail page, with the forms as submitted when one of them was refused."""
+    return render_template(
+        "triage/detail.html",
+        referral=referral,
+        form=form or status_form(referral),
+        note_form=note_form or NoteForm(formdata=None),
+    ), code
 
 
 def status_form(referral: Referral, formdata=None) -> StatusForm:
@@ -162,4 +171,18 @@ def set_status(reference: str):
                 "success",
             )
             return redirect(url_for("triage.detail", reference=referral.reference), 303)
-    return render_template("triage/detail.html", referral=referral, form=form), 422
+    return render_detail(referral, form=form, code=422)
+
+
+@bp.post("/<reference>/notes")
+@coordinator_required
+def create_note(reference: str):
+    """Add a note to a referral."""
+    referral = get_referral(reference)
+    note_form = NoteForm()
+    if note_form.validate_on_submit():
+        add_note(referral, note_form.text.data, current_user)
+        db.session.commit()
+        flash(gettext("Note ajoutée."), "success")
+        return redirect(url_for("triage.detail", reference=referral.reference) + "#notes", 303)
+    return render_detail(referral, note_form=note_form, code=422)

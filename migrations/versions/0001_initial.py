@@ -1,8 +1,8 @@
-"""create referrals, children, history, outbox and users
+"""create referrals, children, history, notes, outbox and users
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 20:59:15.434624
+Create Date: 2026-11-27 21:24:51.764331
 
 """
 
@@ -106,6 +106,27 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_child_referral_id"), ["referral_id"], unique=False)
 
     op.create_table(
+        "note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_note_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_note_user_id_user"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_note")),
+    )
+    with op.batch_alter_table("note", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_note_referral_id"), ["referral_id"], unique=False)
+
+    op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
@@ -176,6 +197,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_outbox_message_due_at"))
 
     op.drop_table("outbox_message")
+    with op.batch_alter_table("note", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_note_referral_id"))
+
+    op.drop_table("note")
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_child_referral_id"))
         batch_op.drop_index(batch_op.f("ix_child_last_name"))
