@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -58,6 +59,8 @@ def defaults(app: Flask) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A staff session ends after 8 idle hours (the cookie is renewed on each request).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a parent may take a while to write the situation
         "MAX_CONTENT_LENGTH": 256 * 1024,
     }

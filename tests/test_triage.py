@@ -341,3 +341,10 @@ def test_viewer_reads_notes_but_cannot_add_one(app, client, users):
     assert client.post(f"/triage/{reference}/notes", data={"text": "Non."}).status_code == 403
     with app.app_context():
         assert len(db.session.scalar(select(Referral)).notes) == 1
+
+
+def test_staff_session_expires_after_idle_hours(app, coordinator):
+    cookie = coordinator.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None
+    lifetime = cookie.expires - datetime.now(UTC)
+    assert timedelta(hours=7, minutes=59) < lifetime <= timedelta(hours=8)
