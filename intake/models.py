@@ -121,6 +121,9 @@ class Referral(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
     eligibility: Mapped[str] = mapped_column(String(20), index=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # A digest of what was typed: the same form sent twice in a row (a double click, a
+    # reloaded POST) is recognised and not stored again.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     # Retention counts from the last activity of a final referral.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -354,3 +354,20 @@ def test_database_failure_keeps_what_was_typed(app, client, monkeypatch):
     assert "Vos réponses sont conservées" in html
     assert "Un long message précieux." in html and 'value="Sophie Martin"' in html
     assert count(app) == 0
+
+
+def test_the_same_form_sent_twice_is_stored_once(app, client):
+    first = client.post("/demande", data=request_form())
+    reference = re.search(r"PRE-\d{4}-\d{5}", client.get("/confirmation").get_data(as_text=True))
+    second = client.post("/demande", data=request_form())
+    assert first.status_code == second.status_code == 303
+    # The second send shows the first one's reference and stores nothing more.
+    assert reference.group(0) in client.get("/confirmation").get_data(as_text=True)
+    assert count(app) == 1
+    assert count(app, OutboxMessage) == 2
+    # A real second referral (one answer differs) is stored, with the next number.
+    assert client.post("/demande", data=request_form(situation="Autre chose.")).status_code == 303
+    assert count(app) == 2
+    with app.app_context():
+        numbers = sorted(db.session.scalars(select(Referral.number)))
+    assert numbers == [1, 2]  # the dropped twin gave its number back

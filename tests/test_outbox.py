@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import smtplib
 import socket
@@ -57,13 +58,18 @@ PROFESSIONAL = {
 PARENT = {"consent": True, "heard_from": "La maîtresse de Zéphyrine"}
 
 
+SEQUENCE = itertools.count(1)
+
+
 def referral_data(source: Source, *, second_child: bool = False, **overrides) -> dict:
     """A complete, validated-looking form `data` for `source`."""
     children = [dict(CHILD)]
     if second_child:
         children.append({**CHILD, "first_name": "Anatole", "birth_date": date(2019, 1, 9)})
     extra = PROFESSIONAL if source == Source.PROFESSIONAL else PARENT
-    return {"children": children, **SHARED, **extra, **overrides}
+    # Each call is a different referral: the same text twice would be taken for a double send.
+    unique = {"situation": f"{SHARED['situation']} (n° {next(SEQUENCE)})"}
+    return {"children": children, **SHARED, **extra, **unique, **overrides}
 
 
 def submit(app, source: Source = Source.PROFESSIONAL, **overrides) -> str:

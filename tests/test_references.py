@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -10,6 +11,8 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.models import Referral, Source
 from intake.public.operations import create_referral, next_reference
+
+SEQUENCE = itertools.count(1)
 
 DATA = {
     "children": [
@@ -35,10 +38,17 @@ DATA = {
 }
 
 
-def store(app, received_at: datetime | None = None) -> str:
+def data(**overrides) -> dict:
+    """A parent's request, different from every other one made here (not a double send)."""
+    return {**DATA, "situation": f"{DATA['situation']} (n° {next(SEQUENCE)})", **overrides}
+
+
+def store(app, received_at: datetime | None = None, **overrides) -> str:
     """Create and commit one parent's request; return its reference."""
     with app.app_context():
-        referral = create_referral(Source.PARENT, DATA, app.extensions["territory"], received_at)
+        referral = create_referral(
+            Source.PARENT, data(**overrides), app.extensions["territory"], received_at
+        )
         db.session.commit()
         return referral.reference
 
@@ -120,3 +130,31 @@ def test_concurrent_submissions_get_distinct_consecutive_references(app):
     assert sorted(references) == [f"PRE-{year}-{n:05d}" for n in range(1, count + 1)]
     with app.app_context():
         assert len(db.session.scalars(select(Referral)).all()) == count
+
+
+def test_concurrent_twins_are_stored_once(app):
+    """A double click sends two identical requests at once: the second sees the first."""
+    from intake.public.operations import DuplicateSubmission
+
+    twin = data()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit() -> None:
+        with app.app_context():
+            start.wait(10)
+            try:
+                referral = create_referral(Source.PARENT, twin, app.extensions["territory"])
+                db.session.commit()
+                outcomes.append(referral.reference)
+            except DuplicateSubmission as duplicate:
+                db.session.rollback()
+                outcomes.append(f"twin of {duplicate.reference}")
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    year = datetime.now(UTC).year
+    assert sorted(outcomes) == [f"PRE-{year}-00001", f"twin of PRE-{year}-00001"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
-from test_references import DATA
+from test_references import data
 
 from intake.extensions import db
 from intake.models import Child, Note, OutboxMessage, Referral, Source, StatusChange
@@ -64,7 +64,7 @@ def test_overdue_referrals_are_the_ones_still_new(status, received, expected):
 
 def make(app, received_at: datetime, status: str, last_activity_at: datetime) -> str:
     with app.app_context():
-        referral = create_referral(Source.PARENT, DATA, app.extensions["territory"], received_at)
+        referral = create_referral(Source.PARENT, data(), app.extensions["territory"], received_at)
         referral.status = status
         referral.last_activity_at = last_activity_at
         db.session.commit()

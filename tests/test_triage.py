@@ -137,7 +137,7 @@ def test_queue_search_treats_wildcards_literally(coordinator):
 def test_queue_is_paginated(make_app, users):
     app = make_app(INTAKE_PAGE_SIZE=2)
     client = app.test_client()
-    references = [submit(client) for _ in range(3)]
+    references = [submit(client, situation=f"Situation {n}") for n in range(3)]
     login(client, users["coordinator"])
     page1 = client.get("/triage/").get_data(as_text=True)
     page2 = client.get("/triage/?page=2").get_data(as_text=True)

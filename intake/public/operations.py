@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -46,6 +48,25 @@ SOURCE_FIELDS = {
 }
 
 
+# The same submission again within this delay is a double send, not a new referral.
+DUPLICATE_WINDOW = timedelta(minutes=30)
+
+
+class DuplicateSubmission(Exception):
+    """The same form was already stored a moment ago; `reference` is the stored one."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference
+
+
+def fingerprint(source: Source, data: dict[str, Any]) -> str:
+    """A digest of everything the person typed, in a stable order."""
+    typed = {name: value for name, value in data.items() if name not in ("csrf_token", "website")}
+    text = json.dumps([source.value, typed], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def next_reference(year: int) -> tuple[int, str]:
     """Take the next number of `year` and return it with its reference `PRE-YYYY-NNNNN`.
 
@@ -80,8 +101,19 @@ def create_referral(
     received_at = received_at or utcnow()
     received_on = received_at.astimezone(PARIS).date()
     number, reference = next_reference(received_on.year)
+    # Checked after taking the counter's lock: a concurrent twin has committed by now.
+    digest = fingerprint(source, data)
+    twin = db.session.scalar(
+        select(Referral.reference)
+        .where(Referral.fingerprint == digest)
+        .where(Referral.received_at >= received_at - DUPLICATE_WINDOW)
+        .limit(1)
+    )
+    if twin is not None:
+        raise DuplicateSubmission(twin)
     referral = Referral(
         reference=reference,
+        fingerprint=digest,
         year=received_on.year,
         number=number,
         source=source.value,

@@ -23,7 +23,7 @@ from ..extensions import csrf, db, limiter
 from ..models import Referral, Source
 from ..tokens import read_token
 from .forms import MAX_CHILDREN, OrientationForm, ReferralBase, RequestForm
-from .operations import create_referral
+from .operations import DuplicateSubmission, create_referral
 
 bp = Blueprint("public", __name__)
 
@@ -104,6 +104,12 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
         try:
             referral = create_referral(source, form.data, current_app.extensions["territory"])
             db.session.commit()
+        except DuplicateSubmission as twin:
+            # Sent twice: the first one stands; give its reference back (and its number too).
+            db.session.rollback()
+            current_app.logger.info("duplicate submission of %s dropped", twin.reference)
+            session["confirmation"] = {"reference": twin.reference, "source": source.value}
+            return redirect(url_for("public.confirmation"), 303)
         except SQLAlchemyError:
             # Nothing is lost: the person gets the form back as typed and can send it again.
             db.session.rollback()

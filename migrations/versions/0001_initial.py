@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 21:24:51.764331
+Create Date: 2026-11-27 21:32:44.097306
 
 """
 
@@ -36,6 +36,7 @@ def upgrade():
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("eligibility", sa.String(length=20), nullable=False),
         sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("guardian_name", sa.String(length=200), nullable=False),
         sa.Column("guardian_phone", sa.String(length=32), nullable=True),
@@ -60,6 +61,7 @@ def upgrade():
     )
     with op.batch_alter_table("referral", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_referral_eligibility"), ["eligibility"], unique=False)
+        batch_op.create_index(batch_op.f("ix_referral_fingerprint"), ["fingerprint"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_referral_last_activity_at"), ["last_activity_at"], unique=False
         )
@@ -213,6 +215,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_referral_source"))
         batch_op.drop_index(batch_op.f("ix_referral_received_at"))
         batch_op.drop_index(batch_op.f("ix_referral_last_activity_at"))
+        batch_op.drop_index(batch_op.f("ix_referral_fingerprint"))
         batch_op.drop_index(batch_op.f("ix_referral_eligibility"))
 
     op.drop_table("referral")
