@@ -439,3 +439,16 @@ def test_skip_link_is_first_and_moves_focus_to_main(page, server):
     assert page.evaluate("document.querySelector('main').contains(document.activeElement)"), (
         "the Tab after the skip link must stay in the main content"
     )
+
+
+@pytest.mark.parametrize("path", ["/orientation", "/demande"])
+def test_enter_in_a_text_field_sends_rather_than_adds_a_child(page, server, path):
+    """Pressing Enter ("Go" on a phone) must not add an empty child to the form."""
+    page.goto(server.url(path))
+    page.fill("#guardian_name", "Sophie Martin")
+    with page.expect_navigation():
+        page.press("#guardian_name", "Enter")
+    # The form was sent (and refused for what is missing), not resized.
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert page.locator("fieldset.child").count() == 1
+    assert page.input_value("#guardian_name") == "Sophie Martin"
