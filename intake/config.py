@@ -17,8 +17,8 @@ START_REFUSED = (
 )
 
 
-class ConfigurationError(RuntimeError):
-    """The app cannot start safely with this configuration."""
+class ConfigurationError(SystemExit):
+    """The app cannot start safely with this configuration: exit with the message alone."""
 
 
 def defaults(app: Flask) -> dict:
