@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..models import Child, Referral
@@ -37,8 +38,10 @@ class QueueFilters:
 
 
 def queue_query(filters: QueueFilters) -> Select:
-    """Referrals matching `filters`, newest first."""
-    query = select(Referral)
+    """Referrals matching `filters`, newest first, with their children loaded alongside."""
+    # Both the queue and the export show each referral's children: one query for all of them
+    # rather than one per row.
+    query = select(Referral).options(selectinload(Referral.children))
     if filters.status:
         query = query.where(Referral.status == filters.status)
     if filters.eligibility:
