@@ -89,17 +89,11 @@ def stop_children(children: list[subprocess.Popen], already_signalled: bool) -> 
         if child.poll() is None and not already_signalled:
             child.terminate()
     for child in children:
-        for stop in (None, child.terminate, child.kill):
-            if stop is not None:
-                stop()
-            try:
-                child.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-            except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
-                child.kill()
-                break
+        try:
+            child.wait(timeout=10)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):  # lingering, or a second Ctrl-C
+            child.kill()
+            child.wait()
 
 
 if __name__ == "__main__":
