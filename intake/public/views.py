@@ -99,8 +99,7 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     if form.validate_on_submit():
         if form.is_spam:
             current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
-            session["confirmation"] = {"reference": None, "source": source.value}
-            return redirect(url_for("public.confirmation"), 303)
+            return confirm(None, source)
         try:
             referral = create_referral(source, form.data, current_app.extensions["territory"])
             db.session.commit()
@@ -108,16 +107,20 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
             # Sent twice: the first one stands; give its reference back (and its number too).
             db.session.rollback()
             current_app.logger.info("duplicate submission of %s dropped", twin.reference)
-            session["confirmation"] = {"reference": twin.reference, "source": source.value}
-            return redirect(url_for("public.confirmation"), 303)
+            return confirm(twin.reference, source)
         except SQLAlchemyError:
             # Nothing is lost: the person gets the form back as typed and can send it again.
             db.session.rollback()
             current_app.logger.exception("referral could not be stored")
             return render_template(template, form=form, unavailable=True), 503
-        session["confirmation"] = {"reference": referral.reference, "source": source.value}
-        return redirect(url_for("public.confirmation"), 303)
+        return confirm(referral.reference, source)
     return render_template(template, form=form, focus=focus)
+
+
+def confirm(reference: str | None, source: Source):
+    """Go to the confirmation page (303), carrying the reference in the session, not the URL."""
+    session["confirmation"] = {"reference": reference, "source": source.value}
+    return redirect(url_for("public.confirmation"), 303)
 
 
 @bp.get("/confirmation")
