@@ -27,12 +27,16 @@ def defaults(app: Flask) -> dict:
     return {
         "SECRET_KEY": DEV_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'intake.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error's message must not carry what a family typed
+        # into the logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "MAIL_SERVER": "localhost",
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,
         "MAIL_USE_SSL": False,
         "MAIL_DEFAULT_SENDER": "pre-ne-pas-repondre@localhost",
+        # Flask-Mail would follow FLASK_DEBUG and print the raw SMTP exchange, bodies included.
+        "MAIL_DEBUG": False,
         "INTAKE_TERRITORY": str(instance / "territory.sample.toml"),
         "INTAKE_NOTIFY": "",
         "INTAKE_BASE_URL": "http://127.0.0.1:5000",
@@ -44,6 +48,8 @@ def defaults(app: Flask) -> dict:
         "INTAKE_OUTBOX_RETRY_BASE": 60,
         "INTAKE_OUTBOX_RETRY_MAX": 6 * 3600,
         "INTAKE_OUTBOX_POLL_SECONDS": 5,
+        # After this many temporary failures a message stops and is shown to the coordination.
+        "INTAKE_OUTBOX_MAX_ATTEMPTS": 10,
         # Flask-Mail sets no socket timeout: a silent server would hang the worker.
         "INTAKE_SMTP_TIMEOUT": 30,
         # Werkzeug's hashing method; the tests lower its cost, production keeps scrypt.
@@ -51,6 +57,8 @@ def defaults(app: Flask) -> dict:
         "INTAKE_LOGIN_LIMIT": "5 per minute;30 per hour",
         # Generous: a whole school may post from one address, and resizing the form posts too.
         "INTAKE_FORM_LIMIT": "60 per hour",
+        # Logged to stderr, one line per event: INFO shows logins, changes and deliveries.
+        "INTAKE_LOG_LEVEL": "INFO",
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "RATELIMIT_STORAGE_URI": "memory://",

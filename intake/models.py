@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,11 @@ from .workflow import Status
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def new_session_token() -> str:
+    """A fresh random value for `User.session_token`."""
+    return secrets.token_urlsafe(24)
 
 
 class UTCDateTime(TypeDecorator):
@@ -78,6 +84,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login session's identity: changing it (logout, new password, deactivation)
+    # makes every copy of an earlier session cookie worthless.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -236,3 +245,6 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when delivery is given up (a permanent failure, or too many temporary ones): the
+    # worker no longer picks the row, and the coordination sees it on the referral.
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
