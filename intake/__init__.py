@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -78,10 +79,16 @@ def register_extensions(app: Flask) -> None:
     from . import models
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        if not user_id.isdigit():
+    def load_user(session_id: str) -> models.User | None:
+        # "<id>:<token>": a cookie made before a logout, a new password or a deactivation
+        # carries an old token and opens nothing.
+        user_id, _, token = session_id.partition(":")
+        if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 19 and token):
             return None
-        return db.session.get(models.User, int(user_id))
+        user = db.session.get(models.User, int(user_id))
+        if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

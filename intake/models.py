@@ -97,9 +97,19 @@ class User(UserMixin, db.Model):
         """Whether this account may change referrals (viewers only read)."""
         return self.role == Role.COORDINATOR
 
+    def get_id(self) -> str:
+        """The login session's identity: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Refuse every session cookie issued so far, wherever it was copied to."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str, method: str = "scrypt") -> None:
-        """Store a salted hash of `password`, never the password itself."""
+        """Store a salted hash of `password`, never the password itself; a new password
+        ends the sessions opened with the old one."""
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         """Return whether `password` matches the stored hash."""

@@ -6,10 +6,11 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Role
-from .operations import AccountError, create_user
+from ..models import Role, User
+from .operations import AccountError, change_password, create_user, deactivate, set_role
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
@@ -26,12 +27,54 @@ users_cli = AppGroup("users", help="Manage staff accounts.")
 def create(email: str, role: str) -> None:
     """Create a staff account; the password is asked twice (read from stdin when piped)."""
     password = read_password()
+    user = run(create_user, email, password, role)
+    click.echo(f"Created {user.role} account {user.email}.")
+
+
+@users_cli.command("list")
+def list_command() -> None:
+    """List the staff accounts: e-mail, role, active or not, last login."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        state = "active" if user.active else "deactivated"
+        last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "never"
+        click.echo(f"{user.email}\t{user.role}\t{state}\tlast login {last}")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+def set_role_command(email: str, role: str) -> None:
+    """Change what an account may do."""
+    user = run(set_role, email, role)
+    click.echo(f"{user.email} is now {user.role}.")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_command(email: str) -> None:
+    """Close an account: no more logins, and its open sessions end at once."""
+    user = run(deactivate, email)
+    click.echo(f"Deactivated {user.email}; its sessions are ended.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+def set_password_command(email: str) -> None:
+    """Give an account a new password (asked twice, or two lines of stdin); its sessions end."""
+    password = read_password()
+    user = run(change_password, email, password)
+    click.echo(f"New password set for {user.email}; its other sessions are ended.")
+
+
+def run(operation, *args) -> User:
+    """Apply an account operation and commit, or exit with its message and change nothing."""
     try:
-        user = create_user(email, password, role)
+        user = operation(*args)
     except AccountError as error:
+        db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created {user.role} account {user.email}.")
+    return user
 
 
 def read_password() -> str:

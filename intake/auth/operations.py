@@ -31,11 +31,50 @@ def create_user(email: str, password: str, role: str = Role.COORDINATOR) -> User
         raise AccountError(f"not an e-mail address: {email!r}")
     if find_user(email) is not None:
         raise AccountError(f"an account already exists for {email}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_password_length(password)
     user = User(email=email, role=Role(role).value, active=True)
     user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
     db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def existing_user(email: str) -> User:
+    """The account with this e-mail, or AccountError naming it."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"no account for {email.strip().lower()}")
+    return user
+
+
+def check_password_length(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def change_password(email: str, password: str) -> User:
+    """Give an account a new password; its open sessions end (flushed, not committed)."""
+    user = existing_user(email)
+    check_password_length(password)
+    user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
+    db.session.flush()
+    return user
+
+
+def set_role(email: str, role: str) -> User:
+    """Change what an account may do (flushed, not committed)."""
+    user = existing_user(email)
+    user.role = Role(role).value
+    db.session.flush()
+    return user
+
+
+def deactivate(email: str) -> User:
+    """Close an account: it can no longer log in, and its open sessions end."""
+    user = existing_user(email)
+    user.active = False
+    user.end_sessions()
     db.session.flush()
     return user
 

@@ -61,7 +61,15 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
-    """End the session (POST only, so a link on another site cannot log anyone out)."""
+    """End the session (POST only, so a link on another site cannot log anyone out).
+
+    The account's session token changes too, so a copy of the cookie taken earlier (another
+    browser, a shared computer, a stolen cookie) is refused from now on.
+    """
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
+        current_app.logger.info("logout user_id=%s", current_user.id)
     logout_user()
     flash(_("Vous êtes déconnecté·e."), "info")
     return redirect(url_for("auth.login"), 303)
