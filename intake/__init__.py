@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 from pathlib import Path
 
@@ -12,8 +11,9 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import load_config
+from .config import ConfigurationError, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .logs import configure_logging
 from .territory import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +32,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class IntakeFlask(Flask):
+    """Flask, logging an unhandled error once, by endpoint rather than by path (a status
+    link's path is a secret, a search may hold a name)."""
+
+    def log_exception(self, exc_info) -> None:
+        self.logger.error(
+            "internal error on %s %s", request.method, request.endpoint, exc_info=exc_info
+        )
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, territory, extensions, blueprints, commands."""
-    app = Flask(
+    app = IntakeFlask(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    try:
+        configure_logging(app)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
     if proxies := int(app.config["INTAKE_TRUSTED_PROXIES"]):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -130,8 +144,11 @@ def register_error_pages(app: Flask) -> None:
         return render_template("errors/error.html", title=title, error=error), error.code
 
     @app.errorhandler(500)
-    def server_error(error):  # the details go to the log, never to the visitor
-        logging.getLogger(__name__).error("internal error", exc_info=error)
+    def server_error(error):
+        # Flask has logged the error already (IntakeFlask.log_exception); the visitor gets no
+        # details. Roll back first: after a failed flush the session refuses every query,
+        # and this very page needs one to know who is logged in.
+        db.session.rollback()
         return render_template(
             "errors/error.html", title=gettext("Erreur interne"), error=None
         ), 500

@@ -434,7 +434,7 @@ def test_outbox_send_exits_1_when_delivery_fails(app, runner):
     submit(app)  # no smtp fixture: port 9 refuses
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 1
-    assert result.output.strip() == "sent 0, failed 2, pending 2"
+    assert result.stdout.strip() == "sent 0, failed 2, pending 2"
 
 
 def test_outbox_status(app, runner):

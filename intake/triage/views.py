@@ -100,7 +100,9 @@ def export():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
+    rows = 0
     for referral in db.session.scalars(queue_query(filters)):
+        rows += 1
         writer.writerow(
             [
                 referral.reference,
@@ -113,7 +115,15 @@ def export():
                 referral.last_activity_at.isoformat(),
             ]
         )
-    current_app.logger.info("export user_id=%s filters=%s", current_user.id, filters.as_args())
+    # The search text may be a name: the log only says whether there was one.
+    current_app.logger.info(
+        "export user_id=%s status=%s eligibility=%s search=%s rows=%d",
+        current_user.id,
+        filters.status or "-",
+        filters.eligibility or "-",
+        "yes" if filters.q else "no",
+        rows,
+    )
     return Response(
         out.getvalue(),
         mimetype="text/csv",
