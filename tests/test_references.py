@@ -6,6 +6,8 @@ import itertools
 import threading
 from datetime import UTC, datetime
 
+import pytest
+import time_machine
 from sqlalchemy import select
 
 from intake.extensions import db
@@ -41,6 +43,18 @@ DATA = {
 def data(**overrides) -> dict:
     """A parent's request, different from every other one made here (not a double send)."""
     return {**DATA, "situation": f"{DATA['situation']} (n° {next(SEQUENCE)})", **overrides}
+
+
+# 23:30 UTC on 31 December: already the new year in Paris, where references take their year.
+NEW_YEARS_EVE_UTC = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def new_years_eve():
+    """A fixed clock (still ticking) at NEW_YEARS_EVE_UTC, so the expected year never depends
+    on the day the suite runs: these tests used to fail every 31 December after 23:00 UTC."""
+    with time_machine.travel(NEW_YEARS_EVE_UTC, tick=True):
+        yield
 
 
 def store(app, received_at: datetime | None = None, **overrides) -> str:
@@ -107,7 +121,7 @@ def test_second_transaction_waits_for_the_first_and_never_reuses_its_number(app)
         assert (results["first"], results["second"]) == expected
 
 
-def test_concurrent_submissions_get_distinct_consecutive_references(app):
+def test_concurrent_submissions_get_distinct_consecutive_references(app, new_years_eve):
     count = 8
     start = threading.Barrier(count)
     references: list[str] = []
@@ -126,13 +140,12 @@ def test_concurrent_submissions_get_distinct_consecutive_references(app):
     for thread in threads:
         thread.join(60)
     assert not errors
-    year = datetime.now(UTC).year
-    assert sorted(references) == [f"PRE-{year}-{n:05d}" for n in range(1, count + 1)]
+    assert sorted(references) == [f"PRE-2027-{n:05d}" for n in range(1, count + 1)]
     with app.app_context():
         assert len(db.session.scalars(select(Referral)).all()) == count
 
 
-def test_concurrent_twins_are_stored_once(app):
+def test_concurrent_twins_are_stored_once(app, new_years_eve):
     """A double click sends two identical requests at once: the second sees the first."""
     from intake.public.operations import DuplicateSubmission
 
@@ -156,5 +169,4 @@ def test_concurrent_twins_are_stored_once(app):
         thread.start()
     for thread in threads:
         thread.join(30)
-    year = datetime.now(UTC).year
-    assert sorted(outcomes) == [f"PRE-{year}-00001", f"twin of PRE-{year}-00001"]
+    assert sorted(outcomes) == ["PRE-2027-00001", "twin of PRE-2027-00001"]
