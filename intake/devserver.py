@@ -13,8 +13,32 @@ import subprocess
 import sys
 import time
 
-HOST, PORT = "127.0.0.1", 5000
+HOST, DEFAULT_PORT = "127.0.0.1", 5000
 DEMO_EMAIL = "coordination@exemple.fr"
+SET_PASSWORD = ".venv/bin/flask --app wsgi users set-password {email}"
+
+
+class StartError(Exception):
+    """`make run` cannot start as asked; the message says what to do instead."""
+
+
+def chosen_port(environ) -> int:
+    """The port from `PORT` (5000 when unset), checked to be one this machine can listen on."""
+    value = environ.get("PORT", "").strip() or str(DEFAULT_PORT)
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise StartError(f"PORT={value!r} is not a port number: try PORT=5001 make run")
+    port = int(value)
+    with socket.socket() as sock:
+        # As the server will: a port left in TIME_WAIT by a server just stopped is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            raise StartError(
+                f"Port {port} is busy (another server is using it): stop it, or run "
+                f"PORT={port + 1 if port < 65535 else 5001} make run"
+            ) from None
+    return port
 
 
 def free_port() -> int:
@@ -24,7 +48,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ensure_demo_coordinator() -> None:
+def ensure_demo_coordinator(base_url: str) -> None:
     """Create the demo coordinator if there is no coordinator yet, and print its login."""
     from sqlalchemy import select
 
@@ -37,39 +61,50 @@ def ensure_demo_coordinator() -> None:
     with app.app_context():
         existing = db.session.scalar(select(User).where(User.role == Role.COORDINATOR).limit(1))
         if existing is not None:
-            print(f"Coordinator account: {existing.email} (already exists; password unchanged)")
+            print(
+                f"Coordinator account: {existing.email} (already exists; password unchanged)."
+                f"\nForgot it? Set a new one with: {SET_PASSWORD.format(email=existing.email)}"
+            )
             return
         password = secrets.token_urlsafe(12)
         create_user(DEMO_EMAIL, password, Role.COORDINATOR)
         db.session.commit()
-    print("\nDemo coordinator created — log in at http://127.0.0.1:5000/connexion with")
+    print(f"\nDemo coordinator created — log in at {base_url}/connexion with")
     print(f"  e-mail:   {DEMO_EMAIL}\n  password: {password}\n")
 
 
 def main() -> int:
     """Start the stack and wait; stop every child on Ctrl-C or when one of them dies."""
     env = os.environ
+    try:
+        port = chosen_port(env)
+    except StartError as error:
+        print(error, file=sys.stderr)
+        return 1
+    base_url = f"http://{HOST}:{port}"
+    # Links in the e-mails printed below point at this server.
+    env.setdefault("FLASK_INTAKE_BASE_URL", base_url)
     # A developer's machine: the development secret key is acceptable here, never in production.
     env.setdefault("FLASK_DEBUG", "1")
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     children: list[subprocess.Popen] = []
     if "FLASK_MAIL_SERVER" not in env:
-        port = free_port()
+        mail_port = free_port()
         children.append(
-            subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(port)])
+            subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(mail_port)])
         )
         env["FLASK_MAIL_SERVER"] = "127.0.0.1"
-        env["FLASK_MAIL_PORT"] = str(port)
+        env["FLASK_MAIL_PORT"] = str(mail_port)
         env.setdefault("FLASK_INTAKE_NOTIFY", "coordination@exemple.fr")
         # The sink prints what it gets; retry quickly so the e-mails show up at once.
         env.setdefault("FLASK_INTAKE_OUTBOX_POLL_SECONDS", "1")
     interrupted = False
     try:
         subprocess.run([*flask, "db", "upgrade"], check=True)
-        ensure_demo_coordinator()
+        ensure_demo_coordinator(base_url)
         children.append(subprocess.Popen([*flask, "outbox", "work"]))
-        children.append(subprocess.Popen([*flask, "run", "--host", HOST, "--port", str(PORT)]))
-        print(f"Serving on http://{HOST}:{PORT}/ — press Ctrl-C to stop.", flush=True)
+        children.append(subprocess.Popen([*flask, "run", "--host", HOST, "--port", str(port)]))
+        print(f"Serving on {base_url}/ — press Ctrl-C to stop.", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return 1
