@@ -28,6 +28,7 @@ from intake.notifications.worker import DeliveryReport, pending_count
 
 UNKNOWN = "inconnu@ecole.example"
 BUSY = "occupe@ecole.example"
+CLOSING = "ferme@ecole.example"
 NON_ASCII = "françois@ecole.example"
 MAX_ATTEMPTS = 3
 
@@ -56,8 +57,14 @@ class RefusingSink(SmtpSink):
 
 @pytest.fixture
 def sink(app):
-    """A running RefusingSink: UNKNOWN gets a 550, BUSY a 451; the rest 250."""
-    server = RefusingSink({UNKNOWN: "550 5.1.1 No such user", BUSY: "451 4.3.0 Try later"})
+    """A running RefusingSink: UNKNOWN gets a 550, BUSY a 451, CLOSING a 421; the rest 250."""
+    server = RefusingSink(
+        {
+            UNKNOWN: "550 5.1.1 No such user",
+            BUSY: "451 4.3.0 Try later",
+            CLOSING: "421 4.3.2 Closing",
+        }
+    )
     server.start()
     app.extensions["mail"].server = "127.0.0.1"
     app.extensions["mail"].port = server.port
@@ -369,6 +376,17 @@ def test_a_server_that_is_down_is_a_temporary_failure(app, caplog):
     (row,) = outbox(app)
     assert row["attempts"] == MAX_ATTEMPTS and row["stopped_at"] == now
     assert row["last_error"] == "too_many_failures: ConnectionRefusedError: Connection refused"
+
+
+def test_a_closing_server_does_not_fail_the_next_message(app, sink):
+    # A 421 makes smtplib drop the connection, although the error is a recipient's.
+    submit(app, referrer_email=CLOSING)
+    submit(app)
+    report = deliver(app)
+    assert report == DeliveryReport(sent=3, failed=1)
+    (deferred,) = [row for row in outbox(app) if row["sent_at"] is None]
+    assert deferred["recipients"] == [CLOSING] and deferred["stopped_at"] is None
+    assert len(sink.envelopes) == 3
 
 
 # The command line ----------------------------------------------------------------------------

@@ -77,6 +77,14 @@ class TimeoutConnection(Connection):
         """Connect now (or not at all when MAIL_SUPPRESS_SEND is on, as Flask-Mail does)."""
         return self.__enter__()
 
+    def is_open(self) -> bool:
+        """Whether the SMTP session can carry another message.
+
+        smtplib closes it itself on a 421 reply ("closing"), even one raised as a refusal of
+        the recipients, which otherwise leaves the session usable.
+        """
+        return self.host is not None and self.host.sock is not None
+
     def close(self) -> None:
         """Say goodbye to the server; a connection that is already broken is just dropped."""
         host, self.host = self.host, None
@@ -229,7 +237,7 @@ def deliver_due(
             # cannot arise here: this block only talks SMTP, and the session work around it
             # lets them reach `work()`.
             except Exception as error:
-                if not isinstance(error, RECIPIENT_ERRORS):
+                if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
                     connection.close()
                     connection = None
                 stopped += record_failure(message, error, now)
