@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import ALLOWED_SMTP, SmtpSink
 from flask_mail import BadHeaderError
-from sqlalchemy import select
+from sqlalchemy import event, select
 from test_outbox import deliver, later, outbox, submit
 
+from intake import vocabulary as vocab
 from intake.extensions import db
-from intake.models import OutboxMessage, Source
+from intake.models import OutboxMessage, Referral, Source
 from intake.notifications.failures import (
     StopReason,
     classify,
@@ -505,3 +506,144 @@ def test_outbox_retry_refuses_unknown_and_unstopped_ids_and_changes_nothing(app,
 def test_outbox_retry_usage_errors(app, runner, args):
     result = runner.invoke(args=["outbox", "retry", *args])
     assert result.exit_code == 2
+
+
+# Seen in the triage queue --------------------------------------------------------------------
+
+COORDINATION = "coordination@testville.example"
+
+
+def reference_of(app, message_id: int) -> str:
+    with app.app_context():
+        return db.session.scalar(
+            select(Referral.reference)
+            .join(OutboxMessage, OutboxMessage.referral_id == Referral.id)
+            .where(OutboxMessage.id == message_id)
+        )
+
+
+def queue_row(html: str, reference: str) -> str:
+    """The queue table's row of `reference`."""
+    (row,) = [row for row in html.split("<tr>") if f">{reference}</a>" in row]
+    return row.split("</tr>")[0]
+
+
+def stop_for(app, sink, case: str) -> dict:
+    """Stop one message of a new referral the way `case` says; return its outbox row."""
+    if case == "refused":
+        submit(app, referrer_email=UNKNOWN)
+    elif case == "alert-refused":
+        sink.replies[COORDINATION] = "550 5.1.1 No such user"
+        submit(app)
+    elif case == "unusable":
+        submit(app)
+        with app.app_context():
+            message = db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "acknowledgement")
+            ).one()
+            message.recipients = [NON_ASCII]
+            db.session.commit()
+    elif case == "too-many":
+        submit(app, referrer_email=BUSY)
+        with app.app_context():
+            for message in db.session.scalars(select(OutboxMessage)):
+                message.attempts = MAX_ATTEMPTS - 1
+            db.session.commit()
+    deliver(app)
+    (row,) = [row for row in outbox(app) if row["stopped_at"] is not None]
+    return row
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "reason"),
+    [
+        pytest.param(
+            "refused",
+            "Accusé de réception",
+            "adresse refusée par le serveur de messagerie",
+            id="refused",
+        ),
+        pytest.param(
+            "alert-refused",
+            "Alerte de la coordination",
+            "adresse refusée par le serveur",
+            id="alert-refused",
+        ),
+        pytest.param(
+            "unusable", "Accusé de réception", "adresse impossible à utiliser", id="unusable"
+        ),
+        pytest.param("too-many", "Accusé de réception", "trop d’échecs temporaires", id="too-many"),
+    ],
+)
+def test_the_detail_page_lists_undelivered_mail_in_plain_french(
+    app, sink, coordinator, case, kind, reason
+):
+    row = stop_for(app, sink, case)
+    reference = reference_of(app, row["id"])
+    with app.test_request_context():
+        when = vocab.format_datetime(row["stopped_at"])
+
+    html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
+
+    assert "E-mail non distribué" in html
+    recipients = ", ".join(row["recipients"])
+    assert f"{kind} pour {recipients} : envoi abandonné le {when} ({reason}" in html
+
+
+def test_the_queue_flags_referrals_with_undelivered_mail_in_one_query(app, sink, coordinator):
+    stopped = [reference_of(app, stop_one(app, sink)["id"])]
+    submit(app, referrer_email=UNKNOWN)
+    submit(app)
+    submit(app, referrer_email=UNKNOWN)
+    deliver(app)
+    with app.app_context():
+        references = db.session.scalars(select(Referral.reference).order_by(Referral.id)).all()
+    stopped += [references[1], references[3]]
+    delivered = references[2]
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "outbox_message" in statement:
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        html = coordinator.get("/triage/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    for reference in stopped:
+        assert "E-mail non distribué" in queue_row(html, reference)
+    assert "non distribué" not in queue_row(html, delivered)
+    assert len(statements) == 1  # not one per row
+
+
+def test_a_referral_whose_mail_went_out_is_not_flagged(app, sink, coordinator):
+    submit(app)
+    submit(app, referrer_email=BUSY)  # deferred, still being retried: not flagged yet
+    deliver(app)
+    with app.app_context():
+        references = db.session.scalars(select(Referral.reference)).all()
+    html = coordinator.get("/triage/").get_data(as_text=True)
+    assert "non distribué" not in html
+    for reference in references:
+        assert "non distribué" not in coordinator.get(f"/triage/{reference}").get_data(as_text=True)
+
+
+def test_viewers_see_the_flag_too(app, sink, viewer):
+    reference = reference_of(app, stop_one(app, sink)["id"])
+    assert "E-mail non distribué" in queue_row(
+        viewer.get("/triage/").get_data(as_text=True), reference
+    )
+    html = viewer.get(f"/triage/{reference}").get_data(as_text=True)
+    assert "adresse refusée par le serveur de messagerie" in html
+
+
+def test_a_retried_message_is_no_longer_flagged(app, sink, coordinator, runner):
+    row = stop_one(app, sink)
+    reference = reference_of(app, row["id"])
+    assert runner.invoke(args=["outbox", "retry", str(row["id"])]).exit_code == 0
+    html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
+    assert "non distribué" not in html
