@@ -9,6 +9,7 @@ import phonenumbers
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from .notifications.failures import kind_label, reason_label
 from .workflow import LABELS, PUBLIC_LABELS, Status
 
 DOMAINS: dict[str, str] = {
@@ -81,6 +82,16 @@ def status_label(code: str) -> str:
 def public_status_label(code: str) -> str:
     """What the family or the referrer reads about a status on the status page."""
     return gettext(PUBLIC_LABELS[Status(code)])
+
+
+def mail_kind_label(kind: str) -> str:
+    """What the coordination calls a kind of e-mail (accusé de réception…)."""
+    return gettext(kind_label(kind))
+
+
+def mail_stop_label(last_error: str | None) -> str:
+    """Why a stopped e-mail stopped, in plain words, from its `last_error`."""
+    return gettext(reason_label(last_error))
 
 
 def label(table: dict[str, str], code: str | None) -> str:

@@ -1,4 +1,7 @@
-"""The outbox: e-mails queued with the referral, delivered later by the worker, never lost."""
+"""The outbox: e-mails queued with the referral, delivered later by the worker, never lost.
+
+What cannot be delivered, and stops, is tested in test_outbox_stop.py.
+"""
 
 from __future__ import annotations
 
@@ -313,18 +316,24 @@ def test_failed_message_waits_for_its_backoff_then_goes_out_on_the_same_port(app
         assert row["last_error"] is None
 
 
-def test_repeated_failures_back_off_exponentially_and_never_give_up(app):
+def test_repeated_failures_back_off_exponentially_until_the_attempts_cap(make_app):
+    app = make_app(INTAKE_OUTBOX_MAX_ATTEMPTS=13)
     submit(app, Source.PARENT, guardian_email="")
     now = datetime.now(UTC)
     waits = []
     for _ in range(12):
         deliver(app, now=now)
         (row,) = outbox(app)
+        assert row["stopped_at"] is None
         waits.append(int((row["due_at"] - now).total_seconds()))
         now = row["due_at"]
     assert waits == [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600, 21600]
     (row,) = outbox(app)
     assert row["attempts"] == 12 and row["sent_at"] is None
+    # The 13th temporary failure is the last: the message stops instead of waiting again.
+    assert deliver(app, now=now) == DeliveryReport(sent=0, failed=1, stopped=1)
+    (row,) = outbox(app)
+    assert row["attempts"] == 13 and row["stopped_at"] == now and row["due_at"] == now
 
 
 @pytest.mark.parametrize(
@@ -366,11 +375,10 @@ def test_one_refused_message_does_not_stop_the_others(app):
         sink.stop()
         ALLOWED_SMTP.discard(("127.0.0.1", sink.port))
 
-    assert report == DeliveryReport(sent=3, failed=1)
+    assert report == DeliveryReport(sent=3, failed=1, stopped=1)
     refused = [row for row in outbox(app) if row["sent_at"] is None]
     assert [row["recipients"] for row in refused] == [["inconnu@ecole.example"]]
-    assert refused[0]["last_error"].startswith("SMTPRecipientsRefused")
-    assert "Quenouille" not in refused[0]["last_error"]
+    assert refused[0]["last_error"] == "address_refused: SMTPRecipientsRefused 550 5.1.1"
     assert len(sink.envelopes) == 3
 
 
@@ -395,7 +403,7 @@ def test_silent_server_times_out_instead_of_hanging(make_app):
     assert row["last_error"].startswith("SMTPServerDisconnected")
 
 
-def test_a_poison_message_is_retried_and_does_not_block_the_queue(app, smtp, caplog):
+def test_a_poison_message_stops_and_does_not_block_the_queue(app, smtp, caplog):
     submit(app)
     submit(app)
     with app.app_context():
@@ -403,14 +411,22 @@ def test_a_poison_message_is_retried_and_does_not_block_the_queue(app, smtp, cap
         poison = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         poison.recipients = []
         db.session.commit()
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG, logger="intake"):
         report = deliver(app)
-    assert report == DeliveryReport(sent=3, failed=1)
+    assert report == DeliveryReport(sent=3, failed=1, stopped=1)
     (stuck,) = [row for row in outbox(app) if row["sent_at"] is None]
-    assert stuck["attempts"] == 1 and stuck["due_at"] > datetime.now(UTC)
-    assert stuck["last_error"].startswith("AssertionError")
-    # Unexpected errors keep their traceback in the log, so a bug does not go unnoticed.
-    assert any(record.levelno == logging.ERROR and record.exc_info for record in caplog.records)
+    # Retrying would not heal a bug: the message stops at once, with an error of its own.
+    assert stuck["attempts"] == 1 and stuck["stopped_at"] is not None
+    assert stuck["last_error"].startswith("error: AssertionError")
+    assert deliver(app, now=later(86400)) == DeliveryReport()
+    # Noticed all the same, in one ERROR line; its traceback only for whoever asks for DEBUG.
+    records = [record for record in caplog.records if record.name == "intake"]
+    (error,) = [record for record in records if record.levelno >= logging.WARNING]
+    assert error.levelno == logging.ERROR and error.exc_info is None
+    assert error.getMessage() == (
+        f"outbox message {stuck['id']} stopped after 1 attempt: permanent AssertionError"
+    )
+    assert [record.levelno for record in records if record.exc_info] == [logging.DEBUG]
 
 
 # The command line ----------------------------------------------------------------------------

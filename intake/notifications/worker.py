@@ -1,4 +1,4 @@
-"""Deliver the outbox: send what is due, retry what failed with a capped backoff, never give up."""
+"""Deliver the outbox: send what is due, retry temporary failures, stop what cannot be sent."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
-from ..models import OutboxMessage, utcnow
+from ..models import OutboxMessage, Referral, utcnow
+from .failures import StopReason, classify, describe, stopped_error, summary
 
 # Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
 # stays silent would hang the worker, and every queued e-mail with it.
@@ -28,21 +29,22 @@ RECIPIENT_ERRORS = (
     smtplib.SMTPSenderRefused,
     smtplib.SMTPDataError,
 )
-# What a mail server or the network is expected to do now and then: logged without traceback.
+# What opening a connection may raise when the server or the network misbehaves.
 TRANSPORT_ERRORS = (smtplib.SMTPException, OSError, BadHeaderError)
-
-LAST_ERROR_MAX = 500
 
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What one delivery round did."""
+    """What one delivery round did; `stopped` counts the failures that gave the message up."""
 
     sent: int = 0
     failed: int = 0
+    stopped: int = 0
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
-        return DeliveryReport(self.sent + other.sent, self.failed + other.failed)
+        return DeliveryReport(
+            self.sent + other.sent, self.failed + other.failed, self.stopped + other.stopped
+        )
 
 
 def backoff(attempts: int, base: int, cap: int) -> timedelta:
@@ -75,6 +77,14 @@ class TimeoutConnection(Connection):
         """Connect now (or not at all when MAIL_SUPPRESS_SEND is on, as Flask-Mail does)."""
         return self.__enter__()
 
+    def is_open(self) -> bool:
+        """Whether the SMTP session can carry another message.
+
+        smtplib closes it itself on a 421 reply ("closing"), even one raised as a refusal of
+        the recipients, which otherwise leaves the session usable.
+        """
+        return self.host is not None and self.host.sock is not None
+
     def close(self) -> None:
         """Say goodbye to the server; a connection that is already broken is just dropped."""
         host, self.host = self.host, None
@@ -84,12 +94,6 @@ class TimeoutConnection(Connection):
             host.quit()
         except (smtplib.SMTPException, OSError):
             host.close()
-
-
-def describe(error: BaseException) -> str:
-    """A short account of a failure for `last_error`: exception class and message, no body."""
-    text = f"{type(error).__name__}: {error}".replace("\n", " ")
-    return text[:LAST_ERROR_MAX]
 
 
 def to_mail(message: OutboxMessage) -> Message:
@@ -112,10 +116,17 @@ def to_mail(message: OutboxMessage) -> Message:
 
 
 def claim_next(now: datetime, skip: list[int]) -> OutboxMessage | None:
-    """Lock the next due message that no other worker holds (PostgreSQL; SQLite just reads)."""
+    """Lock the next due message that no other worker holds (PostgreSQL; SQLite just reads).
+
+    Stopped messages are never claimed: only `outbox retry` puts them back.
+    """
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.due_at <= now)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.stopped_at.is_(None),
+            OutboxMessage.due_at <= now,
+        )
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -133,34 +144,61 @@ def record_success(message: OutboxMessage, now: datetime) -> None:
     message.last_error = None
 
 
-def record_failure(message: OutboxMessage, error: BaseException, now: datetime) -> None:
-    """Count the attempt, keep a short error and put the next try off by the backoff."""
+def record_failure(
+    message: OutboxMessage, error: BaseException, now: datetime, *, connecting: bool = False
+) -> bool:
+    """Count the attempt and keep a short error; then stop the message, or put it off.
+
+    A permanent failure stops it at once; a temporary one is retried after the backoff,
+    until `INTAKE_OUTBOX_MAX_ATTEMPTS` attempts have failed. Returns whether it stopped.
+    Each call logs one line with the id, the count and the error's class and codes: log
+    files hold no address and no content, and no traceback a retry would repeat.
+    """
     config = current_app.config
+    logger = current_app.logger
     message.attempts += 1
     message.last_attempt_at = now
-    message.last_error = describe(error)
-    message.due_at = now + backoff(
-        message.attempts, config["INTAKE_OUTBOX_RETRY_BASE"], config["INTAKE_OUTBOX_RETRY_MAX"]
-    )
-    # Only the id, the count and the kind of error: log files hold no address and no content.
-    code = getattr(error, "smtp_code", None)
-    log = current_app.logger.warning
-    if not isinstance(error, TRANSPORT_ERRORS):
-        log = current_app.logger.exception  # not a mail server's doing: keep the traceback
+    description = describe(error)
+    reason = classify(error, connecting=connecting)
+    if reason is None and message.attempts >= config["INTAKE_OUTBOX_MAX_ATTEMPTS"]:
+        reason = StopReason.TOO_MANY_FAILURES
+    if reason is None:
+        message.last_error = description
+        message.due_at = now + backoff(
+            message.attempts, config["INTAKE_OUTBOX_RETRY_BASE"], config["INTAKE_OUTBOX_RETRY_MAX"]
+        )
+        logger.warning(
+            "outbox message %d not sent (attempt %d, next try at %s): %s",
+            message.id,
+            message.attempts,
+            message.due_at.isoformat(timespec="seconds"),
+            summary(error),
+        )
+        return False
+    message.stopped_at = now
+    message.last_error = stopped_error(reason, description)
+    why = f"permanent {summary(error)}"
+    if reason is StopReason.TOO_MANY_FAILURES:
+        why = f"too many temporary failures, the last {summary(error)}"
+    # A bug (not a server's answer) is worth an ERROR; its traceback only at DEBUG level,
+    # where a developer can ask for it.
+    log = logger.error if reason is StopReason.ERROR else logger.warning
     log(
-        "outbox message %d not sent (attempt %d, next try at %s): %s%s",
+        "outbox message %d stopped after %d attempt%s: %s",
         message.id,
         message.attempts,
-        message.due_at.isoformat(timespec="seconds"),
-        type(error).__name__,
-        f" {code}" if code else "",
+        "" if message.attempts == 1 else "s",
+        why,
     )
+    if reason is StopReason.ERROR:
+        logger.debug("outbox message %d: the unexpected error", message.id, exc_info=error)
+    return True
 
 
 def deliver_due(
     now: datetime | None = None, limit: int = 100, stop: threading.Event | None = None
 ) -> DeliveryReport:
-    """Send up to `limit` due messages, one commit each; failures are rescheduled, never dropped.
+    """Send up to `limit` due messages, one commit each; failures are rescheduled or stopped.
 
     Each message is claimed, sent and marked in a transaction of its own: a crash after the
     send but before the commit sends it again later (at least once), while a committed
@@ -172,7 +210,7 @@ def deliver_due(
     connection: TimeoutConnection | None = None
     connect_error: BaseException | None = None
     seen: list[int] = []
-    sent = failed = 0
+    sent = failed = stopped = 0
     try:
         while len(seen) < limit and not (stop is not None and stop.is_set()):
             message = claim_next(now, seen)
@@ -187,22 +225,22 @@ def deliver_due(
                     # A dead server: every due message records it, without a new try each.
                     connect_error = error
             if connect_error is not None:
-                record_failure(message, connect_error, now)
+                stopped += record_failure(message, connect_error, now, connecting=True)
                 db.session.commit()
                 failed += 1
                 continue
             try:
                 to_mail(message).send(connection)
             # Deliberately broad: a single poison message (a row without recipients, a header
-            # Flask-Mail refuses, a bug) must not stop the queue behind it. It is recorded and
-            # retried like any failure; unexpected errors are logged with their traceback so
-            # they are still noticed. Database errors cannot arise here: this block only talks
-            # SMTP, and the session work around it lets them reach `work()`.
+            # Flask-Mail refuses, a bug) must not stop the queue behind it. It is stopped and
+            # shown to the coordination, as an address the server refuses is. Database errors
+            # cannot arise here: this block only talks SMTP, and the session work around it
+            # lets them reach `work()`.
             except Exception as error:
-                if not isinstance(error, RECIPIENT_ERRORS):
+                if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
                     connection.close()
                     connection = None
-                record_failure(message, error, now)
+                stopped += record_failure(message, error, now)
                 db.session.commit()
                 failed += 1
                 continue
@@ -215,13 +253,42 @@ def deliver_due(
     finally:
         if connection is not None:
             connection.close()
-    return DeliveryReport(sent=sent, failed=failed)
+    return DeliveryReport(sent=sent, failed=failed, stopped=stopped)
 
 
 def pending_count() -> int:
-    """How many messages are not sent yet, whether due now or waiting for a retry."""
-    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+    """How many messages will still be tried, whether due now or waiting for a retry."""
+    query = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.stopped_at.is_(None))
+    )
     return db.session.scalar(query) or 0
+
+
+def stopped_count() -> int:
+    """How many messages were given up and wait for `outbox retry`."""
+    query = select(func.count()).select_from(OutboxMessage)
+    return db.session.scalar(query.where(OutboxMessage.stopped_at.is_not(None))) or 0
+
+
+def stopped_messages() -> list[tuple[OutboxMessage, str | None]]:
+    """The messages given up, oldest stop first, each with its referral's reference."""
+    query = (
+        select(OutboxMessage, Referral.reference)
+        .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
+        .where(OutboxMessage.stopped_at.is_not(None))
+        .order_by(OutboxMessage.stopped_at, OutboxMessage.id)
+    )
+    return [(message, reference) for message, reference in db.session.execute(query)]
+
+
+def requeue(message: OutboxMessage, now: datetime) -> None:
+    """Put a stopped message back in the queue, due now, as if it had never been tried."""
+    message.stopped_at = None
+    message.attempts = 0
+    message.due_at = now
+    message.last_error = None
 
 
 def install_stop_handlers(stop: threading.Event):
@@ -270,7 +337,12 @@ def work(poll_seconds: float, stop: threading.Event | None = None) -> None:
                 stop.wait(poll_seconds)
                 continue
             if report.sent or report.failed:
-                logger.info("outbox: sent %d, failed %d", report.sent, report.failed)
+                logger.info(
+                    "outbox: sent %d, failed %d (stopped %d)",
+                    report.sent,
+                    report.failed,
+                    report.stopped,
+                )
             # Straight on while mail goes out (more may be waiting); otherwise rest, so a dead
             # server or an empty queue costs one query per poll and no busy loop.
             if not report.sent:

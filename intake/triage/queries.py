@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from ..models import Child, Referral
+from ..models import Child, OutboxMessage, Referral
 from ..screening import Eligibility
 from ..workflow import Status
 
@@ -63,3 +64,21 @@ def queue_query(filters: QueueFilters) -> Select:
             )
         )
     return query.order_by(Referral.received_at.desc(), Referral.id.desc())
+
+
+def with_undelivered_mail(referral_ids: Collection[int]) -> Select:
+    """Which of these referrals have an e-mail that stopped undelivered: one query a page."""
+    return (
+        select(OutboxMessage.referral_id)
+        .where(OutboxMessage.referral_id.in_(referral_ids), OutboxMessage.stopped_at.is_not(None))
+        .distinct()
+    )
+
+
+def undelivered_mail(referral_id: int) -> Select:
+    """A referral's e-mails that stopped undelivered, oldest stop first."""
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.referral_id == referral_id, OutboxMessage.stopped_at.is_not(None))
+        .order_by(OutboxMessage.stopped_at, OutboxMessage.id)
+    )

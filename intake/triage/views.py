@@ -29,7 +29,7 @@ from ..vocabulary import status_label
 from ..workflow import TransitionError, allowed_next
 from .forms import NoteForm, StatusForm
 from .operations import add_note, change_status
-from .queries import QueueFilters, queue_query
+from .queries import QueueFilters, queue_query, undelivered_mail, with_undelivered_mail
 
 bp = Blueprint("triage", __name__)
 
@@ -88,8 +88,14 @@ def queue():
     days = current_app.extensions["territory"].programme.remind_after_days
     now = utcnow()
     overdue = {r.id for r in pagination.items if is_overdue(r.status, r.received_at, now, days)}
+    undelivered = set(db.session.scalars(with_undelivered_mail([r.id for r in pagination.items])))
     return render_template(
-        "triage/queue.html", pagination=pagination, filters=filters, overdue=overdue, days=days
+        "triage/queue.html",
+        pagination=pagination,
+        filters=filters,
+        overdue=overdue,
+        days=days,
+        undelivered=undelivered,
     )
 
 
@@ -148,6 +154,7 @@ def render_detail(referral: Referral, form: StatusForm | None = None, note_form=
         referral=referral,
         form=form or status_form(referral),
         note_form=note_form or NoteForm(formdata=None),
+        undelivered=db.session.scalars(undelivered_mail(referral.id)).all(),
     ), code
 
 
