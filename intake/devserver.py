@@ -15,7 +15,7 @@ import time
 
 HOST, DEFAULT_PORT = "127.0.0.1", 5000
 DEMO_EMAIL = "coordination@exemple.fr"
-SET_PASSWORD = ".venv/bin/flask --app wsgi users set-password {email}"
+NEW_LOGIN_COMMAND = ".venv/bin/flask --app wsgi users set-password {email}"
 
 
 class StartError(Exception):
@@ -63,7 +63,7 @@ def ensure_demo_coordinator(base_url: str) -> None:
         if existing is not None:
             print(
                 f"Coordinator account: {existing.email} (already exists; password unchanged)."
-                f"\nForgot it? Set a new one with: {SET_PASSWORD.format(email=existing.email)}"
+                f"\nForgot it? Set a new one with: {NEW_LOGIN_COMMAND.format(email=existing.email)}"
             )
             return
         password = secrets.token_urlsafe(12)

@@ -271,6 +271,8 @@ def test_a_refused_address_is_tried_once_and_stopped(app, sink, caplog):
     submit(app, referrer_email=UNKNOWN)
     now = datetime.now(UTC)
 
+    caplog.clear()  # the submission logged its own INFO line
+
     with caplog.at_level(logging.DEBUG, logger="intake"):
         report = deliver(app, now=now)
 
@@ -298,6 +300,7 @@ def test_a_refused_address_is_tried_once_and_stopped(app, sink, caplog):
 def test_a_deferred_address_is_retried_then_stops_at_the_cap(app, sink, caplog):
     submit(app, referrer_email=BUSY)
     now = datetime.now(UTC)
+    caplog.clear()  # the submission logged its own INFO line
     with caplog.at_level(logging.DEBUG, logger="intake"):
         assert deliver(app, now=now) == DeliveryReport(sent=1, failed=1)
         for attempt in range(2, MAX_ATTEMPTS + 1):
@@ -338,6 +341,8 @@ def test_a_non_ascii_address_stops_after_one_attempt_with_one_log_line(app, sink
         db.session.commit()
         message_id = row.id
 
+    caplog.clear()  # the submission logged its own INFO line
+
     with caplog.at_level(logging.DEBUG, logger="intake"):
         report = deliver(app)
 
@@ -358,6 +363,7 @@ def test_a_non_ascii_address_stops_after_one_attempt_with_one_log_line(app, sink
 def test_a_server_that_is_down_is_a_temporary_failure(app, caplog):
     submit(app, Source.PARENT, guardian_email="")  # no sink: port 9 refuses
     now = datetime.now(UTC)
+    caplog.clear()  # the submission logged its own INFO line
     with caplog.at_level(logging.DEBUG, logger="intake"):
         assert deliver(app, now=now) == DeliveryReport(sent=0, failed=1)
     (row,) = outbox(app)
@@ -404,10 +410,10 @@ def test_outbox_send_counts_stopped_messages_apart(app, sink, runner):
     submit(app, referrer_email=UNKNOWN)
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 1
-    assert result.output.strip() == "sent 1, failed 1, pending 0, stopped 1"
+    assert result.stdout.strip() == "sent 1, failed 1, pending 0, stopped 1"
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0
-    assert result.output.strip() == "sent 0, failed 0, pending 0, stopped 1"
+    assert result.stdout.strip() == "sent 0, failed 0, pending 0, stopped 1"
 
 
 def test_outbox_status_lists_stopped_messages(app, sink, runner):
@@ -415,7 +421,7 @@ def test_outbox_status_lists_stopped_messages(app, sink, runner):
     submit(app, Source.PARENT, guardian_email="")
     result = runner.invoke(args=["outbox", "status"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0] == "pending 1 (due now 1, retrying 0), sent 1, stopped 1"
     assert lines[1].startswith("oldest pending since ")
     assert lines[2].startswith("stopped (put back with `outbox retry ID`")
@@ -443,7 +449,7 @@ def test_outbox_retry_puts_a_stopped_message_back_and_it_goes_out(app, sink, run
     result = runner.invoke(args=["outbox", "retry", str(row["id"])])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         f"outbox message {row['id']} (acknowledgement) back in the queue, due now",
         "1 message put back",
     ]
@@ -472,11 +478,11 @@ def test_outbox_retry_all_stopped(app, sink, runner):
     result = runner.invoke(args=["outbox", "retry", "--all-stopped"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "2 messages put back"
+    assert result.stdout.splitlines()[-1] == "2 messages put back"
     assert all(row["stopped_at"] is None for row in outbox(app))
     result = runner.invoke(args=["outbox", "retry", "--all-stopped"])
     assert result.exit_code == 0
-    assert result.output.strip() == "no stopped message"
+    assert result.stdout.strip() == "no stopped message"
 
 
 def test_outbox_retry_refuses_unknown_and_unstopped_ids_and_changes_nothing(app, sink, runner):
