@@ -6,7 +6,7 @@ import hmac
 import os
 from pathlib import Path
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -163,17 +163,60 @@ def refuse_nul_characters() -> None:
         abort(400)
 
 
+# What a browser says in `Sec-Fetch-Site` when the page that sent the request belongs to
+# another origin: a subdomain (same-site) is no more trusted than another site.
+FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
+
+
+def is_cross_site(sec_fetch_site: str | None, origin: str | None, own_origin: str) -> bool:
+    """Whether a request's `Sec-Fetch-Site` or `Origin` header says another site sent it.
+
+    Browsers send `Sec-Fetch-Site` whatever the referrer policy. Under this site's
+    `Referrer-Policy: no-referrer` they send `Origin: null` with a form, so `null` proves
+    nothing either way; a real origin must be this site's own `scheme://host[:port]`.
+    Without either header (old browsers, scripts) the request is not judged here: the
+    CSRF token still has to be right.
+    """
+    if sec_fetch_site and sec_fetch_site.strip().lower() in FOREIGN_FETCH_SITES:
+        return True
+    if not origin or origin.strip() == "null":
+        return False
+    return origin.strip().lower() != own_origin.lower()
+
+
+def refuse_cross_site_requests() -> None:
+    """Answer 400 to a state-changing request that another site's page sent.
+
+    This replaces Flask-WTF's HTTPS Referer check (WTF_CSRF_SSL_STRICT, off): the site
+    keeps `Referrer-Policy: no-referrer`, so its own forms arrive without a Referer.
+    """
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return
+    # After ProxyFix, so behind a TLS proxy the scheme is the visitor's https.
+    own_origin = f"{request.scheme}://{request.host}"
+    if is_cross_site(
+        request.headers.get("Sec-Fetch-Site"), request.headers.get("Origin"), own_origin
+    ):
+        # The endpoint only: the path of some pages carries a token or a reference.
+        current_app.logger.info("cross-site request refused endpoint=%s", request.endpoint)
+        abort(400)
+
+
 def register_security_headers(app: Flask) -> None:
     """Send a strict CSP and the usual hardening headers with every response."""
 
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_cross_site_requests)
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        # The status link carries a token in its path: never leak it to another site.
+        # The status link carries a token in its path. `same-origin` would still send it as
+        # the Referer of the page's own stylesheet, into the web server's access log; and
+        # privacy tools and some school proxies strip Referer anyway. So no Referer at all,
+        # and CSRF does without one (WTF_CSRF_SSL_STRICT off, refuse_cross_site_requests).
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.endpoint != "static":
             # Children's files must not linger in browser or proxy caches.

@@ -70,6 +70,11 @@ def defaults(app: Flask) -> dict:
         # A staff session ends after 8 idle hours (the cookie is renewed on each request).
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a parent may take a while to write the situation
+        # Flask-WTF's HTTPS check demands a Referer naming this site, which every page's
+        # `Referrer-Policy: no-referrer` (and privacy tools, some school proxies) withholds:
+        # every staff POST would fail. The token is still checked on every POST, and
+        # `refuse_cross_site_requests` (intake/__init__.py) replaces the Referer check.
+        "WTF_CSRF_SSL_STRICT": False,
         "MAX_CONTENT_LENGTH": 256 * 1024,
     }
 

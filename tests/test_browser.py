@@ -1,4 +1,5 @@
-"""Browser tests: the forms, keyboard, accessibility and CSP in a real Chromium, CSRF on."""
+"""Browser tests: the forms, keyboard, accessibility and CSP in a real Chromium, CSRF on,
+over https with Secure cookies as in production."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ if not CHROMIUM.exists():
     pytest.skip(SKIP_REASON, allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402 - only once Chromium is known
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 REFERENCE = re.compile(r"PRE-\d{4}-\d{5}")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -71,16 +72,23 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(make_app) -> Iterator[LiveServer]:
-    """The app, CSRF on, served on a loopback port for this test."""
-    with live_server(make_app(WTF_CSRF_ENABLED=True)) as running:
+    """The app, CSRF on and cookies Secure, served over https on a loopback port."""
+    app = make_app(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    with live_server(app) as running:
         yield running
+
+
+def new_context(browser: Browser, **options) -> BrowserContext:
+    """A fresh browser context (own cookies) that accepts the live server's test certificate."""
+    context = browser.new_context(ignore_https_errors=True, **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A page in a fresh browser context (own cookies), JavaScript on."""
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser)
     yield context.new_page()
     context.close()
 
@@ -180,8 +188,7 @@ def open_referral(page: Page, reference: str) -> None:
 
 def test_orientation_without_javascript_adds_and_removes_children(browser, server):
     """Without JavaScript, children are added and removed by submit buttons, nothing is lost."""
-    context = browser.new_context(java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, java_script_enabled=False)
     try:
         page = context.new_page()
         page.goto(server.url("/orientation"))
@@ -369,8 +376,7 @@ HORIZONTAL_OVERFLOW = """() => ({
 
 def test_phone_viewport_has_no_horizontal_scrolling(browser, server, users):
     """On a 360 px wide phone, the forms and the staff pages fit the screen's width."""
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(browser, viewport={"width": 360, "height": 740})
     try:
         page = context.new_page()
         overflows = []

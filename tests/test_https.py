@@ -1,0 +1,123 @@
+"""HTTPS is the tested path: the cross-site rule, and staff at work in Chromium over TLS.
+
+The browser test runs the app the way production does (`gunicorn 'wsgi:app'`, two workers,
+TLS, no debug, a real secret key) on this test's own database; the pages send
+`Referrer-Policy: no-referrer`, so Chromium's POSTs carry no Referer.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+from conftest import PASSWORD
+from forms_data import orientation
+from production import production_server
+from sqlalchemy import select
+
+from intake import is_cross_site
+from intake.extensions import db
+from intake.models import Referral, StatusChange
+
+OWN = "https://pre.testville.example"
+
+# (Sec-Fetch-Site, Origin, refused?) for a POST to OWN; None is a header not sent.
+CROSS_SITE_CASES = {
+    "this site's page, no-referrer policy": ("same-origin", "null", False),
+    "this site's page, origin named": ("same-origin", OWN, False),
+    "typed or bookmarked by the user": ("none", None, False),
+    "old browser or script: no header": (None, None, False),
+    "old browser, origin withheld": (None, "null", False),
+    "old browser, this origin": (None, OWN, False),
+    "origin in upper case": (None, OWN.upper(), False),
+    "fetch metadata in upper case": ("SAME-ORIGIN", None, False),
+    "empty origin header": (None, "", False),
+    "another site": ("cross-site", None, True),
+    "another site, origin withheld": ("cross-site", "null", True),
+    "another site, fetch metadata in upper case": ("Cross-Site", None, True),
+    "a sibling subdomain": ("same-site", None, True),
+    "old browser, another site": (None, "https://evil.example", True),
+    "old browser, this host over http": (None, "http://pre.testville.example", True),
+    "old browser, this host on another port": (None, OWN + ":8443", True),
+    "old browser, a subdomain of this host": (None, "https://x.pre.testville.example", True),
+    "old browser, this host as a suffix": (None, "https://pre.testville.example.evil", True),
+    "same-origin claimed, foreign origin": ("same-origin", "https://evil.example", True),
+}
+
+
+@pytest.mark.parametrize(
+    ("sec_fetch_site", "origin", "refused"), CROSS_SITE_CASES.values(), ids=CROSS_SITE_CASES
+)
+def test_is_cross_site(sec_fetch_site, origin, refused):
+    assert is_cross_site(sec_fetch_site, origin, OWN) is refused
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
+def test_staff_change_a_status_in_chromium_over_https(database_url, client, users, tmp_path):
+    """Log in, open a referral and change its status through gunicorn over TLS."""
+    from playwright.sync_api import sync_playwright
+
+    # The referral comes in through the public form (CSRF off for this client).
+    assert client.post("/orientation", data=orientation()).status_code == 303
+    with client.application.app_context():
+        reference = db.session.scalar(select(Referral.reference))
+        db.session.remove()
+
+    requests = []
+    with (
+        production_server(database_url, tmp_path) as server,
+        sync_playwright() as playwright,
+    ):
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # The throwaway CA is not in Chromium's store; the certificate itself is real TLS.
+            context = chromium.new_context(ignore_https_errors=True)
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            page.on("request", lambda request: requests.append(request))
+
+            page.goto(server.url("/connexion"))
+            page.fill("#email", users["coordinator"])
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Se connecter", exact=True).click()
+            assert page.url == server.url("/triage/"), page.locator("main").inner_text()
+
+            with page.expect_navigation():
+                page.get_by_role("link", name=reference, exact=True).click()
+            page.select_option("#status", "in_review")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Enregistrer", exact=True).click()
+            assert page.url == server.url(f"/triage/{reference}"), page.locator("main").inner_text()
+
+            cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+            headers = [(request.method, request.url, request.all_headers()) for request in requests]
+        finally:
+            chromium.close()
+
+    with client.application.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        assert referral.status == "in_review"
+        history = db.session.scalars(
+            select(StatusChange).where(StatusChange.referral_id == referral.id)
+        ).all()
+        change = history[-1]
+        assert (change.from_status, change.to_status) == ("new", "in_review")
+        assert change.user.email == users["coordinator"]
+        db.session.remove()
+
+    assert cookies["session"]["secure"] and cookies["session"]["httpOnly"], cookies
+    assert all(url.startswith("https://") for _, url, _ in headers), headers
+    assert not [(m, url) for m, url, h in headers if "referer" in h], "a Referer was sent"
+    # What the cross-site rule relies on: the browser says same-origin, and names no origin.
+    posts = [h for method, _, h in headers if method == "POST"]
+    assert len(posts) == 2, headers
+    for post in posts:
+        assert post["sec-fetch-site"] == "same-origin"
+        assert post.get("origin", "null") == "null"
+    # gunicorn is stopped and its workers with it: nothing is left in its process group.
+    assert server.process.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(server.process.pid, 0)
+    assert "Listening at: https://" in server.log()
