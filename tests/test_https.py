@@ -120,4 +120,14 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
     assert server.process.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(server.process.pid, 0)
-    assert "Listening at: https://" in server.log()
+    log = server.log()
+    assert "Listening at: https://" in log
+    # The production log shows the app's INFO events, one line each, with ids and no address.
+    lines = log.splitlines()
+    for event in (
+        " INFO intake: login user_id=",
+        f" INFO intake: status changed reference={reference} from=new to=in_review user_id=",
+    ):
+        assert sum(event in line for line in lines) == 1, (event, log)
+    assert users["coordinator"] not in log and PASSWORD not in log
+    assert "Traceback" not in log
