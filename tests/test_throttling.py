@@ -1,0 +1,258 @@
+"""Throttling: counters shared by gunicorn workers through Redis, a Redis that goes away,
+and what a refused visitor sees (the form as typed, and when to try again)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+from conftest import TERRITORY, free_port, login
+from forms_data import orientation, request_form
+from gunicorn.config import KNOWN_SETTINGS
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from intake.extensions import limiter
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+FORMS = {"/orientation": orientation, "/demande": request_form}
+# gunicorn 25+ opens a control socket in ~/.gunicorn: two at once, or a developer's own
+# gunicorn, would fight over it, and the tests have no use for it.
+NO_CONTROL_SOCKET = [
+    flag
+    for setting in KNOWN_SETTINGS
+    for flag in setting.cli or ()
+    if flag == "--no-control-socket"
+]
+
+
+@pytest.fixture(autouse=True)
+def storage_taken_for_alive() -> Iterator[None]:
+    """Flask-Limiter marks a storage that failed as dead on its one extension object, which
+    outlives each test's app: start and leave each test as a new worker would, with none."""
+    limiter._storage_dead = False
+    yield
+    limiter._storage_dead = False
+
+
+# --- A Redis that goes away -----------------------------------------------------------------
+
+
+def test_a_closed_redis_port_falls_back_to_counting_in_memory(make_app, users, monkeypatch):
+    """FLASK_RATELIMIT_STORAGE_URI names a Redis nobody answers on: logins still work, and
+    each worker still counts on its own rather than nobody counting."""
+    monkeypatch.setenv("FLASK_RATELIMIT_STORAGE_URI", f"redis://127.0.0.1:{free_port()}/0")
+    app = make_app(RATELIMIT_ENABLED=True)
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+    client = app.test_client()
+    assert client.get("/connexion").status_code == 200
+    assert login(client, users["coordinator"]).status_code == 303
+    assert client.post("/deconnexion").status_code == 303
+    codes = [login(client, users["viewer"], "wrong").status_code for _ in range(5)]
+    assert codes == [200] * 4 + [429]  # the first login above counted too
+    assert client.post("/demande", data={}).status_code == 200
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A port that takes connections and never answers, like a Redis behind a dead link."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
+def test_a_redis_that_never_answers_costs_seconds_not_the_request(make_app, users):
+    with silent_server() as port:
+        app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}")
+        client = app.test_client()
+        answers = []
+        started = time.monotonic()
+        worker = threading.Thread(
+            target=lambda: answers.append(login(client, users["coordinator"]).status_code),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout=8)
+        elapsed = time.monotonic() - started
+        assert answers == [303], f"no answer after {elapsed:.1f} s"
+        assert 0.9 < elapsed < 6  # it did wait for the silent Redis, a second a try
+
+
+# --- Several workers sharing Redis ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis on 127.0.0.1:6379; skipped without one, unless INTAKE_REQUIRE_REDIS=1."""
+    client = redis.Redis(
+        host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"no Redis answers on {REDIS_HOST}:{REDIS_PORT} ({error})"
+        if os.environ.get("INTAKE_REQUIRE_REDIS") == "1":
+            pytest.fail(f"{reason}, and INTAKE_REQUIRE_REDIS=1 requires one")
+        pytest.skip(f"{reason}; set INTAKE_REQUIRE_REDIS=1 to make this a failure")
+    finally:
+        client.close()
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+@pytest.fixture
+def key_prefix(redis_url) -> Iterator[str]:
+    """A key prefix of this test's own, so that runs never count each other's requests; its
+    keys are deleted afterwards."""
+    prefix = f"intake-test-{uuid.uuid4().hex}"
+    yield prefix
+    with redis.Redis.from_url(redis_url) as client:
+        for key in client.scan_iter(match=f"*{prefix}*"):
+            client.delete(key)
+
+
+def redis_keys(redis_url: str, prefix: str) -> list[str]:
+    with redis.Redis.from_url(redis_url) as client:
+        return [key.decode() for key in client.scan_iter(match=f"*{prefix}*")]
+
+
+class Worker:
+    """One gunicorn serving `wsgi:app` in a process of its own, configured as an operator
+    would, through FLASK_* variables."""
+
+    def __init__(self, config: dict, log: Path) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+        # from_prefixed_env() reads each value as JSON, so JSON keeps booleans booleans.
+        env.update({f"FLASK_{key}": json.dumps(value) for key, value in config.items()})
+        self.log = log
+        with log.open("wb") as stderr:  # the process keeps its own copy of the file
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0"]
+                + ["--graceful-timeout", "5", *NO_CONTROL_SOCKET, "wsgi:app"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        self.url = ""
+        self.last_error_body = ""
+
+    def wait_until_ready(self, deadline: float) -> None:
+        """Read the port gunicorn chose from its log, then wait for /healthz to answer."""
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn stopped:\n{self.log.read_text(errors='replace')}")
+            if not self.url and (
+                found := re.search(r"Listening at: (http://[\d.:]+)", self.log.read_text())
+            ):
+                self.url = found.group(1)
+            if self.url and self.status("GET", "/healthz") == 200:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"gunicorn not ready:\n{self.log.read_text(errors='replace')}")
+
+    def status(self, method: str, path: str, data: dict | None = None) -> int:
+        """The status of one request (redirects are not followed)."""
+        body = None if data is None else urllib.parse.urlencode(data, doseq=True).encode()
+        # S310: the address is the http:// one our own gunicorn printed.
+        request = urllib.request.Request(self.url + path, data=body, method=method)  # noqa: S310
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            self.last_error_body = error.read().decode()
+            return error.code
+        except OSError:
+            return 0
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def workers(database_url, tmp_path):
+    """Start two workers on this test's database, as `gunicorn --workers 2` would run them."""
+
+    def start(**config) -> tuple[Worker, Worker]:
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INTAKE_TERRITORY": str(TERRITORY),
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": 9,
+            "INTAKE_PASSWORD_METHOD": "pbkdf2:sha256:1000",
+            **config,
+        }
+        pair = tuple(Worker(config, tmp_path / f"gunicorn-{n}.log") for n in (1, 2))
+        stack.callback(lambda: [worker.stop() for worker in pair])
+        deadline = time.monotonic() + 60
+        for worker in pair:
+            worker.wait_until_ready(deadline)
+        assert pair[0].url != pair[1].url
+        return pair
+
+    with ExitStack() as stack:
+        yield start
+
+
+def alternate(pair, times: int, method: str, path: str, data: dict | None = None) -> list[int]:
+    """Send the same request `times` times, to each worker in turn."""
+    return [pair[n % 2].status(method, path, data) for n in range(times)]
+
+
+def test_workers_sharing_redis_allow_five_logins_a_minute_between_them(
+    workers, redis_url, key_prefix
+):
+    pair = workers(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=key_prefix)
+    attempt = {"email": "nobody@testville.example", "password": "guess"}
+    assert alternate(pair, 8, "POST", "/connexion", attempt) == [200] * 5 + [429] * 3
+    assert redis_keys(redis_url, key_prefix)  # the counters are in Redis, under our prefix
+
+
+def test_workers_sharing_redis_count_form_posts_between_them(workers, redis_url, key_prefix):
+    pair = workers(
+        RATELIMIT_STORAGE_URI=redis_url,
+        RATELIMIT_KEY_PREFIX=key_prefix,
+        INTAKE_FORM_LIMIT="3 per minute",
+    )
+    for path in ("/orientation", "/demande"):  # each form counts on its own
+        assert alternate(pair, 5, "POST", path, {}) == [200] * 3 + [429] * 2
+    assert alternate(pair, 2, "GET", "/demande") == [200, 200]  # reading is never throttled
+
+
+def test_workers_counting_in_memory_each_allow_the_whole_limit(workers):
+    """Why Redis: with memory:// each worker keeps its own counters, so two workers let
+    twice the limit through (this is also the proof that the pair above are two workers)."""
+    pair = workers(RATELIMIT_STORAGE_URI="memory://")
+    attempt = {"email": "nobody@testville.example", "password": "guess"}
+    assert alternate(pair, 12, "POST", "/connexion", attempt) == [200] * 10 + [429] * 2
