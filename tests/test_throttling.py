@@ -18,17 +18,23 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
+import time_machine
+from babel.dates import format_timedelta
 from conftest import TERRITORY, free_port, login
-from forms_data import orientation, request_form
+from forms_data import child_fields, orientation, request_form
 from gunicorn.config import KNOWN_SETTINGS
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sqlalchemy import func, select
 
-from intake.extensions import limiter
+from intake.extensions import db, limiter
+from intake.models import Referral
+from intake.throttling import WORDING, retry_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -50,6 +56,139 @@ def storage_taken_for_alive() -> Iterator[None]:
     limiter._storage_dead = False
     yield
     limiter._storage_dead = False
+
+
+# --- When to come back: a pure rule ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "wait", "words"),
+    [
+        pytest.param(-3, timedelta(minutes=1), "dans 1 minute", id="already-reset"),
+        pytest.param(0, timedelta(minutes=1), "dans 1 minute", id="zero"),
+        pytest.param(1, timedelta(minutes=1), "dans 1 minute", id="one-second"),
+        pytest.param(60, timedelta(minutes=1), "dans 1 minute", id="one-minute"),
+        pytest.param(61, timedelta(minutes=2), "dans 2 minutes", id="just-over-a-minute"),
+        pytest.param(710, timedelta(minutes=12), "dans 12 minutes", id="twelve-minutes"),
+        pytest.param(3600, timedelta(minutes=60), "dans 60 minutes", id="one-hour"),
+        # Flask-Limiter's reset time carries a second of margin: not "dans 2 heures".
+        pytest.param(3601, timedelta(minutes=61), "dans 61 minutes", id="hour-window-margin"),
+        pytest.param(7199, timedelta(hours=2), "dans 2 heures", id="just-under-two-hours"),
+        pytest.param(7201, timedelta(hours=3), "dans 3 heures", id="just-over-two-hours"),
+        pytest.param(2 * 86400 - 1, timedelta(days=2), "dans 2 jours", id="just-under-two-days"),
+    ],
+)
+def test_the_wait_is_rounded_up_to_the_unit_it_is_told_in(seconds, wait, words):
+    assert retry_wait(seconds) == wait
+    assert retry_wait(seconds) >= timedelta(seconds=seconds)  # never told to come back early
+    told = format_timedelta(wait, locale="fr", **WORDING)
+    assert told.replace("\xa0", " ") == words
+
+
+# --- What a refused visitor sees ------------------------------------------------------------
+
+
+def two_children(path: str) -> dict:
+    """A complete form for two children, with text that must come back exactly as typed."""
+    return {
+        **FORMS[path](situation="Léa « lit » mal & se fatigue ; Noé <refuse> l’école."),
+        **child_fields(1, first_name="Noé", last_name="Martin-Lefèvre", birth_date="2013-11-30"),
+    }
+
+
+def referral_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Referral.id)))
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def text_of(html: str) -> str:
+    """The page's text with the non-breaking spaces Babel puts in numbers made ordinary."""
+    return html.replace("\xa0", " ").replace("&nbsp;", " ")
+
+
+@pytest.mark.parametrize("path", ["/orientation", "/demande"])
+def test_a_refused_post_shows_the_form_as_typed_and_when_to_retry(make_app, path):
+    app = make_app(RATELIMIT_ENABLED=True, INTAKE_FORM_LIMIT="1 per 15 minutes")
+    client = app.test_client()
+    data = two_children(path)
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 0).astimezone(), tick=False) as clock:
+        assert client.post(path, data={}).status_code == 200  # the window opens at 9:00
+        clock.shift(timedelta(minutes=3, seconds=10))
+        response = client.post(path, data=data)
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Trop d’envois depuis cette connexion" in html
+    assert "n’a pas été envoyé" in html
+    # The window closes at 9:15:00 (and Flask-Limiter adds a second): 11 min 51 s from 9:03:10.
+    assert "réessayez dans 12 minutes" in text_of(html)
+    assert 700 <= int(response.headers["Retry-After"]) <= 720
+    # Everything typed comes back, both children included; nothing was stored.
+    for name in ("children-0-first_name", "children-1-first_name", "children-1-last_name"):
+        assert f'name="{name}"' in html
+    for value in ("Léa", "Noé", "Martin-Lefèvre", "2013-11-30", "Sophie Martin", "62999"):
+        assert f'value="{value}"' in html
+    assert "Léa « lit » mal &amp; se fatigue ; Noé &lt;refuse&gt; l’école." in html
+    assert referral_count(app) == 0
+
+
+def test_a_refused_post_can_be_sent_again_with_the_page_it_got(make_app):
+    """The page a refused post gets carries a new CSRF token: the retry goes through even when
+    the token the form was first loaded with has expired in the meantime."""
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        WTF_CSRF_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=3600,
+        INTAKE_FORM_LIMIT="2 per 30 minutes",
+    )
+    client = app.test_client()
+    data = two_children("/demande")
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, 0).astimezone(), tick=False) as clock:
+        first_token = csrf_token(client.get("/demande").get_data(as_text=True))
+        clock.shift(timedelta(minutes=50))  # a long message takes a while to write
+        for _ in range(2):  # "Ajouter un enfant" twice: the window opens at 9:50
+            assert client.post("/demande", data={"add_child": "1"}).status_code == 200
+        refused = client.post("/demande", data={**data, "csrf_token": first_token})
+        assert refused.status_code == 429
+        fresh_token = csrf_token(refused.get_data(as_text=True))
+        clock.shift(timedelta(minutes=31))  # a new window; the first token is 81 minutes old
+        stale = client.post("/demande", data={**data, "csrf_token": first_token})
+        assert stale.status_code == 200 and referral_count(app) == 0
+        sent = client.post("/demande", data={**data, "csrf_token": fresh_token})
+    assert sent.status_code == 303
+    assert referral_count(app) == 1
+
+
+def test_a_refused_resize_keeps_the_form_as_it_was(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, INTAKE_FORM_LIMIT="1 per minute")
+    client = app.test_client()
+    data = {**two_children("/orientation"), "add_child": "1"}
+    assert client.post("/orientation", data=data).status_code == 200
+    response = client.post("/orientation", data=data)
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert 'name="children-1-first_name"' in html
+    assert 'name="children-2-first_name"' not in html  # the refused "add a child" did nothing
+
+
+@pytest.fixture
+def limit_on_every_page(make_app):
+    """An app where an operator set FLASK_RATELIMIT_DEFAULT: a limit on every page."""
+    yield make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="1 per minute")
+    # Flask-Limiter keeps the first default limits it is given on its one extension object,
+    # for every app built after: the tests that follow must not inherit this one.
+    limiter.limit_manager.set_default_limits([])
+
+
+def test_the_other_public_pages_keep_the_plain_page_when_throttled(limit_on_every_page):
+    client = limit_on_every_page.test_client()
+    assert client.get("/confidentialite").status_code == 200
+    response = client.get("/confidentialite")
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.get_data(as_text=True)
 
 
 # --- A Redis that goes away -----------------------------------------------------------------
@@ -247,6 +386,7 @@ def test_workers_sharing_redis_count_form_posts_between_them(workers, redis_url,
     )
     for path in ("/orientation", "/demande"):  # each form counts on its own
         assert alternate(pair, 5, "POST", path, {}) == [200] * 3 + [429] * 2
+        assert "Trop d’envois depuis cette connexion" in pair[0].last_error_body
     assert alternate(pair, 2, "GET", "/demande") == [200, 200]  # reading is never throttled
 
 
