@@ -174,6 +174,22 @@ def test_a_refused_resize_keeps_the_form_as_it_was(make_app):
     assert 'name="children-2-first_name"' not in html  # the refused "add a child" did nothing
 
 
+def test_refused_logins_show_the_form_and_when_to_retry_never_the_password(make_app, users):
+    app = make_app(RATELIMIT_ENABLED=True)  # the shipped limit: 5 per minute, 30 per hour
+    client = app.test_client()
+    secret = "my-Secret-typed-6-times"
+    codes = [login(client, users["coordinator"], secret).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    response = login(client, users["coordinator"], secret)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "Trop de tentatives de connexion" in html
+    assert "Réessayez dans 1 minute" in text_of(html)
+    assert '<form method="post"' in html and 'name="password"' in html
+    assert f'value="{users["coordinator"]}"' in html
+    assert secret not in html
+
+
 @pytest.fixture
 def limit_on_every_page(make_app):
     """An app where an operator set FLASK_RATELIMIT_DEFAULT: a limit on every page."""
@@ -375,6 +391,7 @@ def test_workers_sharing_redis_allow_five_logins_a_minute_between_them(
     pair = workers(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=key_prefix)
     attempt = {"email": "nobody@testville.example", "password": "guess"}
     assert alternate(pair, 8, "POST", "/connexion", attempt) == [200] * 5 + [429] * 3
+    assert "Réessayez dans 1 minute" in text_of(pair[1].last_error_body)
     assert redis_keys(redis_url, key_prefix)  # the counters are in Redis, under our prefix
 
 
