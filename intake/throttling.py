@@ -11,8 +11,8 @@ from flask_babel import format_timedelta
 
 from .extensions import limiter
 
-# A wait is told in the largest unit of which it makes at least two: "dans 90 minutes" rather
-# than "dans 2 heures" (an hour too long) or "dans 1 heure" (half an hour too early).
+# A wait is told in the largest unit of which it makes at least two: 80 minutes are "dans
+# 80 minutes", not "dans 1 heure" (Babel's rounding: too early) nor "dans 2 heures".
 THRESHOLD = 2
 # Never in seconds: by the time the page is read, they would be wrong.
 UNITS = [seconds for _, seconds in TIMEDELTA_UNITS if seconds >= 60]
