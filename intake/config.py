@@ -17,6 +17,11 @@ START_REFUSED = (
 )
 
 
+# A Redis that takes connections but never answers would otherwise hold limited requests for
+# redis-py's default timeouts (5 s a try in redis-py 8, none in older ones) before the fallback.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+
 class ConfigurationError(SystemExit):
     """The app cannot start safely with this configuration: exit with the message alone."""
 
@@ -61,8 +66,13 @@ def defaults(app: Flask) -> dict:
         "INTAKE_LOG_LEVEL": "INFO",
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        # memory:// counts per process: with several gunicorn workers, give them one Redis
+        # (FLASK_RATELIMIT_STORAGE_URI=redis://…) or each lets the whole limit through.
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # If that Redis stops answering, each worker counts in its own memory until it answers
+        # again, rather than every limited page answering 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -86,6 +96,8 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
     production = not app.debug and not app.testing
     if production and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
         raise ConfigurationError(START_REFUSED)

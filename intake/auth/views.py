@@ -16,8 +16,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db, limiter
+from ..throttling import retry_delay
 from .forms import LoginForm
 from .operations import authenticate
 
@@ -57,6 +59,16 @@ def login():
         current_app.logger.info("failed login")
         form.password.errors.append(_("Adresse e-mail ou mot de passe incorrect."))
     return render_template("auth/login.html", form=form)
+
+
+@bp.errorhandler(TooManyRequests)
+def throttled(error: TooManyRequests):
+    """Too many attempts (INTAKE_LOGIN_LIMIT): the login form again with the e-mail typed,
+    never the password, and when to retry."""
+    if request.endpoint != "auth.login":
+        page = {"title": _("Trop de tentatives"), "error": error}
+        return render_template("errors/error.html", **page), 429
+    return render_template("auth/login.html", form=LoginForm(), retry_delay=retry_delay()), 429
 
 
 @bp.post("/deconnexion")

@@ -15,12 +15,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import csrf, db, limiter
 from ..models import Referral, Source
+from ..throttling import retry_delay
 from ..tokens import read_token
 from .forms import MAX_CHILDREN, OrientationForm, ReferralBase, RequestForm
 from .operations import DuplicateSubmission, create_referral
@@ -115,6 +118,25 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
             return render_template(template, form=form, unavailable=True), 503
         return confirm(referral.reference, source)
     return render_template(template, form=form, focus=focus)
+
+
+# The forms a throttled post re-shows, by endpoint.
+THROTTLED_FORMS: dict[str, tuple[type[ReferralBase], str]] = {
+    "public.orientation": (OrientationForm, "public/orientation.html"),
+    "public.request_help": (RequestForm, "public/request.html"),
+}
+
+
+@bp.errorhandler(TooManyRequests)
+def throttled(error: TooManyRequests):
+    """A post refused by INTAKE_FORM_LIMIT shows its form again as typed (429), saying it was
+    not sent and when to retry: the view did not run, so nothing was stored, and the form's
+    new CSRF token lets the retry through."""
+    if request.endpoint not in THROTTLED_FORMS:
+        page = {"title": gettext("Trop de tentatives"), "error": error}
+        return render_template("errors/error.html", **page), 429
+    form_class, template = THROTTLED_FORMS[request.endpoint]
+    return render_template(template, form=form_class(), retry_delay=retry_delay()), 429
 
 
 def confirm(reference: str | None, source: Source):
