@@ -3,13 +3,10 @@ and what a refused visitor sees (the form as typed, and when to try again)."""
 
 from __future__ import annotations
 
-import json
+import http.cookiejar
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,9 +22,9 @@ import pytest
 import redis
 import time_machine
 from babel.dates import format_timedelta
-from conftest import TERRITORY, free_port, login
+from conftest import free_port, login
 from forms_data import child_fields, orientation, request_form
-from gunicorn.config import KNOWN_SETTINGS
+from production import ProductionServer, production_server
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import func, select
@@ -39,14 +36,6 @@ from intake.throttling import WORDING, retry_wait
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 FORMS = {"/orientation": orientation, "/demande": request_form}
-# gunicorn 25+ opens a control socket in ~/.gunicorn: two at once, or a developer's own
-# gunicorn, would fight over it, and the tests have no use for it.
-NO_CONTROL_SOCKET = [
-    flag
-    for setting in KNOWN_SETTINGS
-    for flag in setting.cli or ()
-    if flag == "--no-control-socket"
-]
 
 
 @pytest.fixture(autouse=True)
@@ -289,62 +278,33 @@ def redis_keys(redis_url: str, prefix: str) -> list[str]:
 
 
 class Worker:
-    """One gunicorn serving `wsgi:app` in a process of its own, configured as an operator
-    would, through FLASK_* variables."""
+    """One production server (gunicorn over TLS, one worker, CSRF on), reached as a browser
+    would: the page first for its token, then the POST."""
 
-    def __init__(self, config: dict, log: Path) -> None:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
-        # from_prefixed_env() reads each value as JSON, so JSON keeps booleans booleans.
-        env.update({f"FLASK_{key}": json.dumps(value) for key, value in config.items()})
-        self.log = log
-        with log.open("wb") as stderr:  # the process keeps its own copy of the file
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:0"]
-                + ["--graceful-timeout", "5", *NO_CONTROL_SOCKET, "wsgi:app"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-        self.url = ""
+    def __init__(self, server: ProductionServer, opener: urllib.request.OpenerDirector) -> None:
+        self.server = server
+        self.opener = opener
         self.last_error_body = ""
 
-    def wait_until_ready(self, deadline: float) -> None:
-        """Read the port gunicorn chose from its log, then wait for /healthz to answer."""
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn stopped:\n{self.log.read_text(errors='replace')}")
-            if not self.url and (
-                found := re.search(r"Listening at: (http://[\d.:]+)", self.log.read_text())
-            ):
-                self.url = found.group(1)
-            if self.url and self.status("GET", "/healthz") == 200:
-                return
-            time.sleep(0.1)
-        pytest.fail(f"gunicorn not ready:\n{self.log.read_text(errors='replace')}")
+    def fetch(self, method: str, path: str, data: dict | None = None) -> tuple[int, str]:
+        """The status and body of one request (redirects are not followed)."""
+        body = None if data is None else urllib.parse.urlencode(data, doseq=True).encode()
+        # S310: the address is our own server's https one.
+        request = urllib.request.Request(self.server.url(path), data=body, method=method)  # noqa: S310
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
 
     def status(self, method: str, path: str, data: dict | None = None) -> int:
-        """The status of one request (redirects are not followed)."""
-        body = None if data is None else urllib.parse.urlencode(data, doseq=True).encode()
-        # S310: the address is the http:// one our own gunicorn printed.
-        request = urllib.request.Request(self.url + path, data=body, method=method)  # noqa: S310
-        opener = urllib.request.build_opener(NoRedirect)
-        try:
-            with opener.open(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            self.last_error_body = error.read().decode()
-            return error.code
-        except OSError:
-            return 0
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if method == "POST":
+            # A GET is never throttled; it gives the token the POST needs.
+            data = {**(data or {}), "csrf_token": csrf_token(self.fetch("GET", path)[1])}
+        code, body = self.fetch(method, path, data)
+        if code >= 400:
+            self.last_error_body = body
+        return code
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -354,26 +314,35 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.fixture
 def workers(database_url, tmp_path):
-    """Start two workers on this test's database, as `gunicorn --workers 2` would run them."""
+    """Two production servers on this test's database, one worker each, as
+    `gunicorn --workers 2` would run them but with a known worker behind each address.
+    They share the secret key (one deployment), so one browser's session serves both."""
 
-    def start(**config) -> tuple[Worker, Worker]:
-        config = {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "INTAKE_TERRITORY": str(TERRITORY),
-            "WTF_CSRF_ENABLED": False,
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": 9,
-            "INTAKE_PASSWORD_METHOD": "pbkdf2:sha256:1000",
-            **config,
+    def start(**config: str) -> tuple[Worker, Worker]:
+        overrides = {
+            "FLASK_SECRET_KEY": "one-deployment-" + uuid.uuid4().hex,
+            "FLASK_INTAKE_PASSWORD_METHOD": "pbkdf2:sha256:1000",
+            **{f"FLASK_{key}": value for key, value in config.items()},
         }
-        pair = tuple(Worker(config, tmp_path / f"gunicorn-{n}.log") for n in (1, 2))
-        stack.callback(lambda: [worker.stop() for worker in pair])
-        deadline = time.monotonic() + 60
-        for worker in pair:
-            worker.wait_until_ready(deadline)
-        assert pair[0].url != pair[1].url
+        servers = []
+        for n in (1, 2):
+            directory = tmp_path / f"server-{n}"
+            directory.mkdir()
+            servers.append(
+                stack.enter_context(
+                    production_server(database_url, directory, overrides, workers=1)
+                )
+            )
+        # Both certificates are throwaway ones; the cookie jar is the browser's, shared.
+        context = servers[0].ssl_context()
+        servers[1].ca.configure_trust(context)
+        opener = urllib.request.build_opener(
+            NoRedirect,
+            urllib.request.HTTPSHandler(context=context),
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+        )
+        pair = (Worker(servers[0], opener), Worker(servers[1], opener))
+        assert pair[0].server.base_url != pair[1].server.base_url
         return pair
 
     with ExitStack() as stack:
