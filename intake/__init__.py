@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .forms import Request
 from .territory import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = Request
     load_config(app, test_config)
     if proxies := int(app.config["INTAKE_TRUSTED_PROXIES"]):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
@@ -33,10 +33,26 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import BaseForm, multi_line, single_line
 from ..vocabulary import CLASS_LEVELS, DOMAINS, REFERRER_ROLES
 
 MAX_CHILDREN = 4
 SITUATION_MAX = 4000
+
+# A child's index in a field name (`children-2-first_name`, `remove_child-2`): ASCII digits,
+# no leading zero, at most three. `\d` and str.isdigit() also take "²" or "٣", which int()
+# then refuses, as it refuses more than 4,300 digits: either was a 500.
+INDEX = r"0|[1-9][0-9]{0,2}"
+LIST_KEY = re.compile(rf"({INDEX})-(.+)", re.DOTALL)
+REMOVE_CHILD = re.compile(rf"remove_child-({INDEX})")
+
+
+def split_list_key(key: str, prefix: str) -> tuple[int, str] | None:
+    """(index, subfield) of a FieldList key such as `children-2-first_name`, or None."""
+    if not key.startswith(prefix + "-"):
+        return None
+    match = LIST_KEY.fullmatch(key, len(prefix) + 1)
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def required(message: str) -> DataRequired:
@@ -100,11 +116,6 @@ class PastDate:
             raise ValidationError(_l("Vérifiez l’année de naissance."))
 
 
-def stripped(value: str | None) -> str | None:
-    """Trim surrounding spaces, which people type without meaning to."""
-    return value.strip() if isinstance(value, str) else value
-
-
 def school_choices() -> list[SelectChoice]:
     """The territory's schools by name, then 'another school or none'."""
     territory = current_app.extensions["territory"]
@@ -128,6 +139,20 @@ class BirthDateField(DateField):
             ) from None
 
 
+class ChildList(FieldList):
+    """The children's FieldList, reading only well-formed indexes (see INDEX)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = "FieldList"  # what the templates look for to render a list of entries
+
+    def _extract_indices(self, prefix, formdata):
+        # WTForms' own version takes any key starting with the prefix and str.isdigit().
+        for key in formdata:
+            if parsed := split_list_key(key, prefix):
+                yield parsed[0]
+
+
 class ChildForm(Form):
     """One child; CSRF belongs to the outer form."""
 
@@ -139,13 +164,13 @@ class ChildForm(Form):
 
     first_name = StringField(
         _l("Prénom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le prénom de l’enfant.")), Length(max=100)],
         render_kw={"autocomplete": "off"},
     )
     last_name = StringField(
         _l("Nom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le nom de l’enfant.")), Length(max=100)],
         render_kw={"autocomplete": "off"},
     )
@@ -165,7 +190,7 @@ class ChildForm(Form):
     )
     school_other = StringField(
         _l("Autre établissement"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[Length(max=200)],
         description=_l("Son nom et sa commune, ou « non scolarisé »."),
     )
@@ -185,14 +210,14 @@ class ChildForm(Form):
             raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))
 
 
-class ReferralBase(FlaskForm):
+class ReferralBase(BaseForm):
     """The fields both forms share: children, family, difficulties, honeypot."""
 
-    children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
+    children = ChildList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
 
     guardian_name = StringField(
         _l("Nom et prénom du parent ou du représentant légal"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             required(_l("Indiquez le nom du parent ou du représentant légal.")),
             Length(max=200),
@@ -200,7 +225,7 @@ class ReferralBase(FlaskForm):
     )
     guardian_phone = TelField(
         _l("Téléphone"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Length(max=40),
             Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78).")),
@@ -210,7 +235,7 @@ class ReferralBase(FlaskForm):
     )
     guardian_email = EmailField(
         _l("Adresse e-mail"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Optional(),
             Length(max=254),
@@ -220,20 +245,20 @@ class ReferralBase(FlaskForm):
     )
     address = StringField(
         _l("Adresse"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez l’adresse où vit l’enfant.")), Length(max=500)],
         description=_l("Numéro et rue, par exemple 12 rue de la Gare."),
         render_kw={"autocomplete": "street-address"},
     )
     postcode = StringField(
         _l("Code postal"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le code postal.")), Length(max=10)],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
     city = StringField(
         _l("Commune"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez la commune.")), Length(max=200)],
         render_kw={"autocomplete": "address-level2"},
     )
@@ -244,7 +269,7 @@ class ReferralBase(FlaskForm):
     )
     situation = TextAreaField(
         _l("La situation"),
-        filters=[stripped],
+        filters=[multi_line],
         validators=[
             required(_l("Décrivez la situation.")),
             Length(
@@ -290,13 +315,13 @@ class OrientationForm(ReferralBase):
 
     referrer_name = StringField(
         _l("Votre nom et prénom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez votre nom.")), Length(max=200)],
         render_kw={"autocomplete": "name"},
     )
     referrer_organisation = StringField(
         _l("Votre structure"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez votre structure (école, service…).")), Length(max=200)],
         render_kw={"autocomplete": "organization"},
     )
@@ -307,7 +332,7 @@ class OrientationForm(ReferralBase):
     )
     referrer_email = EmailField(
         _l("Votre adresse e-mail professionnelle"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             required(_l("Indiquez votre adresse e-mail : l’accusé de réception y est envoyé.")),
             Length(max=254),
@@ -318,7 +343,7 @@ class OrientationForm(ReferralBase):
     )
     referrer_phone = TelField(
         _l("Votre téléphone"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Length(max=40),
             Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 03 21 12 34 56).")),
@@ -327,7 +352,7 @@ class OrientationForm(ReferralBase):
     )
     actions_tried = TextAreaField(
         _l("Ce qui a déjà été essayé, qui intervient déjà"),
-        filters=[stripped],
+        filters=[multi_line],
         validators=[Length(max=SITUATION_MAX)],
     )
     family_informed = BooleanField(
@@ -344,7 +369,7 @@ class RequestForm(ReferralBase):
 
     heard_from = StringField(
         _l("Qui vous a parlé du programme ?"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[Length(max=500)],
         description=_l("Par exemple l’école, une assistante sociale, un voisin."),
     )

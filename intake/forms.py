@@ -1,0 +1,83 @@
+"""What every form of the service shares: posted fields only, and typed text cleaned."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qsl
+
+import flask
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
+
+from .text import clean_text
+
+# What Werkzeug puts in place of bytes that are not UTF-8 (a client that is not a browser, or
+# one sending another charset): the field says it could not be read rather than store "�".
+REPLACEMENT_CHARACTER = "\ufffd"
+
+_FROM_REQUEST = object()
+
+
+class BaseForm(FlaskForm):
+    """A Flask-WTF form that reads `request.form` only.
+
+    Flask-WTF also reads `request.files` and a JSON body: no form here takes a file, and a file
+    part named like a text field (`curl -F situation=@file`) would reach its validators as a
+    FileStorage, a JSON list as pairs. Neither is something a person typed into our pages.
+    """
+
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs) -> None:
+        if formdata is _FROM_REQUEST:
+            formdata = request.form if self.is_submitted() and request.form else None
+        super().__init__(formdata=formdata, **kwargs)
+
+
+def cleaned(value, multiline: bool):
+    """`value` through clean_text, or a ValueError when some of its bytes could not be read."""
+    if not isinstance(value, str):
+        return value
+    if REPLACEMENT_CHARACTER in value:
+        # WTForms adds a filter's ValueError to the field's errors and keeps the value shown.
+        raise ValueError(
+            _l("Ce champ contient des caractères illisibles (�) : retapez-les ou retirez-les.")
+        )
+    return clean_text(value, multiline=multiline)
+
+
+def single_line(value):
+    """The filter of one-line text fields: names, addresses, e-mails, phones."""
+    return cleaned(value, multiline=False)
+
+
+def multi_line(value):
+    """The filter of text areas: line breaks kept, as "\\n"."""
+    return cleaned(value, multiline=True)
+
+
+class Utf8FormDataParser(FormDataParser):
+    """Werkzeug's form parser, answering 400 to a urlencoded body that is not UTF-8.
+
+    Werkzeug reads raw bytes that are not UTF-8 as an empty form (the form would then answer
+    for fields that were sent) and keeps percent-encoded ones as "%FF" text (stored though
+    nobody typed it). Our pages are UTF-8, so only a client that is not a browser sends this.
+    A multipart body's undecodable bytes become "�", which `cleaned` reports on its field.
+    """
+
+    def parse(self, stream, mimetype, content_length, options=None):
+        if mimetype == "application/x-www-form-urlencoded":
+            body = stream.read()  # already limited to MAX_CONTENT_LENGTH by Werkzeug
+            try:
+                parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
+            except UnicodeDecodeError:
+                raise BadRequest() from None
+            stream = io.BytesIO(body)
+        return super().parse(stream, mimetype, content_length, options)
+
+
+class Request(flask.Request):
+    """The application's request class: forms parsed by Utf8FormDataParser."""
+
+    form_data_parser_class = Utf8FormDataParser
