@@ -46,6 +46,15 @@ INDEX = r"0|[1-9][0-9]{0,2}"
 LIST_KEY = re.compile(rf"({INDEX})-(.+)", re.DOTALL)
 REMOVE_CHILD = re.compile(rf"remove_child-({INDEX})")
 
+# What a phone number is made of: ASCII digits and the usual separators (spaces, no-break
+# spaces included, as word processors write them). `phonenumbers` alone also reads
+# full-width digits and letters ("06 CALL ME").
+PHONE_CHARACTERS = re.compile(r"[0-9 +.\-()/\u00a0\u202f]+")
+POSTCODE = re.compile(r"[0-9]{5}")
+# A birth date as a date picker sends it, or as people write it in France (4/5/2016 too).
+ISO_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
+FRENCH_DATE = re.compile(r"(?P<day>[0-9]{1,2})/(?P<month>[0-9]{1,2})/(?P<year>[0-9]{4})")
+
 
 def split_list_key(key: str, prefix: str) -> tuple[int, str] | None:
     """(index, subfield) of a FieldList key such as `children-2-first_name`, or None."""
@@ -53,6 +62,17 @@ def split_list_key(key: str, prefix: str) -> tuple[int, str] | None:
         return None
     match = LIST_KEY.fullmatch(key, len(prefix) + 1)
     return (int(match.group(1)), match.group(2)) if match else None
+
+
+def parse_date(text: str) -> date | None:
+    """The date written `YYYY-MM-DD` or `DD/MM/YYYY` in ASCII digits, or None."""
+    match = ISO_DATE.fullmatch(text) or FRENCH_DATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:  # 30 February, month 13, year 0
+        return None
 
 
 def required(message: str) -> DataRequired:
@@ -68,8 +88,11 @@ def options(pairs, placeholder: str | None = None) -> list[SelectChoice]:
 
 def normalise_phone(value: str) -> str:
     """Return a French phone number in E.164 form, or raise ValueError."""
+    if not PHONE_CHARACTERS.fullmatch(value):
+        raise ValueError(value)
     try:
-        parsed = phonenumbers.parse(value, "FR")
+        # `phonenumbers` does not take a narrow no-break space for a separator.
+        parsed = phonenumbers.parse(value.replace("\u202f", " "), "FR")
     except phonenumbers.NumberParseException:
         raise ValueError(value) from None
     if not phonenumbers.is_valid_number(parsed):
@@ -104,6 +127,28 @@ class Checked:
             raise StopValidation(self.message)
 
 
+class AsciiLocalPart:
+    """An e-mail address whose part before the @ our mail server can deliver to.
+
+    Without SMTPUTF8 (which few servers offer) the part before the @ must be ASCII; the
+    domain may be internationalised, it is sent in its IDNA form (xn--…).
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: StringField) -> None:
+        local_part = (field.data or "").rpartition("@")[0]
+        if not local_part.isascii():
+            raise StopValidation(self.message)
+
+
+LOCAL_PART_NOT_ASCII = _l(
+    "Cette adresse e-mail contient une lettre accentuée ou un caractère non latin avant le @ : "
+    "nos messages ne pourraient pas y parvenir. Vérifiez-la ou indiquez une autre adresse."
+)
+
+
 class PastDate:
     """A birth date: not in the future, not before 1990 (a typing slip)."""
 
@@ -128,15 +173,19 @@ def school_choices() -> list[SelectChoice]:
 
 
 class BirthDateField(DateField):
-    """A date whose unreadable value gets a message saying how to write it."""
+    """A date written as a date picker or a French person writes it, else a message saying how.
+
+    strptime() is not used: it also reads other scripts' digits and odd spacing.
+    """
 
     def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(
-                _l("Cette date n’est pas valide : écrivez-la comme 23/09/2015.")
-            ) from None
+        self.data = None
+        text = " ".join(value for value in valuelist if isinstance(value, str)).strip()
+        if not text:
+            return  # InputRequired says what is missing
+        self.data = parse_date(text)
+        if self.data is None:
+            raise ValueError(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
 
 
 class ChildList(FieldList):
@@ -239,6 +288,7 @@ class ReferralBase(BaseForm):
         validators=[
             Optional(),
             Length(max=254),
+            AsciiLocalPart(LOCAL_PART_NOT_ASCII),
             Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
         ],
         render_kw={"autocomplete": "email"},
@@ -284,8 +334,8 @@ class ReferralBase(BaseForm):
     )
 
     def validate_postcode(self, field: StringField) -> None:
-        """A French postcode is five digits."""
-        if field.data and not (len(field.data) == 5 and field.data.isdigit()):
+        """A French postcode is five ASCII digits (str.isdigit() also takes "６２９９９")."""
+        if field.data and not POSTCODE.fullmatch(field.data):
             raise ValidationError(_l("Le code postal doit avoir 5 chiffres (exemple : 62190)."))
 
     def validate(self, extra_validators=None) -> bool:
@@ -336,6 +386,7 @@ class OrientationForm(ReferralBase):
         validators=[
             required(_l("Indiquez votre adresse e-mail : l’accusé de réception y est envoyé.")),
             Length(max=254),
+            AsciiLocalPart(LOCAL_PART_NOT_ASCII),
             Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
         ],
         description=_l("L’accusé de réception et le lien de suivi y sont envoyés."),
