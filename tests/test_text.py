@@ -1,11 +1,17 @@
-"""clean_text: what a typed value becomes before it is stored."""
+"""clean_text: what a typed value becomes before it is stored, in every form."""
 
 from __future__ import annotations
 
 import unicodedata
 
 import pytest
+from conftest import PASSWORD
+from forms_data import orientation
+from sqlalchemy import select
 
+from intake.extensions import db
+from intake.forms import multi_line, single_line
+from intake.models import Referral
 from intake.text import clean_text
 
 SINGLE_LINE = [
@@ -82,3 +88,50 @@ def test_cleaning_twice_changes_nothing():
         for multiline in (False, True):
             once = clean_text(typed, multiline)
             assert clean_text(once, multiline) == once
+
+
+def text_fields(form):
+    """Every field of `form` that takes typed text, the children's included."""
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field:
+                yield from text_fields(entry.form)
+        elif field.type in ("StringField", "TextAreaField", "EmailField", "TelField"):
+            yield field
+
+
+def test_every_text_field_is_cleaned(app):
+    from intake.auth.forms import LoginForm
+    from intake.public.forms import OrientationForm, RequestForm
+    from intake.triage.forms import NoteForm, StatusForm
+
+    with app.test_request_context():
+        for form_class in (OrientationForm, RequestForm, LoginForm, StatusForm, NoteForm):
+            for field in text_fields(form_class(formdata=None)):
+                if field.name == "website":
+                    continue  # the honeypot: whatever a robot puts there only needs to be seen
+                expected = multi_line if field.type == "TextAreaField" else single_line
+                assert expected in field.filters, f"{form_class.__name__}.{field.name}"
+
+
+def test_staff_notes_and_comments_are_stored_clean(app, coordinator):
+    assert coordinator.post("/orientation", data=orientation()).status_code == 303
+    with app.app_context():
+        reference = db.session.scalar(select(Referral.reference))
+    typed = " \u202eAppel\u202c à la mère\r\nRDV mardi\x07 "
+    note = coordinator.post(f"/triage/{reference}/notes", data={"text": typed})
+    status = coordinator.post(
+        f"/triage/{reference}/status", data={"status": "in_review", "comment": typed}
+    )
+    assert note.status_code == status.status_code == 303
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert [n.text for n in referral.notes] == ["Appel à la mère\nRDV mardi"]
+        assert referral.history[-1].comment == "Appel à la mère\nRDV mardi"
+
+
+def test_the_login_email_is_cleaned(client, users):
+    response = client.post(
+        "/connexion", data={"email": "\u200f coord@testville.example\t", "password": PASSWORD}
+    )
+    assert response.status_code == 303
