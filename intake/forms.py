@@ -57,27 +57,48 @@ def multi_line(value):
     return cleaned(value, multiline=True)
 
 
-class Utf8FormDataParser(FormDataParser):
-    """Werkzeug's form parser, answering 400 to a urlencoded body that is not UTF-8.
+class StrictFormDataParser(FormDataParser):
+    """Werkzeug's form parser, with two holes closed.
 
-    Werkzeug reads raw bytes that are not UTF-8 as an empty form (the form would then answer
-    for fields that were sent) and keeps percent-encoded ones as "%FF" text (stored though
-    nobody typed it). Our pages are UTF-8, so only a client that is not a browser sends this.
-    A multipart body's undecodable bytes become "�", which `cleaned` reports on its field.
+    - A urlencoded body that is not UTF-8 answers 400. Werkzeug reads raw bytes that are not
+      UTF-8 as an empty form (the form would answer for fields that were sent) and keeps
+      percent-encoded ones as "%FF" text (stored though nobody typed it). Our pages are UTF-8:
+      only a client that is not a browser sends this. (A multipart part's undecodable bytes
+      become "�", which `cleaned` reports on its field.)
+    - A body Werkzeug cannot parse (a multipart body without boundary, a part without
+      Content-Disposition…) answers 400 too, rather than reading as an empty form.
+    - A multipart part without a readable name (`name="a\rb"`, or none) is dropped: Werkzeug
+      files it under the key None, on which every `key.startswith(…)` fails.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **{**kwargs, "silent": False})
+
     def parse(self, stream, mimetype, content_length, options=None):
-        if mimetype == "application/x-www-form-urlencoded":
-            body = stream.read()  # already limited to MAX_CONTENT_LENGTH by Werkzeug
-            try:
+        try:
+            if mimetype == "application/x-www-form-urlencoded":
+                body = stream.read()  # already limited to MAX_CONTENT_LENGTH by Werkzeug
                 parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
-            except UnicodeDecodeError:
-                raise BadRequest() from None
-            stream = io.BytesIO(body)
-        return super().parse(stream, mimetype, content_length, options)
+                stream = io.BytesIO(body)
+            stream, form, files = super().parse(stream, mimetype, content_length, options)
+        except ValueError:  # UnicodeDecodeError included
+            raise BadRequest() from None
+        return stream, self.named(form), self.named(files)
+
+    def named(self, fields):
+        """`fields` without the entries whose name is not a string (their files closed)."""
+        if all(isinstance(key, str) for key in fields):
+            return fields
+        kept = []
+        for key, value in fields.items(multi=True):
+            if isinstance(key, str):
+                kept.append((key, value))
+            elif hasattr(value, "close"):
+                value.close()  # the request closes the files it keeps, not those left out
+        return self.cls(kept)
 
 
 class Request(flask.Request):
-    """The application's request class: forms parsed by Utf8FormDataParser."""
+    """The application's request class: forms parsed by StrictFormDataParser."""
 
-    form_data_parser_class = Utf8FormDataParser
+    form_data_parser_class = StrictFormDataParser

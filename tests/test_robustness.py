@@ -365,3 +365,67 @@ def test_bodies_that_are_not_forms_store_nothing(app, client, body, content_type
         response = client.post(path, data=body, content_type=content_type)
         assert response.status_code in (200, 400)
     assert rows(app) == before
+
+
+def multipart(fields: dict, extra_parts: list[str], boundary: str = "limite") -> bytes:
+    """A multipart body of `fields`, then `extra_parts` (raw part headers and content)."""
+    parts = [
+        f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'
+        for name, values in fields.items()
+        for value in (values if isinstance(values, list) else [values])
+    ]
+    return "".join(f"--{boundary}\r\n{part}\r\n" for part in parts + extra_parts).encode() + (
+        f"--{boundary}--\r\n".encode()
+    )
+
+
+NAMELESS_PARTS = [
+    "Content-Disposition: form-data\r\n\r\nsans nom",
+    'Content-Disposition: form-data; name="a\rb"; filename=""\r\n\r\n',
+]
+
+
+@pytest.mark.parametrize("part", NAMELESS_PARTS, ids=["no-name", "broken-name"])
+def test_a_multipart_part_without_a_name_is_ignored(app, client, part):
+    """Werkzeug filed such a part under the key None, on which key.startswith() failed."""
+    body = multipart(request_form(), [part])
+    response = client.post(
+        "/demande", data=body, content_type="multipart/form-data; boundary=limite"
+    )
+    assert response.status_code == 303
+    assert stored_children(app) == [["Léa"]]
+
+
+@pytest.mark.parametrize("part", NAMELESS_PARTS, ids=["no-name", "broken-name"])
+def test_a_part_without_a_name_beside_a_csrf_checked_form(make_app, users, part):
+    """Without a csrf_token field, Flask-WTF's check reads every key of the form."""
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    fields = {"email": users["coordinator"], "password": PASSWORD}
+    response = client.post(
+        "/connexion",
+        data=multipart(fields, [part]),
+        content_type="multipart/form-data; boundary=limite",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(
+            multipart({"situation": "x"}, ["Content-Type: text/plain\r\n\r\nsans en-tête"]),
+            "multipart/form-data; boundary=limite",
+            id="part-without-disposition",
+        ),
+        pytest.param(multipart({"situation": "x"}, []), "multipart/form-data", id="no-boundary"),
+        pytest.param(
+            b"--limite\r\nnot a part", "multipart/form-data; boundary=limite", id="broken"
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_parsed_is_refused(app, client, body, content_type):
+    """Werkzeug read it as an empty form: the form then said every field was missing."""
+    before = rows(app)
+    response = client.post("/demande", data=body, content_type=content_type)
+    assert response.status_code == 400
+    assert rows(app) == before
