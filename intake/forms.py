@@ -58,7 +58,7 @@ def multi_line(value):
 
 
 class StrictFormDataParser(FormDataParser):
-    """Werkzeug's form parser, with two holes closed.
+    r"""Werkzeug's form parser, strict where it would misread a body.
 
     - A urlencoded body that is not UTF-8 answers 400. Werkzeug reads raw bytes that are not
       UTF-8 as an empty form (the form would answer for fields that were sent) and keeps
