@@ -235,6 +235,15 @@ def test_viewer_posts_with_files_are_refused_and_change_nothing(app, client, use
         ("notes", {"text": as_file()}),
     ):
         assert client.post(f"/triage/{reference}/{path}", data=data).status_code == 403
+    for path in ("status", "notes"):
+        for body, content_type in (
+            (b"status=in_review&comment=%FF", URLENCODED),
+            (multipart({"text": "x"}, NAMELESS_PARTS), "multipart/form-data; boundary=limite"),
+        ):
+            response = client.post(
+                f"/triage/{reference}/{path}", data=body, content_type=content_type
+            )
+            assert response.status_code in (400, 403)
     assert rows(app) == before
     assert client.post("/deconnexion", data={"x": as_file()}).status_code == 303
 
