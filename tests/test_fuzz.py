@@ -55,7 +55,7 @@ settings.register_profile(
         HealthCheck.data_too_large,
         HealthCheck.large_base_example,
     ],
-    # No .hypothesis/ folder in the working copy; a failure prints how to reproduce it.
+    # No example database kept between runs: a failure prints how to reproduce it.
     database=None,
     print_blob=True,
 )
