@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # pyproject.toml keeps the lower bounds.
 LOCK := requirements.lock
 
-.PHONY: run test lint format messages bench lock clean
+.PHONY: run test lint format messages bench fuzz lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11).")'
@@ -39,6 +39,15 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_intake.py
+
+# Generated requests (tests/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
+FUZZ_REQUESTS ?= 5000
+FUZZ_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+fuzz: $(VENV)/.installed-test
+	TEST_DATABASE_URL= INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
+		$(BIN)/python -m pytest tests/test_fuzz.py -q
+	TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
+		$(BIN)/python -m pytest tests/test_fuzz.py -q
 
 # The catalogue template for translators; French is the source language.
 messages: $(VENV)/.installed

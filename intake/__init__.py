@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigurationError, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .forms import Request
 from .logs import configure_logging
 from .territory import TerritoryError, load_territory
 
@@ -33,8 +34,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class IntakeFlask(Flask):
-    """Flask, logging an unhandled error once, by endpoint rather than by path (a status
-    link's path is a secret, a search may hold a name)."""
+    """Flask, with a request that refuses unreadable form bodies (see `intake.forms`), and
+    logging an unhandled error once, by endpoint rather than by path (a status link's path
+    is a secret, a search may hold a name)."""
+
+    request_class = Request
 
     def log_exception(self, exc_info) -> None:
         self.logger.error(

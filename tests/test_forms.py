@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from forms_data import REQUIRED_SHARED, child_fields, orientation, request_form
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral
+from intake.public.forms import normalise_phone, parse_date
 
 FORMS = [
     pytest.param("/orientation", orientation, "professional", id="orientation"),
@@ -177,6 +179,77 @@ def test_errors_are_tied_to_their_inputs(client):
             "choix valide",
             id="unknown-class",
         ),
+        # str.isdigit() takes any script's digits: these screened "outside the territory".
+        pytest.param(
+            {"postcode": "６２９９９"}, "postcode", "5 chiffres", id="full-width-postcode"
+        ),
+        pytest.param({"postcode": "٦٢٩٩٩"}, "postcode", "5 chiffres", id="arabic-indic-postcode"),
+        # `phonenumbers` reads other scripts' digits, letters and odd punctuation.
+        pytest.param(
+            {"guardian_phone": "０６ １２ ３４ ５６ ７８"},
+            "guardian_phone",
+            "n’est pas valide",
+            id="full-width-phone",
+        ),
+        pytest.param(
+            {"guardian_phone": "٠٦١٢٣٤٥٦٧٨"},
+            "guardian_phone",
+            "n’est pas valide",
+            id="arabic-indic-phone",
+        ),
+        pytest.param(
+            {"guardian_phone": "0612345ABC"}, "guardian_phone", "n’est pas valide", id="letters"
+        ),
+        pytest.param(
+            {"guardian_phone": "*06 12 34 56 78;"},
+            "guardian_phone",
+            "n’est pas valide",
+            id="odd-punctuation",
+        ),
+        # strptime() reads any script's digits in a year, and a space before a day.
+        pytest.param(
+            child_fields(0, birth_date="٢٠١٦-05-04"),
+            "children-0-birth_date",
+            "23/09/2015",
+            id="arabic-indic-year",
+        ),
+        pytest.param(
+            child_fields(0, birth_date="𝟐𝟎𝟏𝟔-05-04"),
+            "children-0-birth_date",
+            "23/09/2015",
+            id="mathematical-digits",
+        ),
+        pytest.param(
+            child_fields(0, birth_date="2016-05- 4"),
+            "children-0-birth_date",
+            "23/09/2015",
+            id="space-in-iso-date",
+        ),
+        pytest.param(
+            child_fields(0, birth_date="2016-5-4"),
+            "children-0-birth_date",
+            "23/09/2015",
+            id="iso-date-without-zeros",
+        ),
+        # The mail path cannot deliver these: the worker would fail on them forever.
+        pytest.param(
+            {"guardian_email": "françoise@famille.example"},
+            "guardian_email",
+            "lettre accentuée ou un caractère non latin avant le @",
+            id="accented-guardian-email",
+        ),
+        pytest.param(
+            {"referrer_email": "andré.durand@ecole.example"},
+            "referrer_email",
+            "lettre accentuée ou un caractère non latin avant le @",
+            id="accented-referrer-email",
+        ),
+        pytest.param(
+            {"referrer_email": "王小明@ecole.example"},
+            "referrer_email",
+            "lettre accentuée ou un caractère non latin avant le @",
+            id="chinese-referrer-email",
+        ),
     ],
 )
 def test_bad_field_gets_its_own_message_and_nothing_is_stored(
@@ -197,6 +270,137 @@ def test_phone_in_any_usual_spelling_is_normalised(app, client):
         )
     with app.app_context():
         assert set(db.session.scalars(select(Referral.guardian_phone))) == {"+33612345678"}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "(+33) 6 12 34 56 78",
+        "+33 (0)6 12 34 56 78",
+        "06/12/34/56/78",
+        "06-12-34-56-78",
+        "06\u00a012\u00a034\u00a056\u00a078",
+        "06\u202f12\u202f34\u202f56\u202f78",
+        "06\t12 34 56 78",
+    ],
+)
+def test_phone_separators_people_use_are_accepted(app, client, spelling):
+    assert client.post("/demande", data=request_form(guardian_phone=spelling)).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Referral.guardian_phone)) == "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2016-05-04", "2016-05-04"),
+        ("04/05/2016", "2016-05-04"),
+        ("4/5/2016", "2016-05-04"),
+        (" 04/05/2016 ", "2016-05-04"),
+    ],
+)
+def test_birth_date_spellings_that_are_accepted(app, client, typed, stored):
+    data = request_form(**child_fields(0, birth_date=typed))
+    assert client.post("/demande", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Referral)).children[0].birth_date.isoformat() == stored
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-05-04", date(2016, 5, 4)),
+        ("04/05/2016", date(2016, 5, 4)),
+        ("4/5/2016", date(2016, 5, 4)),
+        ("29/02/2016", date(2016, 2, 29)),
+        ("29/02/2015", None),
+        ("2016-02-30", None),
+        ("2016-13-01", None),
+        ("0000-01-01", None),
+        ("2016-5-4", None),
+        ("2016/05/04", None),
+        ("04-05-2016", None),
+        ("04/05/16", None),
+        ("٢٠١٦-05-04", None),
+        ("２０１６-０５-０４", None),
+        ("2016-05- 4", None),
+        (" 4/05/2016", None),
+        ("2016-05-04T00:00", None),
+        ("2016-05-04\n", None),
+        ("", None),
+    ],
+)
+def test_parse_date(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("0612345678", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("0033 6 12 34 56 78", "+33612345678"),
+        ("(+33) 6 12 34 56 78", "+33612345678"),
+        ("03.21.00.00.01", "+33321000001"),
+        ("+590 590 12 34 56", "+590590123456"),  # Guadeloupe
+        ("０６１２３４５６７８", None),
+        ("٠٦١٢٣٤٥٦٧٨", None),
+        ("0612345ABC", None),
+        ("06 12 34 56 78 ext 12", None),
+        ("06 12 34 56 78;", None),
+        ("06 12 34", None),
+        ("+", None),
+        ("", None),
+    ],
+)
+def test_normalise_phone(typed, normalised):
+    if normalised is None:
+        with pytest.raises(ValueError):
+            normalise_phone(typed)
+    else:
+        assert normalise_phone(typed) == normalised
+
+
+def test_what_is_typed_is_stored_clean(app, client):
+    """Control and direction characters go, every script stays, text areas keep their lines."""
+    data = orientation(
+        **child_fields(0, first_name="Le\u0301a", last_name="\u202eNitram\u202c"),
+        **child_fields(
+            1, first_name="小明", last_name="王", school="other", school_other="École\tX"
+        ),
+        guardian_name="محمد\u200f بن علي\x07",
+        address="3 rue des Tilleuls\r\n",
+        referrer_name="Nguyễn Thị\nMinh Khai",
+        situation="Ligne 1\r\nLigne 2\r\n\r\n\x1b[31mLigne 4",
+        actions_tried="\u2066Aide\u2069 personnalisée\rdepuis septembre",
+    )
+    assert client.post("/orientation", data=data).status_code == 303
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        children = [(c.first_name, c.last_name, c.school_other) for c in referral.children]
+        assert children == [("Léa", "Nitram", None), ("小明", "王", "École X")]
+        assert referral.guardian_name == "محمد بن علي"
+        assert referral.address == "3 rue des Tilleuls"
+        assert referral.referrer_name == "Nguyễn Thị Minh Khai"
+        assert referral.situation == "Ligne 1\nLigne 2\n\n[31mLigne 4"
+        assert referral.actions_tried == "Aide personnalisée\ndepuis septembre"
+
+
+def test_an_email_at_an_internationalised_domain_is_delivered(app, client, smtp):
+    """Only the part before the @ must be ASCII: the domain goes out in its IDNA form."""
+    data = orientation(referrer_email="paul.durand@école.example")
+    assert client.post("/orientation", data=data).status_code == 303
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    recipients = [address for envelope in smtp.envelopes for address in envelope.rcpt_tos]
+    assert "paul.durand@xn--cole-9oa.example" in recipients
+    acknowledgement = next(
+        m for m in smtp.messages() if "paul.durand@xn--cole-9oa.example" in m["To"]
+    )
+    assert acknowledgement["To"] == "paul.durand@xn--cole-9oa.example"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
 
 
 def test_other_school_with_name_is_accepted(app, client):

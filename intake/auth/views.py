@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import unicodedata
 
 from flask import (
     Blueprint,
@@ -25,19 +25,31 @@ from .operations import authenticate
 
 bp = Blueprint("auth", __name__)
 
+# Longer than any link of ours; a Location header that long may be refused by a proxy.
+NEXT_MAX = 2000
+
+
+def is_local_path(target: str) -> bool:
+    r"""Whether `target` is a path on this site that is safe to put in a Location header.
+
+    One leading slash, not two (`//evil.example` is another site), no backslash (browsers
+    read `/\evil.example` as `//evil.example`), and no whitespace or control character:
+    browsers drop tabs and newlines from URLs (`/\t/evil.example` becomes
+    `//evil.example`), and a CR or LF cannot go in a header at all.
+    """
+    return (
+        len(target) <= NEXT_MAX
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(char.isspace() or unicodedata.category(char)[0] == "C" for char in target)
+    )
+
 
 def safe_next(target: str | None) -> str:
     """Return `target` if it is a path on this site, else the queue (no open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
+    if target and is_local_path(target):
+        return target
     return url_for("triage.queue")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
@@ -33,10 +33,46 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..forms import BaseForm, multi_line, single_line
 from ..vocabulary import CLASS_LEVELS, DOMAINS, REFERRER_ROLES
 
 MAX_CHILDREN = 4
 SITUATION_MAX = 4000
+
+# A child's index in a field name (`children-2-first_name`, `remove_child-2`): ASCII digits,
+# no leading zero, at most three. `\d` and str.isdigit() also take "²" or "٣", which int()
+# then refuses, as it refuses more than 4,300 digits: either was a 500.
+INDEX = r"0|[1-9][0-9]{0,2}"
+LIST_KEY = re.compile(rf"({INDEX})-(.+)", re.DOTALL)
+REMOVE_CHILD = re.compile(rf"remove_child-({INDEX})")
+
+# What a phone number is made of: ASCII digits and the usual separators (spaces, no-break
+# spaces included, as word processors write them). `phonenumbers` alone also reads
+# full-width digits and letters ("06 CALL ME").
+PHONE_CHARACTERS = re.compile(r"[0-9 +.\-()/\u00a0\u202f]+")
+POSTCODE = re.compile(r"[0-9]{5}")
+# A birth date as a date picker sends it, or as people write it in France (4/5/2016 too).
+ISO_DATE = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
+FRENCH_DATE = re.compile(r"(?P<day>[0-9]{1,2})/(?P<month>[0-9]{1,2})/(?P<year>[0-9]{4})")
+
+
+def split_list_key(key: str, prefix: str) -> tuple[int, str] | None:
+    """(index, subfield) of a FieldList key such as `children-2-first_name`, or None."""
+    if not key.startswith(prefix + "-"):
+        return None
+    match = LIST_KEY.fullmatch(key, len(prefix) + 1)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def parse_date(text: str) -> date | None:
+    """The date written `YYYY-MM-DD` or `DD/MM/YYYY` in ASCII digits, or None."""
+    match = ISO_DATE.fullmatch(text) or FRENCH_DATE.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:  # 30 February, month 13, year 0
+        return None
 
 
 def required(message: str) -> DataRequired:
@@ -52,8 +88,11 @@ def options(pairs, placeholder: str | None = None) -> list[SelectChoice]:
 
 def normalise_phone(value: str) -> str:
     """Return a French phone number in E.164 form, or raise ValueError."""
+    if not PHONE_CHARACTERS.fullmatch(value):
+        raise ValueError(value)
     try:
-        parsed = phonenumbers.parse(value, "FR")
+        # `phonenumbers` does not take a narrow no-break space for a separator.
+        parsed = phonenumbers.parse(value.replace("\u202f", " "), "FR")
     except phonenumbers.NumberParseException:
         raise ValueError(value) from None
     if not phonenumbers.is_valid_number(parsed):
@@ -88,6 +127,28 @@ class Checked:
             raise StopValidation(self.message)
 
 
+class AsciiLocalPart:
+    """An e-mail address whose part before the @ our mail server can deliver to.
+
+    Without SMTPUTF8 (which few servers offer) the part before the @ must be ASCII; the
+    domain may be internationalised, it is sent in its IDNA form (xn--…).
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: StringField) -> None:
+        local_part = (field.data or "").rpartition("@")[0]
+        if not local_part.isascii():
+            raise StopValidation(self.message)
+
+
+LOCAL_PART_NOT_ASCII = _l(
+    "Cette adresse e-mail contient une lettre accentuée ou un caractère non latin avant le @ : "
+    "nos messages ne pourraient pas y parvenir. Vérifiez-la ou indiquez une autre adresse."
+)
+
+
 class PastDate:
     """A birth date: not in the future, not before 1990 (a typing slip)."""
 
@@ -98,11 +159,6 @@ class PastDate:
             raise ValidationError(_l("La date de naissance ne peut pas être dans le futur."))
         if field.data.year < 1990:
             raise ValidationError(_l("Vérifiez l’année de naissance."))
-
-
-def stripped(value: str | None) -> str | None:
-    """Trim surrounding spaces, which people type without meaning to."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def school_choices() -> list[SelectChoice]:
@@ -117,15 +173,33 @@ def school_choices() -> list[SelectChoice]:
 
 
 class BirthDateField(DateField):
-    """A date whose unreadable value gets a message saying how to write it."""
+    """A date written as a date picker or a French person writes it, else a message saying how.
+
+    strptime() is not used: it also reads other scripts' digits and odd spacing.
+    """
 
     def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(
-                _l("Cette date n’est pas valide : écrivez-la comme 23/09/2015.")
-            ) from None
+        self.data = None
+        text = " ".join(value for value in valuelist if isinstance(value, str)).strip()
+        if not text:
+            return  # InputRequired says what is missing
+        self.data = parse_date(text)
+        if self.data is None:
+            raise ValueError(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
+
+
+class ChildList(FieldList):
+    """The children's FieldList, reading only well-formed indexes (see INDEX)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = "FieldList"  # what the templates look for to render a list of entries
+
+    def _extract_indices(self, prefix, formdata):
+        # WTForms' own version takes any key starting with the prefix and str.isdigit().
+        for key in formdata:
+            if parsed := split_list_key(key, prefix):
+                yield parsed[0]
 
 
 class ChildForm(Form):
@@ -139,13 +213,13 @@ class ChildForm(Form):
 
     first_name = StringField(
         _l("Prénom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le prénom de l’enfant.")), Length(max=100)],
         render_kw={"autocomplete": "off"},
     )
     last_name = StringField(
         _l("Nom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le nom de l’enfant.")), Length(max=100)],
         render_kw={"autocomplete": "off"},
     )
@@ -165,7 +239,7 @@ class ChildForm(Form):
     )
     school_other = StringField(
         _l("Autre établissement"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[Length(max=200)],
         description=_l("Son nom et sa commune, ou « non scolarisé »."),
     )
@@ -185,14 +259,14 @@ class ChildForm(Form):
             raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))
 
 
-class ReferralBase(FlaskForm):
+class ReferralBase(BaseForm):
     """The fields both forms share: children, family, difficulties, honeypot."""
 
-    children = FieldList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
+    children = ChildList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
 
     guardian_name = StringField(
         _l("Nom et prénom du parent ou du représentant légal"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             required(_l("Indiquez le nom du parent ou du représentant légal.")),
             Length(max=200),
@@ -200,7 +274,7 @@ class ReferralBase(FlaskForm):
     )
     guardian_phone = TelField(
         _l("Téléphone"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Length(max=40),
             Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 06 12 34 56 78).")),
@@ -210,30 +284,31 @@ class ReferralBase(FlaskForm):
     )
     guardian_email = EmailField(
         _l("Adresse e-mail"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Optional(),
             Length(max=254),
+            AsciiLocalPart(LOCAL_PART_NOT_ASCII),
             Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
         ],
         render_kw={"autocomplete": "email"},
     )
     address = StringField(
         _l("Adresse"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez l’adresse où vit l’enfant.")), Length(max=500)],
         description=_l("Numéro et rue, par exemple 12 rue de la Gare."),
         render_kw={"autocomplete": "street-address"},
     )
     postcode = StringField(
         _l("Code postal"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez le code postal.")), Length(max=10)],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
     city = StringField(
         _l("Commune"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez la commune.")), Length(max=200)],
         render_kw={"autocomplete": "address-level2"},
     )
@@ -244,7 +319,7 @@ class ReferralBase(FlaskForm):
     )
     situation = TextAreaField(
         _l("La situation"),
-        filters=[stripped],
+        filters=[multi_line],
         validators=[
             required(_l("Décrivez la situation.")),
             Length(
@@ -259,8 +334,8 @@ class ReferralBase(FlaskForm):
     )
 
     def validate_postcode(self, field: StringField) -> None:
-        """A French postcode is five digits."""
-        if field.data and not (len(field.data) == 5 and field.data.isdigit()):
+        """A French postcode is five ASCII digits (str.isdigit() also takes "６２９９９")."""
+        if field.data and not POSTCODE.fullmatch(field.data):
             raise ValidationError(_l("Le code postal doit avoir 5 chiffres (exemple : 62190)."))
 
     def validate(self, extra_validators=None) -> bool:
@@ -290,13 +365,13 @@ class OrientationForm(ReferralBase):
 
     referrer_name = StringField(
         _l("Votre nom et prénom"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez votre nom.")), Length(max=200)],
         render_kw={"autocomplete": "name"},
     )
     referrer_organisation = StringField(
         _l("Votre structure"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[required(_l("Indiquez votre structure (école, service…).")), Length(max=200)],
         render_kw={"autocomplete": "organization"},
     )
@@ -307,10 +382,11 @@ class OrientationForm(ReferralBase):
     )
     referrer_email = EmailField(
         _l("Votre adresse e-mail professionnelle"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             required(_l("Indiquez votre adresse e-mail : l’accusé de réception y est envoyé.")),
             Length(max=254),
+            AsciiLocalPart(LOCAL_PART_NOT_ASCII),
             Email(_l("Cette adresse e-mail n’est pas valide (exemple : nom@exemple.fr).")),
         ],
         description=_l("L’accusé de réception et le lien de suivi y sont envoyés."),
@@ -318,7 +394,7 @@ class OrientationForm(ReferralBase):
     )
     referrer_phone = TelField(
         _l("Votre téléphone"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[
             Length(max=40),
             Phone(_l("Ce numéro de téléphone n’est pas valide (exemple : 03 21 12 34 56).")),
@@ -327,7 +403,7 @@ class OrientationForm(ReferralBase):
     )
     actions_tried = TextAreaField(
         _l("Ce qui a déjà été essayé, qui intervient déjà"),
-        filters=[stripped],
+        filters=[multi_line],
         validators=[Length(max=SITUATION_MAX)],
     )
     family_informed = BooleanField(
@@ -344,7 +420,7 @@ class RequestForm(ReferralBase):
 
     heard_from = StringField(
         _l("Qui vous a parlé du programme ?"),
-        filters=[stripped],
+        filters=[single_line],
         validators=[Length(max=500)],
         description=_l("Par exemple l’école, une assistante sociale, un voisin."),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     abort,
@@ -25,13 +23,17 @@ from ..extensions import csrf, db, limiter
 from ..models import Referral, Source
 from ..throttling import retry_delay
 from ..tokens import read_token
-from .forms import MAX_CHILDREN, OrientationForm, ReferralBase, RequestForm
+from .forms import (
+    MAX_CHILDREN,
+    REMOVE_CHILD,
+    OrientationForm,
+    ReferralBase,
+    RequestForm,
+    split_list_key,
+)
 from .operations import DuplicateSubmission, create_referral
 
 bp = Blueprint("public", __name__)
-
-CHILD_KEY = re.compile(r"^children-(\d+)-(.+)$")
-REMOVE_CHILD = re.compile(r"^remove_child-(\d+)$")
 
 
 @bp.get("/")
@@ -67,18 +69,33 @@ def request_help():
 
 
 def renumber_children(formdata: MultiDict, drop: int | None = None) -> MultiDict:
-    """Copy `formdata` with the children numbered 0, 1, 2… again, leaving out `drop`."""
-    indices = sorted({int(m.group(1)) for key in formdata if (m := CHILD_KEY.match(key))})
+    """Copy `formdata` with the children numbered 0, 1, 2… again, leaving out `drop`.
+
+    Keys that only look like a child's (`children-²-…`, `children-01-…`) are left out too.
+    """
+    indices = sorted({parsed[0] for key in formdata if (parsed := split_list_key(key, "children"))})
     new_index = {old: new for new, old in enumerate(i for i in indices if i != drop)}
     renumbered = MultiDict()
     for key, values in formdata.lists():
-        if match := CHILD_KEY.match(key):
-            old = int(match.group(1))
-            if old not in new_index:
+        if key.startswith("children"):
+            parsed = split_list_key(key, "children")
+            if parsed is None or parsed[0] not in new_index:
                 continue
-            key = f"children-{new_index[old]}-{match.group(2)}"
+            key = f"children-{new_index[parsed[0]]}-{parsed[1]}"
         renumbered.setlist(key, values)
     return renumbered
+
+
+def removed_child(formdata: MultiDict | None) -> int | None:
+    """The index of the child whose remove button was pressed, -1 for a button naming none.
+
+    None when no remove button was pressed: the form was sent (or resized with add_child).
+    """
+    keys = [key for key in formdata or () if key.startswith("remove_child-")]
+    for key in keys:
+        if match := REMOVE_CHILD.fullmatch(key):
+            return int(match.group(1))
+    return -1 if keys else None
 
 
 def referral_form(form_class: type[ReferralBase], source: Source, template: str):
@@ -91,10 +108,9 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
             form.children.append_entry()
         focus = form.children[-1].form.first_name.id
         return render_template(template, form=form, focus=focus)
-    removed = next(
-        (int(m.group(1)) for key in formdata or () if (m := REMOVE_CHILD.match(key))), None
-    )
+    removed = removed_child(formdata)
     if removed is not None:
+        # Pressing a remove button never sends the form, even when it names no child.
         form = form_class(formdata=renumber_children(formdata, drop=removed))
         return render_template(template, form=form)
 

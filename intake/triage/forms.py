@@ -1,12 +1,13 @@
 """Forms of the staff pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import BaseForm, multi_line
 
-class StatusForm(FlaskForm):
+
+class StatusForm(BaseForm):
     """Move a referral to another status, saying why."""
 
     status = SelectField(
@@ -17,6 +18,7 @@ class StatusForm(FlaskForm):
     )
     comment = TextAreaField(
         _l("Commentaire"),
+        filters=[multi_line],
         validators=[
             Length(max=4000, message=_l("Le commentaire doit tenir en %(max)d caractères au plus."))
         ],
@@ -24,11 +26,12 @@ class StatusForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     """A note on a referral."""
 
     text = TextAreaField(
         _l("Note"),
+        filters=[multi_line],
         validators=[
             DataRequired(_l("Écrivez la note.")),
             Length(max=4000, message=_l("La note doit tenir en %(max)d caractères au plus.")),

@@ -1,0 +1,38 @@
+"""Clean what people type: drop invisible control and direction characters, keep every script."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Embeddings, overrides and isolates, and the three direction marks. Invisible, they reorder
+# what staff read ("‮Martin" shows as "nitraM") and make two identical-looking names differ.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e"  # LRE, RLE, PDF, LRO, RLO
+    "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
+    "\u200e\u200f\u061c"  # LRM, RLM, ALM
+)
+# What ends a line, besides "\n": carriage returns (alone, as old Macs send them), vertical
+# tab, form feed, NEL and the Unicode line and paragraph separators.
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """Return `value` as it should be stored: NFC, no control or direction characters, trimmed.
+
+    Line breaks become "\\n" in multi-line text and spaces elsewhere; tabs become spaces. Other
+    control characters (Unicode category Cc), lone surrogates and the bidirectional controls
+    are dropped. Letters of every script, combining marks, ZWJ/ZWNJ (which some scripts and
+    emoji need) and punctuation are kept.
+    """
+    line_break = "\n" if multiline else " "
+    kept = []
+    for char in value.replace("\r\n", "\n"):
+        if char in LINE_BREAKS:
+            kept.append(line_break)
+        elif char == "\t":
+            kept.append(" ")
+        elif char in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs"):
+            continue
+        else:
+            kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
