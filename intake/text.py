@@ -11,6 +11,10 @@ BIDI_CONTROLS = frozenset(
     "\u2066\u2067\u2068\u2069"  # LRI, RLI, FSI, PDI
     "\u200e\u200f\u061c"  # LRM, RLM, ALM
 )
+# Invisible characters with no job in a name or a note: a zero-width space, word joiner, byte
+# order mark or soft hyphen pasted from a document makes "Léa" and "Lé​a" two names, so a search
+# or a duplicate check misses what a person sees as the same.
+INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad")
 # What ends a line, besides "\n": carriage returns (alone, as old Macs send them), vertical
 # tab, form feed, NEL and the Unicode line and paragraph separators.
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
@@ -20,8 +24,8 @@ def clean_text(value: str, multiline: bool = False) -> str:
     """Return `value` as it should be stored: NFC, no control or direction characters, trimmed.
 
     Line breaks become "\\n" in multi-line text and spaces elsewhere; tabs become spaces. Other
-    control characters (Unicode category Cc), lone surrogates and the bidirectional controls
-    are dropped. Letters of every script, combining marks, ZWJ/ZWNJ (which some scripts and
+    control characters (Unicode category Cc), lone surrogates, the bidirectional controls and
+    zero-width spaces, word joiners, byte order marks and soft hyphens are dropped. Letters of every script, combining marks, ZWJ/ZWNJ (which some scripts and
     emoji need) and punctuation are kept.
     """
     line_break = "\n" if multiline else " "
@@ -31,7 +35,9 @@ def clean_text(value: str, multiline: bool = False) -> str:
             kept.append(line_break)
         elif char == "\t":
             kept.append(" ")
-        elif char in BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs"):
+        elif (
+            char in BIDI_CONTROLS or char in INVISIBLE or unicodedata.category(char) in ("Cc", "Cs")
+        ):
             continue
         else:
             kept.append(char)

@@ -31,6 +31,8 @@ SINGLE_LINE = [
     ("\u202aa\u202bb\u202cc\u202dd", "abcd"),
     ("\u2066a\u2067b\u2068c\u2069", "abc"),
     ("a\u200eb\u200fc\u061cd", "abcd"),
+    # Invisible characters pasted from documents: zero-width space, word joiner, BOM, soft hyphen.
+    ("\ufeffLé\u200ba Mar\u00adtin\u2060", "Léa Martin"),
     # Letters of every script stay, as do the joiners some of them need.
     ("محمد بن علي", "محمد بن علي"),
     ("王小明", "王小明"),
