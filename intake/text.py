@@ -25,8 +25,9 @@ def clean_text(value: str, multiline: bool = False) -> str:
 
     Line breaks become "\\n" in multi-line text and spaces elsewhere; tabs become spaces. Other
     control characters (Unicode category Cc), lone surrogates, the bidirectional controls and
-    zero-width spaces, word joiners, byte order marks and soft hyphens are dropped. Letters of every script, combining marks, ZWJ/ZWNJ (which some scripts and
-    emoji need) and punctuation are kept.
+    zero-width spaces, word joiners, byte order marks and soft hyphens are dropped. Letters of
+    every script, combining marks, ZWJ/ZWNJ (which some scripts and emoji need) and
+    punctuation are kept.
     """
     line_break = "\n" if multiline else " "
     kept = []

@@ -403,6 +403,23 @@ def test_an_email_at_an_internationalised_domain_is_delivered(app, client, smtp)
         assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
 
 
+@pytest.mark.parametrize(
+    ("typed", "delivered"),
+    [
+        # IDNA 2008 keeps ß; Python's IDNA 2003 codec would send this to strasse.example.
+        ("anna@straße.example", "anna@xn--strae-oqa.example"),
+        ("anna@ÉCOLE.example", "anna@xn--cole-9oa.example"),
+        ("anna@ecole.example", "anna@ecole.example"),
+    ],
+)
+def test_an_internationalised_domain_goes_to_the_domain_typed(app, client, smtp, typed, delivered):
+    assert client.post("/demande", data=request_form(guardian_email=typed)).status_code == 303
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    recipients = {address for envelope in smtp.envelopes for address in envelope.rcpt_tos}
+    assert delivered in recipients
+
+
 def test_other_school_with_name_is_accepted(app, client):
     data = orientation(
         **child_fields(0, school="other", school_other="Non scolarisé", class_level="none")

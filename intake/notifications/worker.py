@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+import idna
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import func, select
@@ -96,12 +97,29 @@ class TimeoutConnection(Connection):
             host.close()
 
 
+def ascii_address(address: str) -> str:
+    """`address` with its domain in the IDNA 2008 form that mail servers expect.
+
+    Flask-Mail would encode a non-ASCII domain with Python's IDNA 2003 codec, which maps some
+    letters to others: `straße.example` would become `strasse.example`, another domain. The
+    forms refuse a non-ASCII local part; the domain is converted here, as the e-mail address
+    validator checked it (UTS 46).
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address  # refused by the server, then stopped as a permanent failure
+
+
 def to_mail(message: OutboxMessage) -> Message:
     """Build the Flask-Mail message of an outbox row."""
     sender = current_app.extensions["mail"].default_sender
     mail = Message(
         subject=message.subject,
-        recipients=list(message.recipients),
+        recipients=[ascii_address(address) for address in message.recipients],
         body=message.body_text,
         html=message.body_html,
         sender=sender,
