@@ -55,7 +55,7 @@ messages: $(VENV)/.installed
 
 # Re-resolve every dependency to its newest version allowed by pyproject.toml; review the diff.
 lock: | $(BIN)/python
-	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --strip-extras \
 		--extra test --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
