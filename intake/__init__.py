@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigurationError, load_config
+from .errors import error_page
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .forms import Request
 from .logs import configure_logging
@@ -134,18 +135,7 @@ def register_commands(app: Flask) -> None:
 def register_error_pages(app: Flask) -> None:
     """Answer HTTP errors with a page in French rather than Werkzeug's English one."""
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        titles = {
-            400: gettext("Requête incorrecte"),
-            403: gettext("Accès refusé"),
-            404: gettext("Page introuvable"),
-            405: gettext("Méthode non autorisée"),
-            413: gettext("Envoi trop volumineux"),
-            429: gettext("Trop de tentatives"),
-        }
-        title = titles.get(error.code or 500, gettext("Erreur"))
-        return render_template("errors/error.html", title=title, error=error), error.code
+    app.register_error_handler(HTTPException, error_page)
 
     @app.errorhandler(500)
     def server_error(error):

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
+from ..errors import error_page
 from ..extensions import db, limiter
 from ..throttling import retry_delay
 from .forms import LoginForm
@@ -78,8 +79,7 @@ def throttled(error: TooManyRequests):
     """Too many attempts (INTAKE_LOGIN_LIMIT): the login form again with the e-mail typed,
     never the password, and when to retry."""
     if request.endpoint != "auth.login":
-        page = {"title": _("Trop de tentatives"), "error": error}
-        return render_template("errors/error.html", **page), 429
+        return error_page(error)
     return render_template("auth/login.html", form=LoginForm(), retry_delay=retry_delay()), 429
 
 

@@ -13,12 +13,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import TooManyRequests
 
+from ..errors import error_page
 from ..extensions import csrf, db, limiter
 from ..models import Referral, Source
 from ..throttling import retry_delay
@@ -149,8 +149,7 @@ def throttled(error: TooManyRequests):
     not sent and when to retry: the view did not run, so nothing was stored, and the form's
     new CSRF token lets the retry through."""
     if request.endpoint not in THROTTLED_FORMS:
-        page = {"title": gettext("Trop de tentatives"), "error": error}
-        return render_template("errors/error.html", **page), 429
+        return error_page(error)
     form_class, template = THROTTLED_FORMS[request.endpoint]
     return render_template(template, form=form_class(), retry_delay=retry_delay()), 429
 
