@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from intake.addresses import normalise_street
 
 RULES = ("qpv_or_priority_school", "qpv_and_priority_school")
 PRIORITIES = ("REP", "REP+", "")
@@ -17,76 +18,6 @@ SIDES = ("odd", "even")
 
 class TerritoryError(Exception):
     """A territory file that cannot be used; the message names the file and the problem."""
-
-
-# --- Street names ---------------------------------------------------------------------------
-
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-
-# Street types are only expanded in first position: elsewhere a lone "r" or "pl" is more often an
-# initial ("avenue R. Schuman") and "lot" or "pass" a proper name ("rue du Lot").
-_TYPE_ABBREVIATIONS = {
-    "r": "rue",
-    "av": "avenue",
-    "ave": "avenue",
-    "aven": "avenue",
-    "bd": "boulevard",
-    "bld": "boulevard",
-    "blvd": "boulevard",
-    "bvd": "boulevard",
-    "boul": "boulevard",
-    "pl": "place",
-    "imp": "impasse",
-    "all": "allee",
-    "ch": "chemin",
-    "chem": "chemin",
-    "che": "chemin",
-    "rte": "route",
-    "sq": "square",
-    "res": "residence",
-    "resid": "residence",
-    "fg": "faubourg",
-    "fbg": "faubourg",
-    "chs": "chaussee",
-    "pass": "passage",
-    "lot": "lotissement",
-    "crs": "cours",
-    "prom": "promenade",
-    "esp": "esplanade",
-    "rpt": "rond point",
-    "ld": "lieu dit",
-}
-
-# Saints and titles stand before a name wherever they occur; a trailing "st" is left alone
-# because nothing follows that it could qualify.
-_NAME_ABBREVIATIONS = {
-    "st": "saint",
-    "ste": "sainte",
-    "sts": "saints",
-    "stes": "saintes",
-    "gal": "general",
-    "gen": "general",
-    "mal": "marechal",
-    "pdt": "president",
-    "cdt": "commandant",
-    "dr": "docteur",
-}
-
-
-def normalise_street(name: str) -> str:
-    """Reduce a street name to the key addresses are matched on (case, accents, abbreviations)."""
-    text = name.casefold().translate(_LIGATURES)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    tokens = _NOT_ALNUM.sub(" ", text).split()
-    if tokens and tokens[0] in _TYPE_ABBREVIATIONS:
-        tokens[0] = _TYPE_ABBREVIATIONS[tokens[0]]
-    last = len(tokens) - 1
-    tokens = [
-        _NAME_ABBREVIATIONS[t] if t in _NAME_ABBREVIATIONS and i < last else t
-        for i, t in enumerate(tokens)
-    ]
-    return " ".join(tokens)
 
 
 # --- Data -----------------------------------------------------------------------------------
@@ -140,10 +71,11 @@ class Qpv:
 
 @dataclass(frozen=True)
 class Commune:
-    """A commune of the territory and its postcodes."""
+    """A commune of the territory, its postcodes and its INSEE code (what open data use)."""
 
     name: str
     postcodes: tuple[str, ...]
+    insee: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,8 +196,10 @@ def _toml_error(source: str, message: str) -> str:
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_POSTCODE = re.compile(r"^\d{5}$")
-_UAI = re.compile(r"^\d{7}[A-Z]$")
+_POSTCODE = re.compile(r"^[0-9]{5}$")
+_UAI = re.compile(r"^[0-9]{7}[A-Z]$")
+# Five characters: digits, or Corsica's 2A/2B followed by three digits.
+_INSEE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
 _TOP_KEYS = ("programme", "contact", "offers", "communes", "qpv", "schools")
 _PROGRAMME_KEYS = (
@@ -280,7 +214,7 @@ _PROGRAMME_KEYS = (
 )
 _CONTACT_KEYS = ("address", "phone", "email", "hours")
 _OFFER_KEYS = ("title", "description")
-_COMMUNE_KEYS = ("name", "postcodes")
+_COMMUNE_KEYS = ("name", "insee", "postcodes")
 _QPV_KEYS = ("code", "name", "commune", "streets")
 _STREET_KEYS = ("name", "from", "to", "side")
 _SCHOOL_KEYS = ("uai", "name", "commune", "priority")
@@ -461,6 +395,7 @@ class _Reader:
             raise self.fail("", "communes is required (at least one [[communes]] table)")
         communes: list[Commune] = []
         seen: set[str] = set()
+        codes: set[str] = set()
         for index, raw in enumerate(raws, start=1):
             where = f"communes[{index}]"
             self.table(raw, where, _COMMUNE_KEYS)
@@ -476,7 +411,17 @@ class _Reader:
                     raise self.fail(
                         "", f"{where}.postcodes[{number}] must be 5 digits, not {postcode!r}"
                     )
-            communes.append(Commune(name=name, postcodes=tuple(postcodes)))
+            insee = self.string(raw, "insee", where, default="", empty=True).upper()
+            if insee and not _INSEE.match(insee):
+                raise self.fail(
+                    "",
+                    f"{where}.insee must be an INSEE code of 5 characters "
+                    f"(62516, 2A004), not {insee!r}",
+                )
+            if insee and insee in codes:
+                raise self.fail(where, f"duplicate INSEE code {insee}")
+            codes.add(insee)
+            communes.append(Commune(name=name, postcodes=tuple(postcodes), insee=insee))
         return tuple(communes)
 
     def qpvs(self, raws: list[dict[str, Any]], communes: dict[str, str]) -> tuple[Qpv, ...]:

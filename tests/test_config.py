@@ -73,7 +73,7 @@ def test_default_territory_is_the_shipped_sample(monkeypatch):
     territory = app.extensions["territory"]
     assert territory.programme.organisation.startswith("CCAS de Lillers")
     assert [q.code for q in territory.qpvs] == ["QN06255M"]
-    assert territory.communes[0].postcodes == ("62190",)
+    assert (territory.communes[0].postcodes, territory.communes[0].insee) == (("62190",), "62516")
 
 
 def test_a_bad_territory_file_stops_the_app_naming_file_and_problem(tmp_path):

@@ -11,18 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from intake.addresses import ParsedAddress, parse_address
 from intake.screening import (
     N_,
     AgeStatus,
     Eligibility,
-    ParsedAddress,
     Reason,
     Residence,
     SchoolStatus,
     Screening,
     age_on,
     best,
-    parse_address,
     residence_of,
     screen,
     worst,

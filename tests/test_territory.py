@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.addresses import normalise_street
 from intake.territory import (
     RULES,
     Commune,
@@ -18,7 +19,6 @@ from intake.territory import (
     Street,
     TerritoryError,
     load_territory,
-    normalise_street,
     parse_territory,
 )
 
@@ -93,8 +93,8 @@ def test_load_test_territory():
     ]
     assert all(isinstance(offer, Offer) and offer.description for offer in territory.offers)
     assert territory.communes == (
-        Commune(name="Testville", postcodes=("62999",)),
-        Commune(name="Autreville", postcodes=("62998",)),
+        Commune(name="Testville", postcodes=("62999",), insee="62901"),
+        Commune(name="Autreville", postcodes=("62998",), insee="62902"),
     )
     assert territory.qpvs == (
         Qpv(
@@ -550,6 +550,31 @@ CASES = [
         id="offer-without-description",
     ),
     # Communes.
+    pytest.param(
+        [('insee = "62901"', 'insee = "6290"')],
+        "communes[1].insee must be an INSEE code of 5 characters (62516, 2A004), not '6290'",
+        id="insee-four-digits",
+    ),
+    pytest.param(
+        [('insee = "62901"', 'insee = "2C004"')],
+        "communes[1].insee must be an INSEE code of 5 characters (62516, 2A004), not '2C004'",
+        id="insee-not-corsica",
+    ),
+    pytest.param(
+        [('insee = "62901"', 'insee = "６２９０１"')],
+        "communes[1].insee must be an INSEE code of 5 characters (62516, 2A004), not '６２９０１'",
+        id="insee-full-width-digits",
+    ),
+    pytest.param(
+        [('insee = "62902"', 'insee = "62901"')],
+        "communes[2]: duplicate INSEE code 62901",
+        id="insee-duplicate",
+    ),
+    pytest.param(
+        [('insee = "62901"', "insee = 62901")],
+        "communes[1].insee must be a string, not 62901",
+        id="insee-number",
+    ),
     pytest.param(
         [('postcodes = ["62999"]', 'postcodes = ["6299"]')],
         "communes[1].postcodes[1] must be 5 digits, not '6299'",
