@@ -122,14 +122,16 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the `users`, `outbox` and `retention` command groups to `flask`."""
+    """Add the `users`, `outbox`, `retention` and `territory` command groups to `flask`."""
     from .auth.commands import users_cli
     from .notifications.commands import outbox_cli
+    from .opendata.commands import territory_cli
     from .triage.commands import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(territory_cli)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Build the territory file from open data: BAN addresses, QPV contours, the school directory."""
