@@ -39,6 +39,7 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_intake.py
+	$(BIN)/python bench/bench_import.py
 
 # Generated requests (tests/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
