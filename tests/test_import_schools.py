@@ -353,6 +353,34 @@ def test_a_declared_neighbouring_commune_brings_its_schools(run, territory_copy)
     )
 
 
+def test_a_commune_missing_from_the_export_is_warned_of_and_one_without_insee_refused(
+    run, territory_copy, tmp_path
+):
+    only_testville = tmp_path / "testville.csv"
+    lines = TITLED.read_text(encoding="utf-8").splitlines(keepends=True)
+    only_testville.write_text(
+        lines[0] + "".join(line for line in lines[1:] if ";62901;" in line), encoding="utf-8"
+    )
+    result = run(str(only_testville))
+    assert result.exit_code == 0, result.output
+    assert "  Autreville (62902): 0\n" in result.stdout
+    assert result.stderr == (
+        "Warning: no open école or collège of Autreville (62902) in the file: was the export "
+        "filtered on another commune?\n"
+    )
+    # Without an insee code its schools cannot be looked for, and those listed would be lost.
+    territory_copy.write_text(
+        territory_copy.read_text(encoding="utf-8").replace('insee = "62902"\n', ""),
+        encoding="utf-8",
+    )
+    before = territory_copy.read_bytes()
+    result = run(str(TITLED), "--write")
+    assert result.exit_code == 1
+    assert f"Error: {territory_copy}: no insee code for Autreville: " in result.output
+    assert "Nothing written." in result.output
+    assert territory_copy.read_bytes() == before
+
+
 def test_a_bad_commune_code_is_refused(run, territory_copy):
     before = territory_copy.read_bytes()
     result = run(str(TITLED), "--commune", "62 901", "--write")

@@ -261,9 +261,6 @@ def summary(
     lines = [f"Read {_rows(reading.rows)}; kept {len(schools)} open écoles and collèges:"]
     for commune in territory.communes:
         own = [s for s in schools if s.commune == commune.name]
-        if not commune.insee:
-            lines.append(f"  {commune.name}: no insee code, its schools cannot be found")
-            continue
         counts = Counter(s.priority for s in own)
         detail = ", ".join(
             f"{label} {counts[priority]}"
@@ -303,15 +300,10 @@ def warnings(
     found = {s.commune for s in schools}
     notes = [f"Warning: {conflict}." for conflict in reading.conflicts]
     for commune in territory.communes:
-        if commune.insee and commune.name not in found:
+        if commune.name not in found:
             notes.append(
                 f"Warning: no open école or collège of {commune.name} ({commune.insee}) in the "
                 "file: was the export filtered on another commune?"
-            )
-        if not commune.insee:
-            notes.append(
-                f"Warning: {commune.name} has no insee code in the territory file: add it to "
-                "import its schools."
             )
     return notes
 

@@ -65,12 +65,15 @@ def import_schools(directory_file: str, extra: tuple[str, ...], write: bool) -> 
             raise click.ClickException(
                 f"--commune {code}: not an INSEE commune code (5 characters, like 62516)"
             )
-    codes = {c.insee for c in territory.communes if c.insee} | set(wanted)
-    if not codes:
+    # Without its code a commune's schools cannot be found, and the import would drop the ones
+    # listed by hand: refused rather than half done.
+    if without := [c.name for c in territory.communes if not c.insee]:
         raise click.ClickException(
-            f"{path}: no commune has an insee code: add one to each [[communes]] table "
-            '(insee = "62516") to find its schools'
+            f"{path}: no insee code for {', '.join(without)}: the directory names communes by "
+            'their INSEE code; add it to their [[communes]] tables (insee = "62516"), then run '
+            "this again. Nothing written."
         )
+    codes = {c.insee for c in territory.communes} | set(wanted)
 
     try:
         reading = open_directory(directory_file, codes)
