@@ -129,35 +129,35 @@ def read_directory(lines: Iterable[str], codes: set[str], source: str) -> Direct
         if not any(cell.strip() for cell in row):
             continue
         reading.rows += 1
-
-        def cell(key: str, row: list[str] = row) -> str:
-            index = columns[key]
-            return row[index].strip() if index is not None and index < len(row) else ""
-
-        insee = insee_code(cell("insee"))
-        reading.communes.setdefault(insee, (cell("commune"), cell("postcode")))
+        # A short row (cut by hand, or an old export without a column) reads as empty cells.
+        cell = {
+            key: row[index].strip() if index is not None and index < len(row) else ""
+            for key, index in columns.items()
+        }
+        insee = insee_code(cell["insee"])
+        reading.communes.setdefault(insee, (cell["commune"], cell["postcode"]))
         if insee not in codes:
             reading.other_communes += 1
             continue
-        kind = KINDS.get(_plain(cell("type")))
+        kind = KINDS.get(_plain(cell["type"]))
         if kind is None:
-            reading.other_types[cell("type") or "(empty)"] += 1
+            reading.other_types[cell["type"] or "(empty)"] += 1
             continue
-        state = _plain(cell("state")).upper()
+        state = _plain(cell["state"]).upper()
         if state not in OPEN_STATES:
-            reading.not_open[cell("state") or "(empty)"] += 1
+            reading.not_open[cell["state"] or "(empty)"] += 1
             continue
         where = f"{source}: line {reader.line_num}"
-        uai = cell("uai").upper()
+        uai = cell["uai"].upper()
         if not _UAI.match(uai):
             raise DirectoryError(f"{where}: {uai!r} is not a UAI code (7 digits and a letter)")
-        name = " ".join(cell("name").split())
+        name = " ".join(cell["name"].split())
         if not name:
             raise DirectoryError(f"{where}: school {uai} has no name")
-        priority = _priority(cell("priority"))
+        priority = _priority(cell["priority"])
         if priority is None:
             raise DirectoryError(
-                f"{where}: school {uai}: priority education {cell('priority')!r} "
+                f"{where}: school {uai}: priority education {cell['priority']!r} "
                 f'is none of "REP", "REP+" or empty'
             )
         school = DirectorySchool(
@@ -165,9 +165,9 @@ def read_directory(lines: Iterable[str], codes: set[str], source: str) -> Direct
             name=name,
             kind=kind,
             insee=insee,
-            commune=cell("commune"),
-            postcode=cell("postcode"),
-            public=_plain(cell("status")) != "prive",
+            commune=cell["commune"],
+            postcode=cell["postcode"],
+            public=_plain(cell["status"]) != "prive",
             priority=priority,
         )
         _add(reading, school)
