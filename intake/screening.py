@@ -244,8 +244,22 @@ RESIDENCE_NO_NUMBER = N_(
 @dataclass(frozen=True)
 class _Location:
     residence: Residence
-    qpv: Qpv | None
+    qpv: Qpv | None  # the neighbourhood the address lies in, only when residence is QPV
     reason: Reason
+    # The territory file's entry that decided: the street (and its neighbourhood) that placed
+    # the address or could not place it without a number, or a neighbourhood with no streets.
+    entry_qpv: Qpv | None = None
+    street: Street | None = None
+
+
+@dataclass(frozen=True)
+class ResidenceDecision:
+    """Where an address lies and the territory file's entry that decided it (see `decide`)."""
+
+    residence: Residence
+    reason: Reason
+    qpv: Qpv | None
+    street: Street | None
 
 
 def _locate(address: str | None, postcode: str | None, territory: Territory) -> _Location:
@@ -270,7 +284,7 @@ def _locate(address: str | None, postcode: str | None, territory: Territory) -> 
             Residence.UNKNOWN, None, Reason("residence_no_street", RESIDENCE_NO_STREET)
         )
     names = {c.name for c in communes}
-    undecided: Street | None = None
+    undecided: tuple[Qpv, Street] | None = None
     for parsed in candidates:
         for qpv in territory.qpvs:
             if qpv.commune not in names:
@@ -282,14 +296,14 @@ def _locate(address: str | None, postcode: str | None, territory: Territory) -> 
                 verdict = street.accepts(parsed.number)
                 if verdict:
                     params = {"qpv": qpv.name, "code": qpv.code}
-                    return _Location(
-                        Residence.QPV, qpv, Reason("residence_qpv", RESIDENCE_QPV, params)
-                    )
+                    reason = Reason("residence_qpv", RESIDENCE_QPV, params)
+                    return _Location(Residence.QPV, qpv, reason, qpv, street)
                 if verdict is None and undecided is None:
-                    undecided = street
+                    undecided = (qpv, street)
     if undecided is not None:
-        reason = Reason("residence_no_number", RESIDENCE_NO_NUMBER, {"street": undecided.name})
-        return _Location(Residence.UNKNOWN, None, reason)
+        qpv, street = undecided
+        reason = Reason("residence_no_number", RESIDENCE_NO_NUMBER, {"street": street.name})
+        return _Location(Residence.UNKNOWN, None, reason, qpv, street)
     # A neighbourhood whose streets are not listed yet (the shipped Lillers sample) cannot rule
     # an address out: that is missing information, so "to check", never "no".
     unlisted = next((q for q in territory.qpvs if q.commune in names and not q.streets), None)
@@ -299,6 +313,7 @@ def _locate(address: str | None, postcode: str | None, territory: Territory) -> 
             Residence.UNKNOWN,
             None,
             Reason("residence_streets_unlisted", RESIDENCE_UNLISTED, params),
+            unlisted,
         )
     params = {"postcode": code, "commune": " ou ".join(c.name for c in communes)}
     reason = Reason("residence_outside_qpv", RESIDENCE_OUTSIDE_QPV, params)
@@ -311,6 +326,17 @@ def residence_of(
     """Where an address lies, with the QPV code when it is in a priority neighbourhood."""
     location = _locate(address, postcode, territory)
     return location.residence, location.qpv.code if location.qpv else None
+
+
+def decide(address: str | None, postcode: str | None, territory: Territory) -> ResidenceDecision:
+    """Where an address lies, with the neighbourhood and street entry of the file that decided.
+
+    For `flask territory check`: the same decision as screening, from the same `_locate`.
+    """
+    location = _locate(address, postcode, territory)
+    return ResidenceDecision(
+        location.residence, location.reason, location.entry_qpv, location.street
+    )
 
 
 # --- Rules ----------------------------------------------------------------------------------

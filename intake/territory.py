@@ -437,7 +437,8 @@ class _Reader:
             name = self.string(raw, "name", where)
             commune = self.commune_name(raw, where, communes)
             # An empty list is allowed: a new territory may declare its QPV before its streets
-            # are known, and addresses then read "outside the known streets", as the reason says.
+            # are known. Screening then cannot rule an address of its commune out: residence is
+            # "to check", and the reason says the streets are not listed yet.
             streets = raw.get("streets", _MISSING)
             if streets is _MISSING:
                 raise self.required(f"{where}.streets")

@@ -458,3 +458,43 @@ def test_enter_in_a_text_field_sends_rather_than_adds_a_child(page, server, path
     expect(page.locator(".error-summary")).to_be_visible()
     assert page.locator("fieldset.child").count() == 1
     assert page.input_value("#guardian_name") == "Sophie Martin"
+
+
+# How wide a select must be to show an option whole: a copy holding only that option, as wide
+# as its content, measures the text, the arrow and the padding as Chromium draws them.
+OPTION_FIT = """(select, value) => {
+    const probe = select.cloneNode(false);
+    probe.removeAttribute('id');
+    probe.removeAttribute('name');
+    probe.append([...select.options].find(option => option.value === value).cloneNode(true));
+    probe.style.width = 'max-content';
+    probe.style.maxWidth = 'none';
+    select.after(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    return {needed, shown: select.getBoundingClientRect().width};
+}"""
+
+
+def test_school_choices_read_whole_on_a_phone(browser, server, tmp_path):
+    """At 360 px, "other" and the placeholder show whole once chosen, the hint wraps, axe is
+    content: a family must not guess at a cut-off "Autre, ou non sco…"."""
+    context = new_context(browser, viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(server.url("/orientation"))
+        school = page.locator("#children-0-school")
+        school.select_option("other")
+        school.screenshot(path=tmp_path / "school-other-360.png")
+        for value in ("other", ""):
+            fit = school.evaluate(OPTION_FIT, value)
+            # A measurement that measures something: the text alone takes over 100 px.
+            assert 100 < fit["needed"] <= fit["shown"], (value, fit, tmp_path)
+        hint = page.locator("#children-0-school-hint")
+        box = hint.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        assert hint.evaluate("el => el.scrollWidth <= el.clientWidth")
+        report = axe_report(page, "/orientation at 360 px")
+    finally:
+        context.close()
+    assert report is None, report

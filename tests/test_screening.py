@@ -22,6 +22,7 @@ from intake.screening import (
     Screening,
     age_on,
     best,
+    decide,
     residence_of,
     screen,
     worst,
@@ -603,6 +604,47 @@ def test_any_entry_of_a_repeated_street_places_the_address():
     assert residence_of("3 avenue Jean-Jaurès", "62999", territory) == QPV
     assert residence_of("12 avenue Jean-Jaurès", "62999", territory) == OUTSIDE
     assert residence_of("avenue Jean-Jaurès", "62999", territory) == UNKNOWN
+
+
+# (address, postcode, residence, QPV code of the deciding entry, its street's name)
+DECIDED = [
+    ("3 rue des Tilleuls", "62999", QPV[0], "QN06299X", "rue des Tilleuls"),
+    ("15 av. Jean Jaures", "62999", QPV[0], "QN06299X", "avenue Jean-Jaurès"),
+    ("rue Saint-Exupéry", "62999", UNKNOWN[0], "QN06299X", "rue Saint-Exupéry"),
+    # Refused by every entry of its street, or on no listed street: nothing decided but that.
+    ("16 avenue Jean-Jaurès", "62999", OUTSIDE[0], None, None),
+    ("14 rue de la Paix", "62999", OUTSIDE[0], None, None),
+    ("14 rue des Tilleuls", "75011", ELSEWHERE[0], None, None),
+    ("14 rue des Tilleuls", "", UNKNOWN[0], None, None),
+]
+
+
+@pytest.mark.parametrize(("address", "postcode", "residence", "qpv", "street"), DECIDED)
+def test_decide_names_the_entry_that_decided(address, postcode, residence, qpv, street):
+    decision = decide(address, postcode, TERRITORY)
+    assert decision.residence == residence
+    assert (decision.qpv.code if decision.qpv else None) == qpv
+    assert (decision.street.name if decision.street else None) == street
+    # The same decision, and the same words, as screening gives.
+    assert (decision.residence, qpv if residence == QPV[0] else None) == residence_of(
+        address, postcode, TERRITORY
+    )
+    assert decision.reason == run(address=address, postcode=postcode).reasons[1]
+
+
+def test_decide_names_a_neighbourhood_without_streets():
+    territory = parse_territory(
+        TEXT.replace(
+            '[[schools]]\nuai = "0629001A"',
+            '[[qpv]]\ncode = "QN06298Y"\nname = "Le Centre"\ncommune = "Autreville"\n'
+            'streets = []\n\n[[schools]]\nuai = "0629001A"',
+        )
+    )
+    decision = decide("14 rue des Tilleuls", "62998", territory)
+    assert decision.residence == Residence.UNKNOWN
+    assert decision.qpv.code == "QN06298Y" and decision.street is None
+    assert decision.reason.code == "residence_streets_unlisted"
+    assert residence_of("14 rue des Tilleuls", "62998", territory) == UNKNOWN
 
 
 def test_communes_sharing_a_postcode_are_all_searched():

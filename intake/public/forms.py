@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from datetime import date
 
 import phonenumbers
@@ -161,15 +163,44 @@ class PastDate:
             raise ValidationError(_l("Vérifiez l’année de naissance."))
 
 
+# Short enough to show whole in the closed list on a 360 px phone (tests/test_browser.py).
+OTHER_SCHOOL = _l("Autre, ou non scolarisé")
+
+
+def _name_key(name: str) -> str:
+    """Sort key for a name: "École" among the E, not after Z."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def school_choices() -> list[SelectChoice]:
-    """The territory's schools by name, then 'another school or none'."""
+    """The territory's schools grouped by commune, then 'another school or none'.
+
+    Communes come in the territory file's order (its own commune first), schools by name. A
+    school's priority-education network (REP, REP+) is never shown: to the public it would
+    read as a label on the school and on its pupils, and screening needs only the UAI.
+    """
     territory = current_app.extensions["territory"]
-    schools = sorted(territory.schools, key=lambda s: (s.commune, s.name))
-    return options(
-        [(school.uai, f"{school.name} ({school.commune})") for school in schools]
-        + [("other", _l("Autre établissement, ou enfant non scolarisé"))],
-        placeholder=_l("Choisissez un établissement"),
+    order = {commune.name: index for index, commune in enumerate(territory.communes)}
+    schools = sorted(
+        territory.schools, key=lambda s: (order.get(s.commune, len(order)), _name_key(s.name))
     )
+    # The closed list shows a name without its group: a name found in two communes says which.
+    communes_by_name = Counter(_name_key(s.name) for s in territory.schools)
+    return [
+        SelectChoice("", _l("Choisissez un établissement")),
+        *(
+            SelectChoice(
+                school.uai,
+                school.name
+                if communes_by_name[_name_key(school.name)] == 1
+                else f"{school.name} ({school.commune})",
+                optgroup=school.commune,
+            )
+            for school in schools
+        ),
+        SelectChoice("other", OTHER_SCHOOL),
+    ]
 
 
 class BirthDateField(DateField):
@@ -235,7 +266,10 @@ class ChildForm(Form):
         choices=[],
         validate_choice=True,
         validators=[required(_l("Choisissez l’établissement de l’enfant."))],
-        description=_l("Si l’établissement n’est pas dans la liste, choisissez « Autre »."),
+        description=_l(
+            "Établissement absent de la liste, ou enfant non scolarisé : "
+            "choisissez «\u00a0Autre, ou non scolarisé\u00a0»."
+        ),
     )
     school_other = StringField(
         _l("Autre établissement"),

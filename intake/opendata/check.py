@@ -1,0 +1,131 @@
+"""What a territory file will do, in words: its neighbourhoods, its schools, given addresses.
+
+For `flask territory check`, which a coordinator runs before going live. Residence comes from
+`screening.decide`, the very decision screening makes. Pure functions, no Flask.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..addresses import parse_address
+from ..screening import Residence, decide
+from ..territory import Qpv, Street, Territory
+
+# A postcode: five digits standing alone ("62190", never part of a longer number).
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+PRIORITY_LABELS = (("REP+", "REP+"), ("REP", "REP"), ("", "not in priority education"))
+
+
+def postcode_in(text: str) -> str:
+    """The postcode written in an address ("12 rue Neuve, 62190 Lillers"), or ''."""
+    found = _POSTCODE.findall(text)
+    # The last one: a postcode ends a French address, after the street and its number.
+    return found[-1] if found else ""
+
+
+def describe_street(street: Street) -> str:
+    """A street entry in words: "rue Neuve (whole street)", "… (numbers 1 to 59, odd side)"."""
+    parts = []
+    if street.from_ is not None and street.to is not None:
+        parts.append(f"numbers {street.from_} to {street.to}")
+    elif street.from_ is not None:
+        parts.append(f"numbers from {street.from_}")
+    elif street.to is not None:
+        parts.append(f"numbers up to {street.to}")
+    if street.side is not None:
+        parts.append(f"{street.side} side")
+    return f"{street.name} ({', '.join(parts) or 'whole street'})"
+
+
+def _plural(number: int, word: str, words: str = "") -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {words or word + 's'}"
+
+
+def describe_qpv(qpv: Qpv) -> str:
+    """A neighbourhood's streets, counted: how many, and how many are limited to a part."""
+    title = f"QPV {qpv.code} {qpv.name} ({qpv.commune})"
+    if not qpv.streets:
+        return (
+            f"{title}: no street listed yet, so every address of {qpv.commune} is screened "
+            '"to check" for residence'
+        )
+    streets = len({street.key for street in qpv.streets})
+    whole = sum(1 for s in qpv.streets if not s.is_limited)
+    ranges = sum(1 for s in qpv.streets if s.from_ is not None or s.to is not None)
+    sides = len(qpv.streets) - whole - ranges
+    entries = (
+        ""
+        if streets == len(qpv.streets)
+        else f" in {_plural(len(qpv.streets), 'entry', 'entries')}"
+    )
+    return (
+        f"{title}: {_plural(streets, 'street')}{entries}: {whole} whole, "
+        f"{_plural(ranges, 'range')} of numbers, {sides} one side only"
+    )
+
+
+def territory_report(territory: Territory) -> list[str]:
+    """The file's neighbourhoods and schools, as the coordinator checks them before going live."""
+    programme = territory.programme
+    lines = [
+        f"{territory.source}: valid.",
+        f"{programme.name}: ages {programme.min_age} to {programme.max_age}, "
+        f"rule {programme.rule}.",
+        "Communes: "
+        + "; ".join(
+            f"{c.name} (INSEE {c.insee or 'not given'}, postcodes {', '.join(c.postcodes)})"
+            for c in territory.communes
+        )
+        + ".",
+    ]
+    if not territory.qpvs:
+        lines.append("No QPV: every address in the territory is screened outside the QPVs.")
+    lines.extend(describe_qpv(qpv) for qpv in territory.qpvs)
+    if not territory.schools:
+        lines.append('Schools: none listed; the forms offer "other" only, screened "to check".')
+        return lines
+    lines.append(f"Schools: {len(territory.schools)}")
+    for priority, label in PRIORITY_LABELS:
+        schools = [s for s in territory.schools if s.priority == priority]
+        if schools:
+            lines.append(f"  {label}: {len(schools)}")
+            lines.extend(f"    {s.uai} {s.name} ({s.commune})" for s in schools)
+    return lines
+
+
+def address_report(text: str, territory: Territory) -> list[str]:
+    """How screening places an address written as on a form ("12 rue Neuve, 62190")."""
+    postcode = postcode_in(text)
+    parsed = parse_address(text)
+    if parsed is None:
+        read = "no street"
+    else:
+        number = f"number {parsed.number}{parsed.suffix}" if parsed.number is not None else ""
+        read = f'{number or "no number"}, street "{parsed.street_key}"'
+    decision = decide(text, postcode, territory)
+    if decision.street is not None:
+        entry = f"{decision.qpv.code} {decision.qpv.name}: {describe_street(decision.street)}"
+    elif decision.qpv is not None:
+        entry = f"{decision.qpv.code} {decision.qpv.name}, which lists no street yet"
+    else:
+        entry = "no street entry of the file"
+        if decision.residence is Residence.OUTSIDE_QPV and parsed is not None:
+            # Not a decision, an explanation: the same street is listed, for other numbers.
+            communes = {c.name for c in territory.communes_for_postcode(postcode)}
+            others = [
+                describe_street(street)
+                for qpv in territory.qpvs
+                if qpv.commune in communes
+                for street in qpv.streets
+                if street.key == parsed.street_key
+            ]
+            if others:
+                entry += f"; listed for other numbers only: {'; '.join(others)}"
+    return [
+        f"{text}",
+        f"  read as: {read}, postcode {postcode or 'none'}",
+        f"  residence: {decision.residence.value}",
+        f"  decided by: {entry}",
+        f"  reason: {decision.reason.text}",
+    ]
