@@ -8,6 +8,7 @@ import smtplib
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,16 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, request) -> Iterator[str]:
-    """A migrated database of this test's own: a SQLite copy, or a PostgreSQL schema."""
+@contextmanager
+def migrated_database(directory: Path, template: Path | None, prefix: str) -> Iterator[str]:
+    """A migrated database for as long as the block lasts: a copy of the migrated SQLite
+    `template` in `directory`, or a PostgreSQL schema of its own, dropped at the end."""
     if not TEST_DATABASE_URL:
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        path = directory / f"{prefix}.sqlite3"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -88,6 +90,23 @@ def database_url(tmp_path: Path, request) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, request) -> Iterator[str]:
+    """A migrated database of this test's own: a SQLite copy, or a PostgreSQL schema."""
+    # The SQLite template is only made (once per session) when a test runs on SQLite.
+    template = None if TEST_DATABASE_URL else request.getfixturevalue("sqlite_template")
+    with migrated_database(tmp_path, template, "test") as url:
+        yield url
+
+
+@pytest.fixture
+def territory_copy(tmp_path) -> Path:
+    """A copy of the test territory, for commands that rewrite the territory file."""
+    path = tmp_path / "territory.toml"
+    path.write_bytes(TERRITORY.read_bytes())
+    return path
 
 
 @pytest.fixture

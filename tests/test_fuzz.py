@@ -17,19 +17,16 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import BASE_CONFIG, PASSWORD, TEST_DATABASE_URL, migrate_to_head
+from conftest import BASE_CONFIG, PASSWORD, TEST_DATABASE_URL, migrated_database
 from forms_data import orientation, request_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -427,26 +424,11 @@ def changes(before: dict, after: dict) -> tuple[set, set, set]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_database_url(tmp_path_factory, sqlite_template):
+def fuzz_database_url(tmp_path_factory, request):
     """A migrated database shared by every example of this module."""
-    if not TEST_DATABASE_URL:
-        path = tmp_path_factory.mktemp("fuzz") / "fuzz.sqlite3"
-        shutil.copyfile(sqlite_template, path)
-        yield f"sqlite:///{path}"
-        return
-    schema = f"fuzz_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    url = url.render_as_string(hide_password=False)
-    try:
-        migrate_to_head(url)
+    template = None if TEST_DATABASE_URL else request.getfixturevalue("sqlite_template")
+    with migrated_database(tmp_path_factory.mktemp("fuzz"), template, "fuzz") as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

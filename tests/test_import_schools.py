@@ -253,14 +253,6 @@ def test_replacing_refuses_schools_written_as_an_inline_array():
 
 
 @pytest.fixture
-def territory_copy(tmp_path) -> Path:
-    """A copy of the test territory that the command may rewrite."""
-    path = tmp_path / "territory.toml"
-    path.write_bytes(TERRITORY.read_bytes())
-    return path
-
-
-@pytest.fixture
 def run(make_app, territory_copy):
     """`flask territory import-schools …` on an app whose territory file is the copy."""
     runner = make_app(INTAKE_TERRITORY=str(territory_copy)).test_cli_runner()

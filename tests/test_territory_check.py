@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TERRITORY
 
 from intake.opendata.check import describe_qpv, describe_street, postcode_in
 from intake.territory import Qpv, Street, load_territory
@@ -60,13 +59,6 @@ def test_describe_qpv_counts_streets_and_their_parts():
         "QPV QN0 Centre (Testville): no street listed yet, so every address of Testville is "
         'screened "to check" for residence'
     )
-
-
-@pytest.fixture
-def territory_copy(tmp_path) -> Path:
-    path = tmp_path / "territory.toml"
-    path.write_bytes(TERRITORY.read_bytes())
-    return path
 
 
 @pytest.fixture
