@@ -147,3 +147,36 @@ def test_a_500_after_a_failed_flush_rolls_back_and_logs_once(make_app, users, ca
     assert errors[0].exc_info[0] is IntegrityError
     # The page could still tell who was logged in: the session works again.
     assert client.get("/triage/").status_code == 200
+
+
+MIGRATE_THEN_LOG = """
+from flask_migrate import upgrade
+from wsgi import app
+
+with app.app_context():
+    upgrade()  # alembic's logging configuration, applied inside this process
+    app.logger.info("probe after migrations")
+"""
+
+
+def test_migrations_in_the_same_process_do_not_make_the_log_double(tmp_path):
+    # Tests and benchmarks migrate in-process; a handler alembic.ini put on the root logger
+    # printed every line of the app's logger a second time.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    environment.update(
+        FLASK_DEBUG="1",
+        FLASK_INTAKE_TERRITORY=str(TERRITORY),
+        FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", MIGRATE_THEN_LOG],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("probe after migrations") == 1, result.stderr
+    assert "Running upgrade  -> 0001" in result.stderr  # alembic still says what it does
