@@ -219,10 +219,9 @@ def forbid_stray_smtp(monkeypatch):
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
 
 
-@pytest.fixture
-def smtp(app) -> Iterator[SmtpSink]:
-    """A running SMTP server, and the app's Flask-Mail pointed at it."""
-    sink = SmtpSink()
+@contextmanager
+def serving(app, sink: SmtpSink) -> Iterator[SmtpSink]:
+    """Run `sink` with the app's Flask-Mail pointed at it, for as long as the block lasts."""
     sink.start()
     app.extensions["mail"].server = "127.0.0.1"
     app.extensions["mail"].port = sink.port
@@ -231,3 +230,10 @@ def smtp(app) -> Iterator[SmtpSink]:
     finally:
         sink.stop()
         ALLOWED_SMTP.discard(("127.0.0.1", sink.port))
+
+
+@pytest.fixture
+def smtp(app) -> Iterator[SmtpSink]:
+    """A running SMTP server, and the app's Flask-Mail pointed at it."""
+    with serving(app, SmtpSink()) as sink:
+        yield sink

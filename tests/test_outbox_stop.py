@@ -9,7 +9,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ALLOWED_SMTP, SmtpSink
+from conftest import SmtpSink, serving
 from flask_mail import BadHeaderError
 from sqlalchemy import event, select
 from test_outbox import deliver, later, outbox, submit
@@ -59,21 +59,13 @@ class RefusingSink(SmtpSink):
 @pytest.fixture
 def sink(app):
     """A running RefusingSink: UNKNOWN gets a 550, BUSY a 451, CLOSING a 421; the rest 250."""
-    server = RefusingSink(
-        {
-            UNKNOWN: "550 5.1.1 No such user",
-            BUSY: "451 4.3.0 Try later",
-            CLOSING: "421 4.3.2 Closing",
-        }
-    )
-    server.start()
-    app.extensions["mail"].server = "127.0.0.1"
-    app.extensions["mail"].port = server.port
-    try:
+    replies = {
+        UNKNOWN: "550 5.1.1 No such user",
+        BUSY: "451 4.3.0 Try later",
+        CLOSING: "421 4.3.2 Closing",
+    }
+    with serving(app, RefusingSink(replies)) as server:
         yield server
-    finally:
-        server.stop()
-        ALLOWED_SMTP.discard(("127.0.0.1", server.port))
 
 
 def intake_records(caplog) -> list[logging.LogRecord]:
