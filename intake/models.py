@@ -87,6 +87,10 @@ class User(UserMixin, db.Model):
     # Part of the login session's identity: changing it (logout, new password, deactivation)
     # makes every copy of an earlier session cookie worthless.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    # How this account hears of new referrals: "each" (an e-mail per referral), "daily" (the
+    # `outbox digest`), "none". Viewers start with none.
+    alerts: Mapped[str] = mapped_column(String(10), default="each")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -145,6 +149,12 @@ class Referral(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     # Retention counts from the last activity of a final referral.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Optimistic concurrency: every change form carries the version it was read at, and
+    # SQLAlchemy adds `WHERE version = …` to each UPDATE, so two coordinators cannot overwrite
+    # each other. Any change to the referral or what hangs from it touches this row.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who made the last change, for the "modifié par … à …" of a refused stale change.
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     guardian_name: Mapped[str] = mapped_column(String(200))
     guardian_phone: Mapped[str | None] = mapped_column(String(32))
@@ -175,6 +185,20 @@ class Referral(db.Model):
     notes: Mapped[list[Note]] = relationship(
         back_populates="referral", order_by="Note.id", cascade="all, delete-orphan"
     )
+    agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="referral", order_by="Agreement.id", cascade="all, delete-orphan"
+    )
+    corrections: Mapped[list[Correction]] = relationship(
+        back_populates="referral", order_by="Correction.id", cascade="all, delete-orphan"
+    )
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def has_agreement(self) -> bool:
+        """Whether a legal representative's agreement is recorded and not withdrawn."""
+        return any(agreement.withdrawn_on is None for agreement in self.agreements)
 
 
 class Child(db.Model):
@@ -213,8 +237,65 @@ class StatusChange(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
+    # A decision's structured part (contract, "Decisions"): codes of intake.decisions.
+    reason: Mapped[str | None] = mapped_column(String(40), index=True)
+    service: Mapped[str | None] = mapped_column(String(40), index=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(20))
+    # Whether the reason is told to the family and the referrer (a redirection's service
+    # always is).
+    share_reason: Mapped[bool] = mapped_column(Boolean, default=False)
 
     referral: Mapped[Referral] = relationship(back_populates="history")
+    user: Mapped[User | None] = relationship()
+
+
+class Agreement(db.Model):
+    """A legal representative's prior agreement to the programme (loi 2005-32, art. 128)."""
+
+    __tablename__ = "agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    guardian_name: Mapped[str] = mapped_column(String(200))
+    given_on: Mapped[date] = mapped_column(Date)
+    # signed_form, in_person, phone, email (intake.decisions.AGREEMENT_METHODS)
+    method: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    referral: Mapped[Referral] = relationship(back_populates="agreements")
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+
+class Correction(db.Model):
+    """A coordinator's correction of a referral's fields, with what they held before.
+
+    `previous` and `current` map each corrected field ("guardian_phone",
+    "children.0.birth_date"…) to its value; `screening` keeps the children's screening before
+    and after when the correction touched what screening reads. Shown to coordinators only.
+    """
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    referral: Mapped[Referral] = relationship(back_populates="corrections")
     user: Mapped[User | None] = relationship()
 
 
