@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake.auth.operations import create_user
 from intake.extensions import db
-from intake.models import Referral
+from intake.models import Child, Referral
 from intake.triage import correction_views
 from intake.triage.corrections import canonical_domains, changed_fields, children_to_screen
 
@@ -263,6 +263,23 @@ def test_a_correction_that_changes_nothing_is_not_recorded(app, coordinator, ref
     assert "Aucune valeur n’a changé : rien n’a été enregistré." in response.get_data(as_text=True)
     after = load(app, reference)
     assert after.corrections == [] and after.version == 1 and after.updated_by is None
+
+
+def test_a_school_since_removed_from_the_territory_stays_a_valid_answer(
+    app, coordinator, reference
+):
+    with app.app_context():
+        db.session.scalar(select(Child)).school = "0629999Z"
+        db.session.commit()
+    version = load(app, reference).version
+    html = coordinator.get(f"/triage/{reference}/correction").get_data(as_text=True)
+    assert re.search(
+        r'<option[^>]*value="0629999Z"[^>]*selected|selected[^>]*value="0629999Z"', html
+    )
+    data = correction_data(version, **{"children-0-school": "0629999Z"})
+    response = coordinator.post(f"/triage/{reference}/correction", data=data)
+    assert response.status_code == 303
+    assert load(app, reference).corrections == []
 
 
 @pytest.mark.parametrize(
