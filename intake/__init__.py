@@ -95,7 +95,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
     login_manager.login_message_category = "info"
 
-    from . import models
+    from . import models, notifications
+
+    notifications.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str) -> models.User | None:

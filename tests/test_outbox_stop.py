@@ -528,6 +528,9 @@ def stop_for(app, sink, case: str) -> dict:
         submit(app, referrer_email=UNKNOWN)
     elif case == "alert-refused":
         sink.replies[COORDINATION] = "550 5.1.1 No such user"
+        # The logged-in coordinator's account is told of each referral too: refused as well,
+        # the whole alert stops.
+        sink.replies["coord@testville.example"] = "550 5.1.1 No such user"
         submit(app)
     elif case == "unusable":
         submit(app)

@@ -32,7 +32,9 @@ def create_user(email: str, password: str, role: str = Role.COORDINATOR) -> User
     if find_user(email) is not None:
         raise AccountError(f"an account already exists for {email}")
     check_password_length(password)
-    user = User(email=email, role=Role(role).value, active=True)
+    # Viewers do not triage: they hear of referrals only if they ask to (/triage/compte).
+    alerts = "none" if Role(role) == Role.VIEWER else "each"
+    user = User(email=email, role=Role(role).value, active=True, alerts=alerts)
     user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
     db.session.add(user)
     db.session.flush()
