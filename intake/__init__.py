@@ -116,11 +116,13 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public, staff and auth blueprints."""
     from .auth.views import bp as auth_bp
     from .public.views import bp as public_bp
+    from .triage.account import bp as account_bp
     from .triage.views import bp as triage_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp, url_prefix="/triage")
+    app.register_blueprint(account_bp, url_prefix="/triage")
 
 
 def register_commands(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..decisions import ALERTS
 from ..extensions import db
 from ..models import Role, User, utcnow
 
@@ -91,3 +92,11 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def set_alerts(user: User, alerts: str) -> None:
+    """Record how `user` hears of new referrals ("each", "daily", "none"); not committed."""
+    if alerts not in ALERTS:
+        raise AccountError(f"unknown alerts choice: {alerts!r}")
+    user.alerts = alerts
+    current_app.logger.info("alerts set user_id=%s alerts=%s", user.id, alerts)
