@@ -11,6 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from .i18n import N_
 from .workflow import Status
 
 # A decision the family and the referrer are told of. `closed` is not one: it ends an
@@ -26,6 +27,13 @@ class Step(StrEnum):
     RECEIVED = "received"
     IN_REVIEW = "in_review"
     DECISION = "decision"
+
+
+STEP_LABELS: dict[Step, str] = {
+    Step.RECEIVED: N_("Demande reçue"),
+    Step.IN_REVIEW: N_("En cours d’examen"),
+    Step.DECISION: N_("Décision"),
+}
 
 
 class Change(Protocol):
