@@ -47,7 +47,13 @@ def staff_account(app, email: str = STAFF, role: str = "coordinator", **fields) 
         db.session.commit()
 
 
-def decide(app, reference: str, to: str, **decision) -> None:
+def decide(
+    app,
+    reference: str,
+    to: str,
+    comment: str = "Commentaire interne : famille Quenouille en difficulté",
+    **decision,
+) -> None:
     """Record a decision as the status form does: the change carries its structured part
     (reason, service, withdrawn_by, share_reason) when `status_changed` is sent."""
     with app.app_context():
@@ -56,7 +62,7 @@ def decide(app, reference: str, to: str, **decision) -> None:
             at=utcnow(),
             from_status=referral.status,
             to_status=to,
-            comment="Commentaire interne : famille Quenouille en difficulté",
+            comment=comment,
             **decision,
         )
         referral.history.append(change)
