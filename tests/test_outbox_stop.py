@@ -253,7 +253,9 @@ def test_stop_reason_is_read_back_from_last_error(last_error, reason, label):
 def test_kind_labels():
     assert kind_label("acknowledgement") == "accusé de réception"
     assert kind_label("coordinator_alert") == "alerte de la coordination"
-    assert kind_label("digest") == "digest"  # a kind added later shows its code
+    assert kind_label("digest") == "récapitulatif quotidien"
+    assert kind_label("decision_declined") == "avis de décision (non retenue)"
+    assert kind_label("weekly_report") == "weekly_report"  # a kind added later shows its code
 
 
 # Against a real SMTP server ------------------------------------------------------------------
