@@ -95,7 +95,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
     login_manager.login_message_category = "info"
 
-    from . import models
+    from . import models, notifications
+
+    notifications.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str) -> models.User | None:
@@ -114,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount the public, staff and auth blueprints."""
     from .auth.views import bp as auth_bp
     from .public.views import bp as public_bp
+    from .triage.account import bp as account_bp
     from .triage.views import bp as triage_bp
 
     app.register_blueprint(public_bp)
@@ -122,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from .triage import correction_views  # noqa: F401
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
+    app.register_blueprint(account_bp, url_prefix="/triage")
 
 
 def register_commands(app: Flask) -> None:

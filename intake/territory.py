@@ -123,6 +123,8 @@ class Programme:
     rule: str
     retention_months: int = 24
     remind_after_days: int = 7
+    # What families and referrers are told to expect: "nous vous contactons sous N jours".
+    contact_within_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ _PROGRAMME_KEYS = (
     "rule",
     "retention_months",
     "remind_after_days",
+    "contact_within_days",
 )
 _CONTACT_KEYS = ("address", "phone", "email", "hours")
 _OFFER_KEYS = ("title", "description")
@@ -376,6 +379,9 @@ class _Reader:
             rule=rule,
             retention_months=self.integer(data, "retention_months", where, default=24, minimum=1),
             remind_after_days=self.integer(data, "remind_after_days", where, default=7, minimum=1),
+            contact_within_days=self.integer(
+                data, "contact_within_days", where, default=15, minimum=1
+            ),
         )
 
     def contact(self, data: dict[str, Any]) -> Contact:

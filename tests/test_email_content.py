@@ -37,7 +37,9 @@ PERSONAL = [
     "orthophoni",  # a health detail from the situation
     SHARED["guardian_phone"],
     "06 12 34 56 78",
-    "2016",  # the birth year
+    "04/05/2016",  # the birth date (the acknowledgement gives its year only)
+    "2016-05-04",
+    "mai 2016",
     PROFESSIONAL["referrer_name"],
     PROFESSIONAL["referrer_organisation"],
     PROFESSIONAL["actions_tried"],
@@ -133,7 +135,7 @@ def test_acknowledgement_says_what_happens_next_without_the_screening(app, smtp)
 
 def test_parent_acknowledgement_speaks_to_the_parent(app, smtp):
     _reference, emails = delivered(app, smtp, Source.PARENT)
-    assert "Elle vous contactera" in emails[GUARDIAN_EMAIL]["text"]
+    assert "Nous vous contactons sous 10 jours" in emails[GUARDIAN_EMAIL]["text"]
 
 
 def test_acknowledgement_without_a_contact_block(app, smtp):

@@ -133,24 +133,35 @@ def test_referral_travels_from_the_form_to_the_inbox_and_the_queue(production, u
 
         # 2. The worker delivers the outbox to a real SMTP server.
         result = app.test_cli_runner().invoke(args=["outbox", "send"])
-        assert result.exit_code == 0 and "sent 2" in result.output
+        assert result.exit_code == 0 and "sent 3" in result.output
         # Flask-Mail sends to a set of addresses: their order varies.
         by_recipient = {
             frozenset(env.rcpt_tos): msg
             for env, msg in zip(sink.envelopes, sink.messages(), strict=True)
         }
+        # The coordinator's account asked for an alert on each referral (the default).
         alert = by_recipient[
-            frozenset({"coordination@testville.example", "direction@testville.example"})
+            frozenset(
+                {
+                    "coordination@testville.example",
+                    "direction@testville.example",
+                    users["coordinator"],
+                }
+            )
         ]
         ack = by_recipient[frozenset({"paul.durand@ecole.example"})]
-        assert len(by_recipient) == 2
+        family = by_recipient[frozenset({"sophie.martin@famille.example"})]
+        assert len(by_recipient) == 3
         assert reference in alert["subject"] and reference in ack["subject"]
+        assert reference in family["subject"]
         alert_text = alert.get_body(preferencelist=("plain",)).get_content()
         ack_text = ack.get_body(preferencelist=("plain",)).get_content()
+        family_text = family.get_body(preferencelist=("plain",)).get_content()
         assert f"https://pre.testville.example/triage/{reference}" in alert_text
         assert "Éligible" in alert_text
         for personal in ("Léa", "Martin", "Sophie", "Tilleuls", "lire", "Paul Durand"):
-            assert personal not in alert_text and personal not in ack_text
+            for text in (alert_text, ack_text, family_text):
+                assert personal not in text
 
         # 3. The acknowledgement's link shows where the referral stands.
         link = re.search(r"https://pre\.testville\.example(/suivi/\S+)", ack_text).group(1)

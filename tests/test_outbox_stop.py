@@ -253,7 +253,9 @@ def test_stop_reason_is_read_back_from_last_error(last_error, reason, label):
 def test_kind_labels():
     assert kind_label("acknowledgement") == "accusé de réception"
     assert kind_label("coordinator_alert") == "alerte de la coordination"
-    assert kind_label("digest") == "digest"  # a kind added later shows its code
+    assert kind_label("digest") == "récapitulatif quotidien"
+    assert kind_label("decision_declined") == "avis de décision (non retenue)"
+    assert kind_label("weekly_report") == "weekly_report"  # a kind added later shows its code
 
 
 # Against a real SMTP server ------------------------------------------------------------------
@@ -528,6 +530,9 @@ def stop_for(app, sink, case: str) -> dict:
         submit(app, referrer_email=UNKNOWN)
     elif case == "alert-refused":
         sink.replies[COORDINATION] = "550 5.1.1 No such user"
+        # The logged-in coordinator's account is told of each referral too: refused as well,
+        # the whole alert stops.
+        sink.replies["coord@testville.example"] = "550 5.1.1 No such user"
         submit(app)
     elif case == "unusable":
         submit(app)

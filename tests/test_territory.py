@@ -80,6 +80,7 @@ def test_load_test_territory():
         rule="qpv_or_priority_school",
         retention_months=24,
         remind_after_days=7,
+        contact_within_days=10,
     )
     assert territory.contact == Contact(
         address="1 place de la Mairie, 62999 Testville",
@@ -184,6 +185,7 @@ def test_optional_parts_default():
     assert territory.programme.notify == ()
     assert territory.programme.retention_months == 24
     assert territory.programme.remind_after_days == 7
+    assert territory.programme.contact_within_days == 15
     assert territory.contact is None
     assert territory.offers == ()
     assert territory.qpvs == ()
@@ -378,7 +380,8 @@ def test_bad_toml_at_end_of_document():
 
 
 PROGRAMME_KEYS = (
-    "name, organisation, notify, min_age, max_age, rule, retention_months, remind_after_days"
+    "name, organisation, notify, min_age, max_age, rule, retention_months, remind_after_days, "
+    "contact_within_days"
 )
 TOP_KEYS = "programme, contact, offers, communes, qpv, schools"
 RULE_CHOICES = "qpv_or_priority_school, qpv_and_priority_school"
@@ -497,6 +500,26 @@ CASES = [
         [("remind_after_days = 7", 'remind_after_days = "7"')],
         "programme.remind_after_days must be an integer, not '7'",
         id="remind-after-days-string",
+    ),
+    pytest.param(
+        [("contact_within_days = 10", "contact_within_days = 0")],
+        "programme.contact_within_days must be at least 1 (found 0)",
+        id="contact-within-days-zero",
+    ),
+    pytest.param(
+        [("contact_within_days = 10", "contact_within_days = -3")],
+        "programme.contact_within_days must be at least 1 (found -3)",
+        id="contact-within-days-negative",
+    ),
+    pytest.param(
+        [("contact_within_days = 10", "contact_within_days = 7.5")],
+        "programme.contact_within_days must be an integer, not 7.5",
+        id="contact-within-days-not-an-integer",
+    ),
+    pytest.param(
+        [("contact_within_days = 10", "contact_within_days = true")],
+        "programme.contact_within_days must be an integer, not true",
+        id="contact-within-days-boolean",
     ),
     pytest.param(
         [('notify = ["coordination@testville.example"]', 'notify = ["coordination"]')],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..decisions import ALERTS
 from ..extensions import db
 from ..models import Role, User, utcnow
 
@@ -32,7 +33,9 @@ def create_user(email: str, password: str, role: str = Role.COORDINATOR) -> User
     if find_user(email) is not None:
         raise AccountError(f"an account already exists for {email}")
     check_password_length(password)
-    user = User(email=email, role=Role(role).value, active=True)
+    # Viewers do not triage: they hear of referrals only if they ask to (/triage/compte).
+    alerts = "none" if Role(role) == Role.VIEWER else "each"
+    user = User(email=email, role=Role(role).value, active=True, alerts=alerts)
     user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
     db.session.add(user)
     db.session.flush()
@@ -89,3 +92,11 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def set_alerts(user: User, alerts: str) -> None:
+    """Record how `user` hears of new referrals ("each", "daily", "none"); not committed."""
+    if alerts not in ALERTS:
+        raise AccountError(f"unknown alerts choice: {alerts!r}")
+    user.alerts = alerts
+    current_app.logger.info("alerts set user_id=%s alerts=%s", user.id, alerts)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
+from .digest import queue_digests
 from .failures import stop_reason
 from .worker import (
     DeliveryReport,
@@ -63,6 +64,21 @@ def send_command() -> None:
     click.echo(line)
     if total.failed:
         raise click.exceptions.Exit(1)
+
+
+@outbox_cli.command("digest")
+def digest_command() -> None:
+    """Queue the daily digest of each account that chose one (run it from cron, once a day).
+
+    The digests go to the outbox like every e-mail: the worker, or `outbox send`, delivers
+    them. An account gets one digest a day at most, and none when there is nothing to say.
+    """
+    now = utcnow()
+    queued = queue_digests(current_app.extensions["territory"], current_app.config, now)
+    db.session.commit()
+    for user, digest in queued:
+        click.echo(f"digest queued for {user.email}: {digest.counts()}")
+    click.echo(f"{len(queued)} digest{'' if len(queued) == 1 else 's'} queued")
 
 
 @outbox_cli.command("status")

@@ -35,6 +35,12 @@ REASON_LABELS: dict[StopReason, str] = {
 KIND_LABELS: dict[str, str] = {
     "acknowledgement": N_("accusé de réception"),
     "coordinator_alert": N_("alerte de la coordination"),
+    "family_acknowledgement": N_("accusé de réception à la famille"),
+    "decision_accepted": N_("avis de décision (parcours engagé)"),
+    "decision_redirected": N_("avis de décision (orientée vers un autre service)"),
+    "decision_declined": N_("avis de décision (non retenue)"),
+    "decision_withdrawn": N_("avis de décision (retirée)"),
+    "digest": N_("récapitulatif quotidien"),
 }
 
 # A mail server's reply text often repeats the address it refuses ("<x@y>: User unknown");

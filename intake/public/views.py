@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -21,6 +23,8 @@ from werkzeug.exceptions import TooManyRequests
 from ..errors import error_page
 from ..extensions import csrf, db, limiter
 from ..models import Referral, Source
+from ..notifications.outbox import outcome_context
+from ..progress import STEP_LABELS, latest_outcome, public_steps
 from ..throttling import retry_delay
 from ..tokens import read_token
 from .forms import (
@@ -180,7 +184,16 @@ def status(token: str):
     referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
     if referral is None:
         abort(404)
-    return render_template("public/status.html", referral=referral)
+    outcome = latest_outcome(referral.status, referral.history)
+    return render_template(
+        "public/status.html",
+        referral=referral,
+        steps=public_steps(referral.received_at, referral.status, referral.history),
+        step_labels=STEP_LABELS,
+        decision=outcome_context(outcome) if outcome else None,
+        contact_by=referral.received_at
+        + timedelta(days=current_app.extensions["territory"].programme.contact_within_days),
+    )
 
 
 @bp.get("/healthz")
