@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from ..decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
 from ..forms import BaseForm, multi_line, single_line
@@ -116,7 +116,8 @@ class AgreementForm(VersionedForm):
     )
     given_on = DayField(
         _l("Date de l’accord"),
-        validators=[DataRequired(_l("Indiquez la date de l’accord.")), not_in_future],
+        # InputRequired: DataRequired would replace "not a valid date" by "missing".
+        validators=[InputRequired(_l("Indiquez la date de l’accord.")), not_in_future],
         default=today,
     )
     method = SelectField(
@@ -140,6 +141,6 @@ class WithdrawAgreementForm(VersionedForm):
 
     withdrawn_on = DayField(
         _l("Date du retrait"),
-        validators=[DataRequired(_l("Indiquez la date du retrait.")), not_in_future],
+        validators=[InputRequired(_l("Indiquez la date du retrait.")), not_in_future],
         default=today,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from functools import wraps
 
 from flask import (
@@ -26,7 +27,7 @@ from ..extensions import db
 from ..models import Agreement, Referral, utcnow
 from ..public.forms import options
 from ..retention import is_overdue
-from ..vocabulary import format_datetime, status_label
+from ..vocabulary import PARIS, format_datetime, status_label
 from ..workflow import (
     TransitionError,
     allowed_next,
@@ -197,10 +198,19 @@ def render_detail(
 
 
 def stale_message(stale: StaleVersion) -> str:
-    """The 409's sentence: who changed the referral last, and when (Paris time)."""
+    """The 409's sentence: who changed the referral last, and when (Paris time; the day is
+    only said when it is not today)."""
+    by = stale.by.email if stale.by else gettext("un autre compte")
+    at = stale.at.astimezone(PARIS)
+    if at.date() == datetime.now(PARIS).date():
+        return gettext(
+            "Ce dossier a été modifié par %(by)s à %(time)s, rechargez-le.",
+            by=by,
+            time=at.strftime("%H:%M"),
+        )
     return gettext(
-        "Ce dossier a été modifié par %(by)s à %(at)s, rechargez-le.",
-        by=stale.by.email if stale.by else gettext("un autre compte"),
+        "Ce dossier a été modifié par %(by)s le %(at)s, rechargez-le.",
+        by=by,
         at=format_datetime(stale.at),
     )
 
@@ -216,14 +226,13 @@ def refuse_stale_change(stale: StaleVersion):
     return render_detail(stale.referral, 409, stale=StaleVersion(stale.referral))
 
 
-def commit(referral: Referral) -> None:
-    """Commit a change to `referral`; a change someone else committed between our read and
-    our write (SQLAlchemy's version check on UPDATE) becomes the same refusal as a stale form."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleVersion(referral) from None
+@bp.errorhandler(StaleDataError)
+def refuse_lost_race(error: StaleDataError):
+    """Someone else's change was committed between our read and our write: SQLAlchemy's
+    version check refused our UPDATE (at commit, or at an autoflush on the way). The same
+    refusal as a stale form."""
+    db.session.rollback()
+    return refuse_stale_change(StaleVersion(get_referral(request.view_args["reference"])))
 
 
 def status_form(referral: Referral, formdata=None) -> StatusForm:
@@ -278,7 +287,7 @@ def set_status(reference: str):
             db.session.rollback()
             show_error(form, error)
         else:
-            commit(referral)
+            db.session.commit()
             flash(
                 gettext("Statut changé : %(label)s.", label=status_label(referral.status)),
                 "success",
@@ -296,7 +305,7 @@ def create_note(reference: str):
     check_version(referral, note_form.version.data)
     if note_form.validate_on_submit():
         add_note(referral, note_form.text.data, current_user)
-        commit(referral)
+        db.session.commit()
         flash(gettext("Note ajoutée."), "success")
         return redirect(url_for("triage.detail", reference=referral.reference) + "#notes", 303)
     return render_detail(referral, 422, note_form=note_form)
@@ -318,7 +327,7 @@ def create_agreement(reference: str):
             method=agreement_form.method.data,
             comment=agreement_form.comment.data or "",
         )
-        commit(referral)
+        db.session.commit()
         flash(gettext("Accord enregistré."), "success")
         return redirect(url_for("triage.detail", reference=referral.reference) + "#agreements", 303)
     return render_detail(referral, 422, agreement_form=agreement_form)
@@ -341,7 +350,7 @@ def withdraw(reference: str, agreement_id: int):
             db.session.rollback()
             show_error(withdraw_form, error)
         else:
-            commit(referral)
+            db.session.commit()
             flash(gettext("Retrait de l’accord enregistré."), "success")
             return redirect(
                 url_for("triage.detail", reference=referral.reference) + "#agreements", 303
