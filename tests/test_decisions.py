@@ -112,6 +112,7 @@ def test_a_viewer_sees_agreements_without_their_comment_and_cannot_record_one(ap
         pytest.param({"given_on": ""}, "Indiquez la date", id="no-date"),
         pytest.param({"given_on": "2026-13-45"}, "pas valide", id="bad-date"),
         pytest.param({"given_on": "2999-01-01"}, "futur", id="future"),
+        pytest.param({"given_on": "0001-01-01"}, "Vérifiez l’année", id="year-1"),
         pytest.param({"method": ""}, "Indiquez comment", id="no-method"),
         pytest.param({"method": "telepathy"}, "method", id="unknown-method"),
     ],
@@ -169,6 +170,8 @@ def test_a_withdrawal_before_the_agreement_or_of_another_referral_is_refused(
     )
     assert response.status_code == 404
     assert post_change(coordinator, reference, "agreement/999/withdraw").status_code == 404
+    huge = post_change(coordinator, reference, f"agreement/{10**20}/withdraw")
+    assert huge.status_code == 404
     assert state(app, reference) == before
 
 

@@ -34,9 +34,14 @@ class DayField(DateField):
 
 
 def not_in_future(form, field) -> None:
-    """A day already reached in Paris: an agreement is recorded once given, not before."""
-    if field.data is not None and field.data > datetime.now(PARIS).date():
+    """A day already reached in Paris (an agreement is recorded once given, not before), and
+    not so far back that it can only be a typing slip."""
+    if field.data is None:
+        return
+    if field.data > datetime.now(PARIS).date():
         raise ValidationError(_l("La date ne peut pas être dans le futur."))
+    if field.data.year < 2000:
+        raise ValidationError(_l("Vérifiez l’année."))
 
 
 def today() -> date:

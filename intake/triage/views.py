@@ -338,7 +338,8 @@ def create_agreement(reference: str):
 def withdraw(reference: str, agreement_id: int):
     """Record that an agreement was withdrawn."""
     referral = get_referral(reference)
-    agreement = db.session.get(Agreement, agreement_id)
+    # A number past the database's integers would be an error there, not a missing row.
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id < 2**31 else None
     if agreement is None or agreement.referral_id != referral.id:
         abort(404)
     withdraw_form = WithdrawAgreementForm()
