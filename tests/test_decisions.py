@@ -463,6 +463,9 @@ def test_a_change_on_a_stale_version_answers_409_and_keeps_nothing(
     # The page shows the referral as it now stands, with forms carrying its current version.
     assert "En cours d’examen" in html
     assert VERSION_INPUT.search(html).group(1) == str(before[1])
+    if kind == "note":
+        # What was typed is shown again, not lost.
+        assert "Appel à la mère.</textarea>" in html
     # Reloaded, the same change goes through.
     response = post_change(second, reference, action.format(agreement=number), **data)
     assert response.status_code == 303

@@ -216,14 +216,15 @@ def stale_message(stale: StaleVersion) -> str:
 
 
 @bp.errorhandler(StaleVersion)
-def refuse_stale_change(stale: StaleVersion):
-    """A change sent from a page older than the referral: 409, nothing of it kept, and the
-    referral as it now stands, saying who changed it."""
+def refuse_stale_change(stale: StaleVersion, **kept):
+    """A change sent from a page older than the referral: 409, nothing of it stored, and the
+    referral as it now stands, saying who changed it. `kept`: forms whose typed text is
+    shown again (a note, an agreement), so that rereading the referral does not cost it."""
     db.session.rollback()
     current_app.logger.info(
         "stale change refused reference=%s user_id=%s", stale.referral.reference, current_user.id
     )
-    return render_detail(stale.referral, 409, stale=StaleVersion(stale.referral))
+    return render_detail(stale.referral, 409, stale=StaleVersion(stale.referral), **kept)
 
 
 @bp.errorhandler(StaleDataError)
@@ -302,7 +303,10 @@ def create_note(reference: str):
     """Add a note to a referral."""
     referral = get_referral(reference)
     note_form = NoteForm()
-    check_version(referral, note_form.version.data)
+    try:
+        check_version(referral, note_form.version.data)
+    except StaleVersion as stale:
+        return refuse_stale_change(stale, note_form=note_form)
     if note_form.validate_on_submit():
         add_note(referral, note_form.text.data, current_user)
         db.session.commit()
@@ -317,7 +321,10 @@ def create_agreement(reference: str):
     """Record a legal representative's agreement."""
     referral = get_referral(reference)
     agreement_form = AgreementForm()
-    check_version(referral, agreement_form.version.data)
+    try:
+        check_version(referral, agreement_form.version.data)
+    except StaleVersion as stale:
+        return refuse_stale_change(stale, agreement_form=agreement_form)
     if agreement_form.validate_on_submit():
         record_agreement(
             referral,
