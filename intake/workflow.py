@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
+from .decisions import REASONS, SERVICES, WITHDRAWN_BY
 from .i18n import N_
 
 
@@ -22,21 +24,26 @@ class Status(StrEnum):
 
 _EXITS = frozenset({Status.REDIRECTED, Status.DECLINED, Status.WITHDRAWN})
 
+# A decision taken on a wrong premise (a family reached after all, a service that would not
+# take the child) can be undone, once explained; a parcours that ended (`closed`) cannot.
+REOPENABLE = _EXITS
+
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.IN_REVIEW}) | _EXITS,
     Status.IN_REVIEW: frozenset({Status.EPS}) | _EXITS,
     Status.EPS: frozenset({Status.ACCEPTED}) | _EXITS,
     Status.ACCEPTED: frozenset({Status.CLOSED}),
     Status.CLOSED: frozenset(),
-    Status.REDIRECTED: frozenset(),
-    Status.DECLINED: frozenset(),
-    Status.WITHDRAWN: frozenset(),
+    Status.REDIRECTED: frozenset({Status.IN_REVIEW}),
+    Status.DECLINED: frozenset({Status.IN_REVIEW}),
+    Status.WITHDRAWN: frozenset({Status.IN_REVIEW}),
 }
 
-FINAL = frozenset(status for status, exits in TRANSITIONS.items() if not exits)
+# The ends of a referral's life: moving there is confirmed first, and the family is told.
+FINAL = frozenset({Status.CLOSED, Status.REDIRECTED, Status.DECLINED, Status.WITHDRAWN})
 
-# Leaving the normal path must be explained: the family may ask why, and the EPS reviews it.
-NEEDS_COMMENT = _EXITS
+# Decisions that take a reason code (contract, "Decisions").
+NEEDS_REASON = frozenset({Status.DECLINED, Status.REDIRECTED})
 
 LABELS: dict[Status, str] = {
     Status.NEW: N_("Nouvelle"),
@@ -63,12 +70,23 @@ PUBLIC_LABELS: dict[Status, str] = {
 
 
 class TransitionError(ValueError):
-    """A refused status change; `message` is a sentence for the coordinator."""
+    """A refused status change; `message` is a sentence for the coordinator, `field` the
+    status form's field it is about."""
 
-    def __init__(self, message: str, **params: str) -> None:
+    def __init__(self, message: str, *, field: str = "status", **params: str) -> None:
         super().__init__(message % params if params else message)
         self.message = message
         self.params = params
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision's structured part, as stored: codes of intake.decisions, or None."""
+
+    reason: str | None = None
+    service: str | None = None
+    withdrawn_by: str | None = None
 
 
 def allowed_next(current: str) -> list[Status]:
@@ -84,7 +102,7 @@ def check_transition(current: str, target: str, comment: str) -> Status:
     except ValueError:
         raise TransitionError(N_("Statut inconnu : %(status)s."), status=str(target)) from None
     current_status = Status(current)
-    if current_status in FINAL:
+    if current_status in FINAL and target_status not in TRANSITIONS[current_status]:
         raise TransitionError(
             N_("Cette orientation est close (%(current)s) : son statut ne peut plus changer."),
             current=LABELS[current_status],
@@ -95,9 +113,60 @@ def check_transition(current: str, target: str, comment: str) -> Status:
             current=LABELS[current_status],
             target=LABELS[target_status],
         )
-    if target_status in NEEDS_COMMENT and not comment.strip():
+    if current_status in REOPENABLE and not comment.strip():
+        # Undoing a decision the family may already have been told of must be explained.
         raise TransitionError(
-            N_("Indiquez la raison du passage à « %(target)s » dans le commentaire."),
-            target=LABELS[target_status],
+            N_("Indiquez dans le commentaire pourquoi le dossier est rouvert."), field="comment"
         )
     return target_status
+
+
+def check_decision(
+    target: Status,
+    *,
+    comment: str,
+    reason: str | None,
+    service: str | None,
+    withdrawn_by: str | None,
+    has_agreement: bool,
+) -> Decision:
+    """Return what moving to `target` records, keeping only the codes that apply to it, or
+    raise when the contract's "Decisions" are not met (a code missing or unknown, `other`
+    without a comment saying which, `accepted` without a parent's agreement)."""
+    reason = reason or None
+    service = service or None
+    withdrawn_by = withdrawn_by or None
+    if target is Status.ACCEPTED and not has_agreement:
+        raise TransitionError(
+            N_(
+                "Le parcours ne peut être engagé sans l’accord d’au moins un représentant légal : "
+                "enregistrez cet accord d’abord."
+            )
+        )
+    if target in NEEDS_REASON:
+        if reason not in REASONS:
+            raise TransitionError(N_("Choisissez le motif de la décision."), field="reason")
+        if reason == "other" and not comment.strip():
+            raise TransitionError(N_("Précisez le motif dans le commentaire."), field="comment")
+    else:
+        reason = None
+    if target is Status.REDIRECTED:
+        if service not in SERVICES:
+            raise TransitionError(
+                N_("Choisissez le service vers lequel la famille est orientée."), field="service"
+            )
+        if service == "other" and not comment.strip():
+            raise TransitionError(N_("Précisez le service dans le commentaire."), field="comment")
+    else:
+        service = None
+    if target is Status.WITHDRAWN:
+        if withdrawn_by not in WITHDRAWN_BY:
+            raise TransitionError(N_("Indiquez qui a retiré l’orientation."), field="withdrawn_by")
+    else:
+        withdrawn_by = None
+    return Decision(reason=reason, service=service, withdrawn_by=withdrawn_by)
+
+
+def needs_confirmation(target: str) -> bool:
+    """Whether moving to `target` is asked twice: a final status is hard to take back."""
+    return target in {status.value for status in FINAL}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -155,6 +156,18 @@ def users(app) -> dict[str, str]:
 def login(client, email: str, password: str = PASSWORD):
     """Log `client` in through the real form."""
     return client.post("/connexion", data={"email": email, "password": password})
+
+
+VERSION_INPUT = re.compile(r'name="version" type="hidden" value="(\d+)"')
+
+
+def post_change(client, reference: str, action: str = "status", **data):
+    """POST one of a referral's change forms (`status`, `notes`, `agreement`…) as its page
+    would: with the version the detail page shows right now."""
+    page = client.get(f"/triage/{reference}").get_data(as_text=True)
+    found = VERSION_INPUT.search(page)
+    data.setdefault("version", found.group(1) if found else "")
+    return client.post(f"/triage/{reference}/{action}", data=data)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ALLOWED_SMTP, PASSWORD, SmtpSink
+from conftest import ALLOWED_SMTP, PASSWORD, VERSION_INPUT, SmtpSink
 from flask.testing import FlaskClient
 from forms_data import orientation, request_form
 from sqlalchemy import func, select
@@ -79,6 +79,12 @@ def csrf_token(client, path: str) -> str:
     """The token Flask-WTF put in the form at `path`, as a browser would send it back."""
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def version(client, reference: str) -> str:
+    """The referral's version its detail page puts in every change form."""
+    html = client.get(f"/triage/{reference}").get_data(as_text=True)
+    return VERSION_INPUT.search(html).group(1)
 
 
 def log_in(client, email: str) -> None:
@@ -184,7 +190,12 @@ def test_referral_travels_from_the_form_to_the_inbox_and_the_queue(production, u
         token = csrf_token(client, f"/triage/{reference}")
         response = client.post(
             f"/triage/{reference}/status",
-            data={"status": "in_review", "comment": "", "csrf_token": token},
+            data={
+                "status": "in_review",
+                "comment": "",
+                "csrf_token": token,
+                "version": version(client, reference),
+            },
         )
         assert response.status_code == 303
         assert "En cours d’examen" in client.get(f"/triage/{reference}").get_data(as_text=True)
@@ -214,7 +225,12 @@ def test_cross_site_post_with_a_valid_token_is_refused(production, users, header
 
     response = client.post(
         f"/triage/{reference}/status",
-        data={"status": "in_review", "comment": "", "csrf_token": token},
+        data={
+            "status": "in_review",
+            "comment": "",
+            "csrf_token": token,
+            "version": version(client, reference),
+        },
         headers=headers,
     )
     assert response.status_code == 400
@@ -225,7 +241,12 @@ def test_cross_site_post_with_a_valid_token_is_refused(production, users, header
     # A browser under a laxer policy would name the origin rather than send `null`.
     response = client.post(
         f"/triage/{reference}/status",
-        data={"status": "in_review", "comment": "", "csrf_token": token},
+        data={
+            "status": "in_review",
+            "comment": "",
+            "csrf_token": token,
+            "version": version(client, reference),
+        },
         headers={"Origin": f"https://{SITE}"},
     )
     assert response.status_code == 303
@@ -269,7 +290,12 @@ def test_request_without_fetch_metadata_or_origin_still_needs_the_token(producti
     token = csrf_token(client, f"/triage/{reference}")
     response = client.post(
         f"/triage/{reference}/status",
-        data={"status": "in_review", "comment": "", "csrf_token": token},
+        data={
+            "status": "in_review",
+            "comment": "",
+            "csrf_token": token,
+            "version": version(client, reference),
+        },
         headers=bare,
     )
     assert response.status_code == 303

@@ -42,9 +42,10 @@ response = client.post(
 assert response.status_code == 303, response.status_code
 with app.app_context():
     from intake.models import Referral
-    reference = db.session.scalar(db.select(Referral.reference))
+    reference, version = db.session.execute(db.select(Referral.reference, Referral.version)).one()
 response = client.post(
-    base + f"/triage/{{reference}}/status", data={{"status": "in_review", "comment": "appel"}}
+    base + f"/triage/{{reference}}/status",
+    data={{"status": "in_review", "comment": "appel", "version": version}},
 )
 assert response.status_code == 303, response.status_code
 assert client.get(base + "/triage/export.csv?q=Martin").status_code == 200
@@ -88,7 +89,7 @@ def test_production_logs_every_event_on_one_line_without_personal_data(database_
         "INFO intake: referral stored reference=PRE-",
         "INFO intake: login user_id=1",
         "INFO intake: status changed reference=PRE-",
-        "INFO intake: export user_id=1 status=- eligibility=- search=yes rows=",
+        "INFO intake: export user_id=1 status=- eligibility=- agreement=- search=yes rows=",
         "INFO intake: logout user_id=1",
     ):
         assert sum(event in line for line in lines) == 1, (event, result.stderr)

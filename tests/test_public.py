@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import post_change
 from forms_data import orientation, request_form
 from itsdangerous import URLSafeTimedSerializer
 
@@ -87,7 +88,7 @@ def test_status_page_follows_the_status(app, client, users):
     client.post(
         "/connexion", data={"email": users["coordinator"], "password": "correct horse battery"}
     )
-    client.post(f"/triage/{reference}/status", data={"status": "in_review"})
+    assert post_change(client, reference, status="in_review").status_code == 303
     client.post("/deconnexion")
     assert "En cours d’examen par la coordination" in client.get(f"/suivi/{token}").get_data(
         as_text=True

@@ -6,7 +6,7 @@ import io
 from urllib.parse import urlencode
 
 import pytest
-from conftest import PASSWORD, login
+from conftest import PASSWORD, login, post_change
 from forms_data import child_fields, orientation, request_form
 from sqlalchemy import func, select
 from test_forms import errors_of
@@ -207,7 +207,7 @@ def test_a_note_sent_as_a_file_is_missing_and_nothing_changes(app, coordinator):
     assert coordinator.post("/orientation", data=orientation()).status_code == 303
     reference = reference_of(app)
     before = rows(app)
-    response = coordinator.post(f"/triage/{reference}/notes", data={"text": as_file()})
+    response = post_change(coordinator, reference, "notes", text=as_file())
     assert response.status_code == 422
     assert "Écrivez la note." in response.get_data(as_text=True)
     assert rows(app) == before
@@ -216,9 +216,7 @@ def test_a_note_sent_as_a_file_is_missing_and_nothing_changes(app, coordinator):
 def test_a_status_comment_sent_as_a_file_is_not_read(app, coordinator):
     assert coordinator.post("/orientation", data=orientation()).status_code == 303
     reference = reference_of(app)
-    response = coordinator.post(
-        f"/triage/{reference}/status", data={"status": "in_review", "comment": as_file()}
-    )
+    response = post_change(coordinator, reference, status="in_review", comment=as_file())
     assert response.status_code == 303
     with app.app_context():
         referral = db.session.scalar(select(Referral))

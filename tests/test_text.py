@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, post_change
 from forms_data import orientation
 from sqlalchemy import select
 
@@ -121,10 +121,8 @@ def test_staff_notes_and_comments_are_stored_clean(app, coordinator):
     with app.app_context():
         reference = db.session.scalar(select(Referral.reference))
     typed = " \u202eAppel\u202c à la mère\r\nRDV mardi\x07 "
-    note = coordinator.post(f"/triage/{reference}/notes", data={"text": typed})
-    status = coordinator.post(
-        f"/triage/{reference}/status", data={"status": "in_review", "comment": typed}
-    )
+    note = post_change(coordinator, reference, "notes", text=typed)
+    status = post_change(coordinator, reference, status="in_review", comment=typed)
     assert note.status_code == status.status_code == 303
     with app.app_context():
         referral = db.session.scalar(select(Referral))

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import login
+from conftest import login, post_change
 from forms_data import child_fields, orientation, request_form
 from sqlalchemy import select
 
@@ -117,7 +117,7 @@ def test_queue_filters_by_status_eligibility_and_name(app, coordinator):
     assert f">{eligible}<" not in coordinator.get("/triage/?eligibility=not_eligible").get_data(
         as_text=True
     )
-    coordinator.post(f"/triage/{eligible}/status", data={"status": "in_review", "comment": ""})
+    post_change(coordinator, eligible, status="in_review", comment="")
     html = coordinator.get("/triage/?status=in_review").get_data(as_text=True)
     assert f">{eligible}<" in html and f">{too_old}<" not in html
     html = coordinator.get("/triage/?q=bernard").get_data(as_text=True)
@@ -179,9 +179,8 @@ def test_unknown_reference_is_404(coordinator):
 
 def test_status_change_records_who_when_from_to_why(app, coordinator, users):
     reference = submit(coordinator)
-    response = coordinator.post(
-        f"/triage/{reference}/status",
-        data={"status": "in_review", "comment": "Appel à la famille prévu."},
+    response = post_change(
+        coordinator, reference, status="in_review", comment="Appel à la famille prévu."
     )
     assert response.status_code == 303
     with app.app_context():
@@ -199,11 +198,10 @@ def test_status_change_records_who_when_from_to_why(app, coordinator, users):
 
 def test_the_whole_path_to_closed(app, coordinator):
     reference = submit(coordinator)
+    agreement = {"guardian_name": "Sophie Martin", "given_on": "2026-01-05", "method": "phone"}
+    assert post_change(coordinator, reference, "agreement", **agreement).status_code == 303
     for status in ("in_review", "eps", "accepted", "closed"):
-        assert (
-            coordinator.post(f"/triage/{reference}/status", data={"status": status}).status_code
-            == 303
-        )
+        assert post_change(coordinator, reference, status=status, confirm="y").status_code == 303
     with app.app_context():
         assert [
             c.to_status for c in db.session.scalars(select(StatusChange).order_by(StatusChange.id))
@@ -215,8 +213,12 @@ def test_the_whole_path_to_closed(app, coordinator):
     [
         pytest.param([], "accepted", "", "Passage impossible", id="skip-steps"),
         pytest.param([], "closed", "", "Passage impossible", id="new-to-closed"),
-        pytest.param(["declined"], "in_review", "", "close", id="from-final"),
-        pytest.param([], "declined", "", "Indiquez la raison", id="decline-without-reason"),
+        pytest.param(["declined"], "eps", "", "close", id="from-final"),
+        pytest.param(["declined"], "in_review", "", "rouvert", id="reopen-without-comment"),
+        pytest.param([], "declined", "", "Choisissez le motif", id="decline-without-reason"),
+        pytest.param(
+            ["in_review", "eps"], "accepted", "", "accord", id="accepted-without-agreement"
+        ),
         pytest.param([], "bogus", "", "Statut inconnu", id="unknown-status"),
         pytest.param([], "", "", "Choisissez un statut", id="no-status"),
     ],
@@ -226,15 +228,16 @@ def test_refused_transition_is_explained_and_changes_nothing(
 ):
     reference = submit(coordinator)
     for step in path:
-        coordinator.post(f"/triage/{reference}/status", data={"status": step, "comment": "raison"})
+        response = post_change(
+            coordinator, reference, status=step, comment="raison", reason="age", confirm="y"
+        )
+        assert response.status_code == 303
     with app.app_context():
         before = (
             db.session.scalar(select(Referral.status)),
             len(db.session.scalars(select(StatusChange)).all()),
         )
-    response = coordinator.post(
-        f"/triage/{reference}/status", data={"status": target, "comment": comment}
-    )
+    response = post_change(coordinator, reference, status=target, comment=comment, confirm="y")
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     with app.app_context():
@@ -247,16 +250,20 @@ def test_refused_transition_is_explained_and_changes_nothing(
 
 def test_decline_with_a_reason_is_final(app, coordinator):
     reference = submit(coordinator)
-    assert (
-        coordinator.post(
-            f"/triage/{reference}/status",
-            data={"status": "declined", "comment": "Hors tranche d’âge."},
-        ).status_code
-        == 303
+    response = post_change(
+        coordinator,
+        reference,
+        status="declined",
+        reason="age",
+        comment="Hors tranche d’âge.",
+        confirm="y",
     )
+    assert response.status_code == 303
     html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
     assert "Non retenue" in html and "Hors tranche d’âge." in html
-    assert "Changer le statut" not in html
+    assert "Âge hors de la tranche du programme" in html
+    # Only reopening is left.
+    assert "Changer le statut" not in html and "Rouvrir le dossier" in html
 
 
 def test_viewer_reads_but_cannot_change(app, client, users):
@@ -305,9 +312,7 @@ def test_coordinator_adds_a_note_that_shows_with_author_and_counts_as_activity(
     reference = submit(coordinator)
     with app.app_context():
         before = db.session.scalar(select(Referral.last_activity_at))
-    response = coordinator.post(
-        f"/triage/{reference}/notes", data={"text": "  Appel à la mère : RDV mardi.  "}
-    )
+    response = post_change(coordinator, reference, "notes", text="  Appel à la mère : RDV mardi.  ")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/triage/{reference}#notes")
     html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
@@ -323,7 +328,7 @@ def test_coordinator_adds_a_note_that_shows_with_author_and_counts_as_activity(
 @pytest.mark.parametrize(("text", "message"), [("   ", "Écrivez la note."), ("x" * 4001, "4000")])
 def test_bad_note_is_refused_with_its_message(app, coordinator, text, message):
     reference = submit(coordinator)
-    response = coordinator.post(f"/triage/{reference}/notes", data={"text": text})
+    response = post_change(coordinator, reference, "notes", text=text)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     with app.app_context():
@@ -333,7 +338,7 @@ def test_bad_note_is_refused_with_its_message(app, coordinator, text, message):
 def test_viewer_reads_notes_but_cannot_add_one(app, client, users):
     reference = submit(client)
     login(client, users["coordinator"])
-    client.post(f"/triage/{reference}/notes", data={"text": "Dossier complet."})
+    assert post_change(client, reference, "notes", text="Dossier complet.").status_code == 303
     client.post("/deconnexion")
     login(client, users["viewer"])
     html = client.get(f"/triage/{reference}").get_data(as_text=True)

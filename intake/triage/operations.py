@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from blinker import Namespace
 from flask import current_app
 
-from ..models import Note, Referral, StatusChange, User, utcnow
-from ..workflow import check_transition
+from ..i18n import N_
+from ..models import Agreement, Note, Referral, StatusChange, User, utcnow
+from ..workflow import FINAL, TransitionError, check_decision, check_transition
 
 signals = Namespace()
 # Sent by change_status with `change` (the StatusChange, flushed) once a move is recorded, in
@@ -46,12 +47,32 @@ def touch(referral: Referral, user: User, now: datetime | None = None) -> dateti
     return now
 
 
-def change_status(referral: Referral, target: str, comment: str, user: User) -> StatusChange:
-    """Move `referral` to `target`, recording who, when, from, to and why (not committed).
+def change_status(
+    referral: Referral,
+    target: str,
+    comment: str,
+    user: User,
+    *,
+    reason: str | None = None,
+    service: str | None = None,
+    withdrawn_by: str | None = None,
+    share_reason: bool = False,
+) -> StatusChange:
+    """Move `referral` to `target`, recording who, when, from, to and why (not committed):
+    the comment, and for a decision its codes (reason, service, who withdrew) and whether the
+    reason is told to the family and the referrer.
 
     Raises `TransitionError` and changes nothing when the move is not allowed.
     """
     new_status = check_transition(referral.status, target, comment)
+    decision = check_decision(
+        new_status,
+        comment=comment,
+        reason=reason,
+        service=service,
+        withdrawn_by=withdrawn_by,
+        has_agreement=referral.has_agreement,
+    )
     now = touch(referral, user)
     change = StatusChange(
         at=now,
@@ -59,6 +80,11 @@ def change_status(referral: Referral, target: str, comment: str, user: User) -> 
         from_status=referral.status,
         to_status=new_status.value,
         comment=comment.strip(),
+        reason=decision.reason,
+        service=decision.service,
+        withdrawn_by=decision.withdrawn_by,
+        # Only a decision has a reason to share; a step forward or a reopening does not.
+        share_reason=bool(share_reason) and new_status in FINAL and new_status.value != "closed",
     )
     referral.history.append(change)
     referral.status = new_status.value
@@ -80,3 +106,50 @@ def add_note(referral: Referral, text: str, user: User) -> Note:
     referral.notes.append(note)
     current_app.logger.info("note added reference=%s user_id=%s", referral.reference, user.id)
     return note
+
+
+def record_agreement(
+    referral: Referral, user: User, *, guardian_name: str, given_on: date, method: str, comment: str
+) -> Agreement:
+    """Record a legal representative's agreement to the programme (not committed)."""
+    now = touch(referral, user)
+    agreement = Agreement(
+        guardian_name=guardian_name.strip(),
+        given_on=given_on,
+        method=method,
+        comment=comment.strip(),
+        recorded_at=now,
+        recorded_by_id=user.id,
+    )
+    referral.agreements.append(agreement)
+    current_app.logger.info(
+        "agreement recorded reference=%s method=%s user_id=%s", referral.reference, method, user.id
+    )
+    return agreement
+
+
+def withdraw_agreement(
+    referral: Referral, agreement: Agreement, user: User, withdrawn_on: date
+) -> Agreement:
+    """Record that a legal representative withdrew their agreement (not committed).
+
+    The agreement stays listed, marked withdrawn: what was agreed, and until when, is part of
+    the referral's story. Raises `TransitionError` if it is already withdrawn.
+    """
+    if agreement.withdrawn_on is not None:
+        raise TransitionError(N_("Cet accord est déjà retiré."), field="withdrawn_on")
+    if withdrawn_on < agreement.given_on:
+        raise TransitionError(
+            N_("Un accord ne peut être retiré avant d’avoir été donné."), field="withdrawn_on"
+        )
+    now = touch(referral, user)
+    agreement.withdrawn_on = withdrawn_on
+    agreement.withdrawn_at = now
+    agreement.withdrawn_by_id = user.id
+    current_app.logger.info(
+        "agreement withdrawn reference=%s agreement_id=%s user_id=%s",
+        referral.reference,
+        agreement.id,
+        user.id,
+    )
+    return agreement

@@ -9,9 +9,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from ..models import Child, OutboxMessage, Referral
+from ..models import Agreement, Child, OutboxMessage, Referral
 from ..screening import Eligibility
 from ..workflow import Status
+
+AGREEMENT_FILTERS = ("received", "missing")
 
 
 @dataclass(frozen=True)
@@ -21,16 +23,21 @@ class QueueFilters:
     status: str = ""
     eligibility: str = ""
     q: str = ""
+    # "received": a parent's agreement is recorded and not withdrawn; "missing": none is.
+    agreement: str = ""
 
     @classmethod
     def from_args(cls, args: MultiDict) -> QueueFilters:
-        """Read `status`, `eligibility` and `q` from the query string, ignoring bad values."""
+        """Read `status`, `eligibility`, `agreement` and `q` from the query string, ignoring
+        bad values."""
         status = args.get("status", "")
         eligibility = args.get("eligibility", "")
+        agreement = args.get("agreement", "")
         return cls(
             status=status if status in {s.value for s in Status} else "",
             eligibility=eligibility if eligibility in {e.value for e in Eligibility} else "",
             q=args.get("q", "").strip()[:100],
+            agreement=agreement if agreement in AGREEMENT_FILTERS else "",
         )
 
     def as_args(self) -> dict[str, str]:
@@ -47,6 +54,14 @@ def queue_query(filters: QueueFilters) -> Select:
         query = query.where(Referral.status == filters.status)
     if filters.eligibility:
         query = query.where(Referral.eligibility == filters.eligibility)
+    if filters.agreement:
+        # The same rule as Referral.has_agreement, in SQL.
+        agreed = (
+            select(Agreement.id)
+            .where(Agreement.referral_id == Referral.id, Agreement.withdrawn_on.is_(None))
+            .exists()
+        )
+        query = query.where(agreed if filters.agreement == "received" else ~agreed)
     if filters.q:
         needle = filters.q.lower()
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from functools import wraps
 
 from flask import (
@@ -20,15 +21,29 @@ from flask import (
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Referral, utcnow
+from ..models import Agreement, Referral, utcnow
 from ..public.forms import options
 from ..retention import is_overdue
-from ..vocabulary import status_label
-from ..workflow import TransitionError, allowed_next
-from .forms import NoteForm, StatusForm
-from .operations import add_note, change_status
+from ..vocabulary import PARIS, format_datetime, status_label
+from ..workflow import (
+    TransitionError,
+    allowed_next,
+    check_decision,
+    check_transition,
+    needs_confirmation,
+)
+from .forms import AgreementForm, NoteForm, StatusForm, WithdrawAgreementForm, today
+from .operations import (
+    StaleVersion,
+    add_note,
+    change_status,
+    check_version,
+    record_agreement,
+    withdraw_agreement,
+)
 from .queries import QueueFilters, queue_query, undelivered_mail, with_undelivered_mail
 
 bp = Blueprint("triage", __name__)
@@ -123,10 +138,11 @@ def export():
         )
     # The search text may be a name: the log only says whether there was one.
     current_app.logger.info(
-        "export user_id=%s status=%s eligibility=%s search=%s rows=%d",
+        "export user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d",
         current_user.id,
         filters.status or "-",
         filters.eligibility or "-",
+        filters.agreement or "-",
         "yes" if filters.q else "no",
         rows,
     )
@@ -147,40 +163,130 @@ def detail(reference: str):
     return render_detail(referral)
 
 
-def render_detail(referral: Referral, form: StatusForm | None = None, note_form=None, code=200):
-    """The detail page, with the forms as submitted when one of them was refused."""
+def render_detail(
+    referral: Referral,
+    code: int = 200,
+    *,
+    form: StatusForm | None = None,
+    note_form: NoteForm | None = None,
+    agreement_form: AgreementForm | None = None,
+    withdraw_form: WithdrawAgreementForm | None = None,
+    withdraw_id: int | None = None,
+    confirming: bool = False,
+    stale: StaleVersion | None = None,
+):
+    """The detail page, with the forms as submitted when one of them was refused or asks
+    for confirmation. Every change form carries the version this page shows."""
+    forms = {
+        "form": form or status_form(referral),
+        "note_form": note_form or NoteForm(formdata=None),
+        "agreement_form": agreement_form or AgreementForm(formdata=None),
+        "withdraw_form": withdraw_form or WithdrawAgreementForm(formdata=None),
+    }
+    for each in forms.values():
+        each.version.data = str(referral.version)
     return render_template(
         "triage/detail.html",
         referral=referral,
-        form=form or status_form(referral),
-        note_form=note_form or NoteForm(formdata=None),
         undelivered=db.session.scalars(undelivered_mail(referral.id)).all(),
+        withdraw_id=withdraw_id,
+        today_iso=today().isoformat(),
+        confirming=confirming,
+        stale_message=stale_message(stale) if stale else None,
+        **forms,
     ), code
 
 
+def stale_message(stale: StaleVersion) -> str:
+    """The 409's sentence: who changed the referral last, and when (Paris time; the day is
+    only said when it is not today)."""
+    by = stale.by.email if stale.by else gettext("un autre compte")
+    at = stale.at.astimezone(PARIS)
+    if at.date() == datetime.now(PARIS).date():
+        return gettext(
+            "Ce dossier a été modifié par %(by)s à %(time)s, rechargez-le.",
+            by=by,
+            time=at.strftime("%H:%M"),
+        )
+    return gettext(
+        "Ce dossier a été modifié par %(by)s le %(at)s, rechargez-le.",
+        by=by,
+        at=format_datetime(stale.at),
+    )
+
+
+@bp.errorhandler(StaleVersion)
+def refuse_stale_change(stale: StaleVersion, **kept):
+    """A change sent from a page older than the referral: 409, nothing of it stored, and the
+    referral as it now stands, saying who changed it. `kept`: forms whose typed text is
+    shown again (a note, an agreement), so that rereading the referral does not cost it."""
+    db.session.rollback()
+    current_app.logger.info(
+        "stale change refused reference=%s user_id=%s", stale.referral.reference, current_user.id
+    )
+    return render_detail(stale.referral, 409, stale=StaleVersion(stale.referral), **kept)
+
+
+@bp.errorhandler(StaleDataError)
+def refuse_lost_race(error: StaleDataError):
+    """Someone else's change was committed between our read and our write: SQLAlchemy's
+    version check refused our UPDATE (at commit, or at an autoflush on the way). The same
+    refusal as a stale form."""
+    db.session.rollback()
+    return refuse_stale_change(StaleVersion(get_referral(request.view_args["reference"])))
+
+
 def status_form(referral: Referral, formdata=None) -> StatusForm:
-    """The status form offering only the moves allowed from the referral's status."""
+    """The status form offering only the moves allowed from the referral's status, with
+    nothing chosen in advance: a move is always a deliberate choice."""
     form = StatusForm(formdata=formdata)
     form.status.choices = options(
-        (s.value, status_label(s.value)) for s in allowed_next(referral.status)
+        ((s.value, status_label(s.value)) for s in allowed_next(referral.status)),
+        placeholder=gettext("Choisissez un statut"),
     )
     return form
+
+
+def show_error(form, error: TransitionError) -> None:
+    """Put a refused move's sentence on the form field it is about."""
+    message = gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
+    getattr(form, error.field).errors = [message]
 
 
 @bp.post("/<reference>/status")
 @coordinator_required
 def set_status(reference: str):
-    """Change a referral's status; a refused move is explained and changes nothing."""
+    """Change a referral's status; a refused move is explained and changes nothing, a final
+    one is shown again for confirmation until `confirm` is ticked."""
     referral = get_referral(reference)
     form = status_form(referral, formdata=request.form)
+    check_version(referral, form.version.data)
     if form.validate():
+        decision = {
+            "reason": form.reason.data,
+            "service": form.service.data,
+            "withdrawn_by": form.withdrawn_by.data,
+        }
+        comment = form.comment.data or ""
         try:
-            change_status(referral, form.status.data, form.comment.data or "", current_user)
+            if needs_confirmation(form.status.data) and not form.confirm.data:
+                # Checked first, so the confirmation step never asks about a refused move.
+                target = check_transition(referral.status, form.status.data, comment)
+                check_decision(
+                    target, comment=comment, has_agreement=referral.has_agreement, **decision
+                )
+                return render_detail(referral, form=form, confirming=True)
+            change_status(
+                referral,
+                form.status.data,
+                comment,
+                current_user,
+                share_reason=form.share_reason.data,
+                **decision,
+            )
         except TransitionError as error:
             db.session.rollback()
-            form.status.errors = [
-                gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
-            ]
+            show_error(form, error)
         else:
             db.session.commit()
             flash(
@@ -188,7 +294,7 @@ def set_status(reference: str):
                 "success",
             )
             return redirect(url_for("triage.detail", reference=referral.reference), 303)
-    return render_detail(referral, form=form, code=422)
+    return render_detail(referral, 422, form=form)
 
 
 @bp.post("/<reference>/notes")
@@ -197,9 +303,64 @@ def create_note(reference: str):
     """Add a note to a referral."""
     referral = get_referral(reference)
     note_form = NoteForm()
+    try:
+        check_version(referral, note_form.version.data)
+    except StaleVersion as stale:
+        return refuse_stale_change(stale, note_form=note_form)
     if note_form.validate_on_submit():
         add_note(referral, note_form.text.data, current_user)
         db.session.commit()
         flash(gettext("Note ajoutée."), "success")
         return redirect(url_for("triage.detail", reference=referral.reference) + "#notes", 303)
-    return render_detail(referral, note_form=note_form, code=422)
+    return render_detail(referral, 422, note_form=note_form)
+
+
+@bp.post("/<reference>/agreement")
+@coordinator_required
+def create_agreement(reference: str):
+    """Record a legal representative's agreement."""
+    referral = get_referral(reference)
+    agreement_form = AgreementForm()
+    try:
+        check_version(referral, agreement_form.version.data)
+    except StaleVersion as stale:
+        return refuse_stale_change(stale, agreement_form=agreement_form)
+    if agreement_form.validate_on_submit():
+        record_agreement(
+            referral,
+            current_user,
+            guardian_name=agreement_form.guardian_name.data,
+            given_on=agreement_form.given_on.data,
+            method=agreement_form.method.data,
+            comment=agreement_form.comment.data or "",
+        )
+        db.session.commit()
+        flash(gettext("Accord enregistré."), "success")
+        return redirect(url_for("triage.detail", reference=referral.reference) + "#agreements", 303)
+    return render_detail(referral, 422, agreement_form=agreement_form)
+
+
+@bp.post("/<reference>/agreement/<int:agreement_id>/withdraw")
+@coordinator_required
+def withdraw(reference: str, agreement_id: int):
+    """Record that an agreement was withdrawn."""
+    referral = get_referral(reference)
+    # A number past the database's integers would be an error there, not a missing row.
+    agreement = db.session.get(Agreement, agreement_id) if agreement_id < 2**31 else None
+    if agreement is None or agreement.referral_id != referral.id:
+        abort(404)
+    withdraw_form = WithdrawAgreementForm()
+    check_version(referral, withdraw_form.version.data)
+    if withdraw_form.validate_on_submit():
+        try:
+            withdraw_agreement(referral, agreement, current_user, withdraw_form.withdrawn_on.data)
+        except TransitionError as error:
+            db.session.rollback()
+            show_error(withdraw_form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Retrait de l’accord enregistré."), "success")
+            return redirect(
+                url_for("triage.detail", reference=referral.reference) + "#agreements", 303
+            )
+    return render_detail(referral, 422, withdraw_form=withdraw_form, withdraw_id=agreement.id)
