@@ -271,8 +271,10 @@ def test_viewer_reads_but_cannot_change(app, client, users):
     login(client, users["viewer"])
     html = client.get(f"/triage/{reference}").get_data(as_text=True)
     assert "Léa" in html and "Changer le statut" not in html
+    # The contract: viewers see no free text and do not export.
+    assert "du mal à lire" not in html and "réservé à la coordination" in html
     assert client.get("/triage/").status_code == 200
-    assert client.get("/triage/export.csv").status_code == 200
+    assert client.get("/triage/export.csv").status_code == 403
     assert (
         client.post(f"/triage/{reference}/status", data={"status": "in_review"}).status_code == 403
     )
@@ -342,7 +344,9 @@ def test_viewer_reads_notes_but_cannot_add_one(app, client, users):
     client.post("/deconnexion")
     login(client, users["viewer"])
     html = client.get(f"/triage/{reference}").get_data(as_text=True)
-    assert "Dossier complet." in html and "Ajouter la note" not in html
+    # The note is listed (when, who) but its text is for the coordination only.
+    assert "Dossier complet." not in html and "Note réservée à la coordination." in html
+    assert "Ajouter la note" not in html
     assert client.post(f"/triage/{reference}/notes", data={"text": "Non."}).status_code == 403
     with app.app_context():
         assert len(db.session.scalar(select(Referral)).notes) == 1

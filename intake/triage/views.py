@@ -69,7 +69,7 @@ def require_login() -> None:
 
 
 def coordinator_required(view):
-    """Refuse changes (403) to accounts that may only read."""
+    """Refuse changes and exports (403) to accounts that may only read."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -115,6 +115,8 @@ def queue():
 
 
 @bp.get("/export.csv")
+# The contract: viewers read on screen but take nothing away.
+@coordinator_required
 def export():
     """The referrals the current filters select, as CSV: codes only, no names or situations."""
     filters = QueueFilters.from_args(request.args)
