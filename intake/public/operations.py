@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
 from ..notifications.outbox import enqueue_referral_emails
-from ..screening import Eligibility, best, screen
+from ..screening import Eligibility, Screening, best, screen
 from ..territory import Territory
 from ..vocabulary import PARIS
 from ..workflow import Status
@@ -94,6 +94,19 @@ def stored_value(name: str, value: Any) -> Any:
     return normalise_phone(value) if name in PHONE_FIELDS else value
 
 
+def screen_child(child: Child, referral: Referral, territory: Territory) -> Screening:
+    """Screen `child` of `referral` as on the day it was received, in Paris: at submission,
+    and again when a correction changes what screening reads."""
+    return screen(
+        birth_date=child.birth_date,
+        school=child.school,
+        address=referral.address,
+        postcode=referral.postcode,
+        territory=territory,
+        today=referral.received_at.astimezone(PARIS).date(),
+    )
+
+
 def create_referral(
     source: Source, data: dict[str, Any], territory: Territory, received_at: datetime | None = None
 ) -> Referral:
@@ -127,14 +140,7 @@ def create_referral(
             position=position,
             **{name: stored_value(name, child_data[name]) for name in CHILD_FIELDS},
         )
-        result = screen(
-            birth_date=child.birth_date,
-            school=child.school,
-            address=referral.address,
-            postcode=referral.postcode,
-            territory=territory,
-            today=received_on,
-        )
+        result = screen_child(child, referral, territory)
         child.eligibility = result.eligibility.value
         child.screening = result.to_dict()
         referral.children.append(child)

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import current_app
 
-from ..models import Child, Correction, Referral, User
-from ..public.operations import stored_value
-from ..screening import Eligibility, best, screen
+from ..models import Correction, Referral, User
+from ..public.operations import screen_child, stored_value
+from ..screening import Eligibility, best
 from ..territory import Territory
-from ..vocabulary import DOMAINS, PARIS
+from ..vocabulary import DOMAINS
 from .operations import touch
 
 # What a coordinator may correct; the situation and the referrer's words stay as they were sent.
@@ -97,19 +97,6 @@ def children_to_screen(fields: Iterable[str], count: int) -> list[int]:
     return sorted(p for p in positions if p < count)
 
 
-def screen_child(child: Child, referral: Referral, territory: Territory) -> dict[str, Any]:
-    """Screen `child` as at submission: on the day the referral was received, in Paris."""
-    result = screen(
-        birth_date=child.birth_date,
-        school=child.school,
-        address=referral.address,
-        postcode=referral.postcode,
-        territory=territory,
-        today=referral.received_at.astimezone(PARIS).date(),
-    )
-    return result.to_dict()
-
-
 def rescreen(
     referral: Referral, positions: list[int], territory: Territory
 ) -> dict[str, Any] | None:
@@ -121,7 +108,7 @@ def rescreen(
     children = []
     for position in positions:
         child = referral.children[position]
-        after = screen_child(child, referral, territory)
+        after = screen_child(child, referral, territory).to_dict()
         children.append({"position": position, "before": dict(child.screening), "after": after})
         child.eligibility = after["eligibility"]
         child.screening = after
