@@ -29,9 +29,11 @@ from .forms import (
     OrientationForm,
     ReferralBase,
     RequestForm,
+    paris_today,
     split_list_key,
 )
 from .operations import DuplicateSubmission, create_referral
+from .wording import children_in_words
 
 bp = Blueprint("public", __name__)
 
@@ -115,25 +117,32 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
         return render_template(template, form=form)
 
     form = form_class()
-    if form.validate_on_submit():
-        if form.is_spam:
-            current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
-            return confirm(None, source)
-        try:
-            referral = create_referral(source, form.data, current_app.extensions["territory"])
-            db.session.commit()
-        except DuplicateSubmission as twin:
-            # Sent twice: the first one stands; give its reference back (and its number too).
-            db.session.rollback()
-            current_app.logger.info("duplicate submission of %s dropped", twin.reference)
-            return confirm(twin.reference, source)
-        except SQLAlchemyError:
-            # Nothing is lost: the person gets the form back as typed and can send it again.
-            db.session.rollback()
-            current_app.logger.exception("referral could not be stored")
-            return render_template(template, form=form, unavailable=True), 503
-        return confirm(referral.reference, source)
-    return render_template(template, form=form, focus=focus)
+    if not form.is_submitted():
+        return render_template(template, form=form, focus=focus)
+    valid = form.validate()
+    if valid and form.is_spam:
+        current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
+        return confirm(None, source)
+    territory = current_app.extensions["territory"]
+    # Warnings are shown beside any errors, so one round trip settles both; a new one (not
+    # yet seen) holds the form back once, never more.
+    warned = form.warn(territory.programme, paris_today())
+    if not valid or warned:
+        return render_template(template, form=form, focus=focus)
+    try:
+        referral = create_referral(source, form.data, territory)
+        db.session.commit()
+    except DuplicateSubmission as twin:
+        # Sent twice: the first one stands; give its reference back (and its number too).
+        db.session.rollback()
+        current_app.logger.info("duplicate submission of %s dropped", twin.reference)
+        return confirm(twin.reference, source, form)
+    except SQLAlchemyError:
+        # Nothing is lost: the person gets the form back as typed and can send it again.
+        db.session.rollback()
+        current_app.logger.exception("referral could not be stored")
+        return render_template(template, form=form, unavailable=True), 503
+    return confirm(referral.reference, source, form)
 
 
 # The forms a throttled post re-shows, by endpoint.
@@ -154,9 +163,14 @@ def throttled(error: TooManyRequests):
     return render_template(template, form=form_class(), retry_delay=retry_delay()), 429
 
 
-def confirm(reference: str | None, source: Source):
-    """Go to the confirmation page (303), carrying the reference in the session, not the URL."""
-    session["confirmation"] = {"reference": reference, "source": source.value}
+def confirm(reference: str | None, source: Source, form: ReferralBase | None = None):
+    """Go to the confirmation page (303), carrying the reference in the session, not the URL.
+
+    With the form sent, the session also carries the children's birth years (no names), for
+    the page to say what was received.
+    """
+    years = [entry.form.birth_date.data.year for entry in form.children] if form else []
+    session["confirmation"] = {"reference": reference, "source": source.value, "years": years}
     return redirect(url_for("public.confirmation"), 303)
 
 
@@ -167,7 +181,10 @@ def confirmation():
     if not sent:
         return redirect(url_for("public.index"))
     return render_template(
-        "public/confirmation.html", reference=sent["reference"], source=sent["source"]
+        "public/confirmation.html",
+        reference=sent["reference"],
+        source=sent["source"],
+        children=children_in_words(sent.get("years") or [], sent["source"]),
     )
 
 
