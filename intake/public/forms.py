@@ -367,7 +367,7 @@ class ChildForm(Form):
             raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))
 
 
-EMAIL_SUGGESTION = _l(
+EMAIL_SUGGESTION = N_(
     "Vouliez-vous dire %(address)s ? Corrigez l’adresse si besoin. "
     "Si elle est juste, laissez-la telle quelle et envoyez à nouveau."
 )
@@ -381,7 +381,8 @@ class ReferralBase(BaseForm):
     # Set by warn(): (id to link to, label, message) for the summary; each warned field also
     # gets a `warning` attribute shown next to it.
     warnings: tuple[tuple[str, str, str], ...] = ()
-    # Filled in by each form: whose request it is that will be looked at.
+    # Each form words the age warning for its sender: a parent's "demande", a professional's
+    # "orientation".
     AGE_WARNING = ""
 
     children = ChildList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
