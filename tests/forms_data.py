@@ -22,12 +22,7 @@ REQUIRED_SHARED = frozenset(
 
 
 def child_fields(index: int = 0, **overrides: str) -> dict[str, str]:
-    """One child's fields, named as the FieldList names them.
-
-    `age_warned` holds the birth date as the form sends it back once its age warning was shown
-    (a child outside the programme's ages): these posts go through at once, as a second post
-    does. Tests of the warning itself set it to "".
-    """
+    """One child's fields, named as the FieldList names them."""
     values = {
         "first_name": "Léa",
         "last_name": "Martin",
@@ -37,7 +32,6 @@ def child_fields(index: int = 0, **overrides: str) -> dict[str, str]:
         "class_level": "CE2",
         **overrides,
     }
-    values.setdefault("age_warned", values["birth_date"])
     return {f"children-{index}-{name}": value for name, value in values.items()}
 
 

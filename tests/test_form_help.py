@@ -1,9 +1,11 @@
-"""The forms warn before sending and never lose a parent: the age warning, the e-mail slip
-suggestion, the birth date in three fields, and the confirmation that says what was sent."""
+"""The forms point out what deserves a second look and never hold a send back: the age
+warning, the e-mail slip suggestion, the birth date in three fields, the "Vérifier" button, and
+the confirmation that says what was sent and repeats what was pointed out."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -37,11 +39,16 @@ def warnings_of(html: str) -> dict[str, str]:
     }
 
 
-def hidden_value(html: str, name: str) -> str:
-    """The value of the hidden input `name` as the page sends it back."""
-    tag = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', html).group(0)
-    assert 'type="hidden"' in tag, tag
-    return re.search(r'value="([^"]*)"', tag).group(1)
+def confirmation_text(client) -> str:
+    """The confirmation page's main content, as words (tags dropped, spaces collapsed)."""
+    page = client.get("/confirmation").get_data(as_text=True)
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", main))
+
+
+def check(data: dict) -> dict:
+    """`data` as the "Vérifier" button posts it."""
+    return data | {"check": "1"}
 
 
 def date_parts(index: int, day: str, month: str, year: str) -> dict[str, str]:
@@ -51,12 +58,8 @@ def date_parts(index: int, day: str, month: str, year: str) -> dict[str, str]:
 
 
 def parts_only(data: dict, index: int = 0) -> dict:
-    """`data` without the ISO birth date of child `index`, nor its age acknowledgement."""
-    return {
-        key: value
-        for key, value in data.items()
-        if key not in (f"children-{index}-birth_date", f"children-{index}-age_warned")
-    }
+    """`data` without the ISO birth date of child `index`."""
+    return {key: value for key, value in data.items() if key != f"children-{index}-birth_date"}
 
 
 # --- The birth date in three fields: a pure rule, every problem named ----------------------
@@ -229,83 +232,163 @@ def test_date_group_is_a_fieldset_with_legend_hint_and_labels(client):
         assert "bday" not in tag
 
 
-# --- The age warning: shown once, never blocking -------------------------------------------
+# --- The age warning: shown when the form is checked, never blocking ----------------------
+
+AGE_SENTENCE = (
+    f"{AGE_WARNING} : votre demande sera étudiée, et si besoin orientée vers un autre service."
+)
 
 
 def too_old(data: dict) -> dict:
-    """`data` with child 0 born in 2005 (past the programme's 16 years), not yet warned."""
-    return data | child_fields(0, birth_date="2005-01-01", age_warned="")
+    """`data` with child 0 born in 2005, past the programme's 16 years."""
+    return data | child_fields(0, birth_date="2005-01-01")
 
 
 @pytest.mark.parametrize(
     ("path", "data", "noun"),
     [("/demande", request_form, "demande"), ("/orientation", orientation, "orientation")],
 )
-def test_age_warning_is_shown_once_then_the_form_goes_through(app, client, path, data, noun):
-    first = client.post(path, data=too_old(data()))
-    assert first.status_code == 200
-    html = first.get_data(as_text=True)
+def test_check_button_shows_the_age_warning_and_stores_nothing(app, client, path, data, noun):
+    response = client.post(path, data=check(too_old(data())))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
     warning = warnings_of(html)["children-0-birth_date"]
     assert warning == (
         f"{AGE_WARNING} : votre {noun} sera étudiée, et si besoin orientée vers un autre service."
     )
     assert errors_of(html) == {}, "a warning is not an error"
     assert 'class="warning-summary" role="alert"' in html
+    assert "Vérifiez avant d’envoyer" in html
     assert 'href="#children-0-birth_date-day">Enfant 1 – Date de naissance' in html
     assert "<title>À vérifier" in html
     assert stored(app) == 0
-    # The page sends back what it warned about; sent again unchanged, the form goes through.
-    acknowledged = hidden_value(html, "children-0-age_warned")
-    assert acknowledged == "2005-01-01"
-    second = client.post(path, data=too_old(data()) | {"children-0-age_warned": acknowledged})
-    assert second.status_code == 303
+    # Nothing hidden to send back: the same form, sent, goes through at once.
+    assert "_warned" not in html
+    assert client.post(path, data=too_old(data())).status_code == 303
     assert stored(app) == 1
 
 
-def test_age_warning_for_a_child_too_young(app, client):
+@pytest.mark.parametrize(
+    ("path", "data", "noun"),
+    [("/demande", request_form, "demande"), ("/orientation", orientation, "orientation")],
+)
+def test_a_child_outside_the_ages_is_stored_at_once_and_the_confirmation_says_so(
+    app, client, path, data, noun
+):
+    response = client.post(path, data=too_old(data()))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/confirmation"
+    with app.app_context():
+        assert db.session.scalar(select(Referral)).children[0].birth_date == date(2005, 1, 1)
+    text = confirmation_text(client)
+    assert (
+        f"{AGE_WARNING} : votre {noun} sera étudiée, et si besoin orientée vers un autre service."
+        in text
+    )
+    assert "né en 2005" in text
+    for personal in ("Léa", "Martin", "2005-01-01", "01/01/2005", "sophie"):
+        assert personal not in text
+
+
+def test_a_child_too_young_is_warned_about_and_stored(app, client):
     born = date.today() - timedelta(days=200)
-    data = request_form() | child_fields(0, birth_date=born.isoformat(), age_warned="")
-    html = client.post("/demande", data=data).get_data(as_text=True)
+    data = request_form() | child_fields(0, birth_date=born.isoformat())
+    html = client.post("/demande", data=check(data)).get_data(as_text=True)
     assert AGE_WARNING in warnings_of(html)["children-0-birth_date"]
     assert stored(app) == 0
+    assert client.post("/demande", data=data).status_code == 303
+    assert stored(app) == 1
+    assert AGE_SENTENCE in confirmation_text(client)
 
 
 def test_no_age_warning_for_a_child_in_range(app, client):
-    data = request_form() | child_fields(0, age_warned="")
-    assert client.post("/demande", data=data).status_code == 303
+    html = client.post("/demande", data=check(request_form())).get_data(as_text=True)
+    assert warnings_of(html) == {}
+    assert client.post("/demande", data=request_form()).status_code == 303
+    assert AGE_WARNING not in confirmation_text(client)
 
 
-def test_a_new_out_of_range_date_is_warned_about_again(app, client):
-    data = too_old(request_form()) | {"children-0-age_warned": "2004-06-01"}
-    html = client.post("/demande", data=data).get_data(as_text=True)
+def test_age_warning_is_shown_beside_errors(app, client):
+    """One round trip shows both: what must be fixed, and what deserves a second look."""
+    html = client.post("/demande", data=too_old(request_form(consent=""))).get_data(as_text=True)
+    assert list(errors_of(html)) == ["consent"]
     assert "children-0-birth_date" in warnings_of(html)
-    assert hidden_value(html, "children-0-age_warned") == "2005-01-01"
+    assert 'class="error-summary"' in html
+    # Beside an error summary (the alert), the warning summary is not a second alert.
+    assert 'class="warning-summary" aria-labelledby' in html
+    assert stored(app) == 0
+    assert client.post("/demande", data=too_old(request_form())).status_code == 303
+
+
+def test_check_button_shows_errors_and_warnings_together(app, client):
+    data = check(too_old(request_form(guardian_name="", guardian_email="s@gmial.com")))
+    response = client.post("/demande", data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert list(errors_of(html)) == ["guardian_name"]
+    assert set(warnings_of(html)) == {"children-0-birth_date", "guardian_email"}
     assert stored(app) == 0
 
 
-def test_age_warning_is_shown_beside_errors_and_counts_as_seen(app, client):
-    """One round trip settles both: the errors fixed, the same child is sent."""
-    data = too_old(request_form(consent=""))
+@pytest.mark.parametrize("button", ["add_child", "remove_child-1"])
+def test_warnings_are_shown_when_children_are_added_or_removed(app, client, button):
+    data = too_old(request_form(guardian_email="s@gmial.com"))
+    data |= child_fields(1, first_name="Hugo", birth_date="2018-02-10")
+    html = client.post("/demande", data=data | {button: "1"}).get_data(as_text=True)
+    warnings = warnings_of(html)
+    assert AGE_WARNING in warnings["children-0-birth_date"]
+    assert "Vouliez-vous dire s@gmail.com ?" in warnings["guardian_email"]
+    assert errors_of(html) == {}
+    assert stored(app) == 0
+
+
+def test_an_unchecked_invalid_address_gets_no_suggestion_when_a_child_is_added(app, client):
+    data = request_form(guardian_email="sophie@@gmial.com") | {"add_child": "1"}
     html = client.post("/demande", data=data).get_data(as_text=True)
-    assert list(errors_of(html)) == ["consent"]
-    assert "children-0-birth_date" in warnings_of(html)
-    acknowledged = hidden_value(html, "children-0-age_warned")
-    fixed = too_old(request_form()) | {"children-0-age_warned": acknowledged}
-    assert client.post("/demande", data=fixed).status_code == 303
+    assert "guardian_email" not in warnings_of(html)
 
 
 def test_age_warning_with_the_three_fields(app, client):
     data = parts_only(request_form()) | date_parts(0, "1", "1", "2005")
-    html = client.post("/demande", data=data).get_data(as_text=True)
+    html = client.post("/demande", data=check(data)).get_data(as_text=True)
     assert "children-0-birth_date" in warnings_of(html)
-    acknowledged = hidden_value(html, "children-0-age_warned")
-    assert (
-        client.post("/demande", data=data | {"children-0-age_warned": acknowledged}).status_code
-        == 303
-    )
+    assert re.search(r'id="children-0-birth_date-year"[^>]*value="2005"', html)
+    assert client.post("/demande", data=data).status_code == 303
+    assert AGE_SENTENCE in confirmation_text(client)
 
 
-# --- The e-mail slip: "did you mean", once ------------------------------------------------
+def test_check_button_with_nothing_to_point_out_says_so(app, client):
+    response = client.post("/demande", data=check(request_form()))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Rien à signaler" in html
+    assert 'class="warning-summary"' not in html
+    assert stored(app) == 0
+
+
+def test_check_button_is_secondary_and_after_the_default_send(client):
+    """The form's first submit button (Enter in a field) still sends; "Vérifier" comes just
+    before the visible send button."""
+    for path, label, send in (
+        ("/demande", "Vérifier ma demande", "Envoyer ma demande"),
+        ("/orientation", "Vérifier l’orientation", "Envoyer l’orientation"),
+    ):
+        html = client.get(path).get_data(as_text=True)
+        form = html.split("<form", 1)[1].split("</form>", 1)[0]
+        buttons = re.findall(r'<button type="submit" name="([^"]+)"[^>]*>([^<]*)<', form)
+        assert buttons[0] == ("send", "Envoyer"), buttons
+        assert buttons[-2:] == [("check", label), ("send", send)], buttons
+        assert re.search(r'name="check" value="1" class="button button--secondary"', form)
+
+
+def test_a_spam_submission_is_dropped_before_any_warning(app, client):
+    data = too_old(request_form(website="http://spam.example"))
+    assert client.post("/demande", data=data).status_code == 303
+    assert stored(app) == 0
+    assert AGE_WARNING not in confirmation_text(client)
+
+
+# --- The e-mail slip: "did you mean", never blocking --------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -416,57 +499,90 @@ def test_suggest_address_keeps_the_part_before_the_at():
         ("/orientation", orientation, "referrer_email"),
     ],
 )
-def test_email_suggestion_is_shown_once_then_kept_as_typed(app, client, path, data, name):
+def test_check_button_suggests_an_address_and_keeps_it_as_typed(app, client, path, data, name):
     typed = "sophie.martin@gmial.com"
-    first = client.post(path, data=data(**{name: typed}))
-    assert first.status_code == 200
-    html = first.get_data(as_text=True)
-    assert "Vouliez-vous dire sophie.martin@gmail.com ?" in warnings_of(html)[name]
+    response = client.post(path, data=check(data(**{name: typed})))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert warnings_of(html)[name] == (
+        "Vouliez-vous dire sophie.martin@gmail.com ? Corrigez l’adresse si besoin : "
+        "si elle est juste, laissez-la telle quelle."
+    )
     assert errors_of(html) == {}
     assert f'href="#{name}">' in html.split('class="warning-summary"', 1)[1]
     assert f'value="{typed}"' in html, "the address stays as typed"
     assert stored(app) == 0
-    warned = hidden_value(html, f"{name}_warned")
-    assert warned == typed
-    second = client.post(path, data=data(**{name: typed, f"{name}_warned": warned}))
-    assert second.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "name"),
+    [
+        ("/demande", request_form, "guardian_email"),
+        ("/orientation", orientation, "guardian_email"),
+        ("/orientation", orientation, "referrer_email"),
+    ],
+)
+def test_a_misspelt_address_is_stored_at_once_and_the_confirmation_names_the_domains(
+    app, client, path, data, name
+):
+    typed = "sophie.martin@gmial.com"
+    response = client.post(path, data=data(**{name: typed}))
+    assert response.status_code == 303
     with app.app_context():
         assert getattr(db.session.scalar(select(Referral)), name) == typed
-
-
-def test_a_changed_address_is_checked_again(app, client):
-    data = request_form(
-        guardian_email="sophie@hotmial.fr", guardian_email_warned="sophie@gmial.com"
+    text = confirmation_text(client)
+    assert (
+        "L’adresse e-mail indiquée se termine par @gmial.com : si vous vouliez écrire "
+        "@gmail.com, appelez-nous au 03 21 00 00 00 pour la corriger." in text
     )
-    html = client.post("/demande", data=data).get_data(as_text=True)
-    assert "Vouliez-vous dire sophie@hotmail.fr ?" in warnings_of(html)["guardian_email"]
-    assert hidden_value(html, "guardian_email_warned") == "sophie@hotmial.fr"
-    assert stored(app) == 0
+    assert "sophie" not in text.casefold(), "never the part before the @"
+    # Only the domains, and in the session, never in the URL.
+    assert response.headers["Location"] == "/confirmation"
+    with client.session_transaction() as session:
+        assert session["confirmation"]["domain_slips"] == [["gmial.com", "gmail.com"]]
 
 
-def test_a_corrected_address_goes_through(app, client):
-    data = request_form(guardian_email="sophie@gmail.com", guardian_email_warned="sophie@gmial.com")
-    assert client.post("/demande", data=data).status_code == 303
+def test_two_misspelt_addresses_are_both_named(app, client):
+    data = orientation(guardian_email="s@hotmial.fr", referrer_email="p@ornage.fr")
+    assert client.post("/orientation", data=data).status_code == 303
+    text = confirmation_text(client)
+    assert "se termine par @hotmial.fr : si vous vouliez écrire @hotmail.fr" in text
+    assert "se termine par @ornage.fr : si vous vouliez écrire @orange.fr" in text
+
+
+def test_the_same_slip_twice_is_named_once(app, client):
+    data = orientation(guardian_email="s@gmial.com", referrer_email="p@gmial.com")
+    assert client.post("/orientation", data=data).status_code == 303
+    assert confirmation_text(client).count("se termine par @gmial.com") == 1
 
 
 def test_no_suggestion_on_a_correct_domain(app, client):
-    assert (
-        client.post("/demande", data=request_form(guardian_email="s@gmail.com")).status_code == 303
-    )
+    data = request_form(guardian_email="s@gmail.com")
+    html = client.post("/demande", data=check(data)).get_data(as_text=True)
+    assert warnings_of(html) == {}
+    assert client.post("/demande", data=data).status_code == 303
+    assert "se termine par" not in confirmation_text(client)
 
 
-def test_an_invalid_address_gets_its_error_not_a_suggestion(app, client):
-    html = client.post("/demande", data=request_form(guardian_email="sophie@@gmial.com")).get_data(
-        as_text=True
-    )
+@pytest.mark.parametrize("checked", [False, True], ids=["send", "check"])
+def test_an_invalid_address_gets_its_error_not_a_suggestion(app, client, checked):
+    data = request_form(guardian_email="sophie@@gmial.com")
+    html = client.post("/demande", data=check(data) if checked else data).get_data(as_text=True)
     assert "guardian_email" in errors_of(html)
     assert warnings_of(html) == {}
 
 
-def test_a_spam_submission_is_dropped_before_any_warning(app, client):
-    data = too_old(request_form(website="http://spam.example"))
+def test_a_confirmation_without_a_phone_says_whom_to_contact(app, client):
+    """With no contact in the territory file, the sentence points to the contact block."""
+    app.extensions["territory"] = replace(app.extensions["territory"], contact=None)
+    data = too_old(request_form(guardian_email="s@gmial.com"))
     assert client.post("/demande", data=data).status_code == 303
-    assert stored(app) == 0
+    text = confirmation_text(client)
+    assert AGE_SENTENCE in text
+    assert (
+        "si vous vouliez écrire @gmail.com, contactez l’équipe du programme "
+        "(coordonnées en bas de page) pour la corriger." in text
+    )
 
 
 # --- The confirmation says what was sent -----------------------------------------------------

@@ -77,7 +77,6 @@ CHILD_SUBFIELDS = [
     "birth_date-day",
     "birth_date-month",
     "birth_date-year",
-    "age_warned",
     "school",
     "school_other",
     "class_level",
@@ -86,7 +85,6 @@ PUBLIC_FIELDS = [
     "guardian_name",
     "guardian_phone",
     "guardian_email",
-    "guardian_email_warned",
     "address",
     "postcode",
     "city",
@@ -98,7 +96,6 @@ PUBLIC_FIELDS = [
     "referrer_organisation",
     "referrer_role",
     "referrer_email",
-    "referrer_email_warned",
     "referrer_phone",
     "actions_tried",
     "family_informed",
@@ -106,6 +103,7 @@ PUBLIC_FIELDS = [
     "consent",
     "heard_from",
     "add_child",
+    "check",
 ]
 STAFF_FIELDS = [
     "status",

@@ -18,7 +18,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -289,11 +288,6 @@ class BirthDateField(DateField):
         self.problem_parts = found.parts
 
 
-def text_only(value, limit: int = 254):
-    """A hidden field's value: text only (a file part is not), cut to a sane length."""
-    return value[:limit] if isinstance(value, str) else ""
-
-
 class ChildList(FieldList):
     """The children's FieldList, reading only well-formed indexes (see INDEX)."""
 
@@ -333,8 +327,6 @@ class ChildForm(Form):
         _l("Date de naissance"),
         description=_l("Par exemple 23 9 2015"),
     )
-    # The birth date the age warning was shown for: sent back unchanged, it goes through.
-    age_warned = HiddenField(filters=[text_only])
     school = SelectField(
         _l("Établissement scolaire"),
         choices=[],
@@ -368,8 +360,8 @@ class ChildForm(Form):
 
 
 EMAIL_SUGGESTION = N_(
-    "Vouliez-vous dire %(address)s ? Corrigez l’adresse si besoin. "
-    "Si elle est juste, laissez-la telle quelle et envoyez à nouveau."
+    "Vouliez-vous dire %(address)s ? Corrigez l’adresse si besoin : "
+    "si elle est juste, laissez-la telle quelle."
 )
 # The fields whose typed address is checked for a misspelt provider.
 CHECKED_EMAILS = ("guardian_email", "referrer_email")
@@ -381,6 +373,10 @@ class ReferralBase(BaseForm):
     # Set by warn(): (id to link to, label, message) for the summary; each warned field also
     # gets a `warning` attribute shown next to it.
     warnings: tuple[tuple[str, str, str], ...] = ()
+    # Also set by warn(), for the confirmation page: whether a child is outside the
+    # programme's ages, and each misspelt e-mail domain with the one likely meant.
+    age_outside: bool = False
+    domain_slips: tuple[tuple[str, str], ...] = ()
     # Each form words the age warning for its sender: a parent's "demande", a professional's
     # "orientation".
     AGE_WARNING = ""
@@ -416,8 +412,6 @@ class ReferralBase(BaseForm):
         ],
         render_kw={"autocomplete": "email"},
     )
-    # The address a "did you mean" was shown for: sent back unchanged, it is kept as typed.
-    guardian_email_warned = HiddenField(filters=[text_only])
     address = StringField(
         _l("Adresse"),
         filters=[single_line],
@@ -476,30 +470,31 @@ class ReferralBase(BaseForm):
             valid = False
         return valid
 
-    def warn(self, programme: Programme, today: date) -> bool:
-        """Mark what looks wrong but may be right; True when something is shown for the first time.
+    def warn(self, programme: Programme, today: date) -> None:
+        """Mark what looks wrong but may be right: a child outside the programme's ages, an
+        e-mail address on a misspelt provider.
 
-        Warnings never block: the view shows the form again when this returns True, with the
-        value warned about kept in a hidden field. Sent back unchanged, that value no longer
-        counts as new, and the form goes through. A field with an error is not warned about.
+        Warnings never block a send: they are shown whenever the form is shown again (errors,
+        a child added or removed, the "Vérifier" button), and the confirmation repeats them.
+        A field with an error, or not yet readable, is not warned about.
         """
         warnings = []
-        new = False
+        self.age_outside = False
         for number, entry in enumerate(self.children, 1):
             child = entry.form
             born = child.birth_date.data
-            if born is None or child.birth_date.errors:
+            if born is None or child.birth_date.errors or child.birth_date.process_errors:
                 continue
             if age_status(born, today, programme) in (AgeStatus.TOO_YOUNG, AgeStatus.TOO_OLD):
                 message = _l(self.AGE_WARNING, min_age=programme.min_age, max_age=programme.max_age)
                 child.birth_date.warning = message
                 label = f"{_l('Enfant %(n)d', n=number)} – {child.birth_date.label.text}"
                 warnings.append((child.birth_date.anchor, label, message))
-                new = new or parse_date(child.age_warned.data or "") != born
-                child.age_warned.data = born.isoformat()
+                self.age_outside = True
+        slips = []
         for name in CHECKED_EMAILS:
-            field, warned = getattr(self, name, None), getattr(self, f"{name}_warned", None)
-            if field is None or warned is None or not field.data or field.errors:
+            field = getattr(self, name, None)
+            if field is None or not field.data or not self.passes(field):
                 continue
             suggestion = suggest_address(field.data)
             if suggestion is None:
@@ -507,10 +502,23 @@ class ReferralBase(BaseForm):
             message = _l(EMAIL_SUGGESTION, address=suggestion)
             field.warning = message
             warnings.append((field.id, field.label.text, message))
-            new = new or warned.data != field.data
-            warned.data = field.data
+            slip = (field.data.rpartition("@")[2], suggestion.rpartition("@")[2])
+            if slip not in slips:
+                slips.append(slip)
         self.warnings = tuple(warnings)
-        return new
+        self.domain_slips = tuple(slips)
+
+    def passes(self, field) -> bool:
+        """Whether `field` has no error, checking it quietly when the form was not validated
+        (a child added or removed): an address that is not one gets no suggestion."""
+        if field.errors or field.process_errors:
+            return False
+        try:
+            for validator in field.validators:
+                validator(self, field)
+        except (ValidationError, StopValidation):
+            return False
+        return True
 
     def validate_website(self, field: StringField) -> None:
         """Let the view decide what to do with a filled honeypot; never tell the robot."""
@@ -558,7 +566,6 @@ class OrientationForm(ReferralBase):
         description=_l("L’accusé de réception et le lien de suivi y sont envoyés."),
         render_kw={"autocomplete": "email"},
     )
-    referrer_email_warned = HiddenField(filters=[text_only])
     referrer_phone = TelField(
         _l("Votre téléphone"),
         filters=[single_line],
