@@ -192,6 +192,11 @@ def _screen_age(
     return AgeStatus.IN_RANGE, Reason("age_in_range", AGE_IN_RANGE, {"age": age, **bounds})
 
 
+def age_status(birth_date: date | None, today: date, programme: Programme) -> AgeStatus:
+    """Where a child's age stands on `today` against the programme's range (the screening rule)."""
+    return _screen_age(birth_date, today, programme)[0]
+
+
 # --- School ---------------------------------------------------------------------------------
 
 SCHOOL_PRIORITY = N_("Établissement : %(school)s, en %(network)s (éducation prioritaire).")

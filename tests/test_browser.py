@@ -44,17 +44,22 @@ FAMILY = {
     "#situation": "Noah a du mal à lire.\nSa mère souhaite de l’aide pour les devoirs.",
 }
 DOMAINS = ("school", "language")
+# The birth date in its three inputs, as the page shows it (day, month, year).
 FIRST_CHILD = {
     "first_name": "Noah",
     "last_name": "Lefebvre",
-    "birth_date": "2016-05-04",
+    "birth_date-day": "4",
+    "birth_date-month": "5",
+    "birth_date-year": "2016",
     "school": "0629001A",
     "class_level": "CE2",
 }
 SECOND_CHILD = {
     "first_name": "Léa",
     "last_name": "Lefebvre",
-    "birth_date": "2012-11-20",
+    "birth_date-day": "20",
+    "birth_date-month": "11",
+    "birth_date-year": "2012",
     "school": "0629002B",
     "class_level": "6e",
 }
@@ -250,15 +255,21 @@ def test_empty_request_shows_summary_linked_to_fields(page, server):
     summary.locator("a").first.click()
     assert page.evaluate("document.activeElement.id") == hrefs[0][1:]
 
-    # The checkbox group "domains" carries its error on the fieldset, not on an input.
-    expected_invalid = (REQUIRED_SHARED - {"domains"}) | {"consent"}
+    # The checkbox group "domains" carries its error on the fieldset, not on an input; an empty
+    # birth date marks its three inputs, and the message is read with their fieldset.
+    birth_date = "children-0-birth_date"
+    date_inputs = {f"{birth_date}-{part}" for part in ("day", "month", "year")}
+    expected_invalid = (REQUIRED_SHARED - {"domains", birth_date}) | {"consent"} | date_inputs
     described = page.locator("[aria-invalid=true]").evaluate_all(
         "fields => fields.map(f => [f.id, f.getAttribute('aria-describedby') || ''])"
     )
     assert {field_id for field_id, _ in described} == expected_invalid
+    described = [item for item in described if item[0] not in date_inputs]
     # The checkbox group carries its error on the fieldset: there is no single field to mark.
     group = page.locator("fieldset:has(> .checkbox > input[name=domains])")
     described.append(["domains", group.get_attribute("aria-describedby") or ""])
+    date_group = page.locator("fieldset.date-input").first
+    described.append([birth_date, date_group.get_attribute("aria-describedby") or ""])
     for field_id, describedby in described:
         ids = describedby.split()
         assert f"{field_id}-error" in ids, (field_id, describedby)
@@ -325,6 +336,107 @@ def test_accessibility_of_public_pages(page, server):
     submit(page, "Envoyer l’orientation")
     assert page.locator(".error-summary").count() == 1
     reports.append(axe_report(page, "/orientation with errors"))
+    failures = [report for report in reports if report]
+    assert not failures, "\n".join(failures)
+
+
+# A child past the programme's ages and an address on a misspelt provider: both warned about.
+OUT_OF_RANGE_CHILD = {**FIRST_CHILD, "birth_date-day": "1", "birth_date-month": "1"}
+OUT_OF_RANGE_CHILD["birth_date-year"] = "2005"
+MISSPELT_EMAIL = "sophie.lefebvre@gmial.com"
+
+
+def fill_warned_request(page: Page) -> None:
+    """Fill /demande whole, with a child too old for the programme and a misspelt address."""
+    fill_child(page, 0, OUT_OF_RANGE_CHILD)
+    fill_family(page)
+    page.fill("#guardian_email", MISSPELT_EMAIL)
+    page.check("#consent")
+
+
+def test_check_button_shows_warnings_without_javascript_and_send_goes_through(browser, server):
+    """Without JavaScript: "Vérifier ma demande" shows the warnings, stores nothing and keeps
+    everything; the send goes through at once, and the confirmation repeats what was pointed
+    out (the age, the domains) with how many children and their years."""
+    context = new_context(browser, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server.url("/demande"))
+        fill_warned_request(page)
+        submit(page, "Vérifier ma demande")
+
+        assert page.url == server.url("/demande"), "checking does not send"
+        assert page.title().startswith("À vérifier"), page.title()
+        assert page.locator(".error-summary").count() == 0
+        summary = page.locator(".warning-summary")
+        expect(summary).to_contain_text("Vérifiez avant d’envoyer")
+        expect(summary).to_contain_text("Le programme accompagne les enfants de 2 à 16 ans")
+        expect(summary).to_contain_text("Vouliez-vous dire sophie.lefebvre@gmail.com ?")
+        expect(page.locator("#children-0-birth_date-warning")).to_be_visible()
+        expect(page.locator("#guardian_email-warning")).to_be_visible()
+        assert_child(page, 0, OUT_OF_RANGE_CHILD)
+        assert page.input_value("#guardian_email") == MISSPELT_EMAIL
+        assert page.is_checked("#consent")
+        with server.app.app_context():
+            assert db.session.scalar(select(Referral)) is None
+
+        submit(page, "Envoyer ma demande")
+        assert page.url == server.url("/confirmation")
+        reference = reference_on(page)
+        main = page.locator("main")
+        expect(main).to_contain_text("Votre demande concerne 1 enfant, né en 2005.")
+        expect(main).to_contain_text(
+            "Le programme accompagne les enfants de 2 à 16 ans : votre demande sera étudiée, "
+            "et si besoin orientée vers un autre service."
+        )
+        expect(main).to_contain_text(
+            "L’adresse e-mail indiquée se termine par @gmial.com : si vous vouliez écrire "
+            "@gmail.com, appelez-nous au 03 21 00 00 00 pour la corriger."
+        )
+        assert "sophie" not in main.inner_text().casefold()
+    finally:
+        context.close()
+    with server.app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        assert referral.guardian_email == MISSPELT_EMAIL
+        assert referral.children[0].birth_date.isoformat() == "2005-01-01"
+
+
+def test_a_warned_form_is_sent_at_once(page, server):
+    """The send button never stops at a warning: one click, one referral, the confirmation,
+    which axe finds clean with what it repeats for a second look."""
+    page.goto(server.url("/demande"))
+    fill_warned_request(page)
+    submit(page, "Envoyer ma demande")
+    assert page.url == server.url("/confirmation")
+    reference_on(page)
+    expect(page.locator("main")).to_contain_text("se termine par @gmial.com")
+    report = axe_report(page, "/confirmation with what deserves a second look")
+    assert report is None, report
+
+
+def test_accessibility_with_warnings_and_a_wrong_date_part(page, server):
+    """axe finds nothing with warnings shown (through the check button), nor with one wrong
+    input of the date beside them, whose summary link moves focus to that very input."""
+    reports = []
+    page.goto(server.url("/demande"))
+    fill_warned_request(page)
+    submit(page, "Vérifier ma demande")
+    expect(page.locator(".warning-summary")).to_be_visible()
+    reports.append(axe_report(page, "/demande with warnings"))
+
+    page.fill("#children-0-birth_date-day", "30")
+    page.fill("#children-0-birth_date-month", "2")
+    page.fill("#children-0-birth_date-year", "2016")
+    submit(page, "Vérifier ma demande")
+    message = page.locator("#children-0-birth_date-error")
+    expect(message).to_contain_text("Le 30 février n’existe pas.")
+    expect(page.locator("#guardian_email-warning")).to_be_visible()
+    assert page.get_attribute("#children-0-birth_date-day", "aria-invalid") == "true"
+    assert page.get_attribute("#children-0-birth_date-month", "aria-invalid") is None
+    page.locator(".error-summary a").first.click()
+    assert page.evaluate("document.activeElement.id") == "children-0-birth_date-day"
+    reports.append(axe_report(page, "/demande with a wrong day and warnings"))
     failures = [report for report in reports if report]
     assert not failures, "\n".join(failures)
 

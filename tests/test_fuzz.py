@@ -103,6 +103,7 @@ PUBLIC_FIELDS = [
     "consent",
     "heard_from",
     "add_child",
+    "check",
 ]
 STAFF_FIELDS = [
     "status",
@@ -135,6 +136,10 @@ ODD_VALUES = [
     "０６１２３４５６７８",
     "françoise@famille.example",
     "nom@école.example",
+    "nom@gmial.com",
+    "2005-01-01",
+    "30",
+    "13",
     "other",
     "0629001A",
     "CE2",

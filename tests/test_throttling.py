@@ -118,8 +118,11 @@ def test_a_refused_post_shows_the_form_as_typed_and_when_to_retry(make_app, path
     # Everything typed comes back, both children included; nothing was stored.
     for name in ("children-0-first_name", "children-1-first_name", "children-1-last_name"):
         assert f'name="{name}"' in html
-    for value in ("Léa", "Noé", "Martin-Lefèvre", "2013-11-30", "Sophie Martin", "62999"):
+    for value in ("Léa", "Noé", "Martin-Lefèvre", "Sophie Martin", "62999"):
         assert f'value="{value}"' in html
+    # The birth date sent whole comes back in the page's three inputs.
+    for part, value in (("day", "30"), ("month", "11"), ("year", "2013")):
+        assert re.search(rf'id="children-1-birth_date-{part}"[^>]*value="{value}"', html), part
     assert "Léa « lit » mal &amp; se fatigue ; Noé &lt;refuse&gt; l’école." in html
     assert referral_count(app) == 0
 

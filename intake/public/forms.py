@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 from flask import current_app
@@ -25,10 +25,10 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     Email,
-    InputRequired,
     Length,
     Optional,
     StopValidation,
@@ -36,7 +36,12 @@ from wtforms.validators import (
 )
 
 from ..forms import BaseForm, multi_line, single_line
-from ..vocabulary import CLASS_LEVELS, DOMAINS, REFERRER_ROLES
+from ..i18n import N_
+from ..screening import AgeStatus, age_status
+from ..territory import Programme
+from ..vocabulary import CLASS_LEVELS, DOMAINS, PARIS, REFERRER_ROLES
+from .dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
+from .typos import suggest_address
 
 MAX_CHILDREN = 4
 SITUATION_MAX = 4000
@@ -151,16 +156,9 @@ LOCAL_PART_NOT_ASCII = _l(
 )
 
 
-class PastDate:
-    """A birth date: not in the future, not before 1990 (a typing slip)."""
-
-    def __call__(self, form: Form, field: DateField) -> None:
-        if field.data is None:
-            return
-        if field.data > date.today():
-            raise ValidationError(_l("La date de naissance ne peut pas être dans le futur."))
-        if field.data.year < 1990:
-            raise ValidationError(_l("Vérifiez l’année de naissance."))
+def paris_today() -> date:
+    """Today in France, where the programme is: a child's age and "the future" are counted there."""
+    return datetime.now(PARIS).date()
 
 
 # Short enough to show whole in the closed list on a 360 px phone (tests/test_browser.py).
@@ -204,19 +202,90 @@ def school_choices() -> list[SelectChoice]:
 
 
 class BirthDateField(DateField):
-    """A date written as a date picker or a French person writes it, else a message saying how.
+    """A birth date in three inputs (day, month, year), or in the one field of the contract.
 
-    strptime() is not used: it also reads other scripts' digits and odd spacing.
+    The page shows `<name>-day`, `<name>-month` and `<name>-year`; a client may still send
+    `<name>` whole, as a date picker does (YYYY-MM-DD) or as people write it (DD/MM/YYYY).
+    Every problem says what is wrong, and `problem_parts` which inputs hold it. strptime() is
+    not used: it also reads other scripts' digits and odd spacing.
     """
 
-    def process_formdata(self, valuelist):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.parts = dict.fromkeys(PARTS, "")
+        self.problem_parts: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        """The id an error summary links to: the first input at fault, else the day."""
+        return f"{self.id}-{(self.problem_parts or PARTS)[0]}"
+
+    def typed_parts(self, formdata) -> dict[str, str] | None:
+        """What was typed in the three inputs, or None when the date came whole (or not)."""
+        keys = {part: f"{self.name}-{part}" for part in PARTS}
+        if formdata is None or not any(key in formdata for key in keys.values()):
+            return None
+        # Only text counts: a file part named like an input is not something typed.
+        typed = {
+            part: next((v for v in formdata.getlist(key) if isinstance(v, str)), "")
+            for part, key in keys.items()
+        }
+        whole = next((v for v in formdata.getlist(self.name) if isinstance(v, str)), "")
+        if whole.strip() and not any(value.strip() for value in typed.values()):
+            return None  # empty inputs beside a whole date: the whole date is what was sent
+        return typed
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.problem_parts = ()
+        typed = self.typed_parts(formdata)
+        if typed is None:
+            super().process(formdata, data, extra_filters)
+            if self.data is not None:
+                self.parts = {
+                    "day": str(self.data.day),
+                    "month": str(self.data.month),
+                    "year": str(self.data.year),
+                }
+            return
+        self.process_errors = []
+        self.object_data = None
+        self.raw_data = list(typed.values())
+        self.parts = typed
+        self.data = None
+        result = read_date(typed["day"], typed["month"], typed["year"], paris_today())
+        if isinstance(result, DateProblem):
+            self.problem(result)
+        else:
+            self.data = result
+
+    def process_formdata(self, valuelist) -> None:
         self.data = None
         text = " ".join(value for value in valuelist if isinstance(value, str)).strip()
         if not text:
-            return  # InputRequired says what is missing
-        self.data = parse_date(text)
-        if self.data is None:
-            raise ValueError(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
+            self.problem(DateProblem(MISSING[PARTS]))
+            return
+        born = parse_date(text)
+        if born is None:
+            self.problem(
+                DateProblem(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
+            )
+            return
+        found = birth_date_problem(born, paris_today())
+        if found is not None:
+            self.problem(found)
+            return
+        self.data = born
+
+    def pre_validate(self, form: Form) -> None:
+        # A form posted with no field at all is not processed (BaseForm): nothing was said yet.
+        if self.data is None and not self.process_errors:
+            self.problem_parts = PARTS
+            raise StopValidation(MISSING[PARTS])
+
+    def problem(self, found: DateProblem) -> None:
+        """Record a problem: reported by validate(), shown on the inputs it names."""
+        self.process_errors.append(found.message)
+        self.problem_parts = found.parts
 
 
 class ChildList(FieldList):
@@ -256,10 +325,7 @@ class ChildForm(Form):
     )
     birth_date = BirthDateField(
         _l("Date de naissance"),
-        # A browser without a date picker sends what was typed: accept the French spelling.
-        format=["%Y-%m-%d", "%d/%m/%Y"],
-        validators=[InputRequired(_l("Indiquez la date de naissance de l’enfant.")), PastDate()],
-        description=_l("Par exemple 23/09/2015."),
+        description=_l("Par exemple 23 9 2015"),
     )
     school = SelectField(
         _l("Établissement scolaire"),
@@ -293,8 +359,27 @@ class ChildForm(Form):
             raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))
 
 
+EMAIL_SUGGESTION = N_(
+    "Vouliez-vous dire %(address)s ? Corrigez l’adresse si besoin : "
+    "si elle est juste, laissez-la telle quelle."
+)
+# The fields whose typed address is checked for a misspelt provider.
+CHECKED_EMAILS = ("guardian_email", "referrer_email")
+
+
 class ReferralBase(BaseForm):
     """The fields both forms share: children, family, difficulties, honeypot."""
+
+    # Set by warn(): (id to link to, label, message) for the summary; each warned field also
+    # gets a `warning` attribute shown next to it.
+    warnings: tuple[tuple[str, str, str], ...] = ()
+    # Also set by warn(), for the confirmation page: whether a child is outside the
+    # programme's ages, and each misspelt e-mail domain with the one likely meant.
+    age_outside: bool = False
+    domain_slips: tuple[tuple[str, str], ...] = ()
+    # Each form words the age warning for its sender: a parent's "demande", a professional's
+    # "orientation".
+    AGE_WARNING = ""
 
     children = ChildList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
 
@@ -385,6 +470,56 @@ class ReferralBase(BaseForm):
             valid = False
         return valid
 
+    def warn(self, programme: Programme, today: date) -> None:
+        """Mark what looks wrong but may be right: a child outside the programme's ages, an
+        e-mail address on a misspelt provider.
+
+        Warnings never block a send: they are shown whenever the form is shown again (errors,
+        a child added or removed, the "Vérifier" button), and the confirmation repeats them.
+        A field with an error, or not yet readable, is not warned about.
+        """
+        warnings = []
+        self.age_outside = False
+        for number, entry in enumerate(self.children, 1):
+            child = entry.form
+            born = child.birth_date.data
+            if born is None or child.birth_date.errors or child.birth_date.process_errors:
+                continue
+            if age_status(born, today, programme) in (AgeStatus.TOO_YOUNG, AgeStatus.TOO_OLD):
+                message = _l(self.AGE_WARNING, min_age=programme.min_age, max_age=programme.max_age)
+                child.birth_date.warning = message
+                label = f"{_l('Enfant %(n)d', n=number)} – {child.birth_date.label.text}"
+                warnings.append((child.birth_date.anchor, label, message))
+                self.age_outside = True
+        slips = []
+        for name in CHECKED_EMAILS:
+            field = getattr(self, name, None)
+            if field is None or not field.data or not self.passes(field):
+                continue
+            suggestion = suggest_address(field.data)
+            if suggestion is None:
+                continue
+            message = _l(EMAIL_SUGGESTION, address=suggestion)
+            field.warning = message
+            warnings.append((field.id, field.label.text, message))
+            slip = (field.data.rpartition("@")[2], suggestion.rpartition("@")[2])
+            if slip not in slips:
+                slips.append(slip)
+        self.warnings = tuple(warnings)
+        self.domain_slips = tuple(slips)
+
+    def passes(self, field) -> bool:
+        """Whether `field` has no error, checking it quietly when the form was not validated
+        (a child added or removed): an address that is not one gets no suggestion."""
+        if field.errors or field.process_errors:
+            return False
+        try:
+            for validator in field.validators:
+                validator(self, field)
+        except (ValidationError, StopValidation):
+            return False
+        return True
+
     def validate_website(self, field: StringField) -> None:
         """Let the view decide what to do with a filled honeypot; never tell the robot."""
 
@@ -396,6 +531,11 @@ class ReferralBase(BaseForm):
 
 class OrientationForm(ReferralBase):
     """A professional's referral (`/orientation`)."""
+
+    AGE_WARNING = N_(
+        "Le programme accompagne les enfants de %(min_age)d à %(max_age)d ans : votre "
+        "orientation sera étudiée, et si besoin orientée vers un autre service."
+    )
 
     referrer_name = StringField(
         _l("Votre nom et prénom"),
@@ -451,6 +591,11 @@ class OrientationForm(ReferralBase):
 
 class RequestForm(ReferralBase):
     """A parent's or legal guardian's request (`/demande`)."""
+
+    AGE_WARNING = N_(
+        "Le programme accompagne les enfants de %(min_age)d à %(max_age)d ans : votre demande "
+        "sera étudiée, et si besoin orientée vers un autre service."
+    )
 
     heard_from = StringField(
         _l("Qui vous a parlé du programme ?"),

@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
@@ -33,9 +34,11 @@ from .forms import (
     OrientationForm,
     ReferralBase,
     RequestForm,
+    paris_today,
     split_list_key,
 )
 from .operations import DuplicateSubmission, create_referral
+from .wording import children_in_words
 
 bp = Blueprint("public", __name__)
 
@@ -102,42 +105,62 @@ def removed_child(formdata: MultiDict | None) -> int | None:
     return -1 if keys else None
 
 
+def show(template: str, form: ReferralBase, status: int = 200, **context):
+    """The form, with its warnings beside its fields and in their summary, whatever the reason
+    it is shown again (errors, a child added or removed, the check button)."""
+    territory = current_app.extensions["territory"]
+    form.warn(territory.programme, paris_today())
+    return render_template(template, form=form, **context), status
+
+
 def referral_form(form_class: type[ReferralBase], source: Source, template: str):
-    """Show, resize, validate and store either form; the two differ only in their fields."""
+    """Show, resize, check, validate and store either form; the two differ only in their fields.
+
+    A valid send is stored whatever it is warned about: warnings are shown when the form is
+    shown again, and repeated on the confirmation, never in the way of a send (the contract's
+    303 at the first valid POST).
+    """
     formdata = request.form if request.method == "POST" else None
-    focus = None
     if formdata is not None and "add_child" in formdata:
         form = form_class(formdata=renumber_children(formdata))
         if len(form.children) < MAX_CHILDREN:
             form.children.append_entry()
-        focus = form.children[-1].form.first_name.id
-        return render_template(template, form=form, focus=focus)
+        return show(template, form, focus=form.children[-1].form.first_name.id)
     removed = removed_child(formdata)
     if removed is not None:
         # Pressing a remove button never sends the form, even when it names no child.
         form = form_class(formdata=renumber_children(formdata, drop=removed))
-        return render_template(template, form=form)
+        return show(template, form)
 
     form = form_class()
-    if form.validate_on_submit():
-        if form.is_spam:
-            current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
-            return confirm(None, source)
-        try:
-            referral = create_referral(source, form.data, current_app.extensions["territory"])
-            db.session.commit()
-        except DuplicateSubmission as twin:
-            # Sent twice: the first one stands; give its reference back (and its number too).
-            db.session.rollback()
-            current_app.logger.info("duplicate submission of %s dropped", twin.reference)
-            return confirm(twin.reference, source)
-        except SQLAlchemyError:
-            # Nothing is lost: the person gets the form back as typed and can send it again.
-            db.session.rollback()
-            current_app.logger.exception("referral could not be stored")
-            return render_template(template, form=form, unavailable=True), 503
-        return confirm(referral.reference, source)
-    return render_template(template, form=form, focus=focus)
+    if not form.is_submitted():
+        return render_template(template, form=form)
+    valid = form.validate()
+    if formdata is not None and "check" in formdata:
+        # "Vérifier ma demande": errors and warnings shown, nothing stored.
+        return show(template, form, checked=True)
+    if valid and form.is_spam:
+        current_app.logger.info("honeypot filled on %s: submission dropped", request.path)
+        return confirm(None, source)
+    if not valid:
+        return show(template, form)
+    territory = current_app.extensions["territory"]
+    # What deserves a second look is carried to the confirmation.
+    form.warn(territory.programme, paris_today())
+    try:
+        referral = create_referral(source, form.data, territory)
+        db.session.commit()
+    except DuplicateSubmission as twin:
+        # Sent twice: the first one stands; give its reference back (and its number too).
+        db.session.rollback()
+        current_app.logger.info("duplicate submission of %s dropped", twin.reference)
+        return confirm(twin.reference, source, form)
+    except SQLAlchemyError:
+        # Nothing is lost: the person gets the form back as typed and can send it again.
+        db.session.rollback()
+        current_app.logger.exception("referral could not be stored")
+        return show(template, form, 503, unavailable=True)
+    return confirm(referral.reference, source, form)
 
 
 # The forms a throttled post re-shows, by endpoint.
@@ -155,12 +178,23 @@ def throttled(error: TooManyRequests):
     if request.endpoint not in THROTTLED_FORMS:
         return error_page(error)
     form_class, template = THROTTLED_FORMS[request.endpoint]
-    return render_template(template, form=form_class(), retry_delay=retry_delay()), 429
+    return show(template, form_class(), 429, retry_delay=retry_delay())
 
 
-def confirm(reference: str | None, source: Source):
-    """Go to the confirmation page (303), carrying the reference in the session, not the URL."""
-    session["confirmation"] = {"reference": reference, "source": source.value}
+def confirm(reference: str | None, source: Source, form: ReferralBase | None = None):
+    """Go to the confirmation page (303), carrying the reference in the session, not the URL.
+
+    With the form sent (and warned about), the session also carries the children's birth
+    years, whether one is outside the programme's ages, and each misspelt e-mail domain with
+    the one likely meant: no name, no address, only what the page repeats for a second look.
+    """
+    session["confirmation"] = {
+        "reference": reference,
+        "source": source.value,
+        "years": [entry.form.birth_date.data.year for entry in form.children] if form else [],
+        "age_outside": bool(form and form.age_outside),
+        "domain_slips": [list(slip) for slip in form.domain_slips] if form else [],
+    }
     return redirect(url_for("public.confirmation"), 303)
 
 
@@ -170,8 +204,20 @@ def confirmation():
     sent = session.get("confirmation")
     if not sent:
         return redirect(url_for("public.index"))
+    programme = current_app.extensions["territory"].programme
+    form_class = OrientationForm if sent["source"] == Source.PROFESSIONAL.value else RequestForm
+    age_warning = (
+        gettext(form_class.AGE_WARNING, min_age=programme.min_age, max_age=programme.max_age)
+        if sent.get("age_outside")
+        else None
+    )
     return render_template(
-        "public/confirmation.html", reference=sent["reference"], source=sent["source"]
+        "public/confirmation.html",
+        reference=sent["reference"],
+        source=sent["source"],
+        children=children_in_words(sent.get("years") or [], sent["source"]),
+        age_warning=age_warning,
+        domain_slips=sent.get("domain_slips") or [],
     )
 
 
