@@ -10,23 +10,15 @@ from typing import Any
 from flask import current_app
 
 from ..models import Correction, Referral, User
-from ..public.operations import screen_child, stored_value
+from ..public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, stored_value
 from ..screening import Eligibility, best
 from ..territory import Territory
 from ..vocabulary import DOMAINS
 from .operations import touch
 
-# What a coordinator may correct; the situation and the referrer's words stay as they were sent.
-CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
-FAMILY_FIELDS = (
-    "guardian_name",
-    "guardian_phone",
-    "guardian_email",
-    "address",
-    "postcode",
-    "city",
-    "domains",
-)
+# What a coordinator may correct: every child's field and the family's, as the forms stored
+# them, but the situation and the referrer's words stay as they were sent.
+FAMILY_FIELDS = tuple(name for name in SHARED_FIELDS if name != "situation")
 # What screening reads: a child's own, and the family's address shared by every child.
 SCREENED_CHILD_FIELDS = frozenset({"birth_date", "school"})
 SCREENED_FAMILY_FIELDS = frozenset({"address", "postcode"})
