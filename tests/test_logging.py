@@ -53,13 +53,28 @@ assert client.post(base + "/deconnexion").status_code == 303
 """
 
 
-def run_production(database_url: str, **env: str) -> subprocess.CompletedProcess:
+def run_script(script: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `script` in a Python of its own, configured by `env` alone (no FLASK_* of ours)."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("FLASK_") or key == "FLASK_APP"
     }
-    environment.update(
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def run_production(database_url: str, **env: str) -> subprocess.CompletedProcess:
+    return run_script(
+        PRODUCTION_SCRIPT,
         FLASK_SECRET_KEY="a-production-secret",
         FLASK_INTAKE_TERRITORY=str(TERRITORY),
         FLASK_SQLALCHEMY_DATABASE_URI=database_url,
@@ -69,15 +84,6 @@ def run_production(database_url: str, **env: str) -> subprocess.CompletedProcess
         FLASK_MAIL_PORT="9",
         FLASK_INTAKE_PASSWORD_METHOD="pbkdf2:sha256:1000",
         **env,
-    )
-    return subprocess.run(
-        [sys.executable, "-c", PRODUCTION_SCRIPT],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
 
 
@@ -163,20 +169,11 @@ with app.app_context():
 def test_migrations_in_the_same_process_do_not_make_the_log_double(tmp_path):
     # Tests and benchmarks migrate in-process; a handler alembic.ini put on the root logger
     # printed every line of the app's logger a second time.
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-    environment.update(
+    result = run_script(
+        MIGRATE_THEN_LOG,
         FLASK_DEBUG="1",
         FLASK_INTAKE_TERRITORY=str(TERRITORY),
         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", MIGRATE_THEN_LOG],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("probe after migrations") == 1, result.stderr
