@@ -16,6 +16,7 @@ from .errors import error_page
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .forms import Request
 from .logs import configure_logging
+from .search import not_search_index
 from .territory import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +86,7 @@ def register_territory(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of `extensions.py` to this app."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), include_object=not_search_index)
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])

@@ -14,16 +14,19 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .search import referral_key
 from .workflow import Status
 
 
@@ -133,20 +136,32 @@ class Referral(db.Model):
     """One referral or request: the family, the sender, the situation and its progress."""
 
     __tablename__ = "referral"
-    __table_args__ = (UniqueConstraint("year", "number", name="uq_referral_year_number"),)
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_referral_year_number"),
+        # The queue reads newest first, by (received_at, id), under each of its filters: an
+        # index ending in that order serves a page, and the next one from the last row seen,
+        # without sorting or skipping rows, whatever the size of the table.
+        Index("ix_referral_queue", "received_at", "id"),
+        Index("ix_referral_status_queue", "status", "received_at", "id"),
+        Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(20), index=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value, index=True)
-    eligibility: Mapped[str] = mapped_column(String(20), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
+    eligibility: Mapped[str] = mapped_column(String(20))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # A digest of what was typed: the same form sent twice in a row (a double click, a
     # reloaded POST) is recognised and not stored again.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    # What staff search by, normalised (intake.search); kept up to date on every flush that
+    # writes the referral or a child. Indexed by the migration: pg_trgm on PostgreSQL, an FTS5
+    # trigram table on SQLite.
+    search_key: Mapped[str] = mapped_column(Text, default="")
     # Retention counts from the last activity of a final referral.
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Optimistic concurrency: every change form carries the version it was read at, and
@@ -327,9 +342,13 @@ class OutboxMessage(db.Model):
         ForeignKey("referral.id", ondelete="SET NULL"), index=True
     )
     recipients: Mapped[list[str]] = mapped_column(JSON)
-    subject: Mapped[str] = mapped_column(String(255))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    # What the e-mail is about beyond its kind and referral (a decision's status change):
+    # the worker renders the message from these when it sends it, so a submission only writes
+    # rows. Messages rendered in advance (the digest) carry their subject and bodies instead.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -339,3 +358,23 @@ class OutboxMessage(db.Model):
     # Set when delivery is given up (a permanent failure, or too many temporary ones): the
     # worker no longer picks the row, and the coordination sees it on the referral.
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    referral: Mapped[Referral | None] = relationship()
+
+
+@event.listens_for(Session, "before_flush")
+def refresh_search_keys(session: Session, flush_context: Any, instances: Any) -> None:
+    """Recompute the search key of every referral written by this flush, or whose children
+    are: whatever the code path (a submission, a correction, a script), the key never lags."""
+    referrals = set()
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, Referral):
+            referrals.add(instance)
+        elif isinstance(instance, Child) and instance.referral is not None:
+            referrals.add(instance.referral)
+    with session.no_autoflush:
+        for referral in referrals:
+            key = referral_key(referral)
+            # Only a real change is written: an equal value would still bump the version.
+            if referral.search_key != key:
+                referral.search_key = key

@@ -1,0 +1,95 @@
+"""The queue's search key: what staff may search a referral by, in one normalised string.
+
+The key is stored on the referral whenever it or one of its children is written, so a search
+reads one indexed column (a pg_trgm GIN index on PostgreSQL, an FTS5 trigram table on SQLite)
+instead of lower-casing names across two tables on every page. The searched text goes through
+the same `normalise()`, so the match ignores case, accents and punctuation on both databases:
+"ines" finds "Inès", "06 12 34" finds "+33 6 12 34 56 78", "2026-00012" finds its reference.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import phonenumbers
+
+# Searched text this short matches too much to be worth an index (a trigram needs three).
+MIN_INDEXED = 3
+
+# Between two fields of the key: never produced by `normalise()`, so a search cannot match
+# across the end of one field and the start of the next.
+SEPARATOR = "|"
+
+# Letters NFKD does not decompose into a base letter and an accent.
+LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
+NOT_WORD = re.compile(r"[^0-9a-z]+")
+# "06 12 34 56 78", "2026-00012": digits grouped by the writer are one number to a search.
+DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, punctuation to single spaces, digit groups joined."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(LIGATURES))
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = NOT_WORD.sub(" ", letters).strip()
+    return DIGIT_GAP.sub("", words)
+
+
+def phone_forms(value: str | None) -> list[str]:
+    """A stored E.164 number as the French write it ("06 12 34 56 78") and as stored, so
+    that either way of typing it finds it."""
+    if not value:
+        return []
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        return [value]
+    return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), value]
+
+
+def key_of(fields: Iterable[Any]) -> str:
+    """The search key of these field values, each normalised, blanks dropped."""
+    parts = (normalise(str(value)) for value in fields if value)
+    return SEPARATOR.join(part for part in parts if part)
+
+
+def referral_key(referral: Any) -> str:
+    """The search key of a referral (a model or any object with its attributes): reference,
+    family, phone, referrer, and each child's names and school."""
+    fields: list[Any] = [
+        referral.reference,
+        referral.guardian_name,
+        *phone_forms(referral.guardian_phone),
+        referral.referrer_name,
+        referral.referrer_organisation,
+        *phone_forms(referral.referrer_phone),
+    ]
+    for child in referral.children:
+        fields += [
+            f"{child.first_name} {child.last_name}",
+            f"{child.last_name} {child.first_name}",
+            child.school,
+            child.school_other,
+        ]
+    return key_of(fields)
+
+
+# What the migration builds to index the key, outside the models (a pg_trgm index, an FTS5
+# table and its shadow tables): autogenerate must not take them for strays to drop.
+INDEX_TABLES = "referral_search"
+INDEX_NAMES = frozenset({"ix_referral_search_key"})
+
+
+def not_search_index(object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any):
+    """Alembic's `include_object` hook: leave the search index's own objects out."""
+    if type_ == "table" and name and name.startswith(INDEX_TABLES):
+        return False
+    return not (type_ == "index" and name in INDEX_NAMES)
+
+
+def needle(query: str) -> str:
+    """What to look for in the keys, for a search typed as `query` ("" matches everything)."""
+    return normalise(query)
