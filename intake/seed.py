@@ -12,6 +12,7 @@ example.org (a domain reserved for examples, RFC 2606), and no e-mail is queued.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import time
@@ -22,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
+import phonenumbers
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select, text
@@ -173,7 +175,6 @@ OTHER_SCHOOLS = [
     "Collège Saint-Joseph (privé)",
     "École d'une commune voisine",
     "Instruction en famille",
-    "Lycée professionnel Jean-Monnet",
     "Institut médico-éducatif",
     "Non scolarisé, en attente d'affectation",
 ]
@@ -189,7 +190,7 @@ ORGANISATIONS = {
 # --- Text fragments -------------------------------------------------------------------------
 
 SITUATION = [
-    "{name} est en {level} et rencontre des difficultés importantes en lecture depuis la rentrée.",
+    "{name}, {level}, rencontre des difficultés importantes en lecture depuis la rentrée.",
     "L'enseignante signale une grande fatigue le matin et des retards fréquents.",
     "{name} a du mal à rester concentré·e en classe et se décourage vite devant l'écrit.",
     "La famille est arrivée sur la commune il y a quelques mois et connaît peu les services "
@@ -389,6 +390,16 @@ REDIRECT_SERVICES = {
     "other": 7,
 }
 
+# How the situation names a class level other than a plain class.
+LEVEL_WORDS = {
+    "none": "pas encore scolarisé·e",
+    "TPS": "en toute petite section",
+    "PS": "en petite section",
+    "MS": "en moyenne section",
+    "GS": "en grande section",
+    "other": "au lycée",
+}
+
 # Class level by age in completed years on the day received (French school years).
 LEVELS = ["none", "none", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e"]
 LEVELS += ["5e", "4e", "3e"]
@@ -479,11 +490,23 @@ def _address(rng: random.Random, places: _Places) -> tuple[str, str, str]:
     return address, postcode, city
 
 
+@functools.cache
+def mobile_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The 06 blocks and all the 06 and 07 blocks that phonenumbers holds valid (not all of
+    063x, 069x and 07 are)."""
+    found = []
+    for block in range(600, 800):
+        number = phonenumbers.parse(f"+33{block}123456")
+        if phonenumbers.is_valid_number(number):
+            found.append(str(block))
+    return tuple(b for b in found if b.startswith("6")), tuple(found)
+
+
 def _mobile(rng: random.Random) -> str:
-    # 06 and 07 3x–7x are the mobile ranges; stored in E.164 as the forms store them.
-    if rng.random() < 0.8:
-        return f"+336{rng.randrange(10**8):08d}"
-    return f"+337{rng.randint(3, 8)}{rng.randrange(10**7):07d}"
+    # Mostly 06, as most mobiles still are; stored in E.164, as the forms store them.
+    sixes, every = mobile_prefixes()
+    block = rng.choice(sixes if rng.random() < 0.8 else every)
+    return f"+33{block}{rng.randrange(10**6):06d}"
 
 
 def _text(rng: random.Random, fragments: list[str], low: int, high: int, **names: str) -> str:
@@ -656,7 +679,10 @@ class _Generator:
             level = LEVELS[age] if age < len(LEVELS) else "other"
             pool = self.places.secondary if age >= 11 else self.places.primary
             pool = pool or self.places.schools
-            if pool and rng.random() < 0.82:
+            if level == "other":
+                # Past the collège: a lycée, which no territory file lists.
+                school, school_other = "other", "Lycée professionnel Jean-Monnet"
+            elif pool and rng.random() < 0.82:
                 school, school_other = rng.choice(pool), None
             else:
                 school, school_other = "other", rng.choice(OTHER_SCHOOLS)
@@ -718,7 +744,12 @@ class _Generator:
             "city": city,
             "domains": sorted(rng.sample(self.domains, rng.randint(1, 4))),
             "situation": _text(
-                rng, SITUATION, 300, 1200, name=first["first_name"], level=first["class_level"]
+                rng,
+                SITUATION,
+                300,
+                1200,
+                name=first["first_name"],
+                level=LEVEL_WORDS.get(first["class_level"], f"en {first['class_level']}"),
             ),
             "referrer_name": None,
             "referrer_organisation": None,
