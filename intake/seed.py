@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -43,6 +44,7 @@ DEFAULT_SEED = 20260101
 CHUNK_SIZE = 2000
 # How far back the received dates go.
 SPAN_DAYS = 3 * 365
+ADDRESS_POOL = 1500
 
 # --- Names ----------------------------------------------------------------------------------
 
@@ -434,11 +436,6 @@ class Start:
     last_numbers: dict[int, int] = field(default_factory=dict)
 
 
-def ascii_slug(text: str) -> str:
-    """A name as it would appear in an e-mail address: no accents, no spaces."""
-    return normalise(text).replace(" ", "-")
-
-
 def paris_date(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
@@ -509,15 +506,20 @@ def _mobile(rng: random.Random) -> str:
     return f"+33{block}{rng.randrange(10**6):06d}"
 
 
-def _text(rng: random.Random, fragments: list[str], low: int, high: int, **names: str) -> str:
-    """Sentences drawn from `fragments` until the text is between `low` and `high` long."""
+def _text(
+    rng: random.Random, fragments: list[str], orders: list[list[int]], low: int, high: int, **names
+) -> str:
+    """Sentences drawn from `fragments` until the text is between `low` and `high` long, in
+    one of the shuffled `orders` (shuffling for each text would cost more than the rest)."""
     target = rng.randint(low, high)
-    sentences = rng.sample(fragments, len(fragments))
+    order = rng.choice(orders)
     out: list[str] = []
     length = 0
     index = 0
     while length < target:
-        sentence = sentences[index % len(sentences)].format(**names)
+        sentence = fragments[order[index % len(order)]]
+        if "{" in sentence:
+            sentence = sentence.format(**names)
         index += 1
         if length + len(sentence) + 1 > high:
             if length >= low:
@@ -566,12 +568,23 @@ class _Generator:
         # rare, but the school and place verdicts repeat, and the cache costs nothing.
         self._screenings: dict[tuple, Any] = {}
         self._normalised: dict[str, str] = {}
+        self.orders = {
+            name: [self.rng.sample(range(len(fragments)), len(fragments)) for _ in range(64)]
+            for name, fragments in (("situation", SITUATION), ("actions", ACTIONS))
+        }
+        # Families of a territory live in a few thousand buildings: drawing addresses from
+        # such a pool is realistic, and lets the screening cache below serve most children.
+        self.addresses = [_address(self.rng, self.places) for _ in range(ADDRESS_POOL)]
 
     def normalised(self, value: str) -> str:
         found = self._normalised.get(value)
         if found is None:
             found = self._normalised[value] = normalise(value)
         return found
+
+    def slug(self, name: str) -> str:
+        """A name as an e-mail address spells it: no accents, no spaces."""
+        return self.normalised(name).replace(" ", "-")
 
     def search_key(self, row: dict[str, Any], children: list[dict[str, Any]]) -> str:
         """`intake.search.referral_key` of the referral, computed from normalised parts.
@@ -648,9 +661,12 @@ class _Generator:
 
     def screening(self, birth_date: date, school: str, address: str, postcode: str, day: date):
         """The real screening of a child, cached: its result depends on the birth date and
-        the day only through the age on that day, so children of the same age at the same
-        address and school share one call."""
-        key = (age_on(birth_date, day), school, address, postcode)
+        the day only through the age on that day, in years (and months below the programme's
+        minimum age), so children of the same age at the same address and school share one
+        call."""
+        years, months = age_on(birth_date, day)
+        age = (years, months) if years < self.territory.programme.min_age else years
+        key = (age, school, address, postcode)
         found = self._screenings.get(key)
         if found is None:
             result = screen(
@@ -710,7 +726,7 @@ class _Generator:
         family = rng.choice(LAST_NAMES)
         guardian_last = family if rng.random() < 0.85 else rng.choice(LAST_NAMES)
         guardian_first = rng.choice(GUARDIAN_FIRST_NAMES)
-        address, postcode, city = _address(rng, self.places)
+        address, postcode, city = rng.choice(self.addresses)
         day = paris_date(received_at)
         count = rng.choices((1, 2, 3), (75, 20, 5))[0]
         children = self.children(count, family, day, address, postcode)
@@ -718,7 +734,7 @@ class _Generator:
         phone = _mobile(rng) if rng.random() < 0.92 else None
         email = None
         if phone is None or rng.random() < 0.6:
-            email = f"{ascii_slug(guardian_first)}.{ascii_slug(guardian_last)}"
+            email = f"{self.slug(guardian_first)}.{self.slug(guardian_last)}"
             email += f"{rng.randint(1, 99)}@example.org"
         row: dict[str, Any] = {
             "reference": reference,
@@ -746,6 +762,7 @@ class _Generator:
             "situation": _text(
                 rng,
                 SITUATION,
+                self.orders["situation"],
                 300,
                 1200,
                 name=first["first_name"],
@@ -775,9 +792,9 @@ class _Generator:
                 referrer_name_key=f"{self.normalised(first_name)} {self.normalised(last_name)}",
                 referrer_organisation=organisation,
                 referrer_role=role,
-                referrer_email=f"{ascii_slug(name).replace('-', '.', 1)}@example.org",
+                referrer_email=f"{self.slug(first_name)}.{self.slug(last_name)}@example.org",
                 referrer_phone=_mobile(rng) if rng.random() < 0.7 else None,
-                actions_tried=_text(rng, ACTIONS, 80, 600),
+                actions_tried=_text(rng, ACTIONS, self.orders["actions"], 80, 600),
                 family_informed=rng.random() < 0.9,
             )
         else:
@@ -1039,9 +1056,34 @@ def read_start(connection) -> Start:
     return start
 
 
+SEARCH_TRIGGER = "referral_search_insert"
+
+
 def _store(connection, batch: Batch) -> None:
+    postgresql = connection.dialect.name == "postgresql"
+    trigger = None
+    if not postgresql:
+        # SQLite's FTS5 index of the search keys is filled by a trigger, a row at a time: five
+        # times slower than one INSERT … SELECT for the chunk. The trigger is dropped and
+        # created again from its own stored text inside this transaction, so no other writer
+        # can come in between and a failure leaves it as it was.
+        trigger = connection.scalar(
+            text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": SEARCH_TRIGGER},
+        )
+        if trigger:
+            connection.execute(text(f"DROP TRIGGER {SEARCH_TRIGGER}"))
+    connection.execute(insert(Referral.__table__), batch.referrals)
+    if trigger:
+        connection.execute(
+            text(
+                "INSERT INTO referral_search(rowid, search_key) "
+                "SELECT id, search_key FROM referral WHERE id BETWEEN :first AND :last"
+            ),
+            {"first": batch.referrals[0]["id"], "last": batch.referrals[-1]["id"]},
+        )
+        connection.execute(text(trigger))
     for rows, model in (
-        (batch.referrals, Referral),
         (batch.children, Child),
         (batch.history, StatusChange),
         (batch.agreements, Agreement),
@@ -1049,7 +1091,6 @@ def _store(connection, batch: Batch) -> None:
     ):
         if rows:
             connection.execute(insert(model.__table__), rows)
-    postgresql = connection.dialect.name == "postgresql"
     upsert = pg_insert if postgresql else sqlite_insert
     rows = [{"year": year, "last_number": last} for year, last in batch.counters.items()]
     statement = upsert(ReferenceCounter.__table__).values(rows)
@@ -1093,22 +1134,56 @@ def seed_database(
         start = read_start(connection)
         users = select(User.id).where(User.role == Role.COORDINATOR.value, User.active)
         user_ids = list(connection.scalars(users.order_by(User.id)))
+    options = {
+        "territory": territory,
+        "now": now,
+        "seed": seed,
+        "start": start,
+        "user_ids": user_ids,
+        "chunk_size": chunk_size,
+    }
     done = 0
-    for batch in generate(
-        count,
-        territory=territory,
-        now=now,
-        seed=seed,
-        start=start,
-        user_ids=user_ids,
-        chunk_size=chunk_size,
-    ):
+    for batch in _batches(count, options):
         with engine.begin() as connection:
             _store(connection, batch)
         done += len(batch.referrals)
         if progress is not None:
             progress(done, count)
     return done
+
+
+def _batches(count: int, options: dict[str, Any]) -> Iterator[Batch]:
+    """`generate(count, **options)`, run in a second process when there is more than one
+    chunk: generating a chunk costs about as much as storing it, so the next chunk is
+    generated while this one is written (the process is dropped if writing fails)."""
+    if count <= options["chunk_size"]:
+        yield from generate(count, **options)
+        return
+    # spawn, not fork: a forked child would share the parent's database connections.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=2)
+    process = context.Process(target=_produce, args=(queue, count, options), daemon=True)
+    process.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _produce(queue, count: int, options: dict[str, Any]) -> None:
+    """The second process of `_batches`: every batch, then None, or the error it met."""
+    try:
+        for batch in generate(count, **options):
+            queue.put(batch)
+    except Exception as error:  # handed to the parent, which raises it
+        queue.put(error)
+    else:
+        queue.put(None)
 
 
 dev_cli = AppGroup("dev", help="Development helpers: fictional data for demos and benchmarks.")

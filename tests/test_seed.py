@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import phonenumbers
 from conftest import TERRITORY
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.extensions import db
@@ -26,7 +26,7 @@ from intake.models import (
 from intake.public.operations import create_referral
 from intake.screening import best
 from intake.search import needle, referral_key
-from intake.seed import Start, generate
+from intake.seed import Start, generate, seed_database
 from intake.territory import load_territory
 from intake.workflow import TRANSITIONS, Status
 
@@ -159,6 +159,16 @@ def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
         found = db.session.scalars(select(Referral.id).where(Referral.search_key.like(pattern)))
         assert child.referral_id in set(found)
 
+        if db.engine.dialect.name == "sqlite":
+            # The FTS5 index the queue searches holds the seeded keys, and its trigger is back.
+            matched = db.session.scalars(
+                text("SELECT rowid FROM referral_search WHERE referral_search MATCH :q"),
+                {"q": f'"{needle(plain)}"'},
+            )
+            assert child.referral_id in set(matched)
+            trigger = "SELECT count(*) FROM sqlite_master WHERE name = 'referral_search_insert'"
+            assert db.session.scalar(text(trigger)) == 1
+
         # A real submission takes the next number of its year, and the next free ids.
         data = {
             "children": [
@@ -211,3 +221,16 @@ def test_seed_refuses_a_database_with_referrals_unless_forced(app, runner):
         ):
             numbers = db.session.scalars(select(Referral.number).where(Referral.year == year))
             assert sorted(numbers) == list(range(1, last + 1))
+
+
+def test_chunks_generated_in_a_second_process_are_the_ones_generate_makes(app):
+    # More than one chunk: generation runs in a spawned process while chunks are written.
+    with app.app_context():
+        territory = app.extensions["territory"]
+        written = seed_database(45, territory=territory, now=NOW, seed=3, chunk_size=20)
+        assert written == 45
+        stored = db.session.scalars(select(Referral.search_key).order_by(Referral.id)).all()
+        counter = db.session.scalar(select(func.sum(ReferenceCounter.last_number)))
+    expected = rows(45, seed=3)["referrals"]
+    assert stored == [r["search_key"] for r in expected]
+    assert counter == 45
