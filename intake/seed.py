@@ -1011,7 +1011,12 @@ def _agreement(
     withdrawn_at = history[-1]["at"] if withdrawn else None
     return {
         "guardian_name": row["guardian_name"],
-        "given_on": paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+        # Often signed a day or two before the coordination records it, never before the
+        # referral came in.
+        "given_on": max(
+            paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+            paris_date(row["received_at"]),
+        ),
         "method": rng.choice(gen.methods),
         "comment": rng.choice(AGREEMENT_COMMENTS),
         "recorded_at": recorded_at,
