@@ -139,6 +139,10 @@ def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
             by_year[referral.year].append(referral.number)
             assert 1 <= len(referral.children) <= 3
             assert referral.eligibility == best(c.eligibility for c in referral.children).value
+            # JSON columns read back as the app wrote them (PostgreSQL takes them by COPY).
+            assert all(c.screening["eligibility"] == c.eligibility for c in referral.children)
+            assert referral.domains and isinstance(referral.domains, list)
+            assert referral.received_at.tzinfo is not None
             if referral.status in ("accepted", "closed"):
                 assert referral.has_agreement or referral.agreements
             assert referral.history[0].to_status == "new"
