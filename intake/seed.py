@@ -2,9 +2,10 @@
 
 Generation is pure (`generate` yields batches of plain dicts, from a `random.Random(seed)`
 and a fixed `now`), so the same seed on the same day gives the same data and the tests can
-read it without a database. Writing goes through SQLAlchemy Core `executemany`, a chunk of
-referrals with their children, history, agreements and notes per transaction, with primary
-keys assigned here so that children can name their referral without a RETURNING per row.
+read it without a database. Writing takes a chunk of referrals with their children,
+history, agreements and notes per transaction (SQLAlchemy Core `executemany` on SQLite, COPY
+on PostgreSQL), with primary keys assigned here so that children can name their referral
+without a RETURNING per row; a second process generates the next chunk meanwhile.
 
 Everything is invented: names from the lists below, phones in the mobile range, e-mails on
 example.org (a domain reserved for examples, RFC 2606), and no e-mail is queued.
