@@ -9,6 +9,7 @@ the same `normalise()`, so the match ignores case, accents and punctuation on bo
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ MIN_INDEXED = 3
 # across the end of one field and the start of the next.
 SEPARATOR = "|"
 
+FRENCH_E164 = re.compile(r"\+33[1-9][0-9]{8}")
 # Letters NFKD does not decompose into a base letter and an accent.
 LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
 NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -30,6 +32,9 @@ NOT_WORD = re.compile(r"[^0-9a-z]+")
 DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
 
 
+# Names, schools and organisations repeat from one referral to the next (and thousands of
+# times over in `dev seed`): each is normalised once.
+@functools.lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
     """Lower case, no accents, punctuation to single spaces, digit groups joined."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(LIGATURES))
@@ -43,6 +48,9 @@ def phone_forms(value: str | None) -> list[str]:
     that either way of typing it finds it."""
     if not value:
         return []
+    if FRENCH_E164.fullmatch(value):
+        # What phonenumbers would write, without parsing: 0 and the nine digits.
+        return ["0" + value[3:], value]
     try:
         number = phonenumbers.parse(value, "FR")
     except phonenumbers.NumberParseException:

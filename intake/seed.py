@@ -37,7 +37,7 @@ from .decisions import AGREEMENT_METHODS
 from .extensions import db
 from .models import Agreement, Child, Note, ReferenceCounter, Referral, Role, StatusChange, User
 from .screening import Eligibility, age_on, best, screen
-from .search import SEPARATOR, normalise, referral_key
+from .search import normalise, referral_key
 from .territory import Street, Territory
 from .vocabulary import DOMAINS, PARIS, REFERRER_ROLES
 from .workflow import FINAL, Status
@@ -569,7 +569,6 @@ class _Generator:
         # Screening reads only these; the same child at the same address the same day is
         # rare, but the school and place verdicts repeat, and the cache costs nothing.
         self._screenings: dict[tuple, Any] = {}
-        self._normalised: dict[str, str] = {}
         self.orders = {
             name: [self.rng.sample(range(len(fragments)), len(fragments)) for _ in range(64)]
             for name, fragments in (("situation", SITUATION), ("actions", ACTIONS))
@@ -578,44 +577,15 @@ class _Generator:
         # such a pool is realistic, and lets the screening cache below serve most children.
         self.addresses = [_address(self.rng, self.places) for _ in range(ADDRESS_POOL)]
 
-    def normalised(self, value: str) -> str:
-        found = self._normalised.get(value)
-        if found is None:
-            found = self._normalised[value] = normalise(value)
-        return found
-
     def slug(self, name: str) -> str:
         """A name as an e-mail address spells it: no accents, no spaces."""
-        return self.normalised(name).replace(" ", "-")
+        return normalise(name).replace(" ", "-")
 
     def search_key(self, row: dict[str, Any], children: list[dict[str, Any]]) -> str:
-        """`intake.search.referral_key` of the referral, computed from normalised parts.
-
-        referral_key parses both phone numbers and normalises a dozen strings, half a
-        millisecond a referral: most of the time of a large seed. The names here repeat and
-        are joined by a space, which normalising keeps; the phones are E.164 French numbers,
-        whose national form is 0 and the nine digits. Every hundredth key is checked against
-        referral_key itself, so the two cannot drift apart unnoticed.
-        """
-        norm = self.normalised
-        parts = [f"pre {row['year']}{row['number']:05d}", row["guardian_name_key"]]
-        if row["guardian_phone"]:
-            parts += ["0" + row["guardian_phone"][3:], row["guardian_phone"][1:]]
-        if row["referrer_name"]:
-            parts += [row["referrer_name_key"], norm(row["referrer_organisation"])]
-        if row["referrer_phone"]:
-            parts += ["0" + row["referrer_phone"][3:], row["referrer_phone"][1:]]
-        for child in children:
-            first, last = norm(child["first_name"]), norm(child["last_name"])
-            parts += [f"{first} {last}", f"{last} {first}", norm(child["school"])]
-            if child["school_other"]:
-                parts.append(norm(child["school_other"]))
-        key = SEPARATOR.join(part for part in parts if part)
-        if row["number"] % 100 == 1:
-            namespace = SimpleNamespace(**row, children=[SimpleNamespace(**c) for c in children])
-            if referral_key(namespace) != key:
-                raise AssertionError(f"search key of {row['reference']} differs: {key!r}")
-        return key
+        """`intake.search.referral_key` of the referral's row and its children's."""
+        return referral_key(
+            SimpleNamespace(**row, children=[SimpleNamespace(**child) for child in children])
+        )
 
     def user(self) -> int | None:
         return self.rng.choice(self.user_ids) if self.user_ids and self.rng.random() < 0.9 else None
@@ -752,9 +722,6 @@ class _Generator:
             ).hexdigest(),
             "version": 1,
             "guardian_name": f"{guardian_first} {guardian_last}",
-            # Normalised while the parts are at hand (popped before the row is stored).
-            "guardian_name_key": f"{self.normalised(guardian_first)} "
-            f"{self.normalised(guardian_last)}",
             "guardian_phone": phone,
             "guardian_email": email,
             "address": address,
@@ -779,7 +746,6 @@ class _Generator:
             "family_informed": False,
             "consent": False,
             "heard_from": None,
-            "referrer_name_key": None,
         }
         if source == "professional":
             role = rng.choice(self.roles)
@@ -791,7 +757,6 @@ class _Generator:
                 organisation = rng.choice(self.places.school_names)
             row.update(
                 referrer_name=name,
-                referrer_name_key=f"{self.normalised(first_name)} {self.normalised(last_name)}",
                 referrer_organisation=organisation,
                 referrer_role=role,
                 referrer_email=f"{self.slug(first_name)}.{self.slug(last_name)}@example.org",
@@ -985,7 +950,6 @@ def generate(
             row["last_activity_at"] = last_activity
             row["updated_by_id"] = step_user
             row["search_key"] = gen.search_key(row, children)
-            del row["guardian_name_key"], row["referrer_name_key"]
             batch.referrals.append(row)
         batch.counters = {year: last_numbers[year] for year in {r["year"] for r in batch.referrals}}
         yield batch
