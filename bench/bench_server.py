@@ -638,7 +638,13 @@ def p4_memory(kind: str, folder: Path) -> None:
         mix.run(P4_FIRST)
         workers = server.workers()
         first = [rss_kib(pid) for pid in workers]
+        start = time.perf_counter()
         mix.run(P4_REQUESTS)
+        elapsed = time.perf_counter() - start
+        note(
+            f"{P4_REQUESTS - P4_FIRST:,} requests in {elapsed:.0f} s, "
+            f"{(P4_REQUESTS - P4_FIRST) / elapsed:.1f}/s"
+        )
         if server.workers() != workers:
             anomaly(f"gunicorn replaced a worker during P4 ({workers} → {server.workers()})")
         last = [rss_kib(pid) for pid in server.workers()]
