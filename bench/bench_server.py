@@ -15,7 +15,8 @@ to bench/out/bench_server.json.
 
 Environment: BENCH_QUICK=1 shortens every run (a smoke run); BENCH_DATABASES=sqlite or
 postgresql runs one of them; BENCH_POSTGRES_URL names the server's maintenance database
-(default postgresql://postgres@127.0.0.1:5432/postgres).
+(default postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ONLY=p4_export (names of
+the measure functions, comma-separated) runs those alone.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ STAFF_PASSWORD = "bench-password-" + secrets.token_hex(4)
 # Without Flask-Limiter's throttling: 60 forms an hour from one address is the contract.
 PRODUCTION_OVERRIDES = {"FLASK_RATELIMIT_ENABLED": "false"}
 
+# Set when the run is interrupted: client threads stop at their next request.
+STOP = threading.Event()
 SEQUENCE = itertools.count(1)  # every POST of the run differs: no duplicate-submission answers
 RUN = secrets.token_hex(3)
 
@@ -402,11 +405,18 @@ def run_clients(count: int, task: Callable[[int], None]) -> None:
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             errors.append(error)
 
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    # Daemons, and joined with a timeout so Ctrl+C or SIGTERM reach the main thread, whose
+    # `finally` blocks stop the servers and drop the databases.
+    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    finally:
+        if any(thread.is_alive() for thread in threads):
+            STOP.set()
     if errors:
         raise errors[0]
 
@@ -420,7 +430,7 @@ def post_for(port: int, seconds: float) -> tuple[int, float]:
     def client(index: int) -> None:
         browser = Client(port)
         browser.open_form()
-        while time.perf_counter() < stop_at:
+        while time.perf_counter() < stop_at and not STOP.is_set():
             if browser.send_referral().status == 303:
                 counts[index] += 1
 
@@ -592,7 +602,7 @@ class Mix:
     def run(self, until: int) -> None:
         def client(index: int) -> None:
             browser = Client(self.port, dict(self.staff_cookies))
-            while (n := next(self.counter)) < until:
+            while (n := next(self.counter)) < until and not STOP.is_set():
                 self.step(browser, self.STEPS[n % len(self.STEPS)])
 
         run_clients(CLIENTS, client)
@@ -775,6 +785,13 @@ def p4_export(kind: str, folder: Path) -> None:
 # --- main ----------------------------------------------------------------------------------
 
 MEASURES = (p1_throughput, p3_latency, p4_memory, p4_export)
+# BENCH_ONLY=p4_export,p1_throughput runs those measures alone.
+ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+
+
+def interrupted(signum, frame):
+    """SIGTERM as Ctrl+C: unwind, so every server stops and every scratch database goes."""
+    raise KeyboardInterrupt
 
 
 def postgres_available() -> bool:
@@ -799,10 +816,13 @@ def main() -> int:
         flush=True,
     )
     write_results()
+    signal.signal(signal.SIGTERM, interrupted)
     databases = [d for d in DATABASES if d != "postgresql" or postgres_available()]
     failed = False
     for kind in databases:
         for measure in MEASURES:
+            if ONLY and measure.__name__ not in ONLY:
+                continue
             with tempfile.TemporaryDirectory(prefix="bench_server_") as folder:
                 try:
                     measure(kind, Path(folder))
