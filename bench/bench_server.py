@@ -16,7 +16,8 @@ to bench/out/bench_server.json.
 Environment: BENCH_QUICK=1 shortens every run (a smoke run); BENCH_DATABASES=sqlite or
 postgresql runs one of them; BENCH_POSTGRES_URL names the server's maintenance database
 (default postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ONLY=p4_export (names of
-the measure functions, comma-separated) runs those alone.
+the measure functions, comma-separated) runs those alone, BENCH_OUT=path writes the results
+there; BENCH_P4_REQUESTS and BENCH_SEED change P4's counts.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ P3_POSTS = 10 if QUICK else 100
 P3_SLOW_SECONDS = 2.0
 P3_PAUSE = 0.05  # seconds between two sends: one professional after another, not a flood
 P4_FIRST = 100
-P4_REQUESTS = 500 if QUICK else 10_000
-P4_SEED = 2_000 if QUICK else 100_000
+P4_REQUESTS = int(os.environ.get("BENCH_P4_REQUESTS") or (500 if QUICK else 10_000))
+P4_SEED = int(os.environ.get("BENCH_SEED") or (2_000 if QUICK else 100_000))
 SAMPLE_EVERY = 0.05  # seconds between two looks at /proc while the export streams
 STAFF_EMAIL = "a@b.fr"
 STAFF_PASSWORD = "bench-password-" + secrets.token_hex(4)
