@@ -784,6 +784,9 @@ def p4_export(kind: str, folder: Path) -> None:
     else:
         skip(f"P4 export on {kind}: no RSS after, the worker that served it is gone")
     record("P4", kind, "export RSS peak/rest", peaks[pid] / rest[pid], "ratio", "≤ 1.2")
+    if status != 200:
+        skip(f"P4 export on {kind}: no time to first byte or rows/s, the export answered {status}")
+        return
     record("P4", kind, f"export time to first byte ({rows:,} rows)", first_byte * 1000, "ms")
     record("P4", kind, "export rows per second", rows / total, "rows/s", "≥ 20000")
 
@@ -835,7 +838,7 @@ def main() -> int:
                 except Exception as error:  # noqa: BLE001 - the other measures still run
                     failed = True
                     anomaly(f"{measure.__name__} on {kind} failed: {error}")
-    print(f"\nresults written to {OUT.relative_to(ROOT)}")
+    print(f"\nresults written to {OUT}")
     for line in SKIPPED:
         print(f"skipped: {line}")
     for line in ANOMALIES:
