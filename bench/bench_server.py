@@ -1,0 +1,850 @@
+"""Benchmarks that need a real server: gunicorn with two workers, production settings.
+
+P1  throughput of a complete POST /orientation, against a bare Flask + SQLAlchemy app
+    (bench/bare_app.py) served the same way: runs alternate, the ratio full/bare is the goal.
+P3  submission latency p95 while the outbox worker delivers to an SMTP server that takes
+    2 s a message, against one that answers at once.
+P4  worker memory after 100 and after 10,000 requests of a realistic mix; and around a CSV
+    export of 100,000 seeded referrals: at rest, peak while streaming, after; the export's
+    time to first byte and rows per second.
+
+Each measure runs on SQLite (a file in a temporary folder) and on PostgreSQL (a scratch
+database created and dropped here). Goals are ratios measured in one run, so the figures
+compare like with like whatever the machine. Results are printed as they come and written
+to bench/out/bench_server.json.
+
+Environment: BENCH_QUICK=1 shortens every run (a smoke run); BENCH_DATABASES=sqlite or
+postgresql runs one of them; BENCH_POSTGRES_URL names the server's maintenance database
+(default postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ONLY=p4_export (names of
+the measure functions, comma-separated) runs those alone, BENCH_OUT=path writes the results
+there; BENCH_P4_REQUESTS and BENCH_SEED change P4's counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import itertools
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
+
+import bare_app  # noqa: E402
+import psycopg  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+from conftest import free_port  # noqa: E402
+from forms_data import orientation  # noqa: E402
+from production import gunicorn_command, production_environment  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+DATABASES = [
+    name.strip()
+    for name in os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    if name.strip()
+]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+OUT = Path(os.environ.get("BENCH_OUT") or BENCH / "out" / "bench_server.json")
+
+HOST = "127.0.0.1"
+WORKERS = 2
+CLIENTS = 4
+P1_ROUNDS = 1 if QUICK else 3
+P1_SECONDS = 2.0 if QUICK else 8.0
+P1_WARMUP_SECONDS = 0.5 if QUICK else 2.0
+P3_POSTS = 10 if QUICK else 100
+P3_SLOW_SECONDS = 2.0
+P3_PAUSE = 0.05  # seconds between two sends: one professional after another, not a flood
+P4_FIRST = 100
+P4_REQUESTS = int(os.environ.get("BENCH_P4_REQUESTS") or (500 if QUICK else 10_000))
+P4_SEED = int(os.environ.get("BENCH_SEED") or (2_000 if QUICK else 100_000))
+SAMPLE_EVERY = 0.05  # seconds between two looks at /proc while the export streams
+STAFF_EMAIL = "a@b.fr"
+STAFF_PASSWORD = "bench-password-" + secrets.token_hex(4)
+# Without Flask-Limiter's throttling: 60 forms an hour from one address is the contract.
+PRODUCTION_OVERRIDES = {"FLASK_RATELIMIT_ENABLED": "false"}
+
+# Set when the run is interrupted: client threads stop at their next request.
+STOP = threading.Event()
+SEQUENCE = itertools.count(1)  # every POST of the run differs: no duplicate-submission answers
+RUN = secrets.token_hex(3)
+
+
+# --- results -------------------------------------------------------------------------------
+
+RESULTS: list[dict] = []
+ANOMALIES: list[str] = []
+SKIPPED: list[str] = []
+
+
+def goal_met(value: float, goal: str) -> bool | None:
+    """Whether `value` meets a goal written "≥ 0.6" or "≤ 1.2"; None without a goal."""
+    if not goal:
+        return None
+    sign, number = goal.split()
+    return value >= float(number) if sign == "≥" else value <= float(number)
+
+
+def record(
+    measure_id: str, database: str, measure: str, value: float, unit: str, goal: str = ""
+) -> None:
+    """Keep one figure, print it as a table row, and rewrite the JSON file."""
+    met = goal_met(value, goal)
+    RESULTS.append(
+        {
+            "id": measure_id,
+            "database": database,
+            "measure": measure,
+            "value": round(value, 3),
+            "unit": unit,
+            "goal": goal,
+            "met": met,
+        }
+    )
+    verdict = {True: "met", False: "NOT MET", None: ""}[met]
+    print(
+        f"{measure_id:<3} {database:<10} {measure:<52} {value:>11.3f} {unit:<7} "
+        f"{goal:<7} {verdict}",
+        flush=True,
+    )
+    write_results()
+
+
+def write_results() -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(RESULTS, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def note(line: str) -> None:
+    print(f"    {line}", flush=True)
+
+
+def anomaly(line: str) -> None:
+    """Something the app did that a benchmark should not see (a 500, a POST without 303)."""
+    if line not in ANOMALIES:
+        ANOMALIES.append(line)
+        print(f"    ! {line}", flush=True)
+
+
+def skip(line: str) -> None:
+    SKIPPED.append(line)
+    print(f"    skipped: {line}", flush=True)
+
+
+# --- databases and processes ---------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """A new, empty database: a SQLite file in `folder`, or a PostgreSQL database dropped
+    at the end whatever happens."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / name}.sqlite3"
+        return
+    database = f"bench_{name}_{RUN}_{secrets.token_hex(3)}"
+    admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+    try:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        url = urllib.parse.urlsplit(POSTGRES_ADMIN_URL)
+        yield f"postgresql+psycopg://{url.netloc}/{database}"
+    finally:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+        admin.close()
+
+
+def flask_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", *args]
+
+
+def app_environment(database_url: str, port: int, overrides: dict | None = None) -> dict:
+    """Production's environment (tests/production.py) over plain http, without throttling."""
+    return production_environment(
+        database_url, f"http://{HOST}:{port}", {**PRODUCTION_OVERRIDES, **(overrides or {})}
+    )
+
+
+def run_flask(env: dict, *args: str, stdin: str = "", timeout: float = 3600) -> str:
+    """Run `flask --app wsgi ARGS` to its end; fail with its output if it fails."""
+    done = subprocess.run(  # noqa: S603 - our own flask, fixed arguments
+        flask_command(*args),
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def migrate(database_url: str) -> None:
+    run_flask(app_environment(database_url, 0), "db", "upgrade")
+
+
+class Process:
+    """A child process in its own session, stopped with its whole group."""
+
+    def __init__(self, name: str, command: list[str], env: dict, cwd: Path, log: Path):
+        self.name, self.log_path = name, log
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen(  # noqa: S603 - our own gunicorn and flask
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM to the group (gunicorn stops its workers), SIGKILL if it lingers."""
+        if self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=timeout)
+        except ProcessLookupError:
+            self.popen.wait(timeout=timeout)
+
+
+class Server(Process):
+    """gunicorn, two sync workers, on a free loopback port."""
+
+    def __init__(self, name: str, app: str, env: dict, cwd: Path, folder: Path, port: int):
+        command = [
+            *gunicorn_command(),
+            app,
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"{HOST}:{port}",
+        ]
+        super().__init__(name, command, env, cwd, folder / f"{name}.log")
+        self.port = port
+        self.wait_until_healthy()
+
+    def wait_until_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log()}")
+            try:
+                if Client(self.port).get("/healthz").status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not answer in {timeout} s:\n{self.log()}")
+            time.sleep(0.1)
+
+    def workers(self) -> list[int]:
+        """The worker processes: the children of the gunicorn master."""
+        pid = self.popen.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            return sorted(int(child) for child in children)
+        except OSError:
+            found = []
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        stat = (entry / "stat").read_text()
+                    except OSError:
+                        continue
+                    if int(stat.rpartition(")")[2].split()[1]) == pid:
+                        found.append(int(entry.name))
+            return sorted(found)
+
+
+def full_server(database_url: str, folder: Path, name: str, env_overrides=None) -> Server:
+    port = free_port()
+    env = app_environment(database_url, port, env_overrides)
+    return Server(name, "wsgi:app", env, ROOT, folder, port)
+
+
+def bare_server(database_url: str, folder: Path) -> Server:
+    bare_app.create_schema(database_url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    env.update({"BARE_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"})
+    return Server("bare", "bare_app:app", env, BENCH, folder, port)
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of `pid` in KiB, 0 if it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def mib(kib: float) -> float:
+    return kib / 1024
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
+REFERENCE = re.compile(r'href="/triage/(PRE-\d{4}-\d+)"')
+
+
+@dataclass
+class Answer:
+    status: int
+    location: str
+    body: bytes
+
+
+@dataclass
+class Client:
+    """One browser: its cookies (kept by hand: production's are Secure, this is plain
+    http), a fresh connection a request as the sync worker closes each one."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    csrf_token: str = ""
+
+    def request(self, method: str, path: str, form: dict | None = None) -> Answer:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=120)
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        self.keep_cookies(response.headers.get_all("Set-Cookie") or [])
+        return Answer(response.status, response.headers.get("Location", ""), data)
+
+    def keep_cookies(self, lines: list[str]) -> None:
+        for line in lines:
+            pair, _, attributes = line.partition(";")
+            name, _, value = pair.partition("=")
+            expired = "max-age=0" in attributes.lower().replace(" ", "")
+            if expired or not value:
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value.strip()
+
+    def get(self, path: str) -> Answer:
+        return self.request("GET", path)
+
+    def open_form(self, path: str = "/orientation") -> Answer:
+        """GET a form and keep its CSRF token, as a browser does before posting."""
+        answer = self.get(path)
+        if answer.status != 200:
+            anomaly(f"GET {path} answered {answer.status}")
+        elif match := CSRF.search(answer.body.decode("utf-8", "replace")):
+            self.csrf_token = match.group(1)
+        return answer
+
+    def send_referral(self) -> Answer:
+        number = next(SEQUENCE)
+        form = orientation(situation=f"Léa a du mal à lire (bench {RUN}, envoi n° {number}).")
+        answer = self.request("POST", "/orientation", {**form, "csrf_token": self.csrf_token})
+        if answer.status != 303:
+            anomaly(f"POST /orientation answered {answer.status}, not 303")
+        return answer
+
+    def log_in(self, email: str, password: str) -> None:
+        self.open_form("/connexion")
+        answer = self.request(
+            "POST",
+            "/connexion",
+            {"email": email, "password": password, "csrf_token": self.csrf_token},
+        )
+        if answer.status != 303:
+            raise RuntimeError(f"login answered {answer.status}, not 303")
+
+
+def run_clients(count: int, task: Callable[[int], None]) -> None:
+    """Run `task(i)` in `count` threads and wait for them; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            task(index)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            errors.append(error)
+
+    # Daemons, and joined with a timeout so Ctrl+C or SIGTERM reach the main thread, whose
+    # `finally` blocks stop the servers and drop the databases.
+    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    finally:
+        if any(thread.is_alive() for thread in threads):
+            STOP.set()
+    if errors:
+        raise errors[0]
+
+
+def post_for(port: int, seconds: float) -> tuple[int, float]:
+    """CLIENTS threads POST /orientation for `seconds`: (303 answers, elapsed seconds)."""
+    counts = [0] * CLIENTS
+    start = time.perf_counter()
+    stop_at = start + seconds
+
+    def client(index: int) -> None:
+        browser = Client(port)
+        browser.open_form()
+        while time.perf_counter() < stop_at and not STOP.is_set():
+            if browser.send_referral().status == 303:
+                counts[index] += 1
+
+    run_clients(CLIENTS, client)
+    return sum(counts), time.perf_counter() - start
+
+
+# --- P1 ------------------------------------------------------------------------------------
+
+
+def p1_throughput(kind: str, folder: Path) -> None:
+    print(
+        f"P1  {kind}: POST /orientation, {CLIENTS} clients, {P1_ROUNDS} rounds of "
+        f"{P1_SECONDS:g} s each, bare and full alternating",
+        flush=True,
+    )
+    with ExitStack() as stack:
+        full_url = stack.enter_context(scratch_database(kind, folder, "p1_full"))
+        bare_url = stack.enter_context(scratch_database(kind, folder, "p1_bare"))
+        migrate(full_url)
+        bare = bare_server(bare_url, folder)
+        stack.callback(bare.stop)
+        full = full_server(full_url, folder, "p1_full")
+        stack.callback(full.stop)
+        for server in (bare, full):
+            post_for(server.port, P1_WARMUP_SECONDS)
+        rates: dict[str, list[float]] = {"bare": [], "full": []}
+        for round_number in range(1, P1_ROUNDS + 1):
+            for name, server in (("bare", bare), ("full", full)):
+                done, elapsed = post_for(server.port, P1_SECONDS)
+                rates[name].append(done / elapsed)
+                note(
+                    f"round {round_number} {name}: {done} referrals in {elapsed:.1f} s, "
+                    f"{done / elapsed:.1f}/s"
+                )
+    bare_rate = sum(rates["bare"]) / len(rates["bare"])
+    full_rate = sum(rates["full"]) / len(rates["full"])
+    record("P1", kind, "bare app POST throughput (mean of rounds)", bare_rate, "req/s")
+    record("P1", kind, "full app POST /orientation throughput", full_rate, "req/s")
+    record("P1", kind, "throughput full/bare", full_rate / bare_rate, "ratio", "≥ 0.6")
+
+
+# --- P3 ------------------------------------------------------------------------------------
+
+
+class SlowSmtp:
+    """aiosmtpd handler: accepts every message, after `delay` seconds."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.received += 1
+        return "250 Message accepted"
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def sequential_latencies(port: int, count: int) -> list[float]:
+    """Seconds each of `count` sequential referrals took to answer, from one browser."""
+    browser = Client(port)
+    browser.open_form()
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        browser.send_referral()
+        latencies.append(time.perf_counter() - start)
+        time.sleep(P3_PAUSE)
+    return latencies
+
+
+def wait_for_mail(handler: SlowSmtp, quiet: float = 1.5, timeout: float = 30.0) -> None:
+    """Wait until the worker has sent nothing for `quiet` seconds: its queue is empty."""
+    deadline = time.monotonic() + timeout
+    last, since = handler.received, time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if handler.received != last:
+            last, since = handler.received, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+
+
+def p3_latency(kind: str, folder: Path) -> None:
+    print(
+        f"P3  {kind}: {P3_POSTS} sequential POST /orientation with the outbox worker "
+        f"delivering to a fast SMTP server, then to one taking {P3_SLOW_SECONDS:g} s a "
+        "message",
+        flush=True,
+    )
+    handler = SlowSmtp()
+    smtp_port = free_port()
+    controller = Controller(handler, hostname=HOST, port=smtp_port)
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database(kind, folder, "p3"))
+        migrate(url)
+        controller.start()
+        stack.callback(controller.stop)
+        mail = {"FLASK_MAIL_SERVER": HOST, "FLASK_MAIL_PORT": str(smtp_port)}
+        server = full_server(url, folder, "p3_gunicorn", mail)
+        stack.callback(server.stop)
+        worker = Process(
+            "outbox",
+            flask_command("outbox", "work", "--poll", "1"),
+            app_environment(url, server.port, mail),
+            ROOT,
+            folder / "p3_outbox.log",
+        )
+        stack.callback(worker.stop)
+        sequential_latencies(server.port, max(4, P3_POSTS // 10))  # warm both workers
+        wait_for_mail(handler)
+        before = handler.received
+        fast = sequential_latencies(server.port, P3_POSTS)
+        note(f"fast SMTP: {handler.received - before} messages delivered during the run")
+        wait_for_mail(handler)
+        if handler.received == 0:
+            anomaly("the outbox worker delivered nothing: P3 did not measure what it says")
+        if worker.popen.poll() is not None:
+            anomaly(f"outbox worker exited with {worker.popen.returncode}:\n{worker.log()}")
+        handler.delay = P3_SLOW_SECONDS
+        before = handler.received
+        slow = sequential_latencies(server.port, P3_POSTS)
+        note(
+            f"slow SMTP: {handler.received - before} messages delivered during the run "
+            "(the rest wait in the outbox)"
+        )
+    fast_p95, slow_p95 = p95(fast) * 1000, p95(slow) * 1000
+    record("P3", kind, "submission p95, fast SMTP", fast_p95, "ms")
+    record("P3", kind, f"submission p95, SMTP {P3_SLOW_SECONDS:g} s a message", slow_p95, "ms")
+    record("P3", kind, "p95 slow/fast", slow_p95 / fast_p95, "ratio", "≤ 1.2")
+
+
+# --- P4 ------------------------------------------------------------------------------------
+
+
+def create_coordinator(env: dict) -> None:
+    password = f"{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n"
+    run_flask(env, "users", "create", STAFF_EMAIL, "--role", "coordinator", stdin=password)
+
+
+class Mix:
+    """A realistic mix of requests, shared by the client threads up to a total count."""
+
+    STEPS = (
+        "/",
+        "form",
+        "post",
+        "/triage/",
+        "/triage/?page=2",
+        "form",
+        "post",
+        "/triage/?status=new",
+        "detail",
+        "/triage/?q=martin",
+    )
+
+    def __init__(self, port: int, staff_cookies: dict[str, str]) -> None:
+        self.port, self.staff_cookies = port, staff_cookies
+        self.counter = itertools.count()
+        self.references: list[str] = []
+        self.statuses: dict[str, int] = {}
+
+    def run(self, until: int) -> None:
+        def client(index: int) -> None:
+            browser = Client(self.port, dict(self.staff_cookies))
+            while (n := next(self.counter)) < until and not STOP.is_set():
+                self.step(browser, self.STEPS[n % len(self.STEPS)])
+
+        run_clients(CLIENTS, client)
+        # The counter went past `until` once a thread: start the next run exactly there.
+        self.counter = itertools.count(until)
+
+    def step(self, browser: Client, step: str) -> None:
+        if step == "form":
+            answer = browser.open_form()
+        elif step == "post":
+            if not browser.csrf_token:
+                browser.open_form()
+            answer = browser.send_referral()
+        elif step == "detail":
+            reference = self.references[-1] if self.references else None
+            answer = browser.get(f"/triage/{reference}" if reference else "/")
+        else:
+            answer = browser.get(step)
+            if step.startswith("/triage/") and answer.status == 200:
+                found = REFERENCE.findall(answer.body.decode("utf-8", "replace"))
+                if found:
+                    self.references.append(found[0])
+                    del self.references[:-50]
+        if step != "post" and answer.status != 200:
+            anomaly(f"{step} answered {answer.status}")
+
+
+def p4_memory(kind: str, folder: Path) -> None:
+    print(
+        f"P4  {kind}: worker memory over {P4_REQUESTS:,} requests of a mix (public pages, "
+        f"forms, POSTs, staff queue and detail pages), {CLIENTS} clients",
+        flush=True,
+    )
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database(kind, folder, "p4"))
+        migrate(url)
+        create_coordinator(app_environment(url, 0))
+        server = full_server(url, folder, "p4_gunicorn")
+        stack.callback(server.stop)
+        staff = Client(server.port)
+        staff.log_in(STAFF_EMAIL, STAFF_PASSWORD)
+        mix = Mix(server.port, staff.cookies)
+        mix.run(P4_FIRST)
+        workers = server.workers()
+        first = [rss_kib(pid) for pid in workers]
+        start = time.perf_counter()
+        mix.run(P4_REQUESTS)
+        elapsed = time.perf_counter() - start
+        note(
+            f"{P4_REQUESTS - P4_FIRST:,} requests in {elapsed:.0f} s, "
+            f"{(P4_REQUESTS - P4_FIRST) / elapsed:.1f}/s"
+        )
+        if server.workers() != workers:
+            anomaly(f"gunicorn replaced a worker during P4 ({workers} → {server.workers()})")
+        last = [rss_kib(pid) for pid in server.workers()]
+        note(
+            f"per worker, MB: after {P4_FIRST}: {[round(mib(k), 1) for k in first]}; "
+            f"after {P4_REQUESTS:,}: {[round(mib(k), 1) for k in last]}"
+        )
+    record("P4", kind, f"workers' RSS after {P4_FIRST} requests", mib(sum(first)), "MB")
+    record("P4", kind, f"workers' RSS after {P4_REQUESTS:,} requests", mib(sum(last)), "MB")
+    record(
+        "P4",
+        kind,
+        f"RSS {P4_REQUESTS:,}/{P4_FIRST} requests",
+        sum(last) / sum(first),
+        "ratio",
+        "≤ 1.2",
+    )
+
+
+def seed_command(env: dict) -> list[str] | None:
+    """`dev seed --count N` and its options if this version of the app has it, else None."""
+    try:
+        help_text = run_flask(env, "dev", "seed", "--help", timeout=120)
+    except RuntimeError:
+        return None
+    # The database is a scratch one: whatever --force allows, it may.
+    return ["dev", "seed", "--count", str(P4_SEED)] + (
+        ["--force"] if "--force" in help_text else []
+    )
+
+
+class Sampler(threading.Thread):
+    """Reads the workers' VmRSS every SAMPLE_EVERY seconds, keeping each one's peak."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.peaks = dict.fromkeys(pids, 0)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in self.peaks:
+                self.peaks[pid] = max(self.peaks[pid], rss_kib(pid))
+            self.done.wait(SAMPLE_EVERY)
+
+    def stop(self) -> dict[int, int]:
+        self.done.set()
+        self.join()
+        return self.peaks
+
+
+def stream_export(port: int, cookies: dict[str, str]) -> tuple[int, float, float, int]:
+    """GET /triage/export.csv read in chunks: (status, first byte s, total s, rows)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=300)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    start = time.perf_counter()
+    first_byte = None
+    lines = status = 0
+    try:
+        connection.request("GET", "/triage/export.csv", headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        while chunk := response.read1(65536):
+            if first_byte is None:
+                first_byte = time.perf_counter() - start
+            lines += chunk.count(b"\n")
+    except (http.client.HTTPException, OSError) as error:
+        # A worker killed by gunicorn's timeout closes the connection mid-answer.
+        anomaly(f"the export broke off after {time.perf_counter() - start:.1f} s: {error!r}")
+    finally:
+        connection.close()
+    total = time.perf_counter() - start
+    return status, first_byte if first_byte is not None else total, total, max(lines - 1, 0)
+
+
+def p4_export(kind: str, folder: Path) -> None:
+    print(
+        f"P4  {kind}: CSV export of {P4_SEED:,} seeded referrals, worker memory sampled "
+        f"every {SAMPLE_EVERY * 1000:g} ms",
+        flush=True,
+    )
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database(kind, folder, "p4_export"))
+        migrate(url)
+        env = app_environment(url, 0)
+        command = seed_command(env)
+        if command is None:
+            skip(
+                f"P4 export on {kind}: this app has no `flask dev seed` command yet "
+                "(branch seed); nothing to export"
+            )
+            return
+        start = time.perf_counter()
+        run_flask(env, *command)
+        note(f"seeded {P4_SEED:,} referrals in {time.perf_counter() - start:.0f} s")
+        create_coordinator(env)
+        server = full_server(url, folder, "p4_export_gunicorn")
+        stack.callback(server.stop)
+        staff = Client(server.port)
+        staff.log_in(STAFF_EMAIL, STAFF_PASSWORD)
+        # Each worker serves pages before the rest is measured: the first requests import
+        # and cache what every later one uses.
+        for _ in range(6):
+            staff.get("/triage/")
+            staff.get("/triage/export.csv?q=zzzz-nobody")
+        time.sleep(1)
+        workers = server.workers()
+        rest = {pid: rss_kib(pid) for pid in workers}
+        sampler = Sampler(workers)
+        sampler.start()
+        status, first_byte, total, rows = stream_export(server.port, staff.cookies)
+        peaks = sampler.stop()
+        time.sleep(1)
+        after = {pid: rss_kib(pid) for pid in workers}
+        if server.workers() != workers:
+            timeouts = [line for line in server.log().splitlines() if "TIMEOUT" in line]
+            anomaly(f"gunicorn replaced a worker during the export: {timeouts[:2]}")
+        if status != 200 or rows < P4_SEED:
+            anomaly(f"export answered {status} with {rows:,} rows for {P4_SEED:,} referrals")
+    # The worker that served the export is the one whose memory moved most.
+    pid = max(workers, key=lambda p: peaks[p] - rest[p])
+    record("P4", kind, "export worker RSS at rest, before", mib(rest[pid]), "MB")
+    record("P4", kind, "export worker RSS peak while streaming", mib(peaks[pid]), "MB")
+    if after[pid]:
+        record("P4", kind, "export worker RSS after", mib(after[pid]), "MB")
+    else:
+        skip(f"P4 export on {kind}: no RSS after, the worker that served it is gone")
+    record("P4", kind, "export RSS peak/rest", peaks[pid] / rest[pid], "ratio", "≤ 1.2")
+    if status != 200:
+        skip(f"P4 export on {kind}: no time to first byte or rows/s, the export answered {status}")
+        return
+    record("P4", kind, f"export time to first byte ({rows:,} rows)", first_byte * 1000, "ms")
+    record("P4", kind, "export rows per second", rows / total, "rows/s", "≥ 20000")
+
+
+# --- main ----------------------------------------------------------------------------------
+
+MEASURES = (p1_throughput, p3_latency, p4_memory, p4_export)
+# BENCH_ONLY=p4_export,p1_throughput runs those measures alone.
+ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+
+
+def interrupted(signum, frame):
+    """SIGTERM as Ctrl+C: unwind, so every server stops and every scratch database goes."""
+    raise KeyboardInterrupt
+
+
+def postgres_available() -> bool:
+    try:
+        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.Error as error:
+        skip(f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer ({error}); SQLite only")
+        return False
+    return True
+
+
+def main() -> int:
+    print(
+        f"bench_server: gunicorn 'wsgi:app', {WORKERS} sync workers, production settings "
+        "(FLASK_SECRET_KEY set, not debug) over plain http; Flask-Limiter throttling "
+        "DISABLED (FLASK_RATELIMIT_ENABLED=false) so the load is not refused"
+        + ("; BENCH_QUICK: short runs, figures are a smoke test only" if QUICK else ""),
+        flush=True,
+    )
+    print(
+        f"{'id':<3} {'database':<10} {'measure':<52} {'value':>11} {'unit':<7} {'goal':<7} verdict",
+        flush=True,
+    )
+    write_results()
+    signal.signal(signal.SIGTERM, interrupted)
+    databases = [d for d in DATABASES if d != "postgresql" or postgres_available()]
+    failed = False
+    for kind in databases:
+        for measure in MEASURES:
+            if ONLY and measure.__name__ not in ONLY:
+                continue
+            with tempfile.TemporaryDirectory(prefix="bench_server_") as folder:
+                try:
+                    measure(kind, Path(folder))
+                except Exception as error:  # noqa: BLE001 - the other measures still run
+                    failed = True
+                    anomaly(f"{measure.__name__} on {kind} failed: {error}")
+    print(f"\nresults written to {OUT}")
+    for line in SKIPPED:
+        print(f"skipped: {line}")
+    for line in ANOMALIES:
+        print(f"anomaly: {line}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
