@@ -40,6 +40,9 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_pages.py
+	if [ -f bench/bench_server.py ]; then $(BIN)/python bench/bench_server.py; fi
+	$(BIN)/python bench/report.py
 
 # Generated requests (tests/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
