@@ -1,5 +1,7 @@
 """Unbound extension objects, bound to the app in `create_app()`."""
 
+import sqlite3
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,7 +10,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -35,3 +37,21 @@ babel = Babel()
 # Limits are declared on the routes that need them (login, public forms); storage comes
 # from RATELIMIT_STORAGE_URI so several gunicorn workers can share counters in Redis.
 limiter = Limiter(key_func=get_remote_address)
+
+
+@event.listens_for(Engine, "connect")
+def tune_sqlite(dbapi_connection, connection_record) -> None:
+    """Set each new SQLite connection up for a web server's concurrent writers.
+
+    WAL lets readers go on while one request writes, and with `synchronous=NORMAL` a commit
+    no longer waits for the disk twice (a power cut may lose the last commits, never corrupt
+    the file). The busy timeout makes a writer wait for another's lock instead of failing at
+    once. PostgreSQL connections are left alone.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -70,19 +70,18 @@ def fingerprint(source: Source, data: dict[str, Any]) -> str:
 def next_reference(year: int) -> tuple[int, str]:
     """Take the next number of `year` and return it with its reference `PRE-YYYY-NNNNN`.
 
-    The counter row is updated in the caller's transaction: a second submission waits on its
-    row lock until the first commits or rolls back, so numbers never repeat and a failed
-    submission gives its number back (no gaps).
+    One statement creates the year's counter or moves it on, and locks its row in the
+    caller's transaction: a concurrent submission waits on that lock until the first commits
+    or rolls back, so numbers never repeat and a failed submission gives its number back (no
+    gaps). Callers take it as late as they can, since every other submission queues behind it.
     """
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
+    statement = insert(ReferenceCounter).values(year=year, last_number=1)
     number = db.session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
+        statement.on_conflict_do_update(
+            index_elements=[ReferenceCounter.year],
+            set_={"last_number": ReferenceCounter.last_number + 1},
+        ).returning(ReferenceCounter.last_number)
     ).scalar_one()
     return number, f"PRE-{year}-{number:05d}"
 
@@ -110,25 +109,18 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
 def create_referral(
     source: Source, data: dict[str, Any], territory: Territory, received_at: datetime | None = None
 ) -> Referral:
-    """Create the referral described by a validated form's `data` (flushed, not committed)."""
+    """Create the referral described by a validated form's `data` (flushed, not committed).
+
+    Everything is built first, in memory; then the reference number is taken, and the
+    referral, its children, its history and its e-mails go to the database in one flush just
+    before the caller commits, so the counter's lock is held for as short a time as can be.
+    """
     received_at = received_at or utcnow()
     received_on = received_at.astimezone(PARIS).date()
-    number, reference = next_reference(received_on.year)
-    # Checked after taking the counter's lock: a concurrent twin has committed by now.
     digest = fingerprint(source, data)
-    twin = db.session.scalar(
-        select(Referral.reference)
-        .where(Referral.fingerprint == digest)
-        .where(Referral.received_at >= received_at - DUPLICATE_WINDOW)
-        .limit(1)
-    )
-    if twin is not None:
-        raise DuplicateSubmission(twin)
     referral = Referral(
-        reference=reference,
         fingerprint=digest,
         year=received_on.year,
-        number=number,
         source=source.value,
         received_at=received_at,
         last_activity_at=received_at,
@@ -148,14 +140,21 @@ def create_referral(
     referral.history.append(
         StatusChange(at=received_at, from_status=None, to_status=Status.NEW.value, comment="")
     )
-    db.session.add(referral)
+    # Nothing may reach the database before the number is taken: the rows are incomplete
+    # until then, and every statement run under the counter's lock makes others wait.
+    with db.session.no_autoflush:
+        number, referral.reference = next_reference(received_on.year)
+        referral.number = number
+        # Checked under the counter's lock: a concurrent twin has committed by now.
+        twin = db.session.scalar(
+            select(Referral.reference)
+            .where(Referral.fingerprint == digest)
+            .where(Referral.received_at >= received_at - DUPLICATE_WINDOW)
+            .limit(1)
+        )
+        if twin is not None:
+            raise DuplicateSubmission(twin)
+        db.session.add(referral)
     db.session.flush()
     enqueue_referral_emails(referral, territory, current_app.config)
-    current_app.logger.info(
-        "referral stored reference=%s source=%s children=%d eligibility=%s",
-        reference,
-        source.value,
-        len(referral.children),
-        referral.eligibility,
-    )
     return referral

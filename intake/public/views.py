@@ -150,6 +150,13 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     try:
         referral = create_referral(source, form.data, territory)
         db.session.commit()
+        current_app.logger.info(
+            "referral stored reference=%s source=%s children=%d eligibility=%s",
+            referral.reference,
+            source.value,
+            len(referral.children),
+            referral.eligibility,
+        )
     except DuplicateSubmission as twin:
         # Sent twice: the first one stands; give its reference back (and its number too).
         db.session.rollback()
