@@ -130,16 +130,19 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the `users`, `outbox`, `retention` and `territory` command groups to `flask`."""
+    """Add the `users`, `outbox`, `retention`, `territory` and `dev` command groups to
+    `flask`."""
     from .auth.commands import users_cli
     from .notifications.commands import outbox_cli
     from .opendata.commands import territory_cli
+    from .seed import dev_cli
     from .triage.commands import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(territory_cli)
+    app.cli.add_command(dev_cli)
 
 
 def register_error_pages(app: Flask) -> None:
