@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -603,6 +604,9 @@ def run_database(database: str, new_database, results: Results) -> None:
 
 
 def main() -> None:
+    # SIGTERM (and SIGINT, which a background job ignores) must still run the `finally`
+    # blocks that drop the scratch databases and the temporary files.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results = Results()
     if QUICK:
         results.note(f"BENCH_QUICK: {SMALL} and {LARGE} referrals, {OUTBOX_MESSAGES} e-mails")
