@@ -55,6 +55,10 @@ def defaults(app: Flask) -> dict:
         "INTAKE_OUTBOX_POLL_SECONDS": 5,
         # After this many temporary failures a message stops and is shown to the coordination.
         "INTAKE_OUTBOX_MAX_ATTEMPTS": 10,
+        # How long a worker holds the messages it claimed before another may take them: a
+        # worker killed mid-batch leaves them due again once it has passed. Far longer than
+        # a batch takes, so a live worker's messages are never sent twice.
+        "INTAKE_OUTBOX_LEASE": 300,
         # Flask-Mail sets no socket timeout: a silent server would hang the worker.
         "INTAKE_SMTP_TIMEOUT": 30,
         # Werkzeug's hashing method; the tests lower its cost, production keeps scrypt.

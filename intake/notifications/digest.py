@@ -23,7 +23,8 @@ from ..territory import Territory
 from ..vocabulary import PARIS, format_datetime
 from ..workflow import FINAL, Status
 from .failures import kind_label
-from .outbox import enqueue, public_url
+from .outbox import enqueue_rendered
+from .render import public_url
 
 # A first digest covers the day before it.
 FIRST_WINDOW = timedelta(hours=24)
@@ -179,7 +180,7 @@ def queue_digests(
         )
         if digest.is_empty():
             continue
-        enqueue(
+        enqueue_rendered(
             "digest",
             [user.email],
             "digest",

@@ -20,7 +20,13 @@ class StopReason(StrEnum):
     ADDRESS_UNUSABLE = "address_unusable"
     MESSAGE_REFUSED = "message_refused"
     TOO_MANY_FAILURES = "too_many_failures"
+    REFERRAL_GONE = "referral_gone"
     ERROR = "error"
+
+
+class ReferralGone(Exception):
+    """A message without a stored body whose referral was deleted (retention purge): there is
+    nothing left to write it from, and there never will be."""
 
 
 # What the coordination reads on the referral, so it knows to phone the person instead.
@@ -29,6 +35,7 @@ REASON_LABELS: dict[StopReason, str] = {
     StopReason.ADDRESS_UNUSABLE: N_("adresse impossible à utiliser"),
     StopReason.MESSAGE_REFUSED: N_("message refusé par le serveur de messagerie"),
     StopReason.TOO_MANY_FAILURES: N_("trop d’échecs temporaires"),
+    StopReason.REFERRAL_GONE: N_("demande supprimée avant l’envoi"),
     StopReason.ERROR: N_("erreur de l’application lors de l’envoi"),
 }
 
@@ -62,8 +69,11 @@ def classify(error: BaseException, *, connecting: bool = False) -> StopReason | 
     cannot be encoded, a header Flask-Mail refuses or an unexpected exception are the
     message's own fault and will not heal either. A failure while connecting (refused,
     authentication, greeting) concerns the server, not the message: it is always temporary,
-    and the attempts cap stops the messages if it lasts.
+    and the attempts cap stops the messages if it lasts. A message whose referral is gone
+    cannot even be written: it stops, whatever the server's state.
     """
+    if isinstance(error, ReferralGone):
+        return StopReason.REFERRAL_GONE
     if connecting:
         return None
     if isinstance(error, smtplib.SMTPRecipientsRefused):

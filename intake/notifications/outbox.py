@@ -1,21 +1,25 @@
-"""Write e-mails to the outbox, in the transaction of the change they report."""
+"""Write e-mails to the outbox, in the transaction of the change they report.
+
+Only rows are written here: who gets which kind of message about which referral. The worker
+writes each e-mail when it sends it (`render.render_message`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, render_template
-from flask_babel import gettext
+from flask import current_app
 from sqlalchemy import select
 
-from ..decisions import REASONS, SERVICES
 from ..extensions import db
 from ..models import OutboxMessage, Referral, Source, StatusChange, User
-from ..progress import Outcome, birth_years, join_words, outcome_of
+from ..progress import outcome_of
 from ..territory import Territory
-from ..tokens import make_token
-from ..workflow import PUBLIC_LABELS
+
+# `outcome_context` is re-exported: the status page words a decision as its notice does.
+from .render import outcome_context as outcome_context
+from .render import outcome_record, render_template_parts
 
 
 def unique_addresses(addresses: list[str]) -> list[str]:
@@ -43,26 +47,36 @@ def staff_wanting_each() -> list[str]:
     return list(db.session.scalars(query.order_by(User.id)))
 
 
-def public_url(config: Mapping[str, Any], path: str) -> str:
-    """An absolute link for an e-mail, built on `INTAKE_BASE_URL` rather than the request."""
-    return config["INTAKE_BASE_URL"].rstrip("/") + path
-
-
 def enqueue(
-    kind: str, recipients: list[str], template: str, referral: Referral | None, **context: Any
+    kind: str,
+    recipients: list[str],
+    referral: Referral | None,
+    context: dict[str, Any] | None = None,
 ) -> OutboxMessage:
-    """Render `email/<template>.{txt,html}` and add the message to the session."""
-    context = {"referral": referral, **context}
-    message = OutboxMessage(
-        kind=kind,
-        referral_id=referral.id if referral is not None else None,
-        recipients=recipients,
-        # The subject is the .subject template's single line: no personal data can slip in.
-        subject=render_template(f"email/{template}.subject.txt", **context).strip(),
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
-    )
+    """Add a message to the session, to be written by the worker when it sends it.
+
+    Nothing is rendered and nothing is flushed here: the request only writes rows, in the
+    transaction (and the single flush) of the change they report. The referral is attached
+    through the relationship, so it may not have an id yet.
+    """
+    message = OutboxMessage(kind=kind, recipients=recipients, referral=referral, context=context)
     db.session.add(message)
+    return message
+
+
+def enqueue_rendered(
+    kind: str, recipients: list[str], template: str, referral: Referral | None, **values: Any
+) -> OutboxMessage:
+    """Render `email/<template>.*` now and add the message with its subject and bodies.
+
+    For messages written outside a request (the digest, from cron), whose content is a
+    snapshot of the moment: the worker sends the stored parts as they are.
+    """
+    rendered = render_template_parts(template, referral=referral, **values)
+    message = enqueue(kind, recipients, referral)
+    message.subject = rendered.subject
+    message.body_text = rendered.text
+    message.body_html = rendered.html
     return message
 
 
@@ -70,19 +84,15 @@ def enqueue_referral_emails(
     referral: Referral, territory: Territory, config: Mapping[str, Any]
 ) -> list[OutboxMessage]:
     """Queue the coordinators' alert and the acknowledgements of a new referral: to whoever
-    sent it, and for a professional's referral to the family too when its e-mail is known."""
+    sent it, and for a professional's referral to the family too when its e-mail is known.
+
+    The worker writes them from the referral itself (reference, children, screening); the
+    referral need not be flushed yet.
+    """
     messages = []
     coordinators = coordinator_addresses(territory, config, staff_wanting_each())
     if coordinators:
-        messages.append(
-            enqueue(
-                "coordinator_alert",
-                coordinators,
-                "coordinator_alert",
-                referral,
-                link=public_url(config, f"/triage/{referral.reference}"),
-            )
-        )
+        messages.append(enqueue("coordinator_alert", coordinators, referral))
     else:
         current_app.logger.warning("no coordinator address: set notify or FLASK_INTAKE_NOTIFY")
     sender = (
@@ -90,56 +100,14 @@ def enqueue_referral_emails(
         if referral.source == Source.PROFESSIONAL
         else referral.guardian_email
     )
-    children = children_context(referral)
     if sender:
-        messages.append(
-            enqueue(
-                "acknowledgement",
-                [sender],
-                "acknowledgement",
-                referral,
-                link=status_link(config, referral),
-                **children,
-            )
-        )
+        messages.append(enqueue("acknowledgement", [sender], referral))
     family = referral.guardian_email if referral.source == Source.PROFESSIONAL else None
     if family and family.strip().lower() != (sender or "").strip().lower():
         # The family may not know yet that a professional wrote to the programme: it hears it
         # from us, in plain words, with a status link of its own.
-        messages.append(
-            enqueue(
-                "family_acknowledgement",
-                [family],
-                "family_acknowledgement",
-                referral,
-                link=status_link(config, referral),
-                **children,
-            )
-        )
-    db.session.flush()
+        messages.append(enqueue("family_acknowledgement", [family], referral))
     return messages
-
-
-def status_link(config: Mapping[str, Any], referral: Referral) -> str:
-    """A fresh signed `/suivi/…` link for one recipient."""
-    return public_url(config, f"/suivi/{make_token('status', referral.reference)}")
-
-
-def children_context(referral: Referral) -> dict[str, Any]:
-    """How many children, and their years of birth: all an e-mail may say of them."""
-    years = birth_years(child.birth_date for child in referral.children)
-    return {"children": len(referral.children), "years": join_words([str(y) for y in years])}
-
-
-def outcome_context(outcome: Outcome) -> dict[str, Any]:
-    """The words of a decision for a template: its public label, the shared reason, the
-    service of a redirection. Never the coordinator's comment."""
-    return {
-        "outcome": outcome,
-        "outcome_label": gettext(PUBLIC_LABELS[outcome.status]),
-        "reason_label": str(REASONS[outcome.reason]) if outcome.reason in REASONS else None,
-        "service_label": str(SERVICES[outcome.service]) if outcome.service in SERVICES else None,
-    }
 
 
 def decision_recipients(referral: Referral) -> list[str]:
@@ -152,23 +120,19 @@ def enqueue_decision_emails(
     referral: Referral, change: StatusChange, config: Mapping[str, Any]
 ) -> list[OutboxMessage]:
     """Queue the short notice of a decision to the referrer and the family, one message each
-    so neither reads the other's address. Not a decision (a review step, `closed`): nothing."""
+    so neither reads the other's address. Not a decision (a review step, `closed`): nothing.
+
+    The notice's context is the public outcome itself (status, date, shared reason, service),
+    not the change's id: it holds what the family may read, fixed when the decision is made.
+    """
     outcome = outcome_of(change)
     if outcome is None:
         return []
-    messages = [
-        enqueue(
-            f"decision_{outcome.status.value}",
-            [address],
-            "decision",
-            referral,
-            link=status_link(config, referral),
-            **outcome_context(outcome),
-        )
+    context = {"outcome": outcome_record(outcome)}
+    return [
+        enqueue(f"decision_{outcome.status.value}", [address], referral, dict(context))
         for address in decision_recipients(referral)
     ]
-    db.session.flush()
-    return messages
 
 
 def queue_decision_emails(sender: Any, referral: Referral, change: StatusChange, **_: Any) -> None:

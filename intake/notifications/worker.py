@@ -5,23 +5,32 @@ from __future__ import annotations
 import signal
 import smtplib
 import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 import idna
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import OutboxMessage, Referral, utcnow
 from .failures import StopReason, classify, describe, stopped_error, summary
+from .render import render_message
 
 # Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
 # stays silent would hang the worker, and every queued e-mail with it.
 DEFAULT_SMTP_TIMEOUT = 30
+
+# How many messages one claim takes: few enough to be sent well within the lease even by a
+# slow server, enough that claiming costs little per message.
+CLAIM_SIZE = 50
 
 # After these errors smtplib has already reset the SMTP session, so the connection can carry the
 # next message; after any other error it is closed and a fresh one is opened.
@@ -114,14 +123,18 @@ def ascii_address(address: str) -> str:
         return address  # refused by the server, then stopped as a permanent failure
 
 
-def to_mail(message: OutboxMessage) -> Message:
-    """Build the Flask-Mail message of an outbox row."""
+def to_mail(message: OutboxMessage, config: Mapping[str, Any]) -> Message:
+    """Build the Flask-Mail message of an outbox row, writing its e-mail now if need be.
+
+    Raises ReferralGone for a message that has no stored body and no referral left.
+    """
     sender = current_app.extensions["mail"].default_sender
+    rendered = render_message(message, config)
     mail = Message(
-        subject=message.subject,
+        subject=rendered.subject,
         recipients=[ascii_address(address) for address in message.recipients],
-        body=message.body_text,
-        html=message.body_html,
+        body=rendered.text,
+        html=rendered.html,
         sender=sender,
         # Auto-Submitted keeps out-of-office replies away (RFC 3834).
         extra_headers={"Auto-Submitted": "auto-generated"},
@@ -133,25 +146,78 @@ def to_mail(message: OutboxMessage) -> Message:
     return mail
 
 
-def claim_next(now: datetime, skip: list[int]) -> OutboxMessage | None:
-    """Lock the next due message that no other worker holds (PostgreSQL; SQLite just reads).
+def due_messages(now: datetime):
+    """The query of the messages to try at `now`, oldest due first.
 
-    Stopped messages are never claimed: only `outbox retry` puts them back.
+    Stopped messages are never due: only `outbox retry` puts them back.
     """
-    query = (
-        select(OutboxMessage)
+    return (
+        select(OutboxMessage.id, OutboxMessage.due_at)
         .where(
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.stopped_at.is_(None),
             OutboxMessage.due_at <= now,
         )
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
     )
-    if skip:
-        query = query.where(OutboxMessage.id.not_in(skip))
-    return db.session.scalars(query).first()
+
+
+def claim_batch(now: datetime, size: int, lease: timedelta) -> dict[int, datetime]:
+    """Take up to `size` due messages for this worker, in a short transaction of its own.
+
+    Their `due_at` moves to `now + lease`, so no other worker (nor this one's next round)
+    takes them while they are being sent; one that dies with them leaves them due again once
+    the lease has passed. On PostgreSQL, SKIP LOCKED lets concurrent workers claim different
+    rows at the same moment instead of waiting for each other. Returns each claimed id with
+    the `due_at` it had, oldest due first.
+    """
+    query = due_messages(now).limit(size).with_for_update(skip_locked=True)
+    claimed = {message_id: due_at for message_id, due_at in db.session.execute(query)}
+    if claimed:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .values(due_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return claimed
+
+
+def load_batch(claimed: dict[int, datetime]) -> list[OutboxMessage]:
+    """The claimed messages, in claim order, with their referrals and the referrals' children
+    (one query each for the whole batch, not one per message). Fresh from the database: the
+    session may hold older copies from a previous round."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed))
+        .options(selectinload(OutboxMessage.referral).selectinload(Referral.children))
+        .execution_options(populate_existing=True)
+    )
+    messages = {message.id: message for message in db.session.scalars(query)}
+    # A claimed row deleted since (a retention purge) is simply gone.
+    return [messages[message_id] for message_id in claimed if message_id in messages]
+
+
+def release(
+    messages: list[OutboxMessage], claimed: dict[int, datetime], leased_until: datetime
+) -> None:
+    """Give back claimed messages this worker will not send (it is stopping): due again as
+    they were, rather than after the lease. A row whose lease another worker has renewed
+    since is left alone."""
+    for message in messages:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.due_at == leased_until,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.stopped_at.is_(None),
+            )
+            .values(due_at=claimed[message.id])
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
 
 
 def record_success(message: OutboxMessage, now: datetime) -> None:
@@ -198,6 +264,8 @@ def record_failure(
     why = f"permanent {summary(error)}"
     if reason is StopReason.TOO_MANY_FAILURES:
         why = f"too many temporary failures, the last {summary(error)}"
+    elif reason is StopReason.REFERRAL_GONE:
+        why = "its referral was deleted before it could be written"
     # A bug (not a server's answer) is worth an ERROR; its traceback only at DEBUG level,
     # where a developer can ask for it.
     log = logger.error if reason is StopReason.ERROR else logger.warning
@@ -216,61 +284,101 @@ def record_failure(
 def deliver_due(
     now: datetime | None = None, limit: int = 100, stop: threading.Event | None = None
 ) -> DeliveryReport:
-    """Send up to `limit` due messages, one commit each; failures are rescheduled or stopped.
+    """Send up to `limit` due messages over one SMTP connection; failures are rescheduled or
+    stopped.
 
-    Each message is claimed, sent and marked in a transaction of its own: a crash after the
-    send but before the commit sends it again later (at least once), while a committed
-    `sent_at` is never sent twice. On PostgreSQL the claim's row lock (SKIP LOCKED) keeps
-    concurrent workers off each other's messages.
+    No database transaction stays open while the server is spoken to: a batch of messages is
+    claimed (leased) and committed, loaded with its referrals, and each message's e-mail is
+    written; then each one is sent and its result committed in a short transaction of its
+    own. A crash after the send but before that commit sends it again once the lease has
+    passed (at least once), while a committed `sent_at` is never sent twice.
     """
     now = now or utcnow()
-    timeout = current_app.config.get("INTAKE_SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
+    config = current_app.config
+    lease = timedelta(seconds=config["INTAKE_OUTBOX_LEASE"])
+    timeout = config.get("INTAKE_SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
     connection: TimeoutConnection | None = None
     connect_error: BaseException | None = None
-    seen: list[int] = []
+    claimed_total = 0
     sent = failed = stopped = 0
+    session = db.session()
+    # Keep the batch's loaded rows across the per-message commits: otherwise each commit
+    # expires them all and every next message reloads its row and referral, one by one.
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        while len(seen) < limit and not (stop is not None and stop.is_set()):
-            message = claim_next(now, seen)
-            if message is None:
+        while claimed_total < limit and not (stop is not None and stop.is_set()):
+            claimed = claim_batch(now, min(CLAIM_SIZE, limit - claimed_total), lease)
+            if not claimed:
                 break
-            seen.append(message.id)
-            # Connect only once something is due, so an idle worker never touches the server.
-            if connection is None and connect_error is None:
+            leased_at = time.monotonic()
+            claimed_total += len(claimed)
+            outgoing: list[tuple[OutboxMessage, Message]] = []
+            for message in load_batch(claimed):
                 try:
-                    connection = TimeoutConnection(current_app.extensions["mail"], timeout).open()
-                except TRANSPORT_ERRORS as error:
-                    # A dead server: every due message records it, without a new try each.
-                    connect_error = error
-            if connect_error is not None:
-                stopped += record_failure(message, connect_error, now, connecting=True)
-                db.session.commit()
-                failed += 1
-                continue
-            try:
-                to_mail(message).send(connection)
-            # Deliberately broad: a single poison message (a row without recipients, a header
-            # Flask-Mail refuses, a bug) must not stop the queue behind it. It is stopped and
-            # shown to the coordination, as an address the server refuses is. Database errors
-            # cannot arise here: this block only talks SMTP, and the session work around it
-            # lets them reach `work()`.
-            except Exception as error:
-                if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
-                    connection.close()
-                    connection = None
-                stopped += record_failure(message, error, now)
-                db.session.commit()
-                failed += 1
-                continue
-            record_success(message, now)
+                    outgoing.append((message, to_mail(message, config)))
+                # As for a send below: a message that cannot be written (its referral purged,
+                # a template bug) stops alone and does not hold up the batch.
+                except Exception as error:
+                    message.due_at = claimed[message.id]
+                    stopped += record_failure(message, error, now)
+                    failed += 1
+            # Commits the messages that could not be written, and ends the batch's read
+            # transaction before any SMTP: nothing is locked or open while the server talks.
             db.session.commit()
-            sent += 1
-        # End the claim's read transaction: an idle worker must not sit "idle in transaction"
-        # on PostgreSQL between polls (it holds back vacuum and may be cut off by a timeout).
-        db.session.commit()
+            for position, (message, mail) in enumerate(outgoing):
+                if stop is not None and stop.is_set():
+                    release([m for m, _ in outgoing[position:]], claimed, now + lease)
+                    break
+                if time.monotonic() - leased_at >= lease.total_seconds():
+                    # The rest may be another worker's by now: leave them to whoever claims
+                    # them next rather than risk sending them twice.
+                    current_app.logger.warning(
+                        "outbox: lease of %ds over before the batch was sent, %d left",
+                        lease.total_seconds(),
+                        len(outgoing) - position,
+                    )
+                    break
+                # Connect only once something is due, so an idle worker never touches the
+                # server.
+                if connection is None and connect_error is None:
+                    try:
+                        connection = TimeoutConnection(
+                            current_app.extensions["mail"], timeout
+                        ).open()
+                    except TRANSPORT_ERRORS as error:
+                        # A dead server: every due message records it, without a new try each.
+                        connect_error = error
+                # The row's due_at is what it was before the claim, unless a retry moves it.
+                message.due_at = claimed[message.id]
+                if connect_error is not None:
+                    stopped += record_failure(message, connect_error, now, connecting=True)
+                    db.session.commit()
+                    failed += 1
+                    continue
+                try:
+                    mail.send(connection)
+                # Deliberately broad: a single poison message (a row without recipients, a
+                # header Flask-Mail refuses, a bug) must not stop the queue behind it. It is
+                # stopped and shown to the coordination, as an address the server refuses is.
+                # Database errors cannot arise here: this block only talks SMTP, and the
+                # session work around it lets them reach `work()`.
+                except Exception as error:
+                    if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
+                        connection.close()
+                        connection = None
+                    stopped += record_failure(message, error, now)
+                    db.session.commit()
+                    failed += 1
+                    continue
+                record_success(message, now)
+                db.session.commit()
+                sent += 1
     finally:
         if connection is not None:
             connection.close()
+        session.expire_on_commit = expire_on_commit
+        # The next round must read rows afresh, not these copies.
+        session.expire_all()
     return DeliveryReport(sent=sent, failed=failed, stopped=stopped)
 
 
