@@ -178,6 +178,11 @@ def postgresql_database() -> Iterator[str]:
         admin.dispose()
 
 
+def load() -> str:
+    """The 1-minute load average against the CPU count, as in "3.2 on 2 CPUs"."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 def make_app(url: str, **overrides):
     return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
 
@@ -475,6 +480,8 @@ def prepared(url: str, count: int, results: Results, database: str):
     add_coordinator(app)
     seconds = seed(url, count)
     print(f"  seeded {count:,} referrals on {database} in {seconds:.1f} s")
+    # A ratio of two timings taken minutes apart is only as good as the machine was quiet.
+    results.note(f"{database} {size_label(count)}: load average {load()} before timing")
     with app.app_context():
         stored = db.session.scalar(select(func.count()).select_from(Referral))
     if stored != count:
