@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +269,8 @@ def search_terms(app) -> tuple[str, str, str]:
     typed without accents): the most frequent ones, so both databases have them."""
     with app.app_context():
         query = select(Child.last_name, func.count()).group_by(Child.last_name)
-        family = db.session.execute(query.order_by(func.count().desc()).limit(1)).one()[0]
+        ranked = query.order_by(func.count().desc(), Child.last_name)
+        family = db.session.execute(ranked.limit(1)).one()[0]
         firsts = db.session.execute(
             select(Child.first_name, func.count()).group_by(Child.first_name)
         )
@@ -334,18 +336,6 @@ def login(client):
     return client.post("/connexion", data={"email": COORDINATOR, "password": PASSWORD})
 
 
-def best_of(func: Callable[[], None], rounds: int, budget: float = 10.0) -> float:
-    """The best time of one call, in seconds: a warm-up call, then up to `rounds` timed ones
-    while the calls so far took less than `budget` seconds. A call slower than the whole
-    budget is measured once (cold), so a page that grew badly does not stall the run."""
-    times: list[float] = []
-    while len(times) <= rounds and sum(times) < budget:
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times[1:]) if len(times) > 1 else times[0]
-
-
 class BadResponse(Exception):
     pass
 
@@ -382,55 +372,100 @@ def export_rows(client) -> int:
     return sum(1 for _ in csv.reader(io.StringIO(response.get_data(as_text=True)))) - 1
 
 
+def interleaved(funcs: list[Callable[[], None]], rounds: int, budget: float = 10.0) -> list[float]:
+    """The best time of each function, in seconds, measured in alternation: a round calls each
+    once, so the small and the large database meet the same load on a shared machine. The
+    first round warms up; timing stops after `rounds` more, or once a function has used
+    `budget` seconds (one far slower than the budget is measured once, cold)."""
+    times: list[list[float]] = [[] for _ in funcs]
+    while len(times[0]) <= rounds and max(sum(t) for t in times) < budget:
+        for call, spent in zip(funcs, times, strict=True):
+            start = time.perf_counter()
+            call()
+            spent.append(time.perf_counter() - start)
+    return [min(t[1:]) if len(t) > 1 else t[0] for t in times]
+
+
+@dataclass
+class Sized:
+    """One database of the comparison: its app, its size, a logged-in client, its pages."""
+
+    app: object
+    count: int
+    client: object = None
+    pages: list[Probe] = field(default_factory=list)
+    times: dict[str, float | None] = field(default_factory=dict)
+
+
 def measure_pages(
-    app, count: int, family: str, first: str, typed: str, results: Results, database: str
-) -> dict[str, float | None]:
-    """Time every P2 page on this database; returns seconds by measure (None: failed)."""
-    pages, how = probes(app, count, family, first, typed)
-    results.note(
-        f"P2 {database} {size_label(count)}: deep page by {how}; "
-        f"searched {family!r} and {typed!r} (for {first!r})"
-    )
-    client = app.test_client()
-    if login(client).status_code != 303:
-        raise RuntimeError("the bench coordinator could not log in")
-    times: dict[str, float | None] = {}
-    for probe in pages:
+    sizes: list[Sized], family: str, first: str, typed: str, results: Results, database: str
+) -> None:
+    """Time every P2 page on each database, alternating between them; fills `times` with
+    seconds by measure (None: failed, said loudly)."""
+    for sized in sizes:
+        sized.pages, how = probes(sized.app, sized.count, family, first, typed)
+        results.note(
+            f"P2 {database} {size_label(sized.count)}: deep page by {how}; "
+            f"searched {family!r} and {typed!r} (for {first!r})"
+        )
+        sized.client = sized.app.test_client()
+        if login(sized.client).status_code != 303:
+            raise RuntimeError("the bench coordinator could not log in")
+
+    def checked(sized: Sized, probe: Probe) -> Callable[[], None] | None:
+        """The timed call of a page, after one checked call; None when the page fails."""
+        label = size_label(sized.count)
         try:
-            page = get_ok(client, probe.url)
-            if probe.expect is not None and not shows(page, probe.expect):
-                # A 200 that misses what it should show: timed, but said loudly.
-                why = f"GET {probe.url}: the page does not show {probe.expect!r}"
-                print(f"\n  !!! WRONG {database} {size_label(count)}: {why}\n", file=sys.stderr)
-                results.note(f"P2 {database} {size_label(count)}: {why}")
-            times[probe.measure] = best_of(lambda p=probe: get_ok(client, p.url), PAGE_ROUNDS)
-            print(
-                f"    {probe.measure} at {size_label(count)}: {times[probe.measure] * 1e3:.2f} ms"
-            )
+            page = get_ok(sized.client, probe.url)
         except BadResponse as error:
-            results.failure("P2", database, f"{probe.measure} at {size_label(count)}", str(error))
-            times[probe.measure] = None
-    name = "CSV export, time to first byte"
-    try:
-        times[name] = best_of(lambda: first_byte(client), PAGE_ROUNDS)
-        print(f"    {name} at {size_label(count)}: {times[name] * 1e3:.2f} ms")
-    except BadResponse as error:
-        results.failure("P2", database, f"{name} at {size_label(count)}", str(error))
-        times[name] = None
-    name = "CSV export, all rows"
+            results.failure("P2", database, f"{probe.measure} at {label}", str(error))
+            return None
+        if probe.expect is not None and not shows(page, probe.expect):
+            # A 200 that misses what it should show: timed, but said loudly.
+            why = f"GET {probe.url}: the page does not show {probe.expect!r}"
+            print(f"\n  !!! WRONG {database} {label}: {why}\n", file=sys.stderr)
+            results.note(f"P2 {database} {label}: {why}")
+        return lambda: get_ok(sized.client, probe.url)
 
-    def export_all() -> None:
-        rows = export_rows(client)
-        if rows != count:
-            raise BadResponse(f"{rows} rows exported, {count} expected")
+    def export_all(sized: Sized) -> None:
+        rows = export_rows(sized.client)
+        if rows != sized.count:
+            raise BadResponse(f"{rows} rows exported, {sized.count} expected")
 
-    try:
-        times[name] = best_of(export_all, EXPORT_ROUNDS)
-        print(f"    {name} at {size_label(count)}: {times[name] * 1e3:.2f} ms")
-    except BadResponse as error:
-        results.failure("P2", database, f"{name} at {size_label(count)}", str(error))
-        times[name] = None
-    return times
+    measures: list[tuple[str, int, list[Callable[[], None] | None]]] = [
+        (probe.measure, PAGE_ROUNDS, [checked(s, s.pages[index]) for s in sizes])
+        for index, probe in enumerate(sizes[0].pages)
+    ]
+    measures.append(
+        (
+            "CSV export, time to first byte",
+            PAGE_ROUNDS,
+            [partial(first_byte, s.client) for s in sizes],
+        )
+    )
+    measures.append(
+        ("CSV export, all rows", EXPORT_ROUNDS, [partial(export_all, s) for s in sizes])
+    )
+    for measure, rounds, funcs in measures:
+        working = [(sized, call) for sized, call in zip(sizes, funcs, strict=True) if call]
+        for sized in sizes:
+            sized.times[measure] = None
+        if not working:
+            continue
+        try:
+            best = interleaved([call for _, call in working], rounds)
+        except BadResponse as error:
+            for sized, _ in working:
+                results.failure(
+                    "P2", database, f"{measure} at {size_label(sized.count)}", str(error)
+                )
+            continue
+        for (sized, _), seconds in zip(working, best, strict=True):
+            sized.times[measure] = seconds
+        shown = ", ".join(
+            f"{size_label(s.count)} {s.times[measure] * 1e3:.2f} ms" for s, _ in working
+        )
+        print(f"    {measure}: {shown}")
 
 
 def report_pages(small: dict, large: dict, results: Results, database: str) -> None:
@@ -584,30 +619,27 @@ def measure_outbox(url: str, results: Results, database: str) -> None:
 
 
 def run_database(database: str, new_database, results: Results) -> None:
-    """P2 (at both sizes) then P5 on one kind of database."""
+    """P2 (both sizes, timed in alternation) then P5 on one kind of database."""
     print(f"\n== {database}: {SMALL:,} and {LARGE:,} referrals ==")
-    with new_database("small") as small_url:
-        app, small_count = prepared(small_url, SMALL, results, database)
-        family, first, typed = search_terms(app)
+    with new_database("small") as small_url, new_database("large") as large_url:
+        small_app, small_count = prepared(small_url, SMALL, results, database)
+        family, first, typed = search_terms(small_app)
+        sizes = [Sized(small_app, small_count)]
         try:
-            small = measure_pages(app, small_count, family, first, typed, results, database)
+            large_app, large_count = prepared(large_url, LARGE, results, database)
+            sizes.append(Sized(large_app, large_count))
+            measure_pages(sizes, family, first, typed, results, database)
         finally:
-            dispose(app)
+            for sized in sizes:
+                dispose(sized.app)
+            # The small database's figures are kept even when the large one failed.
+            report_pages(
+                sizes[0].times, sizes[1].times if len(sizes) > 1 else {}, results, database
+            )
         try:
             measure_outbox(small_url, results, database)
         except Exception as error:  # noqa: BLE001 - reported loudly, then the run goes on
             results.failure("P5", database, "outbox drain", f"{type(error).__name__}: {error}")
-    large: dict[str, float | None] = {}
-    try:
-        with new_database("large") as large_url:
-            app, large_count = prepared(large_url, LARGE, results, database)
-            try:
-                large = measure_pages(app, large_count, family, first, typed, results, database)
-            finally:
-                dispose(app)
-    finally:
-        # The small database's figures are kept even when the large one failed.
-        report_pages(small, large, results, database)
 
 
 def main() -> None:
