@@ -68,13 +68,17 @@ def referral_key(referral: Any) -> str:
         *phone_forms(referral.referrer_phone),
     ]
     for child in referral.children:
-        fields += [
-            f"{child.first_name} {child.last_name}",
-            f"{child.last_name} {child.first_name}",
-            child.school,
-            child.school_other,
-        ]
+        for last_name in spellings(child.last_name):
+            fields += [f"{child.first_name} {last_name}", f"{last_name} {child.first_name}"]
+        fields += [child.school, child.school_other]
     return key_of(fields)
+
+
+def spellings(name: str) -> list[str]:
+    """A name as written, and for a name of several words also as one ("Ben Ali" and
+    "benali"), since people type it either way."""
+    words = normalise(name).split()
+    return [name, "".join(words)] if len(words) > 1 else [name]
 
 
 # What the migration builds to index the key, outside the models (a pg_trgm index, an FTS5

@@ -48,7 +48,9 @@ response = client.post(
     data={{"status": "in_review", "comment": "appel", "version": version}},
 )
 assert response.status_code == 303, response.status_code
-assert client.get(base + "/triage/export.csv?q=Martin").status_code == 200
+# Read to the end, as a server does: the export is streamed and logs once it is sent.
+exported = client.get(base + "/triage/export.csv?q=Martin")
+assert exported.status_code == 200 and exported.get_data()
 assert client.post(base + "/deconnexion").status_code == 303
 """
 

@@ -8,6 +8,7 @@ envelopes are checked against whom each message is for.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -162,6 +163,13 @@ def test_no_message_of_any_kind_carries_personal_data(app, smtp):
             row.id: sources.get(row.referral_id)
             for row in db.session.scalars(select(OutboxMessage))
         }
+        # What the worker writes the e-mails from holds no personal data either.
+        stored = json.dumps(
+            [row.context for row in db.session.scalars(select(OutboxMessage))],
+            ensure_ascii=False,
+        )
+    for secret in SECRETS:
+        assert secret.lower() not in stored.lower(), secret
     assert {kind for kind, _ in rows.values()} == {
         "coordinator_alert",
         "acknowledgement",

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from forms_data import orientation
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from intake.extensions import db
 from intake.models import Referral, Source
@@ -170,3 +172,32 @@ def test_concurrent_twins_are_stored_once(app, new_years_eve):
     for thread in threads:
         thread.join(30)
     assert sorted(outcomes) == ["PRE-2027-00001", "twin of PRE-2027-00001"]
+
+
+def test_a_submission_is_one_flush_with_the_number_taken_last(app, client):
+    """The referral, its child, its history and its e-mails reach the database in one flush,
+    after the reference counter's statement: the counter's lock, which every other submission
+    waits on, is held for that flush and the commit only."""
+    statements: list[list[str]] = []
+    flushes: list[int] = []
+
+    def count_flush(session, context):
+        flushes.append(1)
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 3)[:3])
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        event.listen(Session, "after_flush", count_flush)
+        try:
+            assert client.post("/orientation", data=orientation()).status_code == 303
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+            event.remove(Session, "after_flush", count_flush)
+    writes = [words for words in statements if words[0] in ("INSERT", "UPDATE", "DELETE")]
+    tables = [words[2].strip('"') for words in writes]
+    assert tables[0] == "reference_counter", tables
+    assert {"referral", "child", "status_change", "outbox_message"} <= set(tables[1:])
+    assert len(flushes) == 1

@@ -143,6 +143,8 @@ def create_referral(
     # Nothing may reach the database before the number is taken: the rows are incomplete
     # until then, and every statement run under the counter's lock makes others wait.
     with db.session.no_autoflush:
+        # Rows only: the worker writes the e-mails when it sends them.
+        enqueue_referral_emails(referral, territory, current_app.config)
         number, referral.reference = next_reference(received_on.year)
         referral.number = number
         # Checked under the counter's lock: a concurrent twin has committed by now.
@@ -156,5 +158,4 @@ def create_referral(
             raise DuplicateSubmission(twin)
         db.session.add(referral)
     db.session.flush()
-    enqueue_referral_emails(referral, territory, current_app.config)
     return referral

@@ -149,13 +149,16 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     form.warn(territory.programme, paris_today())
     try:
         referral = create_referral(source, form.data, territory)
+        # Read before the commit expires them: reading after would cost two more queries.
+        reference, children = referral.reference, len(referral.children)
+        eligibility = referral.eligibility
         db.session.commit()
         current_app.logger.info(
             "referral stored reference=%s source=%s children=%d eligibility=%s",
-            referral.reference,
+            reference,
             source.value,
-            len(referral.children),
-            referral.eligibility,
+            children,
+            eligibility,
         )
     except DuplicateSubmission as twin:
         # Sent twice: the first one stands; give its reference back (and its number too).
@@ -167,7 +170,7 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
         db.session.rollback()
         current_app.logger.exception("referral could not be stored")
         return show(template, form, 503, unavailable=True)
-    return confirm(referral.reference, source, form)
+    return confirm(reference, source, form)
 
 
 # The forms a throttled post re-shows, by endpoint.

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from ..extensions import db
 from ..models import Agreement, Child, OutboxMessage, Referral
 from ..screening import Eligibility
+from ..search import MIN_INDEXED, needle
 from ..workflow import Status
 
 AGREEMENT_FILTERS = ("received", "missing")
@@ -45,11 +59,24 @@ class QueueFilters:
         return {key: value for key, value in vars(self).items() if value}
 
 
-def queue_query(filters: QueueFilters) -> Select:
-    """Referrals matching `filters`, newest first, with their children loaded alongside."""
-    # Both the queue and the export show each referral's children: one query for all of them
-    # rather than one per row.
-    query = select(Referral).options(selectinload(Referral.children))
+def search_condition(text_typed: str) -> ColumnElement[bool]:
+    """Referrals whose search key holds what was typed, insensitive to case, accents and
+    punctuation (intake.search). Served by an index on both databases: pg_trgm's GIN index
+    answers LIKE on PostgreSQL; on SQLite the FTS5 trigram table answers a phrase query."""
+    wanted = needle(text_typed)
+    if not wanted:
+        # Only punctuation was typed: nothing can hold it, rather than everything.
+        return false()
+    if db.engine.dialect.name == "sqlite" and len(wanted) >= MIN_INDEXED:
+        phrase = '"' + wanted.replace('"', '""') + '"'
+        found = select(literal_column("rowid")).select_from(table("referral_search"))
+        return Referral.id.in_(found.where(literal_column("referral_search").match(phrase)))
+    # The needle holds letters, digits and spaces only: no LIKE wildcard can slip in.
+    return Referral.search_key.contains(wanted, autoescape=True)
+
+
+def filtered(query: Select, filters: QueueFilters) -> Select:
+    """`query` restricted to the referrals `filters` select."""
     if filters.status:
         query = query.where(Referral.status == filters.status)
     if filters.eligibility:
@@ -63,22 +90,128 @@ def queue_query(filters: QueueFilters) -> Select:
         )
         query = query.where(agreed if filters.agreement == "received" else ~agreed)
     if filters.q:
-        needle = filters.q.lower()
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        names = select(Child.referral_id).where(
-            or_(
-                func.lower(Child.last_name).like(pattern, escape="\\"),
-                func.lower(Child.first_name).like(pattern, escape="\\"),
-            )
-        )
-        query = query.where(
-            or_(
-                func.lower(Referral.reference).like(pattern, escape="\\"),
-                func.lower(Referral.guardian_name).like(pattern, escape="\\"),
-                Referral.id.in_(names),
-            )
-        )
-    return query.order_by(Referral.received_at.desc(), Referral.id.desc())
+        query = query.where(search_condition(filters.q))
+    return query
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in the queue's order (received_at, id), carried by the page links as
+    `<microseconds since 1970>.<id>`: a page starts from the row last seen, so the database
+    reads one page from an index wherever it is in the list, instead of skipping rows."""
+
+    received_at: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{(self.received_at - EPOCH) // MICROSECOND}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        """The cursor a link carried, or None for anything else (a hand-edited URL)."""
+        micros, dot, row_id = (text or "").partition(".")
+        if not (dot and CURSOR_PART.fullmatch(micros) and CURSOR_PART.fullmatch(row_id)):
+            return None
+        try:
+            return cls(EPOCH + int(micros) * MICROSECOND, int(row_id))
+        except (OverflowError, ValueError):
+            return None
+
+    @classmethod
+    def of(cls, referral: Referral) -> Cursor:
+        return cls(referral.received_at, referral.id)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# Microseconds up to the year 9999 take 18 digits; row ids stay within that too.
+CURSOR_PART = re.compile(r"[0-9]{1,18}")
+NEWEST_FIRST = (Referral.received_at.desc(), Referral.id.desc())
+
+
+def after(cursor: Cursor) -> ColumnElement[bool]:
+    """Rows older than `cursor` in the queue's order. Written as a range on received_at and
+    a tie-break, which both databases serve from the index ending in (received_at, id)."""
+    return and_(
+        Referral.received_at <= cursor.received_at,
+        or_(Referral.received_at < cursor.received_at, Referral.id < cursor.id),
+    )
+
+
+def before(cursor: Cursor) -> ColumnElement[bool]:
+    """Rows newer than `cursor` in the queue's order."""
+    return and_(
+        Referral.received_at >= cursor.received_at,
+        or_(Referral.received_at > cursor.received_at, Referral.id > cursor.id),
+    )
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue: its rows, newest first, and where the neighbouring pages start
+    (None when there is none)."""
+
+    items: list[Referral]
+    older: Cursor | None
+    newer: Cursor | None
+    # How many referrals the filters select, counted up to COUNT_LIMIT + 1 only.
+    total: int
+
+    count_limit: int = 0
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= self.count_limit
+
+
+# Counting every match on every page would read the whole table each time; past this many,
+# the page says "more than" instead.
+COUNT_LIMIT = 1000
+
+
+def queue_page(
+    filters: QueueFilters, size: int, older: Cursor | None = None, newer: Cursor | None = None
+) -> QueuePage:
+    """The page of `size` referrals just older than `older` (or just newer than `newer`, or
+    the newest ones), with their children loaded alongside in one query."""
+    base = filtered(select(Referral), filters).options(selectinload(Referral.children))
+    if newer is not None:
+        ascending = base.where(before(newer)).order_by(Referral.received_at, Referral.id)
+        rows = db.session.scalars(ascending.limit(size + 1)).all()
+        items = list(reversed(rows[:size]))
+        # The row the link was made from is older than all of these.
+        has_older, has_newer = True, len(rows) > size
+    else:
+        query = base.where(after(older)) if older is not None else base
+        rows = db.session.scalars(query.order_by(*NEWEST_FIRST).limit(size + 1)).all()
+        items = list(rows[:size])
+        has_older, has_newer = len(rows) > size, older is not None
+    counted = filtered(select(Referral.id), filters).limit(COUNT_LIMIT + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    return QueuePage(
+        items=items,
+        older=Cursor.of(items[-1]) if items and has_older else None,
+        newer=Cursor.of(items[0]) if items and has_newer else None,
+        total=total,
+        count_limit=COUNT_LIMIT,
+    )
+
+
+def export_rows(filters: QueueFilters) -> Select:
+    """The exported columns of the referrals `filters` select, newest first: only what the
+    CSV holds, read row by row, never whole referrals with their screening."""
+    children = select(func.count(Child.id)).where(Child.referral_id == Referral.id)
+    columns = (
+        Referral.reference,
+        Referral.received_at,
+        Referral.source,
+        Referral.status,
+        Referral.eligibility,
+        Referral.urgent,
+        children.scalar_subquery().label("children"),
+        Referral.last_activity_at,
+    )
+    return filtered(select(*columns), filters).order_by(*NEWEST_FIRST)
 
 
 def with_undelivered_mail(referral_ids: Collection[int]) -> Select:

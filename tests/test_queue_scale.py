@@ -1,0 +1,262 @@
+"""The queue at scale: pages from the last row seen, a bounded count, the indexed search key,
+and the streamed export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from conftest import login
+from forms_data import child_fields, orientation
+from sqlalchemy import select
+
+from intake.extensions import db
+from intake.models import Child, Referral
+from intake.search import needle, normalise, referral_key
+from intake.triage import queries
+from intake.triage.queries import Cursor
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def store(app, count: int, *, same_time: int = 0, **fields) -> list[str]:
+    """Store `count` referrals one minute apart (the last `same_time` of them received at the
+    very same instant), and return their references oldest first."""
+    references = []
+    with app.app_context():
+        for n in range(count):
+            at = START + timedelta(minutes=min(n, count - same_time))
+            referral = Referral(
+                reference=f"PRE-2026-{n + 1:05d}",
+                year=2026,
+                number=n + 1,
+                fingerprint=f"f{n}",
+                source="parent",
+                received_at=at,
+                last_activity_at=at,
+                status="new",
+                eligibility="eligible",
+                guardian_name=fields.get("guardian_name", f"Parent {n}"),
+                guardian_phone=fields.get("guardian_phone"),
+                address="1 rue X",
+                postcode="62999",
+                city="Testville",
+                situation="…",
+            )
+            referral.children.append(
+                Child(
+                    first_name=fields.get("first_name", "Léa"),
+                    last_name=fields.get("last_name", f"Nom{n}"),
+                    birth_date=date(2016, 5, 4),
+                    school="0629001A",
+                    class_level="CE2",
+                    eligibility="eligible",
+                )
+            )
+            db.session.add(referral)
+            references.append(referral.reference)
+        db.session.commit()
+    return references
+
+
+def shown(html: str) -> list[str]:
+    """The references a queue page lists, in order."""
+    return [part.split("<", 1)[0] for part in html.split('">PRE-')[1:]]
+
+
+def follow(client, html: str, label: str) -> str:
+    """The page behind the pagination link labelled `label`."""
+    marker = f'">{label}</a>'
+    start = html.rindex('href="', 0, html.index(marker)) + len('href="')
+    return client.get(html[start : html.index(marker)].replace("&amp;", "&")).get_data(as_text=True)
+
+
+def test_pages_run_from_the_last_row_seen_and_back(make_app, users):
+    """Older and newer links walk the whole list without a row lost or repeated, even where
+    several referrals share one timestamp (the id breaks the tie)."""
+    app = make_app(INTAKE_PAGE_SIZE=3)
+    references = store(app, 8, same_time=4)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    page = client.get("/triage/").get_data(as_text=True)
+    pages = [shown(page)]
+    while "Plus anciennes" in page:
+        page = follow(client, page, "Plus anciennes")
+        pages.append(shown(page))
+    seen = [reference for each in pages for reference in each]
+    newest_first = [ref.removeprefix("PRE-") for ref in reversed(references)]
+    assert seen == newest_first
+    assert [len(p) for p in pages] == [3, 3, 2]
+    # And back, page by page, to the newest.
+    back = follow(client, page, "Plus récentes")
+    assert shown(back) == pages[1]
+    back = follow(client, back, "Plus récentes")
+    assert shown(back) == pages[0]
+    assert "Plus récentes" not in back
+
+
+def test_a_page_past_the_end_or_a_bad_cursor(make_app, users):
+    app = make_app(INTAKE_PAGE_SIZE=3)
+    store(app, 4)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    past = client.get("/triage/?older=1.1").get_data(as_text=True)
+    assert "Aucune orientation" in past and "Retour aux plus récentes" in past
+    for bad in ("x", "1", "1.", ".1", "9" * 40 + ".1", "1.٣", "-5.2"):
+        response = client.get(f"/triage/?older={bad}")
+        assert response.status_code == 200
+        assert len(shown(response.get_data(as_text=True))) == 3, bad
+
+
+@pytest.mark.parametrize(
+    "at",
+    [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), datetime(1999, 12, 31, tzinfo=UTC)],
+)
+def test_cursor_round_trip(at):
+    cursor = Cursor(at, 42)
+    assert Cursor.parse(str(cursor)) == cursor
+
+
+def test_the_count_stops_at_its_limit(make_app, users, monkeypatch):
+    """Past the limit the page says "more than" instead of counting every row each time."""
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 5)
+    app = make_app()
+    store(app, 7)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    assert "Plus de 5 orientations" in client.get("/triage/").get_data(as_text=True)
+    assert "7 orientations" not in client.get("/triage/").get_data(as_text=True)
+    exact = client.get("/triage/?q=nom3").get_data(as_text=True)
+    assert "1 orientation" in exact
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Inès", "ines"),
+        ("BENALI  Inès-Marie", "benali ines marie"),
+        ("Œdipe Lætitia", "oedipe laetitia"),
+        ("N'Diaye", "n diaye"),
+        ("06 12 34 56 78", "0612345678"),
+        ("PRE-2026-00012", "pre 202600012"),
+        ("%_\\", ""),
+        ("ǅemal Straße", "dzemal strasse"),
+    ],
+)
+def test_normalise(text, expected):
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ines",
+        "INÈS",
+        "benali",
+        "Ben-Ali",
+        "ines benali",
+        "benali ines",
+        "0612345678",
+        "06 12 34 56 78",
+        "+33 6 12 34",
+        "2026-00001",
+        "pre-2026-00001",
+        "ine",
+    ],
+)
+def test_search_finds_by_name_phone_and_reference_whatever_the_accents(make_app, users, typed):
+    app = make_app()
+    store(app, 1, first_name="Inès", last_name="Ben Ali", guardian_phone="+33612345678")
+    store_other(app)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    html = client.get("/triage/", query_string={"q": typed}).get_data(as_text=True)
+    assert shown(html) == ["2026-00001"], typed
+
+
+def store_other(app) -> None:
+    """A second referral the searches above must not find."""
+    with app.app_context():
+        other = Referral(
+            reference="PRE-2026-00099",
+            year=2026,
+            number=99,
+            fingerprint="other",
+            source="parent",
+            received_at=START,
+            last_activity_at=START,
+            status="new",
+            eligibility="eligible",
+            guardian_name="Marc Durand",
+            address="2 rue Y",
+            postcode="62999",
+            city="Testville",
+            situation="…",
+        )
+        other.children.append(
+            Child(
+                first_name="Hugo",
+                last_name="Bernard",
+                birth_date=date(2015, 1, 1),
+                school="0629001A",
+                class_level="CM1",
+                eligibility="eligible",
+            )
+        )
+        db.session.add(other)
+        db.session.commit()
+
+
+def test_the_search_key_follows_a_correction(app, client, users):
+    """A child's corrected name is found at once, the old one no longer."""
+    assert client.post("/orientation", data=orientation()).status_code == 303
+    login(client, users["coordinator"])
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        reference, version = referral.reference, referral.version
+        assert referral.search_key == referral_key(referral)
+    data = {**orientation(), **child_fields(0, first_name="Zoé"), "version": str(version)}
+    keep = ("guardian_name", "guardian_phone", "guardian_email", "address", "postcode", "city")
+    data = {
+        k: v
+        for k, v in data.items()
+        if k.startswith("children-") or k in keep or k in ("domains", "version")
+    }
+    assert client.post(f"/triage/{reference}/correction", data=data).status_code == 303
+    assert shown(client.get("/triage/?q=zoe").get_data(as_text=True)) == [
+        reference.removeprefix("PRE-")
+    ]
+    assert "Aucune orientation" in client.get("/triage/?q=lea martin").get_data(as_text=True)
+
+
+def test_needle_of_punctuation_finds_nothing(make_app, users):
+    app = make_app()
+    store(app, 2)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    for typed in ("%", "_", "--", '"'):
+        html = client.get("/triage/", query_string={"q": typed}).get_data(as_text=True)
+        assert "Aucune orientation" in html, typed
+    assert needle("  ") == ""
+
+
+def test_the_export_is_streamed_with_every_selected_row(make_app, users):
+    app = make_app()
+    references = store(app, 2500)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    response = client.get("/triage/export.csv", buffered=False)
+    assert response.is_streamed
+    chunks = list(response.response)
+    # The header leaves on its own, before the database is read.
+    assert chunks[0].strip().startswith(b"reference,received_at")
+    assert len(chunks) > 3
+    rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))
+    response.close()
+    assert [row["reference"] for row in rows] == list(reversed(references))
+    assert {row["children"] for row in rows} == {"1"}
+    assert rows[0]["received_at"] == (START + timedelta(minutes=2499)).isoformat()
+    searched = client.get("/triage/export.csv?q=nom2499").get_data(as_text=True)
+    assert [line.split(",")[0] for line in searched.splitlines()[1:]] == [references[-1]]
