@@ -2,9 +2,10 @@
 
 Generation is pure (`generate` yields batches of plain dicts, from a `random.Random(seed)`
 and a fixed `now`), so the same seed on the same day gives the same data and the tests can
-read it without a database. Writing goes through SQLAlchemy Core `executemany`, a chunk of
-referrals with their children, history, agreements and notes per transaction, with primary
-keys assigned here so that children can name their referral without a RETURNING per row.
+read it without a database. Writing takes a chunk of referrals with their children,
+history, agreements and notes per transaction (SQLAlchemy Core `executemany` on SQLite, COPY
+on PostgreSQL), with primary keys assigned here so that children can name their referral
+without a RETURNING per row; a second process generates the next chunk meanwhile.
 
 Everything is invented: names from the lists below, phones in the mobile range, e-mails on
 example.org (a domain reserved for examples, RFC 2606), and no e-mail is queued.
@@ -12,7 +13,10 @@ example.org (a domain reserved for examples, RFC 2606), and no e-mail is queued.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
+import multiprocessing
 import random
 import time
 from collections.abc import Iterator, Sequence
@@ -22,9 +26,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
+import phonenumbers
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,6 +46,7 @@ DEFAULT_SEED = 20260101
 CHUNK_SIZE = 2000
 # How far back the received dates go.
 SPAN_DAYS = 3 * 365
+ADDRESS_POOL = 1500
 
 # --- Names ----------------------------------------------------------------------------------
 
@@ -173,7 +179,6 @@ OTHER_SCHOOLS = [
     "Collège Saint-Joseph (privé)",
     "École d'une commune voisine",
     "Instruction en famille",
-    "Lycée professionnel Jean-Monnet",
     "Institut médico-éducatif",
     "Non scolarisé, en attente d'affectation",
 ]
@@ -189,7 +194,7 @@ ORGANISATIONS = {
 # --- Text fragments -------------------------------------------------------------------------
 
 SITUATION = [
-    "{name} est en {level} et rencontre des difficultés importantes en lecture depuis la rentrée.",
+    "{name}, {level}, rencontre des difficultés importantes en lecture depuis la rentrée.",
     "L'enseignante signale une grande fatigue le matin et des retards fréquents.",
     "{name} a du mal à rester concentré·e en classe et se décourage vite devant l'écrit.",
     "La famille est arrivée sur la commune il y a quelques mois et connaît peu les services "
@@ -389,6 +394,16 @@ REDIRECT_SERVICES = {
     "other": 7,
 }
 
+# How the situation names a class level other than a plain class.
+LEVEL_WORDS = {
+    "none": "pas encore scolarisé·e",
+    "TPS": "en toute petite section",
+    "PS": "en petite section",
+    "MS": "en moyenne section",
+    "GS": "en grande section",
+    "other": "au lycée",
+}
+
 # Class level by age in completed years on the day received (French school years).
 LEVELS = ["none", "none", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e"]
 LEVELS += ["5e", "4e", "3e"]
@@ -421,11 +436,6 @@ class Start:
     agreement_id: int = 1
     note_id: int = 1
     last_numbers: dict[int, int] = field(default_factory=dict)
-
-
-def ascii_slug(text: str) -> str:
-    """A name as it would appear in an e-mail address: no accents, no spaces."""
-    return normalise(text).replace(" ", "-")
 
 
 def paris_date(moment: datetime) -> date:
@@ -479,22 +489,39 @@ def _address(rng: random.Random, places: _Places) -> tuple[str, str, str]:
     return address, postcode, city
 
 
+@functools.cache
+def mobile_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The 06 blocks and all the 06 and 07 blocks that phonenumbers holds valid (not all of
+    063x, 069x and 07 are)."""
+    found = []
+    for block in range(600, 800):
+        number = phonenumbers.parse(f"+33{block}123456")
+        if phonenumbers.is_valid_number(number):
+            found.append(str(block))
+    return tuple(b for b in found if b.startswith("6")), tuple(found)
+
+
 def _mobile(rng: random.Random) -> str:
-    # 06 and 07 3x–7x are the mobile ranges; stored in E.164 as the forms store them.
-    if rng.random() < 0.8:
-        return f"+336{rng.randrange(10**8):08d}"
-    return f"+337{rng.randint(3, 8)}{rng.randrange(10**7):07d}"
+    # Mostly 06, as most mobiles still are; stored in E.164, as the forms store them.
+    sixes, every = mobile_prefixes()
+    block = rng.choice(sixes if rng.random() < 0.8 else every)
+    return f"+33{block}{rng.randrange(10**6):06d}"
 
 
-def _text(rng: random.Random, fragments: list[str], low: int, high: int, **names: str) -> str:
-    """Sentences drawn from `fragments` until the text is between `low` and `high` long."""
+def _text(
+    rng: random.Random, fragments: list[str], orders: list[list[int]], low: int, high: int, **names
+) -> str:
+    """Sentences drawn from `fragments` until the text is between `low` and `high` long, in
+    one of the shuffled `orders` (shuffling for each text would cost more than the rest)."""
     target = rng.randint(low, high)
-    sentences = rng.sample(fragments, len(fragments))
+    order = rng.choice(orders)
     out: list[str] = []
     length = 0
     index = 0
     while length < target:
-        sentence = sentences[index % len(sentences)].format(**names)
+        sentence = fragments[order[index % len(order)]]
+        if "{" in sentence:
+            sentence = sentence.format(**names)
         index += 1
         if length + len(sentence) + 1 > high:
             if length >= low:
@@ -543,12 +570,23 @@ class _Generator:
         # rare, but the school and place verdicts repeat, and the cache costs nothing.
         self._screenings: dict[tuple, Any] = {}
         self._normalised: dict[str, str] = {}
+        self.orders = {
+            name: [self.rng.sample(range(len(fragments)), len(fragments)) for _ in range(64)]
+            for name, fragments in (("situation", SITUATION), ("actions", ACTIONS))
+        }
+        # Families of a territory live in a few thousand buildings: drawing addresses from
+        # such a pool is realistic, and lets the screening cache below serve most children.
+        self.addresses = [_address(self.rng, self.places) for _ in range(ADDRESS_POOL)]
 
     def normalised(self, value: str) -> str:
         found = self._normalised.get(value)
         if found is None:
             found = self._normalised[value] = normalise(value)
         return found
+
+    def slug(self, name: str) -> str:
+        """A name as an e-mail address spells it: no accents, no spaces."""
+        return self.normalised(name).replace(" ", "-")
 
     def search_key(self, row: dict[str, Any], children: list[dict[str, Any]]) -> str:
         """`intake.search.referral_key` of the referral, computed from normalised parts.
@@ -625,9 +663,12 @@ class _Generator:
 
     def screening(self, birth_date: date, school: str, address: str, postcode: str, day: date):
         """The real screening of a child, cached: its result depends on the birth date and
-        the day only through the age on that day, so children of the same age at the same
-        address and school share one call."""
-        key = (age_on(birth_date, day), school, address, postcode)
+        the day only through the age on that day, in years (and months below the programme's
+        minimum age), so children of the same age at the same address and school share one
+        call."""
+        years, months = age_on(birth_date, day)
+        age = (years, months) if years < self.territory.programme.min_age else years
+        key = (age, school, address, postcode)
         found = self._screenings.get(key)
         if found is None:
             result = screen(
@@ -656,7 +697,10 @@ class _Generator:
             level = LEVELS[age] if age < len(LEVELS) else "other"
             pool = self.places.secondary if age >= 11 else self.places.primary
             pool = pool or self.places.schools
-            if pool and rng.random() < 0.82:
+            if level == "other":
+                # Past the collège: a lycée, which no territory file lists.
+                school, school_other = "other", "Lycée professionnel Jean-Monnet"
+            elif pool and rng.random() < 0.82:
                 school, school_other = rng.choice(pool), None
             else:
                 school, school_other = "other", rng.choice(OTHER_SCHOOLS)
@@ -684,7 +728,7 @@ class _Generator:
         family = rng.choice(LAST_NAMES)
         guardian_last = family if rng.random() < 0.85 else rng.choice(LAST_NAMES)
         guardian_first = rng.choice(GUARDIAN_FIRST_NAMES)
-        address, postcode, city = _address(rng, self.places)
+        address, postcode, city = rng.choice(self.addresses)
         day = paris_date(received_at)
         count = rng.choices((1, 2, 3), (75, 20, 5))[0]
         children = self.children(count, family, day, address, postcode)
@@ -692,7 +736,7 @@ class _Generator:
         phone = _mobile(rng) if rng.random() < 0.92 else None
         email = None
         if phone is None or rng.random() < 0.6:
-            email = f"{ascii_slug(guardian_first)}.{ascii_slug(guardian_last)}"
+            email = f"{self.slug(guardian_first)}.{self.slug(guardian_last)}"
             email += f"{rng.randint(1, 99)}@example.org"
         row: dict[str, Any] = {
             "reference": reference,
@@ -718,7 +762,13 @@ class _Generator:
             "city": city,
             "domains": sorted(rng.sample(self.domains, rng.randint(1, 4))),
             "situation": _text(
-                rng, SITUATION, 300, 1200, name=first["first_name"], level=first["class_level"]
+                rng,
+                SITUATION,
+                self.orders["situation"],
+                300,
+                1200,
+                name=first["first_name"],
+                level=LEVEL_WORDS.get(first["class_level"], f"en {first['class_level']}"),
             ),
             "referrer_name": None,
             "referrer_organisation": None,
@@ -744,9 +794,9 @@ class _Generator:
                 referrer_name_key=f"{self.normalised(first_name)} {self.normalised(last_name)}",
                 referrer_organisation=organisation,
                 referrer_role=role,
-                referrer_email=f"{ascii_slug(name).replace('-', '.', 1)}@example.org",
+                referrer_email=f"{self.slug(first_name)}.{self.slug(last_name)}@example.org",
                 referrer_phone=_mobile(rng) if rng.random() < 0.7 else None,
-                actions_tried=_text(rng, ACTIONS, 80, 600),
+                actions_tried=_text(rng, ACTIONS, self.orders["actions"], 80, 600),
                 family_informed=rng.random() < 0.9,
             )
         else:
@@ -963,7 +1013,12 @@ def _agreement(
     withdrawn_at = history[-1]["at"] if withdrawn else None
     return {
         "guardian_name": row["guardian_name"],
-        "given_on": paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+        # Often signed a day or two before the coordination records it, never before the
+        # referral came in.
+        "given_on": max(
+            paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+            paris_date(row["received_at"]),
+        ),
         "method": rng.choice(gen.methods),
         "comment": rng.choice(AGREEMENT_COMMENTS),
         "recorded_at": recorded_at,
@@ -1008,17 +1063,59 @@ def read_start(connection) -> Start:
     return start
 
 
+SEARCH_TRIGGER = "referral_search_insert"
+
+
+def _insert(connection, model, rows: list[dict[str, Any]]) -> None:
+    connection.execute(insert(model.__table__), rows)
+
+
+def _copy(connection, model, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY, in the connection's transaction: executemany spends more time
+    preparing each row's parameters than the server spends storing it."""
+    table = model.__table__
+    names = list(rows[0])
+    as_json = {column.name for column in table.columns if isinstance(column.type, JSON)}
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in as_json else row[n] for n in names])
+
+
 def _store(connection, batch: Batch) -> None:
+    postgresql = connection.dialect.name == "postgresql"
+    trigger = None
+    if not postgresql:
+        # SQLite's FTS5 index of the search keys is filled by a trigger, a row at a time: five
+        # times slower than one INSERT … SELECT for the chunk. The trigger is dropped and
+        # created again from its own stored text inside this transaction, so no other writer
+        # can come in between and a failure leaves it as it was.
+        trigger = connection.scalar(
+            text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": SEARCH_TRIGGER},
+        )
+        if trigger:
+            connection.execute(text(f"DROP TRIGGER {SEARCH_TRIGGER}"))
+    write = _copy if postgresql else _insert
+    write(connection, Referral, batch.referrals)
+    if trigger:
+        connection.execute(
+            text(
+                "INSERT INTO referral_search(rowid, search_key) "
+                "SELECT id, search_key FROM referral WHERE id BETWEEN :first AND :last"
+            ),
+            {"first": batch.referrals[0]["id"], "last": batch.referrals[-1]["id"]},
+        )
+        connection.execute(text(trigger))
     for rows, model in (
-        (batch.referrals, Referral),
         (batch.children, Child),
         (batch.history, StatusChange),
         (batch.agreements, Agreement),
         (batch.notes, Note),
     ):
         if rows:
-            connection.execute(insert(model.__table__), rows)
-    postgresql = connection.dialect.name == "postgresql"
+            write(connection, model, rows)
     upsert = pg_insert if postgresql else sqlite_insert
     rows = [{"year": year, "last_number": last} for year, last in batch.counters.items()]
     statement = upsert(ReferenceCounter.__table__).values(rows)
@@ -1062,22 +1159,56 @@ def seed_database(
         start = read_start(connection)
         users = select(User.id).where(User.role == Role.COORDINATOR.value, User.active)
         user_ids = list(connection.scalars(users.order_by(User.id)))
+    options = {
+        "territory": territory,
+        "now": now,
+        "seed": seed,
+        "start": start,
+        "user_ids": user_ids,
+        "chunk_size": chunk_size,
+    }
     done = 0
-    for batch in generate(
-        count,
-        territory=territory,
-        now=now,
-        seed=seed,
-        start=start,
-        user_ids=user_ids,
-        chunk_size=chunk_size,
-    ):
+    for batch in _batches(count, options):
         with engine.begin() as connection:
             _store(connection, batch)
         done += len(batch.referrals)
         if progress is not None:
             progress(done, count)
     return done
+
+
+def _batches(count: int, options: dict[str, Any]) -> Iterator[Batch]:
+    """`generate(count, **options)`, run in a second process when there is more than one
+    chunk: generating a chunk costs about as much as storing it, so the next chunk is
+    generated while this one is written (the process is dropped if writing fails)."""
+    if count <= options["chunk_size"]:
+        yield from generate(count, **options)
+        return
+    # spawn, not fork: a forked child would share the parent's database connections.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue(maxsize=2)
+    process = context.Process(target=_produce, args=(queue, count, options), daemon=True)
+    process.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _produce(queue, count: int, options: dict[str, Any]) -> None:
+    """The second process of `_batches`: every batch, then None, or the error it met."""
+    try:
+        for batch in generate(count, **options):
+            queue.put(batch)
+    except Exception as error:  # handed to the parent, which raises it
+        queue.put(error)
+    else:
+        queue.put(None)
 
 
 dev_cli = AppGroup("dev", help="Development helpers: fictional data for demos and benchmarks.")

@@ -1,0 +1,240 @@
+"""`flask dev seed`: fictional referrals that look like real ones and leave the database
+ready for real submissions."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime
+
+import phonenumbers
+from conftest import TERRITORY
+from sqlalchemy import func, select, text
+
+from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
+from intake.extensions import db
+from intake.models import (
+    Agreement,
+    Child,
+    Note,
+    OutboxMessage,
+    ReferenceCounter,
+    Referral,
+    Source,
+    StatusChange,
+)
+from intake.public.operations import create_referral
+from intake.screening import best
+from intake.search import needle, referral_key
+from intake.seed import Start, generate, seed_database
+from intake.territory import load_territory
+from intake.workflow import TRANSITIONS, Status
+
+NOW = datetime(2026, 5, 4, tzinfo=UTC)
+COUNT = 60
+
+
+def rows(count: int = COUNT, **kwargs) -> dict[str, list[dict]]:
+    """Every row `generate` makes, by table, flattened over its batches."""
+    tables: dict[str, list[dict]] = defaultdict(list)
+    options = {"territory": load_territory(TERRITORY), "now": NOW, **kwargs}
+    for batch in generate(count, chunk_size=25, **options):
+        for name in ("referrals", "children", "history", "agreements", "notes"):
+            tables[name] += getattr(batch, name)
+    return tables
+
+
+def test_generation_is_reproducible_with_the_same_seed():
+    assert rows(seed=7) == rows(seed=7)
+    assert rows(seed=7)["referrals"] != rows(seed=8)["referrals"]
+
+
+def test_generated_referrals_look_like_real_ones():
+    tables = rows(200)
+    referrals = tables["referrals"]
+    children = defaultdict(list)
+    for child in tables["children"]:
+        children[child["referral_id"]].append(child)
+    history = defaultdict(list)
+    for change in tables["history"]:
+        history[change["referral_id"]].append(change)
+    agreed = {agreement["referral_id"] for agreement in tables["agreements"]}
+
+    assert {r["status"] for r in referrals} == {status.value for status in Status}
+    assert {r["source"] for r in referrals} == {"professional", "parent"}
+    assert Counter(len(children[r["id"]]) for r in referrals).most_common(1)[0][0] == 1
+    for referral in referrals:
+        kids = children[referral["id"]]
+        assert 1 <= len(kids) <= 3
+        assert referral["eligibility"] == best(c["eligibility"] for c in kids).value
+        assert all(c["screening"]["eligibility"] == c["eligibility"] for c in kids)
+        assert 300 <= len(referral["situation"]) <= 1200
+        assert (referral["actions_tried"] is not None) == (referral["source"] == "professional")
+        assert referral["received_at"].tzinfo is not None
+        assert referral["received_at"] <= referral["last_activity_at"] <= NOW
+        for phone in (referral["guardian_phone"], referral["referrer_phone"]):
+            if phone is not None:
+                assert phonenumbers.is_valid_number(phonenumbers.parse(phone))
+                assert phone.startswith(("+336", "+337"))
+        for email in (referral["guardian_email"], referral["referrer_email"]):
+            assert email is None or email.endswith("@example.org")
+        # The key the app would compute, whatever shortcut the generator takes.
+        as_model = type("R", (), {**referral, "children": [type("C", (), c) for c in kids]})
+        assert referral["search_key"] == referral_key(as_model)
+
+        steps = history[referral["id"]]
+        assert (steps[0]["from_status"], steps[0]["to_status"]) == (None, "new")
+        for change in steps[1:]:
+            assert Status(change["to_status"]) in TRANSITIONS[Status(change["from_status"])]
+        assert steps[-1]["to_status"] == referral["status"]
+        assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
+        for change in steps:
+            if change["to_status"] in ("declined", "redirected"):
+                assert change["reason"] in REASONS
+            if change["to_status"] == "redirected":
+                assert change["service"] in SERVICES
+            if change["to_status"] == "withdrawn":
+                assert change["withdrawn_by"] in WITHDRAWN_BY
+        if referral["status"] in ("accepted", "closed"):
+            assert referral["id"] in agreed
+
+
+def test_numbers_continue_from_where_the_database_stands():
+    tables = rows(30, start=Start(referral_id=101, last_numbers={2025: 40, 2026: 7}))
+    referrals = tables["referrals"]
+    assert referrals[0]["id"] == 101
+    for year, first in ((2025, 41), (2026, 8)):
+        numbers = [r["number"] for r in referrals if r["year"] == year]
+        assert numbers == list(range(first, first + len(numbers)))
+
+
+def test_count_must_be_positive(runner):
+    result = runner.invoke(args=["dev", "seed", "--count", "0"])
+    assert result.exit_code != 0
+    assert "--count" in result.output
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Referral, Child, StatusChange, Agreement, Note, ReferenceCounter)
+    }
+
+
+def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
+    result = runner.invoke(args=["dev", "seed", "--count", str(COUNT)])
+    assert result.exit_code == 0, result.output
+    assert f"Added {COUNT} fictional referrals" in result.output
+
+    with app.app_context():
+        referrals = db.session.scalars(select(Referral).order_by(Referral.id)).all()
+        assert len(referrals) == COUNT
+        assert {r.status for r in referrals} == {status.value for status in Status}
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+        by_year = defaultdict(list)
+        for referral in referrals:
+            assert referral.reference == f"PRE-{referral.year}-{referral.number:05d}"
+            assert referral.version == 1
+            by_year[referral.year].append(referral.number)
+            assert 1 <= len(referral.children) <= 3
+            assert referral.eligibility == best(c.eligibility for c in referral.children).value
+            # JSON columns read back as the app wrote them (PostgreSQL takes them by COPY).
+            assert all(c.screening["eligibility"] == c.eligibility for c in referral.children)
+            assert referral.domains and isinstance(referral.domains, list)
+            assert referral.received_at.tzinfo is not None
+            if referral.status in ("accepted", "closed"):
+                assert referral.has_agreement or referral.agreements
+            assert referral.history[0].to_status == "new"
+            assert referral.history[-1].to_status == referral.status
+        assert len({r.reference for r in referrals}) == COUNT
+        assert len({r.fingerprint for r in referrals}) == COUNT
+        counters = dict(
+            db.session.execute(select(ReferenceCounter.year, ReferenceCounter.last_number)).all()
+        )
+        for year, numbers in by_year.items():
+            assert sorted(numbers) == list(range(1, len(numbers) + 1))
+            assert counters[year] == len(numbers)
+
+        # An accented name is found by its unaccented spelling, through the stored key.
+        child = next(c for c in db.session.scalars(select(Child)) if not c.first_name.isascii())
+        plain = "".join(c for c in unicodedata.normalize("NFKD", child.first_name) if c.isascii())
+        pattern = f"%{needle(plain)}%"
+        found = db.session.scalars(select(Referral.id).where(Referral.search_key.like(pattern)))
+        assert child.referral_id in set(found)
+
+        if db.engine.dialect.name == "sqlite":
+            # The FTS5 index the queue searches holds the seeded keys, and its trigger is back.
+            matched = db.session.scalars(
+                text("SELECT rowid FROM referral_search WHERE referral_search MATCH :q"),
+                {"q": f'"{needle(plain)}"'},
+            )
+            assert child.referral_id in set(matched)
+            trigger = "SELECT count(*) FROM sqlite_master WHERE name = 'referral_search_insert'"
+            assert db.session.scalar(text(trigger)) == 1
+
+        # A real submission takes the next number of its year, and the next free ids.
+        data = {
+            "children": [
+                {
+                    "first_name": "Zoé",
+                    "last_name": "Real",
+                    "birth_date": date(2018, 3, 1),
+                    "school": "0629001A",
+                    "school_other": "",
+                    "class_level": "CE1",
+                }
+            ],
+            "guardian_name": "Maman Real",
+            "guardian_phone": "0612345678",
+            "guardian_email": "",
+            "address": "3 rue des Tilleuls",
+            "postcode": "62999",
+            "city": "Testville",
+            "domains": ["school"],
+            "situation": "Une vraie demande, après les données de démonstration.",
+            "consent": True,
+            "heard_from": "",
+        }
+        real = create_referral(Source.PARENT, data, app.extensions["territory"])
+        db.session.commit()
+        assert real.number == counters.get(real.year, 0) + 1
+        assert real.id == max(r.id for r in referrals) + 1
+
+
+def test_seed_refuses_a_database_with_referrals_unless_forced(app, runner):
+    assert runner.invoke(args=["dev", "seed", "--count", "10"]).exit_code == 0
+    with app.app_context():
+        before = counts()
+
+    refused = runner.invoke(args=["dev", "seed", "--count", "10"])
+    assert refused.exit_code != 0
+    assert "already holds referrals" in refused.output
+    with app.app_context():
+        assert counts() == before
+
+    forced = runner.invoke(args=["dev", "seed", "--count", "10", "--force"])
+    assert forced.exit_code == 0, forced.output
+    with app.app_context():
+        after = counts()
+        assert after["referral"] == before["referral"] + 10
+        references = db.session.scalars(select(Referral.reference)).all()
+        assert len(set(references)) == 20
+        for year, last in db.session.execute(
+            select(ReferenceCounter.year, ReferenceCounter.last_number)
+        ):
+            numbers = db.session.scalars(select(Referral.number).where(Referral.year == year))
+            assert sorted(numbers) == list(range(1, last + 1))
+
+
+def test_chunks_generated_in_a_second_process_are_the_ones_generate_makes(app):
+    # More than one chunk: generation runs in a spawned process while chunks are written.
+    with app.app_context():
+        territory = app.extensions["territory"]
+        written = seed_database(45, territory=territory, now=NOW, seed=3, chunk_size=20)
+        assert written == 45
+        stored = db.session.scalars(select(Referral.search_key).order_by(Referral.id)).all()
+        counter = db.session.scalar(select(func.sum(ReferenceCounter.last_number)))
+    expected = rows(45, seed=3)["referrals"]
+    assert stored == [r["search_key"] for r in expected]
+    assert counter == 45
