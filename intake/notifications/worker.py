@@ -15,7 +15,7 @@ from typing import Any
 import idna
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -220,6 +220,16 @@ def release(
     db.session.commit()
 
 
+def commit_result() -> None:
+    """Commit one message's result. On PostgreSQL, without waiting for the disk: a crash in
+    the next fraction of a second could lose the mark, and the message would be sent again,
+    which at-least-once delivery already allows (same Message-ID); in exchange, a batch is no
+    longer one disk flush per message."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
+
+
 def record_success(message: OutboxMessage, now: datetime) -> None:
     """Mark a message sent."""
     message.sent_at = now
@@ -352,7 +362,7 @@ def deliver_due(
                 message.due_at = claimed[message.id]
                 if connect_error is not None:
                     stopped += record_failure(message, connect_error, now, connecting=True)
-                    db.session.commit()
+                    commit_result()
                     failed += 1
                     continue
                 try:
@@ -367,11 +377,11 @@ def deliver_due(
                         connection.close()
                         connection = None
                     stopped += record_failure(message, error, now)
-                    db.session.commit()
+                    commit_result()
                     failed += 1
                     continue
                 record_success(message, now)
-                db.session.commit()
+                commit_result()
                 sent += 1
     finally:
         if connection is not None:
