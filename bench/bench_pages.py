@@ -38,7 +38,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiosmtpd.controller import Controller  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from markupsafe import escape  # noqa: E402
 from sqlalchemy import create_engine, delete, func, select, text  # noqa: E402
@@ -253,8 +252,10 @@ def cursor_of(referral: Referral) -> str:
     return f"{(referral.received_at - epoch) // timedelta(microseconds=1)}.{referral.id}"
 
 
-def row_at(offset: int) -> Referral:
+def row_at(offset: int, with_phone: bool = False) -> Referral:
     query = select(Referral).order_by(Referral.received_at.desc(), Referral.id.desc())
+    if with_phone:
+        query = query.where(Referral.guardian_phone.is_not(None))
     return db.session.scalars(query.offset(offset).limit(1)).one()
 
 
@@ -292,7 +293,7 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
     with app.app_context():
         page_size = app.config["INTAKE_PAGE_SIZE"]
         deep_offset = int(count * 0.9)
-        middle = row_at(count // 2)
+        middle = row_at(count // 2, with_phone=True)
         if login(client).status_code == 303:
             keyset = "older=" in client.get("/triage/").get_data(as_text=True)
         if keyset:
@@ -319,13 +320,25 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
             Probe("queue, eligibility=eligible", "/triage/?eligibility=eligible"),
             Probe("queue, agreement=missing", "/triage/?agreement=missing"),
             Probe("queue, agreement=received", "/triage/?agreement=received"),
+            # These find one referral (or a handful) at any size, so they show the search
+            # itself; the two below find a share of the table, whose cost grows with it.
             Probe(
-                "queue, search a family name",
+                "queue, search a phone number as typed (one referral)",
+                f"/triage/?{urllib.parse.urlencode({'q': spaced_phone(middle.guardian_phone)})}",
+                middle.reference,
+            ),
+            Probe(
+                "queue, search a child's full name without accents",
+                f"/triage/?{urllib.parse.urlencode({'q': plain_name(middle.children[0])})}",
+                middle.reference,
+            ),
+            Probe(
+                "queue, search the commonest family name",
                 f"/triage/?{urllib.parse.urlencode({'q': family})}",
                 family,
             ),
             Probe(
-                "queue, search an accented first name typed plain",
+                "queue, search the commonest accented first name typed plain",
                 f"/triage/?{urllib.parse.urlencode({'q': typed})}",
                 first,
             ),
@@ -333,6 +346,17 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
             Probe("referral detail page", f"/triage/{middle.reference}", middle.reference),
         ]
     return pages, how
+
+
+def spaced_phone(e164: str | None) -> str:
+    """A stored +33 number as people type it: "06 12 34 56 78"."""
+    digits = "0" + (e164 or "+33000000000")[3:]
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+def plain_name(child) -> str:
+    """A child's first and last name, lower case, without accents."""
+    return normalise(f"{child.first_name} {child.last_name}")
 
 
 def login(client):
@@ -530,26 +554,55 @@ def prepared(url: str, count: int, results: Results, database: str):
 # --- P5: outbox -------------------------------------------------------------------------------
 
 
+# The SMTP server runs in a process of its own, as a mail server does: in a thread of the
+# benchmark's process it would share the worker's interpreter lock and slow both down.
+SINK_SCRIPT = """
+import pathlib, signal, sys
+from aiosmtpd.controller import Controller
+count = pathlib.Path(sys.argv[2])
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+class Handler:
+    received = 0
+    async def handle_DATA(self, server, session, envelope):
+        Handler.received += 1
+        count.write_text(str(Handler.received))
+        return "250 Message accepted"
+controller = Controller(Handler(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+signal.sigwait({signal.SIGTERM})
+controller.stop()
+"""
+
+
 class SmtpSink:
-    """A real SMTP server on a free loopback port, counting what it receives."""
+    """A real SMTP server on a free loopback port, in its own process, counting what it
+    receives."""
 
     def __init__(self) -> None:
-        self.received = 0
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-smtp-"))
+        self.count = self.folder / "received"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.received += 1
-        return "250 Message accepted"
+    @property
+    def received(self) -> int:
+        return int(self.count.read_text() or 0) if self.count.exists() else 0
 
     def __enter__(self) -> SmtpSink:
-        self.controller.start()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", SINK_SCRIPT, str(self.port), str(self.count)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
         return self
 
     def __exit__(self, *exc) -> None:
-        self.controller.stop()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def queue_messages(app, wanted: int) -> int:
