@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 # The fields both forms require, by the id of their input (domains: the group's name).
 REQUIRED_SHARED = frozenset(
     {
@@ -71,3 +73,28 @@ def orientation(**overrides) -> dict:
 def request_form(**overrides) -> dict:
     """A complete, valid parent's request."""
     return shared_fields(**{"consent": "y", "heard_from": "La maîtresse", **overrides})
+
+
+# A parent's request as the validated form hands it to `create_referral`.
+PARENT_DATA = {
+    "children": [
+        {
+            "first_name": "Léa",
+            "last_name": "Martin",
+            "birth_date": datetime(2016, 5, 4).date(),
+            "school": "0629001A",
+            "school_other": "",
+            "class_level": "CE2",
+        }
+    ],
+    "guardian_name": "Sophie Martin",
+    "guardian_phone": "0612345678",
+    "guardian_email": "",
+    "address": "3 rue des Tilleuls",
+    "postcode": "62999",
+    "city": "Testville",
+    "domains": ["school"],
+    "situation": "Difficultés en lecture.",
+    "consent": True,
+    "heard_from": "",
+}

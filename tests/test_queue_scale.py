@@ -21,18 +21,19 @@ from intake.triage.queries import Cursor
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def store(app, count: int, *, same_time: int = 0, **fields) -> list[str]:
+def store(app, count: int, *, same_time: int = 0, first: int = 1, **fields) -> list[str]:
     """Store `count` referrals one minute apart (the last `same_time` of them received at the
-    very same instant), and return their references oldest first."""
+    very same instant), numbered from `first`, and return their references oldest first."""
     references = []
     with app.app_context():
         for n in range(count):
             at = START + timedelta(minutes=min(n, count - same_time))
+            number = first + n
             referral = Referral(
-                reference=f"PRE-2026-{n + 1:05d}",
+                reference=f"PRE-2026-{number:05d}",
                 year=2026,
-                number=n + 1,
-                fingerprint=f"f{n}",
+                number=number,
+                fingerprint=f"f{number}",
                 source="parent",
                 received_at=at,
                 last_activity_at=at,
@@ -178,35 +179,7 @@ def test_search_finds_by_name_phone_and_reference_whatever_the_accents(make_app,
 
 def store_other(app) -> None:
     """A second referral the searches above must not find."""
-    with app.app_context():
-        other = Referral(
-            reference="PRE-2026-00099",
-            year=2026,
-            number=99,
-            fingerprint="other",
-            source="parent",
-            received_at=START,
-            last_activity_at=START,
-            status="new",
-            eligibility="eligible",
-            guardian_name="Marc Durand",
-            address="2 rue Y",
-            postcode="62999",
-            city="Testville",
-            situation="…",
-        )
-        other.children.append(
-            Child(
-                first_name="Hugo",
-                last_name="Bernard",
-                birth_date=date(2015, 1, 1),
-                school="0629001A",
-                class_level="CM1",
-                eligibility="eligible",
-            )
-        )
-        db.session.add(other)
-        db.session.commit()
+    store(app, 1, first=99, guardian_name="Marc Durand", first_name="Hugo", last_name="Bernard")
 
 
 def test_the_search_key_follows_a_correction(app, client, users):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from forms_data import PARENT_DATA as DATA
 from forms_data import orientation
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -17,29 +18,6 @@ from intake.models import Referral, Source
 from intake.public.operations import create_referral, next_reference
 
 SEQUENCE = itertools.count(1)
-
-DATA = {
-    "children": [
-        {
-            "first_name": "Léa",
-            "last_name": "Martin",
-            "birth_date": datetime(2016, 5, 4).date(),
-            "school": "0629001A",
-            "school_other": "",
-            "class_level": "CE2",
-        }
-    ],
-    "guardian_name": "Sophie Martin",
-    "guardian_phone": "0612345678",
-    "guardian_email": "",
-    "address": "3 rue des Tilleuls",
-    "postcode": "62999",
-    "city": "Testville",
-    "domains": ["school"],
-    "situation": "Difficultés en lecture.",
-    "consent": True,
-    "heard_from": "",
-}
 
 
 def data(**overrides) -> dict:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import phonenumbers
 from conftest import TERRITORY
+from forms_data import PARENT_DATA
 from sqlalchemy import func, select, text
 
 from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
@@ -175,26 +176,8 @@ def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
 
         # A real submission takes the next number of its year, and the next free ids.
         data = {
-            "children": [
-                {
-                    "first_name": "Zoé",
-                    "last_name": "Real",
-                    "birth_date": date(2018, 3, 1),
-                    "school": "0629001A",
-                    "school_other": "",
-                    "class_level": "CE1",
-                }
-            ],
-            "guardian_name": "Maman Real",
-            "guardian_phone": "0612345678",
-            "guardian_email": "",
-            "address": "3 rue des Tilleuls",
-            "postcode": "62999",
-            "city": "Testville",
-            "domains": ["school"],
+            **PARENT_DATA,
             "situation": "Une vraie demande, après les données de démonstration.",
-            "consent": True,
-            "heard_from": "",
         }
         real = create_referral(Source.PARENT, data, app.extensions["territory"])
         db.session.commit()
