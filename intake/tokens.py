@@ -6,10 +6,12 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 ONE_YEAR = 365 * 24 * 3600
+ONE_DAY = 24 * 3600
 
 # Each purpose has its own salt so a token made for one use never opens another.
 PURPOSES: dict[str, tuple[str, int]] = {
     "status": ("intake.referral-status", ONE_YEAR),
+    "password-reset": ("intake.password-reset", ONE_DAY),
 }
 
 

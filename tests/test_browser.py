@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, live_server
@@ -610,3 +611,27 @@ def test_school_choices_read_whole_on_a_phone(browser, server, tmp_path):
     finally:
         context.close()
     assert report is None, report
+
+
+def test_a_reset_link_works_in_a_browser_over_https(page, server, users):
+    """The printed link, opened over HTTPS with CSRF on and no Referer: the form passes axe,
+    a mismatch is said next to its field, and the new password then logs in."""
+    result = server.app.test_cli_runner().invoke(args=["users", "reset-link", users["coordinator"]])
+    path = urlsplit(result.output.splitlines()[0]).path
+    page.goto(server.url(path))
+    reports = [axe_report(page, "reset link form")]
+    page.fill("#password", "une toute nouvelle phrase")
+    page.fill("#confirm", "une autre phrase encore")
+    submit(page, "Enregistrer le mot de passe")
+    assert "Les deux mots de passe sont différents" in page.inner_text("main")
+    reports.append(axe_report(page, "reset link form with errors"))
+    page.fill("#password", "une toute nouvelle phrase")
+    page.fill("#confirm", "une toute nouvelle phrase")
+    submit(page, "Enregistrer le mot de passe")
+    assert page.url == server.url("/connexion")
+    page.fill("#email", users["coordinator"])
+    page.fill("#password", "une toute nouvelle phrase")
+    submit(page, "Se connecter")
+    assert page.url == server.url("/triage/")
+    failures = [report for report in reports if report]
+    assert not failures, "\n".join(failures)

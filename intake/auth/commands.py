@@ -5,12 +5,22 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app, url_for
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Role, User
-from .operations import AccountError, change_password, create_user, deactivate, set_role
+from ..notifications.render import public_url
+from .operations import (
+    AccountError,
+    change_password,
+    create_user,
+    deactivate,
+    existing_user,
+    reset_token,
+    set_role,
+)
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
@@ -64,6 +74,20 @@ def set_password_command(email: str) -> None:
     password = read_password()
     user = run(change_password, email, password)
     click.echo(f"New password set for {user.email}; its other sessions are ended.")
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+def reset_link_command(email: str) -> None:
+    """Print a link where the account's owner chooses a new password: valid 24 hours, once."""
+    user = run(existing_user, email)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is deactivated: reactivate it first")
+    # The link's path comes from the route; its host from INTAKE_BASE_URL, as in e-mails.
+    with current_app.test_request_context():
+        path = url_for("auth.reset_password", token=reset_token(user))
+    click.echo(public_url(current_app.config, path))
+    click.echo("Valid for 24 hours and once; give it to its owner only, never by a shared channel.")
 
 
 def run(operation, *args) -> User:

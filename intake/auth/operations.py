@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..decisions import ALERTS
 from ..extensions import db
 from ..models import Role, User, utcnow
+from ..tokens import make_token, read_token
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -59,9 +63,7 @@ def check_password_length(password: str) -> None:
 def change_password(email: str, password: str) -> User:
     """Give an account a new password; its open sessions end (flushed, not committed)."""
     user = existing_user(email)
-    check_password_length(password)
-    user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
-    db.session.flush()
+    set_new_password(user, password)
     return user
 
 
@@ -100,3 +102,35 @@ def set_alerts(user: User, alerts: str) -> None:
         raise AccountError(f"unknown alerts choice: {alerts!r}")
     user.alerts = alerts
     current_app.logger.info("alerts set user_id=%s alerts=%s", user.id, alerts)
+
+
+def reset_token(user: User) -> str:
+    """A signed link token letting `user` choose a new password, valid one day and once:
+    it carries a digest of the current password hash, which the new password replaces."""
+    return make_token("password-reset", f"{user.id}:{password_digest(user)}")
+
+
+def user_for_reset(token: str) -> User | None:
+    """The active account a reset token was made for, or None if the token is bad, expired,
+    already used (the password changed since) or the account was deactivated."""
+    value = read_token("password-reset", token)
+    user_id, _, digest = (value or "").partition(":")
+    if not user_id.isdigit() or len(user_id) > 9:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(digest, password_digest(user)) else None
+
+
+def password_digest(user: User) -> str:
+    """A short digest of the stored hash: it changes with every new password (new salt)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def set_new_password(user: User, password: str) -> None:
+    """Give `user` a new password (from the command line or a reset link): its open
+    sessions end, and so does any reset link made before (flushed, not committed)."""
+    check_password_length(password)
+    user.set_password(password, current_app.config["INTAKE_PASSWORD_METHOD"])
+    db.session.flush()

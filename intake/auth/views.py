@@ -6,6 +6,7 @@ import unicodedata
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -21,8 +22,8 @@ from werkzeug.exceptions import TooManyRequests
 from ..errors import error_page
 from ..extensions import db, limiter
 from ..throttling import retry_delay
-from .forms import LoginForm
-from .operations import authenticate
+from .forms import LoginForm, NewPasswordForm
+from .operations import authenticate, set_new_password, user_for_reset
 
 bp = Blueprint("auth", __name__)
 
@@ -72,6 +73,27 @@ def login():
         current_app.logger.info("failed login")
         form.password.errors.append(_("Adresse e-mail ou mot de passe incorrect."))
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/connexion/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["INTAKE_LOGIN_LIMIT"], methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password through a link from `flask users reset-link`: signed, valid
+    one day and once (the new password voids it), for an active account only."""
+    user = user_for_reset(token)
+    if user is None:
+        abort(404)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        set_new_password(user, form.password.data)
+        db.session.commit()
+        current_app.logger.info("password reset user_id=%s", user.id)
+        logout_user()
+        flash(_("Votre mot de passe est enregistré. Connectez-vous avec lui."), "success")
+        return redirect(url_for("auth.login"), 303)
+    return render_template("auth/new_password.html", form=form, email=user.email), (
+        422 if form.errors else 200
+    )
 
 
 @bp.errorhandler(TooManyRequests)
