@@ -134,3 +134,11 @@ def test_viewers_and_visitors_get_no_spreadsheet(app, client, users):
 )
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
+
+
+def test_the_export_is_logged_without_the_search_text(app, client, users, caplog):
+    submit_two_children(client)
+    login(client, users["coordinator"])
+    workbook_rows(client, "?q=martin")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("export.xlsx")]
+    assert lines == ["export.xlsx user_id=1 status=- eligibility=- agreement=- search=yes rows=2"]

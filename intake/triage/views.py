@@ -156,17 +156,7 @@ def export():
                 yield take(out)
             complete = True
         finally:
-            # The search text may be a name: the log only says whether there was one.
-            current_app.logger.info(
-                "export user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d%s",
-                user_id,
-                filters.status or "-",
-                filters.eligibility or "-",
-                filters.agreement or "-",
-                "yes" if filters.q else "no",
-                rows,
-                "" if complete else " interrupted",
-            )
+            log_export("export", user_id, filters, rows, complete)
 
     return Response(
         stream_with_context(lines()),
@@ -188,15 +178,7 @@ def export_xlsx():
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     rows = write_workbook(stream_rows(filters), current_app.extensions["territory"], out)
     out.seek(0)
-    current_app.logger.info(
-        "export.xlsx user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d",
-        current_user.id,
-        filters.status or "-",
-        filters.eligibility or "-",
-        filters.agreement or "-",
-        "yes" if filters.q else "no",
-        rows,
-    )
+    log_export("export.xlsx", current_user.id, filters, rows)
     response = send_file(
         out,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -205,6 +187,24 @@ def export_xlsx():
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def log_export(
+    kind: str, user_id: int, filters: QueueFilters, rows: int, complete: bool = True
+) -> None:
+    """One line per export: who, which filters, how many rows. The search text may be a
+    name: the line only says whether there was one."""
+    current_app.logger.info(
+        "%s user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d%s",
+        kind,
+        user_id,
+        filters.status or "-",
+        filters.eligibility or "-",
+        filters.agreement or "-",
+        "yes" if filters.q else "no",
+        rows,
+        "" if complete else " interrupted",
+    )
 
 
 def take(out: io.StringIO) -> str:
