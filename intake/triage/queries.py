@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     false,
@@ -212,6 +213,18 @@ def export_rows(filters: QueueFilters) -> Select:
         Referral.last_activity_at,
     )
     return filtered(select(*columns), filters).order_by(*NEWEST_FIRST)
+
+
+# Rows an export reads from the database at a time: large enough that the response is not a
+# stream of tiny writes, small enough that memory stays flat whatever the export's size.
+EXPORT_BATCH = 1000
+
+
+def in_batches(query: Select) -> Iterator[Sequence[Row]]:
+    """The rows of an export's `query`, EXPORT_BATCH at a time, read as the database hands
+    them over (a server-side cursor on PostgreSQL), never all at once."""
+    result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
+    yield from result.partitions()
 
 
 def with_undelivered_mail(referral_ids: Collection[int]) -> Select:

@@ -18,12 +18,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from ..decisions import REASONS, SERVICES
-from ..extensions import db
 from ..models import Child, Referral, StatusChange
 from ..screening import age_on
 from ..territory import Territory
 from ..vocabulary import DOMAINS, ELIGIBILITY, PARIS, REFERRER_ROLES, SOURCES, label, status_label
-from .queries import NEWEST_FIRST, QueueFilters, filtered
+from .queries import NEWEST_FIRST, QueueFilters, filtered, in_batches
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
 # return, shifts it): such text is written so that it stays text.
@@ -161,7 +160,6 @@ def cells(sheet: Any, values: list[Any]) -> Iterator[Any]:
 
 
 def stream_rows(filters: QueueFilters) -> Iterator[Any]:
-    """The export's rows, read from the database a thousand at a time."""
-    result = db.session.execute(rows_query(filters).execution_options(yield_per=1000))
-    for batch in result.partitions():
+    """The export's rows, read from the database a batch at a time."""
+    for batch in in_batches(rows_query(filters)):
         yield from batch

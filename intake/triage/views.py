@@ -51,6 +51,7 @@ from .queries import (
     Cursor,
     QueueFilters,
     export_rows,
+    in_batches,
     queue_page,
     undelivered_mail,
     with_undelivered_mail,
@@ -122,11 +123,6 @@ def queue():
     )
 
 
-# Rows written to the CSV between two chunks sent: large enough that the response is not
-# a stream of tiny writes, small enough that memory stays flat whatever the export's size.
-EXPORT_BATCH = 1000
-
-
 @bp.get("/export.csv")
 # The contract: viewers read on screen but take nothing away.
 @coordinator_required
@@ -147,10 +143,8 @@ def export():
         rows = 0
         complete = False
         try:
-            result = db.session.execute(
-                export_rows(filters).execution_options(yield_per=EXPORT_BATCH)
-            )
-            for batch in result.partitions():
+            # A chunk of the response per batch of rows.
+            for batch in in_batches(export_rows(filters)):
                 writer.writerows(export_line(row) for row in batch)
                 rows += len(batch)
                 yield take(out)
