@@ -144,6 +144,12 @@ class Referral(db.Model):
         Index("ix_referral_queue", "received_at", "id"),
         Index("ix_referral_status_queue", "status", "received_at", "id"),
         Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id"),
+        # The same for the workspace's filters and sorts: whose case it is, suspected
+        # duplicates, urgent first, longest untouched first.
+        Index("ix_referral_assigned_queue", "assigned_to_id", "received_at", "id"),
+        Index("ix_referral_duplicate_queue", "duplicate_suspected", "received_at", "id"),
+        Index("ix_referral_urgent_queue", "urgent", "received_at", "id"),
+        Index("ix_referral_activity_queue", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,7 +160,7 @@ class Referral(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
     eligibility: Mapped[str] = mapped_column(String(20))
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # A digest of what was typed: the same form sent twice in a row (a double click, a
     # reloaded POST) is recognised and not stored again.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -163,13 +169,19 @@ class Referral(db.Model):
     # trigram table on SQLite.
     search_key: Mapped[str] = mapped_column(Text, default="")
     # Retention counts from the last activity of a final referral.
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic concurrency: every change form carries the version it was read at, and
     # SQLAlchemy adds `WHERE version = …` to each UPDATE, so two coordinators cannot overwrite
     # each other. Any change to the referral or what hangs from it touches this row.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Who made the last change, for the "modifié par … à …" of a refused stale change.
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The staff member who follows the case (its référent), if any; every change of it is an
+    # Assignment row.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Whether a DuplicatePair still waiting for a coordinator's answer names this referral:
+    # kept on the row so that the queue's filter reads an index instead of a join.
+    duplicate_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
 
     guardian_name: Mapped[str] = mapped_column(String(200))
     guardian_phone: Mapped[str | None] = mapped_column(String(32))
@@ -206,7 +218,11 @@ class Referral(db.Model):
     corrections: Mapped[list[Correction]] = relationship(
         back_populates="referral", order_by="Correction.id", cascade="all, delete-orphan"
     )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="referral", order_by="Assignment.id", cascade="all, delete-orphan"
+    )
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -220,6 +236,8 @@ class Child(db.Model):
     """A child named in a referral, with the screening made when it was received."""
 
     __tablename__ = "child"
+    # The queue's school filter finds referrals through their children's school.
+    __table_args__ = (Index("ix_child_school", "school", "referral_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(
@@ -228,7 +246,8 @@ class Child(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100), index=True)
-    birth_date: Mapped[date] = mapped_column(Date)
+    # Indexed: the duplicate check looks for children born the same day.
+    birth_date: Mapped[date] = mapped_column(Date, index=True)
     school: Mapped[str] = mapped_column(String(20))
     school_other: Mapped[str | None] = mapped_column(String(200))
     class_level: Mapped[str] = mapped_column(String(10))
@@ -329,6 +348,152 @@ class Note(db.Model):
 
     referral: Mapped[Referral] = relationship(back_populates="notes")
     user: Mapped[User | None] = relationship()
+
+
+class Assignment(db.Model):
+    """A change of who follows a referral: who made it, when, to whom (None: nobody)."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    referral: Mapped[Referral] = relationship(back_populates="assignments")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+
+class PairState(StrEnum):
+    """Where a suspected duplicate stands."""
+
+    SUSPECTED = "suspected"  # found by the check, waiting for a coordinator
+    CONFIRMED = "confirmed"  # "même enfant": the referrals are linked
+    DISMISSED = "dismissed"  # not the same child: never proposed again
+
+
+class DuplicatePair(db.Model):
+    """Two children of two referrals that look like the same child (same birth date, similar
+    names). `child_id` belongs to the referral stored later."""
+
+    __tablename__ = "duplicate_pair"
+    __table_args__ = (UniqueConstraint("child_id", "other_child_id", name="uq_duplicate_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    other_referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    other_child_id: Mapped[int] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), index=True
+    )
+    # How alike the names are, 0–100 (rapidfuzz).
+    score: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default=PairState.SUSPECTED.value)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    referral: Mapped[Referral] = relationship(foreign_keys=[referral_id])
+    other_referral: Mapped[Referral] = relationship(foreign_keys=[other_referral_id])
+    child: Mapped[Child] = relationship(foreign_keys=[child_id])
+    other_child: Mapped[Child] = relationship(foreign_keys=[other_child_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Meeting(db.Model):
+    """A meeting of the équipe pluridisciplinaire de soutien (EPS), where the programme
+    decides on the referrals put on its agenda."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    # [{"name": …, "organisation": …}, …]: who attends, as the agenda lists them.
+    attendees: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Optimistic concurrency, as for referrals: agenda changes carry the version they saw.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
+    created_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AgendaItem(db.Model):
+    """A referral on a meeting's agenda, in its place, and what the meeting decided."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("meeting_id", "referral_id", name="uq_agenda_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # The status the meeting decided (None until it has), the history entry that recorded it,
+    # and the short minute written for it.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    status_change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_change.id", ondelete="SET NULL")
+    )
+    minute: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    referral: Mapped[Referral] = relationship()
+    status_change: Mapped[StatusChange | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ReadEvent(db.Model):
+    """One read of personal data by a staff member: a referral's detail or fiche, a meeting's
+    agenda, an export. Kept `INTAKE_READ_LOG_MONTHS`, then purged by `retention purge`."""
+
+    __tablename__ = "read_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    # "detail", "fiche", "agenda", "export.csv", "export.xlsx"
+    kind: Mapped[str] = mapped_column(String(20))
+    # What was read beyond the references: an export's filters and row count, a meeting's id.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+    referrals: Mapped[list[ReadReferral]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ReadReferral(db.Model):
+    """A referral a ReadEvent showed, by reference: the log outlives a purged referral."""
+
+    __tablename__ = "read_referral"
+    __table_args__ = (Index("ix_read_referral_reference", "reference", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("read_event.id", ondelete="CASCADE"), primary_key=True
+    )
+    reference: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    event: Mapped[ReadEvent] = relationship(back_populates="referrals")
 
 
 class OutboxMessage(db.Model):
