@@ -130,17 +130,18 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the `users`, `outbox`, `retention`, `territory` and `dev` command groups to
-    `flask`."""
+    """Add the `users`, `outbox`, `retention`, `audit`, `territory` and `dev` command groups
+    to `flask`."""
     from .auth.commands import users_cli
     from .notifications.commands import outbox_cli
     from .opendata.commands import territory_cli
     from .seed import dev_cli
-    from .triage.commands import retention_cli
+    from .triage.commands import audit_cli, retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(territory_cli)
     app.cli.add_command(dev_cli)
 

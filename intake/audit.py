@@ -2,16 +2,27 @@
 
 A child's file holds the most sensitive data a town keeps; the CNIL expects access to it to
 be traceable. Every display of a referral's detail or fiche, of a meeting's agenda, and every
-export writes one ReadEvent naming the references it showed.
+export writes one ReadEvent naming the references it showed. References, not row ids: the log
+outlives the referrals that retention purges, and still says what was read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, delete, func, insert, select
 
 from .extensions import db
 from .models import ReadEvent, ReadReferral, User, utcnow
+from .retention import months_before
+
+Row = TypeVar("Row")
+
+# Rows a large read (an export) inserts into the log per statement.
+INSERT_BATCH = 5000
 
 
 class ReadKind:
@@ -26,10 +37,95 @@ class ReadKind:
 
 def record_read(user: User | int, kind: str, references: Iterable[str], **details: Any) -> None:
     """Log that `user` read `references` now (`details`: what else says what was read, such
-    as an export's filters) and commit it: a read is logged even when nothing else is
-    written."""
+    as an export's filters) and commit it, so that a read is logged even when the request
+    writes nothing else. An export names up to every referral: its references go in with a
+    few multi-row INSERTs rather than an object each."""
     user_id = user if isinstance(user, int) else user.id
     event = ReadEvent(at=utcnow(), user_id=user_id, kind=kind, details=details)
-    event.referrals = [ReadReferral(reference=reference) for reference in dict.fromkeys(references)]
     db.session.add(event)
+    db.session.flush()
+    rows = [{"event_id": event.id, "reference": ref} for ref in dict.fromkeys(references)]
+    for start in range(0, len(rows), INSERT_BATCH):
+        db.session.execute(insert(ReadReferral), rows[start : start + INSERT_BATCH])
     db.session.commit()
+
+
+class Tally:
+    """The references of the rows an export has sent so far, in order, each once: what its
+    ReadEvent names, even when the client left half-way."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, None] = {}
+
+    def through(self, rows: Iterable[Row]) -> Iterator[Row]:
+        """`rows`, unchanged, remembering each one's `reference` as it passes."""
+        for row in rows:
+            self._seen[row.reference] = None  # type: ignore[attr-defined]
+            yield row
+
+    @property
+    def references(self) -> list[str]:
+        return list(self._seen)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One line of the log as staff read it."""
+
+    at: datetime
+    email: str | None
+    kind: str
+    references: list[str]
+    total: int
+
+
+def reads(
+    reference: str | None = None, email: str | None = None, limit: int | None = None
+) -> list[Read]:
+    """The log's events, oldest first (newest first when `limit` is given: "the last
+    reads"), optionally only those naming `reference` or made by the account `email`.
+    Each comes with its references (only `reference` itself when the log is read for one
+    referral, so an export of thousands does not flood the answer) and how many it named."""
+    query: Select = select(ReadEvent, User.email).outerjoin(User, User.id == ReadEvent.user_id)
+    if reference is not None:
+        named = select(ReadReferral.event_id).where(ReadReferral.reference == reference)
+        query = query.where(ReadEvent.id.in_(named))
+    if email is not None:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    if limit is not None:
+        query = query.order_by(ReadEvent.at.desc(), ReadEvent.id.desc()).limit(limit)
+    else:
+        query = query.order_by(ReadEvent.at, ReadEvent.id)
+    events = db.session.execute(query).all()
+    ids = [event.id for event, _ in events]
+    named_by: dict[int, list[str]] = {event_id: [] for event_id in ids}
+    if reference is None:
+        references = select(ReadReferral.event_id, ReadReferral.reference).where(
+            ReadReferral.event_id.in_(ids)
+        )
+        for event_id, each in db.session.execute(references.order_by(ReadReferral.reference)):
+            named_by[event_id].append(each)
+        totals = {event_id: len(named) for event_id, named in named_by.items()}
+    else:
+        counts = (
+            select(ReadReferral.event_id, func.count())
+            .where(ReadReferral.event_id.in_(ids))
+            .group_by(ReadReferral.event_id)
+        )
+        totals = dict(db.session.execute(counts).all())
+        named_by = {event_id: [reference] for event_id in ids}
+    return [
+        Read(event.at, email, event.kind, named_by[event.id], totals.get(event.id, 0))
+        for event, email in events
+    ]
+
+
+def purge_reads(months: int, now: datetime | None = None) -> int:
+    """Delete the log's events older than `months` months with their references (not
+    committed); returns how many events went. The references go first, by statement:
+    SQLite does not enforce the foreign key's cascade."""
+    cutoff = months_before(now or utcnow(), months)
+    old = select(ReadEvent.id).where(ReadEvent.at < cutoff)
+    db.session.execute(delete(ReadReferral).where(ReadReferral.event_id.in_(old)))
+    result = db.session.execute(delete(ReadEvent).where(ReadEvent.at < cutoff))
+    return result.rowcount or 0

@@ -68,6 +68,9 @@ def defaults(app: Flask) -> dict:
         "INTAKE_FORM_LIMIT": "60 per hour",
         # Logged to stderr, one line per event: INFO shows logins, changes and deliveries.
         "INTAKE_LOG_LEVEL": "INFO",
+        # How long the read log (who displayed or exported which referral) is kept: the CNIL
+        # recommends six months to a year for access traces; `retention purge` deletes older.
+        "INTAKE_READ_LOG_MONTHS": 12,
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         # memory:// counts per process: with several gunicorn workers, give them one Redis
@@ -100,6 +103,11 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
+    months = app.config["INTAKE_READ_LOG_MONTHS"]
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ConfigurationError(
+            f"FLASK_INTAKE_READ_LOG_MONTHS must be a whole number of months, 1 or more: {months!r}"
+        )
     if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
     production = not app.debug and not app.testing

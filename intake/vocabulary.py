@@ -73,6 +73,15 @@ ROLES: dict[str, str] = {
     "viewer": _l("Lecture seule"),
 }
 
+# What a read log entry was (intake.audit.ReadKind), as "Consulté par" says it.
+READ_KINDS: dict[str, str] = {
+    "detail": _l("dossier"),
+    "fiche": _l("fiche de liaison"),
+    "agenda": _l("ordre du jour de l’EPS"),
+    "export.csv": _l("export CSV"),
+    "export.xlsx": _l("export tableur"),
+}
+
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -1,18 +1,22 @@
-"""`flask retention purge`: delete the referrals whose retention period is over."""
+"""`flask retention purge`: delete the referrals whose retention period is over, and the
+read log's old entries; `flask audit reads`: print the read log."""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from ..audit import purge_reads, reads
 from ..extensions import db
-from ..models import OutboxMessage, Referral, utcnow
+from ..models import OutboxMessage, ReadEvent, Referral, utcnow
 from ..retention import is_expired, months_before
+from ..vocabulary import PARIS
 from ..workflow import FINAL
 
 retention_cli = AppGroup("retention", help="Apply the retention period of the territory file.")
+audit_cli = AppGroup("audit", help="Who read which referrals.")
 
 
 def expired_referrals(months: int) -> list[Referral]:
@@ -40,16 +44,44 @@ def purge(referrals: list[Referral]) -> None:
 @retention_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 def purge_command(dry_run: bool) -> None:
-    """Delete referrals closed for longer than the territory's `retention_months`."""
+    """Delete referrals closed for longer than the territory's `retention_months`, and read
+    log entries older than `INTAKE_READ_LOG_MONTHS`."""
     months = current_app.extensions["territory"].programme.retention_months
+    log_months = current_app.config["INTAKE_READ_LOG_MONTHS"]
     referrals = expired_referrals(months)
     for referral in referrals:
         click.echo(f"{referral.reference}  {referral.status}  {referral.last_activity_at:%Y-%m-%d}")
     if dry_run:
+        old_reads = db.session.scalar(
+            select(func.count()).where(ReadEvent.at < months_before(utcnow(), log_months))
+        )
         click.echo(f"would delete {len(referrals)} referral(s) final for over {months} months")
+        click.echo(f"would delete {old_reads} read log entries older than {log_months} months")
         return
     references = [referral.reference for referral in referrals]
     purge(referrals)
+    old_reads = purge_reads(log_months)
     db.session.commit()
-    current_app.logger.info("retention purge deleted=%d references=%s", len(references), references)
+    current_app.logger.info(
+        "retention purge deleted=%d references=%s read_log_deleted=%d",
+        len(references),
+        references,
+        old_reads,
+    )
     click.echo(f"deleted {len(referrals)} referral(s) final for over {months} months")
+    click.echo(f"deleted {old_reads} read log entries older than {log_months} months")
+
+
+@audit_cli.command("reads")
+@click.option("--referral", "reference", metavar="REFERENCE", help="Only reads of this referral.")
+@click.option("--user", "email", metavar="EMAIL", help="Only reads by this account.")
+def reads_command(reference: str | None, email: str | None) -> None:
+    """Print the read log, oldest first: one line per read, with when (Paris time), who,
+    what kind of read and the references read."""
+    for read in reads(reference=reference.strip() if reference else None, email=email):
+        shown = " ".join(read.references)
+        more = read.total - len(read.references)
+        if more > 0:
+            shown += f" (and {more} more)"
+        at = read.at.astimezone(PARIS).isoformat(timespec="seconds")
+        click.echo(f"{at}  {read.email or '(deleted account)'}  {read.kind}  {shown}")

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..audit import ReadKind, record_read
 from ..extensions import db
 from ..models import Correction, Referral
 from ..public.forms import OTHER_SCHOOL
@@ -47,7 +48,9 @@ def stale_message(error: StaleVersion) -> str:
 
 
 def render_correction(referral: Referral, form: CorrectionForm, stale: str | None = None, code=200):
-    """The correction page, with the form as given and the reason a save was refused."""
+    """The correction page, with the form as given and the reason a save was refused. It
+    shows the whole file: a read, logged as the detail's."""
+    record_read(current_user, ReadKind.DETAIL, [referral.reference])
     return render_template(
         "triage/correction.html", referral=referral, form=form, stale=stale
     ), code

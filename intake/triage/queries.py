@@ -224,7 +224,12 @@ def in_batches(query: Select) -> Iterator[Sequence[Row]]:
     """The rows of an export's `query`, EXPORT_BATCH at a time, read as the database hands
     them over (a server-side cursor on PostgreSQL), never all at once."""
     result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
-    yield from result.partitions()
+    try:
+        yield from result.partitions()
+    finally:
+        # An export left half-way closes its cursor here, before anything else is written on
+        # the connection (the read log), rather than whenever the garbage collector runs.
+        result.close()
 
 
 def with_undelivered_mail(referral_ids: Collection[int]) -> Select:

@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..audit import ReadKind, Tally, reads, record_read
 from ..extensions import db
 from ..models import Agreement, Referral, utcnow
 from ..public.forms import options
@@ -142,15 +143,19 @@ def export():
         yield take(out)
         rows = 0
         complete = False
+        tally = Tally()
+        batches = in_batches(export_rows(filters))
         try:
             # A chunk of the response per batch of rows.
-            for batch in in_batches(export_rows(filters)):
-                writer.writerows(export_line(row) for row in batch)
+            for batch in batches:
+                writer.writerows(export_line(row) for row in tally.through(batch))
                 rows += len(batch)
                 yield take(out)
             complete = True
         finally:
+            batches.close()
             log_export("export", user_id, filters, rows, complete)
+            record_export(ReadKind.EXPORT_CSV, user_id, filters, tally, rows, complete)
 
     return Response(
         stream_with_context(lines()),
@@ -170,9 +175,12 @@ def export_xlsx():
     memory stays flat whatever the number of rows."""
     filters = QueueFilters.from_args(request.args)
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
-    rows = write_workbook(stream_rows(filters), current_app.extensions["territory"], out)
+    tally = Tally()
+    territory = current_app.extensions["territory"]
+    rows = write_workbook(tally.through(stream_rows(filters)), territory, out)
     out.seek(0)
     log_export("export.xlsx", current_user.id, filters, rows)
+    record_export(ReadKind.EXPORT_XLSX, current_user.id, filters, tally, rows)
     response = send_file(
         out,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -198,6 +206,23 @@ def log_export(
         "yes" if filters.q else "no",
         rows,
         "" if complete else " interrupted",
+    )
+
+
+def record_export(
+    kind: str, user_id: int, filters: QueueFilters, tally: Tally, rows: int, complete=True
+) -> None:
+    """The export's entry in the read log: every referral it sent. The search text is not
+    kept (it may be a name, and the log outlives the referrals); only whether there was one."""
+    kept = {key: value for key, value in filters.as_args().items() if key != "q"}
+    record_read(
+        user_id,
+        kind,
+        tally.references,
+        filters=kept,
+        search=bool(filters.q),
+        rows=rows,
+        complete=complete,
     )
 
 
@@ -253,9 +278,12 @@ def render_detail(
     }
     for each in forms.values():
         each.version.data = str(referral.version)
+    # Every display of the file is a read, the answer to a refused change included.
+    record_read(current_user, ReadKind.DETAIL, [referral.reference])
     return render_template(
         "triage/detail.html",
         referral=referral,
+        last_reads=reads(reference=referral.reference, limit=LAST_READS),
         undelivered=db.session.scalars(undelivered_mail(referral.id)).all(),
         withdraw_id=withdraw_id,
         today_iso=today().isoformat(),
@@ -263,6 +291,10 @@ def render_detail(
         stale_message=stale_message(stale) if stale else None,
         **forms,
     ), code
+
+
+# How many of the latest reads the detail page lists under "Consulté par".
+LAST_READS = 5
 
 
 def stale_message(stale: StaleVersion) -> str:
