@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import smtplib
 import threading
@@ -9,6 +10,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
+from email.generator import BytesGenerator
+from email.header import Header
 from email.utils import parseaddr
 from typing import Any
 
@@ -123,6 +127,26 @@ def ascii_address(address: str) -> str:
         return address  # refused by the server, then stopped as a permanent failure
 
 
+# The bytes Flask-Mail would send, written by the email package's compat32 generator: the
+# same headers and bodies, without the modern policy parsing each header back through the
+# header registry on the way out, which was a third of the worker's time per message.
+WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+
+
+class OutboxMail(Message):
+    """A Flask-Mail message that is turned into bytes by the cheaper generator."""
+
+    def as_bytes(self) -> bytes:
+        mime = self._message()
+        mime.policy = WIRE_POLICY
+        if self.subject and not self.subject.isascii():
+            # Folded by the Header itself, as RFC 2047 words that start on the header's line.
+            mime.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
+        out = io.BytesIO()
+        BytesGenerator(out, mangle_from_=False, policy=WIRE_POLICY).flatten(mime)
+        return out.getvalue()
+
+
 def to_mail(message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """Build the Flask-Mail message of an outbox row, writing its e-mail now if need be.
 
@@ -130,7 +154,7 @@ def to_mail(message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """
     sender = current_app.extensions["mail"].default_sender
     rendered = render_message(message, config)
-    mail = Message(
+    mail = OutboxMail(
         subject=rendered.subject,
         recipients=[ascii_address(address) for address in message.recipients],
         body=rendered.text,
