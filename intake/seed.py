@@ -35,7 +35,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .decisions import AGREEMENT_METHODS
 from .extensions import db
-from .models import Agreement, Child, Note, ReferenceCounter, Referral, Role, StatusChange, User
+from .models import (
+    Agreement,
+    Assignment,
+    Child,
+    Note,
+    ReferenceCounter,
+    Referral,
+    Role,
+    StatusChange,
+    User,
+)
 from .screening import Eligibility, age_on, best, screen
 from .search import normalise, referral_key
 from .territory import Street, Territory
@@ -421,6 +431,7 @@ class Batch:
     history: list[dict[str, Any]] = field(default_factory=list)
     agreements: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
     # year -> last number handed out once this batch is stored
     counters: dict[int, int] = field(default_factory=dict)
 
@@ -435,6 +446,7 @@ class Start:
     status_change_id: int = 1
     agreement_id: int = 1
     note_id: int = 1
+    assignment_id: int = 1
     last_numbers: dict[int, int] = field(default_factory=dict)
 
 
@@ -860,6 +872,7 @@ def generate(
         "status_change": start.status_change_id,
         "agreement": start.agreement_id,
         "note": start.note_id,
+        "assignment": start.assignment_id,
     }
 
     def next_id(table: str) -> int:
@@ -947,6 +960,19 @@ def generate(
                 change["referral_id"] = referral_id
             batch.history.extend(history)
 
+            # Once someone has looked at a referral, it mostly has a référent, named then.
+            row["assigned_to_id"] = None
+            if status is not Status.NEW and gen.user_ids and rng.random() < 0.85:
+                row["assigned_to_id"] = rng.choice(gen.user_ids)
+                batch.assignments.append(
+                    {
+                        "id": next_id("assignment"),
+                        "referral_id": referral_id,
+                        "at": history[1]["at"],
+                        "user_id": history[1]["user_id"],
+                        "assigned_to_id": row["assigned_to_id"],
+                    }
+                )
             row["last_activity_at"] = last_activity
             row["updated_by_id"] = step_user
             row["search_key"] = gen.search_key(row, children)
@@ -1006,6 +1032,7 @@ TABLES = (
     ("status_change_id", StatusChange),
     ("agreement_id", Agreement),
     ("note_id", Note),
+    ("assignment_id", Assignment),
 )
 
 
@@ -1077,6 +1104,7 @@ def _store(connection, batch: Batch) -> None:
         (batch.history, StatusChange),
         (batch.agreements, Agreement),
         (batch.notes, Note),
+        (batch.assignments, Assignment),
     ):
         if rows:
             write(connection, model, rows)

@@ -16,6 +16,7 @@ from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.extensions import db
 from intake.models import (
     Agreement,
+    Assignment,
     Child,
     Note,
     OutboxMessage,
@@ -23,6 +24,7 @@ from intake.models import (
     Referral,
     Source,
     StatusChange,
+    User,
 )
 from intake.public.operations import create_referral
 from intake.screening import best
@@ -40,7 +42,7 @@ def rows(count: int = COUNT, **kwargs) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = defaultdict(list)
     options = {"territory": load_territory(TERRITORY), "now": NOW, **kwargs}
     for batch in generate(count, chunk_size=25, **options):
-        for name in ("referrals", "children", "history", "agreements", "notes"):
+        for name in ("referrals", "children", "history", "agreements", "notes", "assignments"):
             tables[name] += getattr(batch, name)
     return tables
 
@@ -120,6 +122,28 @@ def counts() -> dict[str, int]:
         model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
         for model in (Referral, Child, StatusChange, Agreement, Note, ReferenceCounter)
     }
+
+
+def test_referrals_looked_at_mostly_have_a_referent_named_in_their_history():
+    tables = rows(300, user_ids=(7, 9))
+    assignments = {row["referral_id"]: row for row in tables["assignments"]}
+    assert len(assignments) == len(tables["assignments"])  # one each
+    first_steps = {}
+    for change in tables["history"]:
+        if change["from_status"] is not None:
+            first_steps.setdefault(change["referral_id"], change)
+    looked_at = [r for r in tables["referrals"] if r["status"] != "new"]
+    for referral in tables["referrals"]:
+        assignment = assignments.get(referral["id"])
+        if assignment is None:
+            assert referral["assigned_to_id"] is None
+            continue
+        assert referral["status"] != "new"
+        assert referral["assigned_to_id"] == assignment["assigned_to_id"] in (7, 9)
+        # Named when the referral was first looked at, by whoever did it.
+        assert assignment["at"] == first_steps[referral["id"]]["at"]
+        assert assignment["user_id"] == first_steps[referral["id"]]["user_id"]
+    assert 0.7 < len(assignments) / len(looked_at) < 0.97
 
 
 def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
@@ -221,3 +245,22 @@ def test_chunks_generated_in_a_second_process_are_the_ones_generate_makes(app):
     expected = rows(45, seed=3)["referrals"]
     assert stored == [r["search_key"] for r in expected]
     assert counter == 45
+
+
+def test_seeded_referents_are_staff_accounts_and_ids_continue(app, runner, users):
+    result = runner.invoke(args=["dev", "seed", "--count", str(COUNT)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        coordinator = db.session.scalar(select(User).where(User.email == users["coordinator"]))
+        assigned = db.session.scalars(
+            select(Referral).where(Referral.assigned_to_id.is_not(None))
+        ).all()
+        assert assigned
+        # Viewers are never référents.
+        assert {r.assigned_to_id for r in assigned} == {coordinator.id}
+        assert all([a.assigned_to_id for a in r.assignments] == [coordinator.id] for r in assigned)
+        # The sequences were moved past the seeded rows: a real assignment gets a new id.
+        real = Assignment(referral_id=assigned[0].id, user_id=coordinator.id, assigned_to_id=None)
+        db.session.add(real)
+        db.session.commit()
+        assert real.id == db.session.scalar(select(func.count()).select_from(Assignment))
