@@ -27,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Agreement, Referral, utcnow
-from ..public.forms import options
-from ..retention import is_overdue
+from ..models import Agreement, Referral, User, utcnow
+from ..public.forms import options, school_choices
+from ..retention import days_since, is_overdue, is_stalled
 from ..vocabulary import PARIS, format_datetime, status_label
 from ..workflow import (
     TransitionError,
@@ -51,8 +51,10 @@ from .queries import (
     Cursor,
     QueueFilters,
     export_rows,
+    filter_staff,
     in_batches,
     queue_page,
+    status_counts,
     undelivered_mail,
     with_undelivered_mail,
 )
@@ -100,27 +102,60 @@ def get_referral(reference: str) -> Referral:
 
 @bp.get("/")
 def queue():
-    """The referrals, newest first, filtered, a page at a time from the last row seen."""
-    filters = QueueFilters.from_args(request.args)
+    """The referrals, filtered and sorted, a page at a time from the last row seen, under
+    tabs by status with their (bounded) counts."""
+    staff = db.session.scalars(filter_staff()).all()
+    filters = current_filters(staff)
     page = queue_page(
         filters,
         current_app.config["INTAKE_PAGE_SIZE"],
-        older=Cursor.parse(request.args.get("older")),
-        newer=Cursor.parse(request.args.get("newer")),
+        older=Cursor.parse(request.args.get("older"), filters.sort),
+        newer=Cursor.parse(request.args.get("newer"), filters.sort),
     )
     days = current_app.extensions["territory"].programme.remind_after_days
     now = utcnow()
     overdue = {r.id for r in page.items if is_overdue(r.status, r.received_at, now, days)}
+    stalled = {r.id for r in page.items if is_stalled(r.status, r.last_activity_at, now, days)}
     undelivered = set(db.session.scalars(with_undelivered_mail([r.id for r in page.items])))
     return render_template(
         "triage/queue.html",
         page=page,
         filters=filters,
+        counts=status_counts(filters),
+        staff=staff,
+        schools=school_groups(),
         paged="older" in request.args or "newer" in request.args,
         overdue=overdue,
+        stalled=stalled,
+        waited={r.id: days_since(r.received_at, now) for r in page.items},
+        untouched={r.id: days_since(r.last_activity_at, now) for r in page.items},
         days=days,
         undelivered=undelivered,
     )
+
+
+def current_filters(staff: list[User] | None = None) -> QueueFilters:
+    """The queue's filters from the query string, checked against this territory's schools
+    and the accounts the `assigned` filter offers (`staff`, read here if not given)."""
+    if staff is None:
+        staff = db.session.scalars(filter_staff()).all()
+    return QueueFilters.from_args(
+        request.args,
+        user_id=current_user.id,
+        schools={school.uai for school in current_app.extensions["territory"].schools},
+        staff_ids={user.id for user in staff},
+    )
+
+
+def school_groups() -> list[tuple[str | None, list]]:
+    """The school filter's options as the public forms list them (by commune, in the
+    territory file's order, then "another school or none"), grouped for <optgroup>."""
+    groups: list[tuple[str | None, list]] = []
+    for choice in school_choices()[1:]:  # not the public form's placeholder
+        if not groups or groups[-1][0] != choice.optgroup:
+            groups.append((choice.optgroup, []))
+        groups[-1][1].append(choice)
+    return groups
 
 
 @bp.get("/export.csv")
@@ -132,7 +167,7 @@ def export():
     Streamed: the header leaves at once, then the rows as the database hands them over (a
     server-side cursor on PostgreSQL), so neither the time to the first byte nor the worker's
     memory grows with the number of referrals."""
-    filters = QueueFilters.from_args(request.args)
+    filters = current_filters()
     user_id = current_user.id
 
     def lines():
@@ -168,7 +203,7 @@ def export_xlsx():
     """The same selection for office software: a row per child, French headers and labels,
     Paris time. Built in a temporary file by openpyxl's write-only mode, then sent from it:
     memory stays flat whatever the number of rows."""
-    filters = QueueFilters.from_args(request.args)
+    filters = current_filters()
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     rows = write_workbook(stream_rows(filters), current_app.extensions["territory"], out)
     out.seek(0)
@@ -189,12 +224,18 @@ def log_export(
     """One line per export: who, which filters, how many rows. The search text may be a
     name: the line only says whether there was one."""
     current_app.logger.info(
-        "%s user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d%s",
+        "%s user_id=%s status=%s eligibility=%s agreement=%s source=%s school=%s urgent=%s"
+        " assigned=%s duplicate=%s search=%s rows=%d%s",
         kind,
         user_id,
         filters.status or "-",
         filters.eligibility or "-",
         filters.agreement or "-",
+        filters.source or "-",
+        filters.school or "-",
+        filters.urgent or "-",
+        filters.assigned or "-",
+        filters.duplicate or "-",
         "yes" if filters.q else "no",
         rows,
         "" if complete else " interrupted",
