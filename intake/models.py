@@ -232,6 +232,14 @@ class Referral(db.Model):
         """Whether a legal representative's agreement is recorded and not withdrawn."""
         return any(agreement.withdrawn_on is None for agreement in self.agreements)
 
+    @property
+    def timeline(self) -> list[tuple[str, StatusChange | Assignment]]:
+        """The history as the detail page tells it: status changes ("status") and changes of
+        référent ("assignment"), in time order."""
+        entries = [("status", change) for change in self.history]
+        entries += [("assignment", assignment) for assignment in self.assignments]
+        return sorted(entries, key=lambda entry: (entry[1].at, entry[0] == "assignment"))
+
 
 class Child(db.Model):
     """A child named in a referral, with the screening made when it was received."""

@@ -38,10 +38,11 @@ from ..workflow import (
     check_transition,
     needs_confirmation,
 )
-from .forms import AgreementForm, NoteForm, StatusForm, WithdrawAgreementForm, today
+from .forms import AgreementForm, AssignForm, NoteForm, StatusForm, WithdrawAgreementForm, today
 from .operations import (
     StaleVersion,
     add_note,
+    assign,
     change_status,
     check_version,
     record_agreement,
@@ -54,6 +55,7 @@ from .queries import (
     filter_staff,
     in_batches,
     queue_page,
+    referents,
     status_counts,
     undelivered_mail,
     with_undelivered_mail,
@@ -280,6 +282,7 @@ def render_detail(
     note_form: NoteForm | None = None,
     agreement_form: AgreementForm | None = None,
     withdraw_form: WithdrawAgreementForm | None = None,
+    assign_form: AssignForm | None = None,
     withdraw_id: int | None = None,
     confirming: bool = False,
     stale: StaleVersion | None = None,
@@ -291,6 +294,7 @@ def render_detail(
         "note_form": note_form or NoteForm(formdata=None),
         "agreement_form": agreement_form or AgreementForm(formdata=None),
         "withdraw_form": withdraw_form or WithdrawAgreementForm(formdata=None),
+        "assign_form": assign_form or assign_form_for(referral),
     }
     for each in forms.values():
         each.version.data = str(referral.version)
@@ -473,3 +477,47 @@ def withdraw(reference: str, agreement_id: int):
                 url_for("triage.detail", reference=referral.reference) + "#agreements", 303
             )
     return render_detail(referral, 422, withdraw_form=withdraw_form, withdraw_id=agreement.id)
+
+
+def assign_form_for(referral: Referral, formdata=None) -> AssignForm:
+    """The référent form offering the active coordinators, by e-mail, and nobody; showing
+    the current référent when it is not posted."""
+    form = AssignForm(formdata=formdata)
+    form.assigned_to.choices = options(
+        ((str(user.id), user.email) for user in db.session.scalars(referents())),
+        placeholder=gettext("Personne (sans référent)"),
+    )
+    if formdata is None:
+        form.assigned_to.data = str(referral.assigned_to_id or "")
+    return form
+
+
+@bp.route("/<reference>/assign", methods=["GET", "POST"])
+@coordinator_required
+def assign_referral(reference: str):
+    """Name the referral's référent, or none. The form lives on the detail page, where a GET
+    of this address (a bookmarked or reloaded URL) is sent."""
+    referral = get_referral(reference)
+    if request.method == "GET":
+        return redirect(url_for("triage.detail", reference=referral.reference) + "#referent", 303)
+    form = assign_form_for(referral, formdata=request.form)
+    check_version(referral, form.version.data)
+    if form.validate_on_submit():
+        chosen = form.assigned_to.data
+        to_user = db.session.get(User, int(chosen)) if chosen else None
+        try:
+            changed = assign(referral, to_user, current_user)
+        except TransitionError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            if changed is None:
+                message = gettext("Le référent du dossier n’a pas changé.")
+            elif to_user is None:
+                message = gettext("Dossier sans référent.")
+            else:
+                message = gettext("Dossier attribué à %(email)s.", email=to_user.email)
+            flash(message, "success")
+            return redirect(url_for("triage.detail", reference=referral.reference), 303)
+    return render_detail(referral, 422, assign_form=form)
