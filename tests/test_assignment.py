@@ -135,7 +135,7 @@ def test_only_active_coordinators_are_offered(app, client, staff):
         (str(staff["coordinator"]), "coord@testville.example"),
         (str(staff["second"]), "second@testville.example"),
     ]
-    assert '<label for="assigned_to">Référent</label>' in form
+    assert '<label for="assigned_to">Attribuer le dossier à</label>' in form
 
 
 def test_viewers_may_not_assign_and_see_no_form(app, client, staff):

@@ -408,13 +408,14 @@ def test_each_row_says_how_long_it_has_waited(app, coordinator, users):
     # Past the territory's remind_after_days: marked by a class and said in words.
     assert cells("PRE-2026-00002")[1] == "reçue il y a 9 jours"
     assert cells("PRE-2026-00002")[2].startswith("il y a 8 jours")
-    assert "Sans action depuis 7 jours ou plus" in rows["PRE-2026-00002"]
+    assert "À relancer" in rows["PRE-2026-00002"]
+    assert "(sans action depuis 7 jours ou plus)" in rows["PRE-2026-00002"]
     assert "Nouvelle depuis plus de 7 jours" in rows["PRE-2026-00002"]
     assert rows["PRE-2026-00002"].count('class="late"') == 2
     assert cells("PRE-2026-00003")[1:3] == ["reçue il y a 1 jour", "aujourd’hui"]
     assert cells("PRE-2026-00003")[-1] == "Aucun"
     # A closed referral waits for nothing.
-    assert "late" not in rows["PRE-2026-00004"] and "Sans action" not in rows["PRE-2026-00004"]
+    assert "late" not in rows["PRE-2026-00004"] and "relancer" not in rows["PRE-2026-00004"]
 
 
 def test_the_queue_names_its_search_and_every_control(coordinator, workspace):

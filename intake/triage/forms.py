@@ -236,7 +236,7 @@ class AssignForm(VersionedForm):
     sets the choices; a value outside them is refused with a message, not "Not a valid
     choice"."""
 
-    assigned_to = SelectField(_l("Référent"), choices=[], validate_choice=False)
+    assigned_to = SelectField(_l("Attribuer le dossier à"), choices=[], validate_choice=False)
 
     def validate_assigned_to(self, field: SelectField) -> None:
         if field.data not in {choice.value for choice in field.choices}:
