@@ -489,3 +489,20 @@ def test_the_export_log_names_the_filters(coordinator, workspace, caplog):
         "export user_id=1 status=- eligibility=- agreement=- source=parent school=0629002B"
         " urgent=1 assigned=me duplicate=- search=no rows=0"
     ]
+
+
+NASTY = ["", " ", "0", "-1", "1e9", "9" * 40, "%", "'", '"', "\\", "٣", "1.2.3", "é", "me ", "null"]
+
+
+def test_no_value_of_any_parameter_breaks_the_queue_or_its_exports(coordinator, workspace):
+    for name in (*queries.PARAMS, "older", "newer"):
+        for value in NASTY:
+            # A cursor is read according to the sort: each sort reads it its own way.
+            sorts = ("received", "urgency", "waiting") if name in ("older", "newer") else ("",)
+            for sort in sorts:
+                args = {name: value, "sort": sort} if sort else {name: value}
+                assert coordinator.get("/triage/", query_string=args).status_code == 200, args
+            response = coordinator.get("/triage/export.csv", query_string={name: value})
+            response.get_data()  # read to the end, as a server does with a streamed export
+            response.close()
+            assert response.status_code == 200, (name, value)
