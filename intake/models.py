@@ -150,13 +150,14 @@ class Referral(db.Model):
         Index("ix_referral_duplicate_queue", "duplicate_suspected", "received_at", "id"),
         Index("ix_referral_urgent_queue", "urgent", "received_at", "id"),
         Index("ix_referral_activity_queue", "last_activity_at", "id"),
+        Index("ix_referral_source_queue", "source", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(20), index=True)
+    source: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
     eligibility: Mapped[str] = mapped_column(String(20))
@@ -230,6 +231,14 @@ class Referral(db.Model):
     def has_agreement(self) -> bool:
         """Whether a legal representative's agreement is recorded and not withdrawn."""
         return any(agreement.withdrawn_on is None for agreement in self.agreements)
+
+    @property
+    def timeline(self) -> list[tuple[str, StatusChange | Assignment]]:
+        """The history as the detail page tells it: status changes ("status") and changes of
+        référent ("assignment"), in time order."""
+        entries = [("status", change) for change in self.history]
+        entries += [("assignment", assignment) for assignment in self.assignments]
+        return sorted(entries, key=lambda entry: (entry[1].at, entry[0] == "assignment"))
 
 
 class Child(db.Model):

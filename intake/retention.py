@@ -26,3 +26,16 @@ def is_expired(
 def is_overdue(status: str, received_at: datetime, now: datetime, remind_after_days: int) -> bool:
     """Whether a referral has waited too long in `new` and should be flagged in the queue."""
     return Status(status) is Status.NEW and (now - received_at).days >= remind_after_days
+
+
+def days_since(moment: datetime, now: datetime) -> int:
+    """Whole days from `moment` to `now` (0 the first 24 hours), as the queue shows waits."""
+    return max((now - moment).days, 0)
+
+
+def is_stalled(
+    status: str, last_activity_at: datetime, now: datetime, remind_after_days: int
+) -> bool:
+    """Whether an open referral has had no staff action for too long and should be flagged in
+    the queue (a final one waits for nothing)."""
+    return Status(status) not in FINAL and days_since(last_activity_at, now) >= remind_after_days

@@ -141,4 +141,7 @@ def test_the_export_is_logged_without_the_search_text(app, client, users, caplog
     login(client, users["coordinator"])
     workbook_rows(client, "?q=martin")
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("export.xlsx")]
-    assert lines == ["export.xlsx user_id=1 status=- eligibility=- agreement=- search=yes rows=2"]
+    assert lines == [
+        "export.xlsx user_id=1 status=- eligibility=- agreement=- source=- school=- urgent=-"
+        " assigned=- duplicate=- search=yes rows=2"
+    ]

@@ -97,7 +97,8 @@ def test_production_logs_every_event_on_one_line_without_personal_data(database_
         "INFO intake: referral stored reference=PRE-",
         "INFO intake: login user_id=1",
         "INFO intake: status changed reference=PRE-",
-        "INFO intake: export user_id=1 status=- eligibility=- agreement=- search=yes rows=",
+        "INFO intake: export user_id=1 status=- eligibility=- agreement=- source=- school=-"
+        " urgent=- assigned=- duplicate=- search=yes rows=",
         "INFO intake: logout user_id=1",
     ):
         assert sum(event in line for line in lines) == 1, (event, result.stderr)

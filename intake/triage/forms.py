@@ -229,3 +229,17 @@ class WithdrawAgreementForm(VersionedForm):
         validators=[InputRequired(_l("Indiquez la date du retrait.")), not_in_future],
         default=today,
     )
+
+
+class AssignForm(VersionedForm):
+    """Who follows the referral (its référent): an active coordinator, or nobody. The view
+    sets the choices; a value outside them is refused with a message, not "Not a valid
+    choice"."""
+
+    assigned_to = SelectField(_l("Attribuer le dossier à"), choices=[], validate_choice=False)
+
+    def validate_assigned_to(self, field: SelectField) -> None:
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(
+                _l("Choisissez un membre de la coordination dont le compte est actif.")
+            )

@@ -8,7 +8,7 @@ from blinker import Namespace
 from flask import current_app
 
 from ..i18n import N_
-from ..models import Agreement, Note, Referral, StatusChange, User, utcnow
+from ..models import Agreement, Assignment, Note, Referral, StatusChange, User, utcnow
 from ..workflow import FINAL, TransitionError, check_decision, check_transition
 
 signals = Namespace()
@@ -153,3 +153,30 @@ def withdraw_agreement(
         user.id,
     )
     return agreement
+
+
+def assign(referral: Referral, to_user: User | None, by_user: User) -> Assignment | None:
+    """Make `to_user` the référent of `referral` (None: nobody), recording who did it and when
+    (not committed). Naming the référent it already has changes nothing and returns None.
+
+    Raises `TransitionError` and changes nothing when `to_user` may not follow a case: only
+    an active coordinator's account may (a viewer only reads).
+    """
+    if to_user is not None and not (to_user.active and to_user.can_edit):
+        raise TransitionError(
+            N_("Choisissez un membre de la coordination dont le compte est actif."),
+            field="assigned_to",
+        )
+    # The relationship, not the column: the column lags until a flush.
+    if referral.assigned_to is to_user:
+        return None
+    to_user_id = to_user.id if to_user is not None else None
+    # The list is loaded (an autoflush) before the referral changes: one UPDATE, one version.
+    assignment = Assignment(user_id=by_user.id, assigned_to=to_user)
+    referral.assignments.append(assignment)
+    assignment.at = touch(referral, by_user)
+    referral.assigned_to = to_user
+    current_app.logger.info(
+        "assign reference=%s user_id=%s to_user_id=%s", referral.reference, by_user.id, to_user_id
+    )
+    return assignment

@@ -4,31 +4,50 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    and_,
     false,
     func,
     literal_column,
     or_,
     select,
     table,
+    true,
+    tuple_,
 )
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..models import Agreement, Child, OutboxMessage, Referral
+from ..models import Agreement, Child, OutboxMessage, Referral, Role, Source, User
 from ..screening import Eligibility
 from ..search import MIN_INDEXED, needle
 from ..workflow import Status
 
 AGREEMENT_FILTERS = ("received", "missing")
+# `school`: a UAI of the territory, or this for a child at another school or none.
+OTHER_SCHOOL = "other"
+# The query parameters the filters read, in the order the links carry them.
+PARAMS = (
+    "status",
+    "eligibility",
+    "source",
+    "school",
+    "urgent",
+    "assigned",
+    "duplicate",
+    "agreement",
+    "q",
+    "sort",
+)
+# A row id that the databases can compare with an integer column (a longer one is an error
+# there, not a row that is missing).
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -40,24 +59,90 @@ class QueueFilters:
     q: str = ""
     # "received": a parent's agreement is recorded and not withdrawn; "missing": none is.
     agreement: str = ""
+    source: str = ""
+    # A UAI of the territory, or OTHER_SCHOOL: one of the referral's children goes there.
+    school: str = ""
+    # "1": only urgent referrals; only referrals a duplicate check flagged.
+    urgent: str = ""
+    duplicate: str = ""
+    # Whose case: "me", "nobody", or a staff account's id, as the links carry it (so that a
+    # "Mes dossiers" link means the same for everyone); `assigned_id` is whom it names.
+    assigned: str = ""
+    # SORTS' names; the default, "received", is left out of the links.
+    sort: str = "received"
+    assigned_id: int | None = field(default=None, compare=False)
 
     @classmethod
-    def from_args(cls, args: MultiDict) -> QueueFilters:
-        """Read `status`, `eligibility`, `agreement` and `q` from the query string, ignoring
-        bad values."""
+    def from_args(
+        cls,
+        args: MultiDict,
+        *,
+        user_id: int | None = None,
+        schools: Collection[str] = (),
+        staff_ids: Collection[int] = (),
+    ) -> QueueFilters:
+        """Read the filters from the query string, ignoring bad values: a `school` that is not
+        one of `schools` (or "other"), an `assigned` that is not "me" (the account `user_id`),
+        "nobody" or one of `staff_ids`."""
         status = args.get("status", "")
         eligibility = args.get("eligibility", "")
         agreement = args.get("agreement", "")
+        source = args.get("source", "")
+        school = args.get("school", "")
+        sort = args.get("sort", "")
+        assigned, assigned_id = read_assigned(args.get("assigned", ""), user_id, staff_ids)
         return cls(
             status=status if status in {s.value for s in Status} else "",
             eligibility=eligibility if eligibility in {e.value for e in Eligibility} else "",
             q=args.get("q", "").strip()[:100],
             agreement=agreement if agreement in AGREEMENT_FILTERS else "",
+            source=source if source in {s.value for s in Source} else "",
+            school=school if school == OTHER_SCHOOL or school in schools else "",
+            urgent="1" if args.get("urgent") == "1" else "",
+            duplicate="1" if args.get("duplicate") == "1" else "",
+            assigned=assigned,
+            assigned_id=assigned_id,
+            sort=sort if sort in SORTS else "received",
         )
 
-    def as_args(self) -> dict[str, str]:
-        """The non-empty filters, to carry them into pagination and export links."""
-        return {key: value for key, value in vars(self).items() if value}
+    def as_args(self, **changes: str) -> dict[str, str]:
+        """The filters that select something (with `changes` made: another status for a tab),
+        to carry them into pagination, tab and export links."""
+        values = {name: getattr(self, name) for name in PARAMS} | changes
+        if values["sort"] == "received":
+            del values["sort"]
+        return {key: value for key, value in values.items() if value}
+
+
+def read_assigned(
+    text: str, user_id: int | None, staff_ids: Collection[int]
+) -> tuple[str, int | None]:
+    """`assigned` as the filters keep it and the account it names (None for nobody), or
+    ("", None) when it names no one the queue knows."""
+    if text == "me" and user_id is not None:
+        return text, user_id
+    if text == "nobody":
+        return text, None
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID and int(text) in staff_ids:
+        return str(int(text)), int(text)
+    return "", None
+
+
+def filter_staff() -> Select:
+    """The accounts the queue's `assigned` filter offers, by e-mail: every coordinator, and
+    anyone else still named référent of a referral (a former coordinator's cases)."""
+    named = select(Referral.id).where(Referral.assigned_to_id == User.id).exists()
+    return select(User).where(or_(User.role == Role.COORDINATOR.value, named)).order_by(User.email)
+
+
+def referents() -> Select:
+    """The accounts a referral may be assigned to: active coordinators (a viewer cannot
+    follow a case), by e-mail."""
+    return (
+        select(User)
+        .where(User.role == Role.COORDINATOR.value, User.active == true())
+        .order_by(User.email)
+    )
 
 
 def search_condition(text_typed: str) -> ColumnElement[bool]:
@@ -90,61 +175,127 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
             .exists()
         )
         query = query.where(agreed if filters.agreement == "received" else ~agreed)
+    if filters.source:
+        query = query.where(Referral.source == filters.source)
+    if filters.school:
+        # Read from ix_child_school (school, referral_id) alone: the ids of the referrals
+        # with a child at that school, without touching the children's rows.
+        at_school = select(Child.referral_id).where(Child.school == filters.school)
+        query = query.where(Referral.id.in_(at_school))
+    if filters.urgent:
+        query = query.where(Referral.urgent == true())
+    if filters.duplicate:
+        query = query.where(Referral.duplicate_suspected == true())
+    if filters.assigned == "nobody":
+        query = query.where(Referral.assigned_to_id.is_(None))
+    elif filters.assigned:
+        query = query.where(Referral.assigned_to_id == filters.assigned_id)
     if filters.q:
         query = query.where(search_condition(filters.q))
     return query
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """A row's place in the queue's order (received_at, id), carried by the page links as
-    `<microseconds since 1970>.<id>`: a page starts from the row last seen, so the database
-    reads one page from an index wherever it is in the list, instead of skipping rows."""
+class Sort:
+    """One order of the queue: the columns of its key, most significant first, and whether
+    the list reads them from the largest (newest first) or from the smallest. Each key ends
+    in the id, so no two rows tie, and is an index's columns (or their end, after a filter's
+    column), so that a page is one range of that index read in order."""
 
-    received_at: datetime
+    columns: tuple
+    descending: bool
+
+    def forwards(self) -> tuple:
+        """ORDER BY for the list as shown, and for the next (older) pages."""
+        return tuple(c.desc() if self.descending else c.asc() for c in self.columns)
+
+    def backwards(self) -> tuple:
+        """ORDER BY for the rows before a cursor, read nearest first."""
+        return tuple(c.asc() if self.descending else c.desc() for c in self.columns)
+
+
+SORTS: dict[str, Sort] = {
+    # ix_referral_queue (received_at, id), and each filter's index ending in it.
+    "received": Sort((Referral.received_at, Referral.id), descending=True),
+    # ix_referral_urgent_queue (urgent, received_at, id): urgent first, each part newest first.
+    "urgency": Sort((Referral.urgent, Referral.received_at, Referral.id), descending=True),
+    # ix_referral_activity_queue (last_activity_at, id): the longest untouched first.
+    "waiting": Sort((Referral.last_activity_at, Referral.id), descending=False),
+}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's place in the queue's order, carried by the page links as
+    `<microseconds since 1970>.<id>` (the time is received_at, or last_activity_at when the
+    queue is sorted by waiting), followed by `.1` or `.0` when sorted by urgency: a page
+    starts from the row last seen, so the database reads one page from an index wherever it
+    is in the list, instead of skipping rows."""
+
+    at: datetime
     id: int
+    # Only in the urgency order, whose key starts with it.
+    urgent: bool | None = None
 
     def __str__(self) -> str:
-        return f"{(self.received_at - EPOCH) // MICROSECOND}.{self.id}"
+        text = f"{(self.at - EPOCH) // MICROSECOND}.{self.id}"
+        return text if self.urgent is None else f"{text}.{int(self.urgent)}"
+
+    @property
+    def received_at(self) -> datetime:
+        """The time of the default order's key (received_at)."""
+        return self.at
 
     @classmethod
-    def parse(cls, text: str | None) -> Cursor | None:
-        """The cursor a link carried, or None for anything else (a hand-edited URL)."""
-        micros, dot, row_id = (text or "").partition(".")
-        if not (dot and CURSOR_PART.fullmatch(micros) and CURSOR_PART.fullmatch(row_id)):
+    def parse(cls, text: str | None, sort: str = "received") -> Cursor | None:
+        """The cursor a link of the queue sorted by `sort` carried, or None for anything else
+        (a hand-edited URL, a link of another order)."""
+        parts = (text or "").split(".")
+        urgent = None
+        if sort == "urgency":
+            if len(parts) != 3 or parts[2] not in ("0", "1"):
+                return None
+            urgent = parts.pop() == "1"
+        if len(parts) != 2 or not all(CURSOR_PART.fullmatch(part) for part in parts):
             return None
         try:
-            return cls(EPOCH + int(micros) * MICROSECOND, int(row_id))
+            return cls(EPOCH + int(parts[0]) * MICROSECOND, int(parts[1]), urgent)
         except (OverflowError, ValueError):
             return None
 
     @classmethod
-    def of(cls, referral: Referral) -> Cursor:
+    def of(cls, referral: Referral, sort: str = "received") -> Cursor:
+        """Where `referral` stands in the order `sort`."""
+        if sort == "waiting":
+            return cls(referral.last_activity_at, referral.id)
+        if sort == "urgency":
+            return cls(referral.received_at, referral.id, bool(referral.urgent))
         return cls(referral.received_at, referral.id)
+
+    def key(self) -> tuple:
+        """The values of the order's columns (SORTS) at this row."""
+        return (self.at, self.id) if self.urgent is None else (self.urgent, self.at, self.id)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # Microseconds up to the year 9999 take 18 digits; row ids stay within that too.
 CURSOR_PART = re.compile(r"[0-9]{1,18}")
-NEWEST_FIRST = (Referral.received_at.desc(), Referral.id.desc())
+NEWEST_FIRST = SORTS["received"].forwards()
 
 
-def after(cursor: Cursor) -> ColumnElement[bool]:
-    """Rows older than `cursor` in the queue's order. Written as a range on received_at and
-    a tie-break, which both databases serve from the index ending in (received_at, id)."""
-    return and_(
-        Referral.received_at <= cursor.received_at,
-        or_(Referral.received_at < cursor.received_at, Referral.id < cursor.id),
-    )
+def after(cursor: Cursor, sort: Sort = SORTS["received"]) -> ColumnElement[bool]:
+    """Rows that come after `cursor` in the list as `sort` shows it. A row-value comparison,
+    `(received_at, id) < (:at, :id)`: both databases read it as one range of the index ending
+    in the sort's columns, starting at the cursor, whatever the depth of the page."""
+    key = tuple_(*sort.columns)
+    return key < cursor.key() if sort.descending else key > cursor.key()
 
 
-def before(cursor: Cursor) -> ColumnElement[bool]:
-    """Rows newer than `cursor` in the queue's order."""
-    return and_(
-        Referral.received_at >= cursor.received_at,
-        or_(Referral.received_at > cursor.received_at, Referral.id > cursor.id),
-    )
+def before(cursor: Cursor, sort: Sort = SORTS["received"]) -> ColumnElement[bool]:
+    """Rows that come before `cursor` in the list as `sort` shows it."""
+    key = tuple_(*sort.columns)
+    return key > cursor.key() if sort.descending else key < cursor.key()
 
 
 @dataclass(frozen=True)
@@ -173,29 +324,53 @@ COUNT_LIMIT = 1000
 def queue_page(
     filters: QueueFilters, size: int, older: Cursor | None = None, newer: Cursor | None = None
 ) -> QueuePage:
-    """The page of `size` referrals just older than `older` (or just newer than `newer`, or
-    the newest ones), with their children loaded alongside in one query."""
-    base = filtered(select(Referral), filters).options(selectinload(Referral.children))
+    """The page of `size` referrals just after `older` in the filters' order (or just before
+    `newer`, or the first ones), with their children and référent loaded alongside.
+
+    `older` and `newer` keep their names from the default order (newest first): "older" is
+    the next page, "newer" the previous one, whatever the order."""
+    sort = SORTS[filters.sort]
+    base = filtered(select(Referral), filters).options(
+        selectinload(Referral.children), selectinload(Referral.assigned_to)
+    )
     if newer is not None:
-        ascending = base.where(before(newer)).order_by(Referral.received_at, Referral.id)
-        rows = db.session.scalars(ascending.limit(size + 1)).all()
+        nearest_first = base.where(before(newer, sort)).order_by(*sort.backwards())
+        rows = db.session.scalars(nearest_first.limit(size + 1)).all()
         items = list(reversed(rows[:size]))
-        # The row the link was made from is older than all of these.
+        # The row the link was made from comes after all of these.
         has_older, has_newer = True, len(rows) > size
     else:
-        query = base.where(after(older)) if older is not None else base
-        rows = db.session.scalars(query.order_by(*NEWEST_FIRST).limit(size + 1)).all()
+        query = base.where(after(older, sort)) if older is not None else base
+        rows = db.session.scalars(query.order_by(*sort.forwards()).limit(size + 1)).all()
         items = list(rows[:size])
         has_older, has_newer = len(rows) > size, older is not None
-    counted = filtered(select(Referral.id), filters).limit(COUNT_LIMIT + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
     return QueuePage(
         items=items,
-        older=Cursor.of(items[-1]) if items and has_older else None,
-        newer=Cursor.of(items[0]) if items and has_newer else None,
-        total=total,
+        older=Cursor.of(items[-1], filters.sort) if items and has_older else None,
+        newer=Cursor.of(items[0], filters.sort) if items and has_newer else None,
+        total=capped_count(filters),
         count_limit=COUNT_LIMIT,
     )
+
+
+def capped_count(filters: QueueFilters) -> int:
+    """How many referrals `filters` select, counted up to COUNT_LIMIT + 1 only."""
+    return db.session.scalar(select(capped_count_of(filters))) or 0
+
+
+def capped_count_of(filters: QueueFilters):
+    """capped_count as a scalar subquery, to ask several in one statement."""
+    counted = filtered(select(Referral.id), filters).limit(COUNT_LIMIT + 1).subquery()
+    return select(func.count()).select_from(counted).scalar_subquery()
+
+
+def status_counts(filters: QueueFilters) -> dict[str, int]:
+    """The status tabs' counts: for "" (every status) and each status, how many referrals the
+    other filters select, each counted up to COUNT_LIMIT + 1 only (from the index of status
+    then received_at when no other filter is more selective), all in one statement."""
+    codes = ["", *(s.value for s in Status)]
+    counts = select(*(capped_count_of(replace(filters, status=code)) for code in codes))
+    return dict(zip(codes, db.session.execute(counts).one(), strict=True))
 
 
 def export_rows(filters: QueueFilters) -> Select:

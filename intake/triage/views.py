@@ -28,9 +28,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import ReadKind, Tally, reads, record_read
 from ..extensions import db
-from ..models import Agreement, Referral, utcnow
-from ..public.forms import options
-from ..retention import is_overdue
+from ..models import Agreement, Referral, User, utcnow
+from ..public.forms import options, school_choices
+from ..retention import days_since, is_overdue, is_stalled
 from ..vocabulary import PARIS, format_datetime, status_label
 from ..workflow import (
     TransitionError,
@@ -39,10 +39,11 @@ from ..workflow import (
     check_transition,
     needs_confirmation,
 )
-from .forms import AgreementForm, NoteForm, StatusForm, WithdrawAgreementForm, today
+from .forms import AgreementForm, AssignForm, NoteForm, StatusForm, WithdrawAgreementForm, today
 from .operations import (
     StaleVersion,
     add_note,
+    assign,
     change_status,
     check_version,
     record_agreement,
@@ -52,8 +53,11 @@ from .queries import (
     Cursor,
     QueueFilters,
     export_rows,
+    filter_staff,
     in_batches,
     queue_page,
+    referents,
+    status_counts,
     undelivered_mail,
     with_undelivered_mail,
 )
@@ -101,27 +105,60 @@ def get_referral(reference: str) -> Referral:
 
 @bp.get("/")
 def queue():
-    """The referrals, newest first, filtered, a page at a time from the last row seen."""
-    filters = QueueFilters.from_args(request.args)
+    """The referrals, filtered and sorted, a page at a time from the last row seen, under
+    tabs by status with their (bounded) counts."""
+    staff = db.session.scalars(filter_staff()).all()
+    filters = current_filters(staff)
     page = queue_page(
         filters,
         current_app.config["INTAKE_PAGE_SIZE"],
-        older=Cursor.parse(request.args.get("older")),
-        newer=Cursor.parse(request.args.get("newer")),
+        older=Cursor.parse(request.args.get("older"), filters.sort),
+        newer=Cursor.parse(request.args.get("newer"), filters.sort),
     )
     days = current_app.extensions["territory"].programme.remind_after_days
     now = utcnow()
     overdue = {r.id for r in page.items if is_overdue(r.status, r.received_at, now, days)}
+    stalled = {r.id for r in page.items if is_stalled(r.status, r.last_activity_at, now, days)}
     undelivered = set(db.session.scalars(with_undelivered_mail([r.id for r in page.items])))
     return render_template(
         "triage/queue.html",
         page=page,
         filters=filters,
+        counts=status_counts(filters),
+        staff=staff,
+        schools=school_groups(),
         paged="older" in request.args or "newer" in request.args,
         overdue=overdue,
+        stalled=stalled,
+        waited={r.id: days_since(r.received_at, now) for r in page.items},
+        untouched={r.id: days_since(r.last_activity_at, now) for r in page.items},
         days=days,
         undelivered=undelivered,
     )
+
+
+def current_filters(staff: list[User] | None = None) -> QueueFilters:
+    """The queue's filters from the query string, checked against this territory's schools
+    and the accounts the `assigned` filter offers (`staff`, read here if not given)."""
+    if staff is None:
+        staff = db.session.scalars(filter_staff()).all()
+    return QueueFilters.from_args(
+        request.args,
+        user_id=current_user.id,
+        schools={school.uai for school in current_app.extensions["territory"].schools},
+        staff_ids={user.id for user in staff},
+    )
+
+
+def school_groups() -> list[tuple[str | None, list]]:
+    """The school filter's options as the public forms list them (by commune, in the
+    territory file's order, then "another school or none"), grouped for <optgroup>."""
+    groups: list[tuple[str | None, list]] = []
+    for choice in school_choices()[1:]:  # not the public form's placeholder
+        if not groups or groups[-1][0] != choice.optgroup:
+            groups.append((choice.optgroup, []))
+        groups[-1][1].append(choice)
+    return groups
 
 
 @bp.get("/export.csv")
@@ -133,7 +170,7 @@ def export():
     Streamed: the header leaves at once, then the rows as the database hands them over (a
     server-side cursor on PostgreSQL), so neither the time to the first byte nor the worker's
     memory grows with the number of referrals."""
-    filters = QueueFilters.from_args(request.args)
+    filters = current_filters()
     user_id = current_user.id
 
     def lines():
@@ -173,7 +210,7 @@ def export_xlsx():
     """The same selection for office software: a row per child, French headers and labels,
     Paris time. Built in a temporary file by openpyxl's write-only mode, then sent from it:
     memory stays flat whatever the number of rows."""
-    filters = QueueFilters.from_args(request.args)
+    filters = current_filters()
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
     tally = Tally()
     territory = current_app.extensions["territory"]
@@ -197,12 +234,18 @@ def log_export(
     """One line per export: who, which filters, how many rows. The search text may be a
     name: the line only says whether there was one."""
     current_app.logger.info(
-        "%s user_id=%s status=%s eligibility=%s agreement=%s search=%s rows=%d%s",
+        "%s user_id=%s status=%s eligibility=%s agreement=%s source=%s school=%s urgent=%s"
+        " assigned=%s duplicate=%s search=%s rows=%d%s",
         kind,
         user_id,
         filters.status or "-",
         filters.eligibility or "-",
         filters.agreement or "-",
+        filters.source or "-",
+        filters.school or "-",
+        filters.urgent or "-",
+        filters.assigned or "-",
+        filters.duplicate or "-",
         "yes" if filters.q else "no",
         rows,
         "" if complete else " interrupted",
@@ -264,6 +307,7 @@ def render_detail(
     note_form: NoteForm | None = None,
     agreement_form: AgreementForm | None = None,
     withdraw_form: WithdrawAgreementForm | None = None,
+    assign_form: AssignForm | None = None,
     withdraw_id: int | None = None,
     confirming: bool = False,
     stale: StaleVersion | None = None,
@@ -275,6 +319,7 @@ def render_detail(
         "note_form": note_form or NoteForm(formdata=None),
         "agreement_form": agreement_form or AgreementForm(formdata=None),
         "withdraw_form": withdraw_form or WithdrawAgreementForm(formdata=None),
+        "assign_form": assign_form or assign_form_for(referral),
     }
     for each in forms.values():
         each.version.data = str(referral.version)
@@ -464,3 +509,47 @@ def withdraw(reference: str, agreement_id: int):
                 url_for("triage.detail", reference=referral.reference) + "#agreements", 303
             )
     return render_detail(referral, 422, withdraw_form=withdraw_form, withdraw_id=agreement.id)
+
+
+def assign_form_for(referral: Referral, formdata=None) -> AssignForm:
+    """The référent form offering the active coordinators, by e-mail, and nobody; showing
+    the current référent when it is not posted."""
+    form = AssignForm(formdata=formdata)
+    form.assigned_to.choices = options(
+        ((str(user.id), user.email) for user in db.session.scalars(referents())),
+        placeholder=gettext("Personne (sans référent)"),
+    )
+    if formdata is None:
+        form.assigned_to.data = str(referral.assigned_to_id or "")
+    return form
+
+
+@bp.route("/<reference>/assign", methods=["GET", "POST"])
+@coordinator_required
+def assign_referral(reference: str):
+    """Name the referral's référent, or none. The form lives on the detail page, where a GET
+    of this address (a bookmarked or reloaded URL) is sent."""
+    referral = get_referral(reference)
+    if request.method == "GET":
+        return redirect(url_for("triage.detail", reference=referral.reference) + "#referent", 303)
+    form = assign_form_for(referral, formdata=request.form)
+    check_version(referral, form.version.data)
+    if form.validate_on_submit():
+        chosen = form.assigned_to.data
+        to_user = db.session.get(User, int(chosen)) if chosen else None
+        try:
+            changed = assign(referral, to_user, current_user)
+        except TransitionError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            if changed is None:
+                message = gettext("Le référent du dossier n’a pas changé.")
+            elif to_user is None:
+                message = gettext("Dossier sans référent.")
+            else:
+                message = gettext("Dossier attribué à %(email)s.", email=to_user.email)
+            flash(message, "success")
+            return redirect(url_for("triage.detail", reference=referral.reference), 303)
+    return render_detail(referral, 422, assign_form=form)
