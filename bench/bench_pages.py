@@ -63,6 +63,8 @@ TERRITORY = ROOT / "tests" / "territory.toml"
 OUT = ROOT / "bench" / "out" / "bench_pages.json"
 PASSWORD = "bench password, long enough"  # noqa: S105 - a throwaway account on a scratch database
 COORDINATOR = "bench-coordinator@testville.example"
+# A second référent, so that "assigned to me" selects about half of the cases looked at.
+COLLEAGUE = "bench-colleague@testville.example"
 
 RATIO_GOAL = 1.3
 EXPORT_RATE_GOAL = 20_000
@@ -240,6 +242,7 @@ def seed(url: str, count: int) -> float:
 def add_coordinator(app) -> None:
     with app.app_context():
         create_user(COORDINATOR, PASSWORD, "coordinator")
+        create_user(COLLEAGUE, PASSWORD, "coordinator")
         db.session.commit()
 
 
@@ -342,10 +345,25 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
                 f"/triage/?{urllib.parse.urlencode({'q': typed})}",
                 first,
             ),
+            # The workspace's filters and sorts (issue 9), each read from its own index.
+            Probe("queue, source=parent", "/triage/?source=parent"),
+            Probe("queue, urgent=1", "/triage/?urgent=1"),
+            Probe("queue, assigned=me", "/triage/?assigned=me"),
+            Probe("queue, assigned=nobody", "/triage/?assigned=nobody"),
+            Probe("queue, duplicate=1", "/triage/?duplicate=1"),
+            Probe("queue, school= the commonest school", f"/triage/?school={commonest_school()}"),
+            Probe("queue, sort=urgency", "/triage/?sort=urgency"),
+            Probe("queue, sort=waiting", "/triage/?sort=waiting"),
             deep,
             Probe("referral detail page", f"/triage/{middle.reference}", middle.reference),
         ]
     return pages, how
+
+
+def commonest_school() -> str:
+    """The territory school most children of the seed attend."""
+    query = select(Child.school).where(Child.school != "other").group_by(Child.school)
+    return db.session.scalar(query.order_by(func.count().desc(), Child.school).limit(1)) or ""
 
 
 def spaced_phone(e164: str | None) -> str:
