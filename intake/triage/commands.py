@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import OutboxMessage, Referral, utcnow
+from ..models import AgendaItem, OutboxMessage, Referral, utcnow
 from ..retention import is_expired, months_before
 from ..workflow import FINAL
 
@@ -32,6 +32,9 @@ def purge(referrals: list[Referral]) -> None:
     """Delete the referrals with their children, history and e-mails (not committed)."""
     ids = [referral.id for referral in referrals]
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.referral_id.in_(ids)))
+    # SQLite does not enforce the foreign keys' ON DELETE CASCADE here: an agenda item left
+    # behind would name a referral that no longer exists.
+    db.session.execute(delete(AgendaItem).where(AgendaItem.referral_id.in_(ids)))
     for referral in referrals:
         db.session.delete(referral)  # the ORM cascade takes children and history
     db.session.flush()
