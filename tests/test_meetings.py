@@ -651,6 +651,8 @@ def test_a_referral_is_put_on_a_coming_meeting_from_its_own_page(app, coordinato
             f"/triage/reunions/inscrire/{reference}", data={"meeting": value, "version": version}
         )
         assert response.status_code == 422, value
+        message = "Choisissez une réunion" if value == "" else "Choisissez une réunion de la liste."
+        assert message in text_of(response), value
     assert load(app, reference)[0] == "in_review"
     response = coordinator.post(
         f"/triage/reunions/inscrire/{reference}", data={"meeting": str(meeting), "version": "0"}
@@ -669,6 +671,20 @@ def test_a_referral_is_put_on_a_coming_meeting_from_its_own_page(app, coordinato
     # A closed referral's page offers nothing.
     closed = make_referral(app, "closed")
     assert "Mettre à l’ordre du jour" not in text_of(coordinator.get(f"/triage/{closed}"))
+
+
+def test_enrolling_from_the_referral_page_says_why_it_is_refused(app, coordinator):
+    fresh = make_referral(app, "new")
+    meeting = make_meeting(app)
+    page = text_of(coordinator.get(f"/triage/{fresh}"))
+    assert "Mettre à l’ordre du jour" not in page  # a new referral is not offered any
+    version = FORM_VERSION.search(page).group(1)
+    response = coordinator.post(
+        f"/triage/reunions/inscrire/{fresh}", data={"meeting": str(meeting), "version": version}
+    )
+    assert response.status_code == 422
+    assert f"{fresh} doit d’abord être « en cours d’examen »" in text_of(response)
+    assert load(app, fresh) == ("new", ["new"]) and items(app, meeting) == []
 
 
 # --- Print-outs -----------------------------------------------------------------------------------
@@ -779,7 +795,8 @@ def test_bad_ids_answer_404_not_500(app, coordinator):
     )
     assert response.status_code == 404
     assert coordinator.post("/triage/reunions/inscrire/PRE-2026-99999").status_code == 404
-    assert coordinator.get("/triage/reunions").status_code in (308, 301, 302, 404)
+    response = coordinator.get("/triage/reunions")
+    assert response.status_code == 308 and response.location.endswith("/triage/reunions/")
 
 
 # --- The read log ---------------------------------------------------------------------------------

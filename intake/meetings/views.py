@@ -360,10 +360,15 @@ def decide(meeting_id: int, item_id: int):
 
 def enrol_form_for(referral: Referral) -> EnrolForm | None:
     """The form of the referral page's "put on a meeting": the coming meetings it is not on
-    yet, for a coordinator and a referral that may go there; else None (nothing shown)."""
-    if not current_user.can_edit or referral.status not in (Status.IN_REVIEW, Status.EPS):
+    yet, for a coordinator and a referral that may go there (or the refused attempt, with its
+    error); else None (nothing shown)."""
+    posted = g.get("enrol_form")
+    # A refused attempt is shown with its reason, whatever the referral's status.
+    if not current_user.can_edit or (
+        posted is None and referral.status not in (Status.IN_REVIEW, Status.EPS)
+    ):
         return None
-    form = g.get("enrol_form") or EnrolForm(formdata=None)
+    form = posted or EnrolForm(formdata=None)
     meetings = [
         meeting
         for meeting in upcoming_meetings()
