@@ -606,6 +606,7 @@ def test_viewers_get_403_on_every_change_and_on_fiches(app, client, users):
         ("post", f"/triage/reunions/inscrire/{other}", {"meeting": str(meeting)}),
         ("get", f"{base}/fiches", {}),
         ("get", f"/triage/{reference}/fiche", {}),
+        ("get", f"/triage/reunions/marges.css?ref={reference}", {}),
     ]
     for method, url, data in attempts:
         response = getattr(client, method)(url, data=data)
@@ -645,7 +646,7 @@ def test_a_referral_is_put_on_a_coming_meeting_from_its_own_page(app, coordinato
     page = text_of(coordinator.get(f"/triage/{reference}"))
     assert "Réunion à venir" in page and "Réunion passée" not in page
     version = FORM_VERSION.search(page).group(1)
-    # An unknown meeting, then a past one's id typed by hand: refused, nothing changes.
+    # No such meeting, an id that is not a number, none chosen: refused, nothing changes.
     for value in ("999999", "abc", ""):
         response = coordinator.post(
             f"/triage/reunions/inscrire/{reference}", data={"meeting": value, "version": version}
@@ -708,7 +709,7 @@ def test_the_fiche_shows_what_the_eps_needs_and_nothing_of_the_family(app, coord
     response = coordinator.get(f"/triage/{reference}/fiche")
     assert response.status_code == 200
     page = text_of(response)
-    assert page.count('class="fiche"') == 2
+    assert page.count('<article class="fiche ') == 2
     today = datetime.now(PARIS).date()
     for expected in (
         reference,
@@ -757,11 +758,29 @@ def test_the_meeting_fiches_follow_the_agenda_with_ages_on_the_meeting_day(app, 
     add(coordinator, meeting, second)
     add(coordinator, meeting, first)
     page = text_of(coordinator.get(f"/triage/reunions/{meeting}/fiches"))
-    fiches = page.split('class="fiche"')[1:]
+    fiches = page.split('<article class="fiche ')[1:]
     assert [second in fiches[0], first in fiches[1]] == [True, True]
     assert "Zoé A." in page and "11 ans" in page
     assert "Adam Z." in page and "10 ans" in page
     assert "Abadie" not in page and "Zerbib" not in page
+
+
+def test_the_margin_stylesheet_names_each_fiche_and_nothing_else(app, coordinator, client):
+    reference = make_referral(app)
+    page = text_of(coordinator.get(f"/triage/{reference}/fiche"))
+    assert f'href="/triage/reunions/marges.css?ref={reference}" media="print"' in page
+    assert '<article class="fiche fiche--0"' in page
+    response = coordinator.get(
+        "/triage/reunions/marges.css",
+        query_string=[("ref", "PRE-2026-00001"), ("ref", 'x"}body{'), ("ref", "PRE-2026-00042")],
+    )
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    css = text_of(response)
+    assert (
+        '@page fiche-0 { @top-right { content: "PRE-2026-00001 · Fiche de liaison EPS"; } }' in css
+    )
+    assert ".fiche--0 { page: fiche-0; }" in css and ".fiche--2 { page: fiche-2; }" in css
+    assert "fiche-1" not in css and "body" not in css
 
 
 def test_the_printable_agenda_lists_the_meeting_in_order(app, coordinator):

@@ -21,6 +21,9 @@ from ..triage.operations import change_status
 from ..vocabulary import PARIS, format_date, status_label
 from ..workflow import Status, TransitionError, allowed_next
 
+# What a reference looks like (contract): nothing else is written into a stylesheet.
+REFERENCE = re.compile(r"PRE-[0-9]{4}-[0-9]{5}")
+
 # The decision that is not one: the referral stays `eps`, for a later meeting.
 POSTPONED = "postponed"
 MAX_ATTENDEES = 40
@@ -367,3 +370,28 @@ def fiche_reason(reason: dict[str, Any]) -> str:
     if template is not None:
         return gettext(template)
     return gettext(reason.get("template", ""), **reason.get("params", {}))
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def margin_css(references: list[str], label: str) -> str:
+    """The print stylesheet that writes each fiche's reference in the top margin of its pages.
+
+    CSS cannot read a page's reference from its content in Chromium (no `string-set`), and the
+    CSP forbids an inline <style>: so each fiche gets a named page (`fiche-N`) whose margin box
+    says its reference. References that do not look like one are left out.
+    """
+    rules = []
+    for index, reference in enumerate(references):
+        if not REFERENCE.fullmatch(reference):
+            continue
+        content = css_string(f"{reference} · {label}")
+        rules.append(
+            f"@page fiche-{index} {{ @top-right {{ content: {content}; }} }}\n"
+            f".fiche--{index} {{ page: fiche-{index}; }}\n"
+        )
+    return "".join(rules)

@@ -44,6 +44,7 @@ from .operations import (
     decision_choices,
     fiche_reason,
     find_referral,
+    margin_css,
     meeting_day,
     move_item,
     parse_attendees,
@@ -458,6 +459,15 @@ def render_fiches(referrals: list[Referral], day: date, meeting: Meeting | None)
     """One page per child of each referral, in the order given."""
     fiches = [(referral, fiche_children(referral, day)) for referral in referrals]
     return render_template("meetings/fiches.html", fiches=fiches, meeting=meeting, day=day)
+
+
+@bp.get("/marges.css")
+@coordinator_required
+def fiche_margins():
+    """The fiches' print margins: each one's reference at the top of its pages (`ref`, the
+    references in the order of the fiches)."""
+    css = margin_css(request.args.getlist("ref")[:200], gettext("Fiche de liaison EPS"))
+    return current_app.response_class(css, mimetype="text/css")
 
 
 @bp.get("/<int:meeting_id>/fiches")
