@@ -86,12 +86,9 @@ def _split_attendee(line: str) -> tuple[str, str, str]:
     return line[: match.start()].strip(), match.group(), line[match.end() :].strip()
 
 
-def format_attendees(attendees: list[dict[str, str]]) -> str:
-    """The attendees as the creation form takes them, one a line."""
-    return "\n".join(f"{a['name']} — {a['organisation']}" for a in attendees)
-
-
-def create_meeting(starts_at: datetime, place: str, attendees: list[dict[str, str]], user: User):
+def create_meeting(
+    starts_at: datetime, place: str, attendees: list[dict[str, str]], user: User
+) -> Meeting:
     """Create a meeting (flushed, not committed)."""
     meeting = Meeting(
         starts_at=starts_at,
