@@ -118,10 +118,16 @@ def test_a_meeting_from_creation_to_print_in_chromium(browser, server, users):  
             meeting_id = db.session.scalar(select(Meeting.id))
             db.session.remove()
 
-        # The agenda: two referrals, the second moved up.
-        for reference in (siblings, other):
-            page.fill("#reference", reference)
-            submit(page, "Ajouter à l’ordre du jour")
+        # The agenda: one referral put on it from its own page, one by reference on the
+        # meeting's, which is then moved up.
+        page.goto(server.url(f"/triage/{siblings}"))
+        failures += [r for r in [axe_report(page, "referral page with its EPS block")] if r]
+        page.select_option("#enrol-meeting", str(meeting_id))
+        submit(page, "Mettre à l’ordre du jour")
+        assert "Dossier mis à l’ordre du jour" in page.locator("main").inner_text()
+        page.goto(server.url(f"/triage/reunions/{meeting_id}"))
+        page.fill("#reference", other)
+        submit(page, "Ajouter à l’ordre du jour")
         assert load(app, siblings)[0] == "eps" and load(app, other)[0] == "eps"
         submit(page, f"Monter {other}")
         assert [r for r, _ in items(app, meeting_id)] == [other, siblings]

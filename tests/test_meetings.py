@@ -580,6 +580,11 @@ def test_viewers_read_the_meeting_without_forms_or_minutes(app, client, users):
     assert "Fiches de liaison" not in page
     agenda = client.get(f"/triage/reunions/{meeting}/ordre-du-jour")
     assert agenda.status_code == 200 and reference in text_of(agenda)
+    # The referral's page says which meeting it was on, without the print or the form.
+    detail = text_of(client.get(f"/triage/{reference}"))
+    assert f'href="/triage/reunions/{meeting}#item-' in detail
+    assert "Reporté à une prochaine réunion" in detail
+    assert "Fiche de liaison à imprimer" not in detail and "Mettre à l’ordre du jour" not in detail
 
 
 def test_viewers_get_403_on_every_change_and_on_fiches(app, client, users):
@@ -665,10 +670,11 @@ def test_a_referral_is_put_on_a_coming_meeting_from_its_own_page(app, coordinato
     assert response.status_code == 303
     assert load(app, reference)[0] == "eps"
     assert items(app, meeting) == [(reference, None)] and items(app, past) == []
-    # On it now: the page offers no meeting left.
-    assert "Aucune réunion à venir où inscrire ce dossier." in text_of(
-        coordinator.get(f"/triage/{reference}")
-    )
+    # On it now: the page says so, and offers no meeting left.
+    page = text_of(coordinator.get(f"/triage/{reference}"))
+    assert "Aucune réunion à venir où inscrire ce dossier." in page
+    assert f'href="/triage/reunions/{meeting}#item-' in page and "décision à prendre" in page
+    assert f'href="/triage/{reference}/fiche"' in page
     # A closed referral's page offers nothing.
     closed = make_referral(app, "closed")
     assert "Mettre à l’ordre du jour" not in text_of(coordinator.get(f"/triage/{closed}"))

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import ReadKind, record_read
@@ -112,6 +113,7 @@ def meeting_helpers() -> dict:
         "meeting_label": meeting_label,
         "short_name": short_name,
         "enrol_form_for": enrol_form_for,
+        "agenda_items_of": agenda_items_of,
     }
 
 
@@ -381,6 +383,18 @@ def enrol_form_for(referral: Referral) -> EnrolForm | None:
     )
     form.version.data = str(referral.version)
     return form
+
+
+def agenda_items_of(referral: Referral) -> list[AgendaItem]:
+    """The agenda items that name this referral, latest meeting first."""
+    return list(
+        db.session.scalars(
+            select(AgendaItem)
+            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+            .where(AgendaItem.referral_id == referral.id)
+            .order_by(Meeting.starts_at.desc())
+        )
+    )
 
 
 @bp.post("/inscrire/<reference>")
