@@ -127,6 +127,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(account_bp, url_prefix="/triage")
+    # Registered after the triage blueprint: /triage/reunions/… must be found before
+    # /triage/<reference> would take "reunions" for a reference.
+    from .meetings.views import bp as meetings_bp
+    from .meetings.views import fiche_bp
+
+    app.register_blueprint(meetings_bp, url_prefix="/triage/reunions")
+    app.register_blueprint(fiche_bp, url_prefix="/triage")
 
 
 def register_commands(app: Flask) -> None:

@@ -7,6 +7,7 @@ a viewer may do with it."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from conftest import PASSWORD, post_change
@@ -16,9 +17,11 @@ from test_corrections import correction_data
 
 from intake.extensions import db
 from intake.models import (
+    AgendaItem,
     Agreement,
     Assignment,
     Correction,
+    Meeting,
     Note,
     OutboxMessage,
     ReadEvent,
@@ -26,11 +29,15 @@ from intake.models import (
     StatusChange,
 )
 
-# What a viewer may do in the staff area: read the queue and a referral, and choose their own
-# e-mail alerts. Every other (endpoint, method) of the staff area answers them 403.
+# What a viewer may do in the staff area: read the queue, a referral, the EPS meetings and
+# their agenda, and choose their own e-mail alerts. Every other (endpoint, method) of the
+# staff area answers them 403: no change, no assignment, no fiche, no export.
 VIEWER_MAY = {
     ("triage.queue", "GET"),
     ("triage.detail", "GET"),
+    ("meetings.index", "GET"),
+    ("meetings.show", "GET"),
+    ("meetings.agenda", "GET"),
     ("account.alerts", "GET"),
     ("account.alerts", "POST"),
 }
@@ -94,7 +101,21 @@ def world(make_app, users):
     assert response.status_code == 303
     with app.app_context():
         agreement_id = db.session.scalar(select(Agreement.id))
-    samples = {"reference": reference, "agreement_id": agreement_id}
+        meeting = Meeting(
+            starts_at=datetime(2026, 12, 3, 13, 30, tzinfo=UTC),
+            place="CCAS, salle du conseil",
+            attendees=[{"name": "Mme Leroy", "organisation": "CCAS"}],
+        )
+        meeting.items.append(AgendaItem(referral_id=db.session.scalar(select(Referral.id))))
+        db.session.add(meeting)
+        db.session.commit()
+        item_id = meeting.items[0].id
+        samples = {
+            "reference": reference,
+            "agreement_id": agreement_id,
+            "meeting_id": meeting.id,
+            "item_id": item_id,
+        }
     return app, samples, request_reference
 
 
@@ -120,12 +141,23 @@ def snapshot(app) -> dict:
                 Correction,
                 Assignment,
                 OutboxMessage,
+                Meeting,
+                AgendaItem,
             )
         }
         rows = db.session.execute(
             select(Referral.reference, Referral.version, Referral.status, Referral.assigned_to_id)
         ).all()
-        return {"counts": counts, "referrals": sorted(map(tuple, rows))}
+        meetings = db.session.execute(select(Meeting.id, Meeting.version)).all()
+        items = db.session.execute(
+            select(AgendaItem.id, AgendaItem.position, AgendaItem.decision, AgendaItem.minute)
+        ).all()
+        return {
+            "counts": counts,
+            "referrals": sorted(map(tuple, rows)),
+            "meetings": sorted(map(tuple, meetings)),
+            "items": sorted(map(tuple, items)),
+        }
 
 
 def staff_routes(app):
@@ -167,9 +199,15 @@ def test_a_viewer_is_refused_every_change_and_every_export(world, users):
         if not allowed:
             assert snapshot(app) == before, (method, url)
     # The walk met every kind of route: reads, changes and exports.
-    assert {("triage.export", "GET", False), ("triage.set_status", "POST", False)} <= set(checked)
+    assert {
+        ("triage.export", "GET", False),
+        ("triage.set_status", "POST", False),
+        ("triage.assign_referral", "POST", False),
+        ("fiches.fiche", "GET", False),
+        ("meetings.decide", "POST", False),
+    } <= set(checked)
     assert ("triage.detail", "GET", True) in checked
-    assert len(checked) >= 12
+    assert len(checked) >= 28
 
 
 def test_every_staff_route_sends_visitors_to_the_login_page(world):

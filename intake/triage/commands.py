@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from ..audit import purge_reads, reads
 from ..extensions import db
-from ..models import OutboxMessage, ReadEvent, Referral, utcnow
+from ..models import AgendaItem, OutboxMessage, ReadEvent, Referral, utcnow
 from ..retention import is_expired, months_before
 from ..vocabulary import PARIS
 from ..workflow import FINAL
@@ -36,6 +36,9 @@ def purge(referrals: list[Referral]) -> None:
     """Delete the referrals with their children, history and e-mails (not committed)."""
     ids = [referral.id for referral in referrals]
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.referral_id.in_(ids)))
+    # SQLite does not enforce the foreign keys' ON DELETE CASCADE here: an agenda item left
+    # behind would name a referral that no longer exists.
+    db.session.execute(delete(AgendaItem).where(AgendaItem.referral_id.in_(ids)))
     for referral in referrals:
         db.session.delete(referral)  # the ORM cascade takes children and history
     db.session.flush()

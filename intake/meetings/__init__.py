@@ -1,0 +1,1 @@
+"""EPS meetings: their agenda, decisions, printable agenda and fiches de liaison."""

@@ -1,0 +1,394 @@
+"""State changes of EPS meetings: create one, build its agenda, record its decisions.
+
+Like the triage operations, these flush and log and leave the commit to the caller. Every
+change of a meeting's agenda bumps the meeting's version, so a page read before it is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import N_
+from ..models import AgendaItem, Meeting, Referral, User, utcnow
+from ..triage.operations import change_status
+from ..vocabulary import PARIS, format_date, status_label
+from ..workflow import Status, TransitionError, allowed_next
+
+# What a reference looks like (contract): nothing else is written into a stylesheet.
+REFERENCE = re.compile(r"PRE-[0-9]{4}-[0-9]{5}")
+
+# The decision that is not one: the referral stays `eps`, for a later meeting.
+POSTPONED = "postponed"
+MAX_ATTENDEES = 40
+
+# "Nom — Organisation", with an em or en dash, or a hyphen between spaces, or a comma.
+ATTENDEE_SEPARATOR = re.compile(r"\s+[—–-]\s+|\s*[—–]\s*|\s*,\s*")
+
+
+class AttendeeError(ValueError):
+    """A line of the attendees' list that does not name a person and an organisation."""
+
+
+class MeetingStale(Exception):
+    """A change sent from a page read before someone else changed the meeting."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        super().__init__(meeting.id)
+        self.meeting = meeting
+
+
+def decision_choices() -> list[str]:
+    """What an EPS may decide: the moves the workflow allows from `eps`, then postponing."""
+    return [status.value for status in allowed_next(Status.EPS)] + [POSTPONED]
+
+
+def parse_attendees(text: str) -> list[dict[str, str]]:
+    """The attendees typed one a line as "Nom — Organisation" or "Nom, Organisation".
+
+    Raises AttendeeError naming the first line that lacks one of the two.
+    """
+    attendees = []
+    lines = [line.strip() for line in text.splitlines()]
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        name, _, organisation = _split_attendee(line)
+        if not name or not organisation:
+            raise AttendeeError(
+                gettext(
+                    "Ligne %(number)d : écrivez le nom puis l’organisation, "
+                    "comme « Marie Durand — Éducation nationale ».",
+                    number=number,
+                )
+            )
+        if len(name) > 100 or len(organisation) > 100:
+            raise AttendeeError(
+                gettext("Ligne %(number)d : 100 caractères au plus par nom.", number=number)
+            )
+        attendees.append({"name": name, "organisation": organisation})
+    if len(attendees) > MAX_ATTENDEES:
+        raise AttendeeError(gettext("%(max)d participants au plus par réunion.", max=MAX_ATTENDEES))
+    return attendees
+
+
+def _split_attendee(line: str) -> tuple[str, str, str]:
+    """A line cut at its first separator: (name, separator, organisation)."""
+    match = ATTENDEE_SEPARATOR.search(line)
+    if match is None:
+        return line, "", ""
+    return line[: match.start()].strip(), match.group(), line[match.end() :].strip()
+
+
+def create_meeting(
+    starts_at: datetime, place: str, attendees: list[dict[str, str]], user: User
+) -> Meeting:
+    """Create a meeting (flushed, not committed)."""
+    meeting = Meeting(
+        starts_at=starts_at,
+        place=place.strip(),
+        attendees=attendees,
+        created_at=utcnow(),
+        created_by_id=user.id,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    current_app.logger.info("meeting created meeting_id=%s user_id=%s", meeting.id, user.id)
+    return meeting
+
+
+def check_meeting_version(meeting: Meeting, submitted: str | int | None) -> None:
+    """Raise MeetingStale unless `submitted` (the form's hidden `version`) is the current one;
+    a missing or unreadable version counts as stale."""
+    text = str(submitted or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) < 10) or int(text) != meeting.version:
+        raise MeetingStale(meeting)
+
+
+def touch_meeting(meeting: Meeting) -> None:
+    """Count a change of the agenda as a change of the meeting.
+
+    Adding, moving or deciding an item writes agenda rows only; setting the version makes the
+    meeting's own UPDATE (`… WHERE version = <read>`), so two coordinators working on the
+    same agenda cannot both succeed from the same page.
+    """
+    meeting.version = meeting.version + 1
+
+
+def meeting_day(meeting: Meeting) -> date:
+    """The day of the meeting in Paris."""
+    return meeting.starts_at.astimezone(PARIS).date()
+
+
+def upcoming_meetings(now: datetime | None = None) -> list[Meeting]:
+    """Meetings from today on (Paris), soonest first: a meeting that began this morning is
+    still where today's decisions are recorded."""
+    now = now or utcnow()
+    start_of_day = datetime.combine(now.astimezone(PARIS).date(), time(0), tzinfo=PARIS)
+    return list(
+        db.session.scalars(
+            select(Meeting).where(Meeting.starts_at >= start_of_day).order_by(Meeting.starts_at)
+        )
+    )
+
+
+def past_meetings(now: datetime | None = None) -> list[Meeting]:
+    """Meetings before today (Paris), latest first."""
+    now = now or utcnow()
+    start_of_day = datetime.combine(now.astimezone(PARIS).date(), time(0), tzinfo=PARIS)
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.starts_at < start_of_day)
+            .order_by(Meeting.starts_at.desc())
+        )
+    )
+
+
+def find_referral(reference: str) -> Referral | None:
+    """The referral of a reference as someone may type it (spaces, lower case), or None."""
+    wanted = "".join(reference.split()).upper()
+    return db.session.scalar(select(Referral).where(Referral.reference == wanted))
+
+
+def open_item_elsewhere(referral: Referral, meeting: Meeting) -> AgendaItem | None:
+    """An item of another meeting where this referral still waits for a decision."""
+    return db.session.scalar(
+        select(AgendaItem)
+        .where(AgendaItem.referral_id == referral.id)
+        .where(AgendaItem.meeting_id != meeting.id)
+        .where(AgendaItem.decision.is_(None))
+        .limit(1)
+    )
+
+
+def add_to_agenda(meeting: Meeting, referral: Referral, user: User) -> AgendaItem:
+    """Put `referral` at the end of the agenda (not committed).
+
+    A referral `in_review` moves to `eps` through `change_status` (history, notifications and
+    the referral's version apply); one already `eps` is added as it is (postponed from an
+    earlier meeting, or moved by hand). Anything else raises TransitionError, nothing changed.
+    """
+    if any(item.referral_id == referral.id for item in meeting.items):
+        raise TransitionError(
+            N_("%(reference)s est déjà à l’ordre du jour de cette réunion."),
+            field="reference",
+            reference=referral.reference,
+        )
+    if referral.status not in (Status.IN_REVIEW, Status.EPS):
+        raise TransitionError(
+            N_(
+                "%(reference)s doit d’abord être « en cours d’examen » "
+                "(il est « %(current)s ») : rien n’a été changé."
+            ),
+            field="reference",
+            reference=referral.reference,
+            current=status_label(referral.status),
+        )
+    other = open_item_elsewhere(referral, meeting)
+    if other is not None:
+        raise TransitionError(
+            N_(
+                "%(reference)s est déjà à l’ordre du jour de la réunion du %(day)s : "
+                "enregistrez-y d’abord sa décision, ou « reporté »."
+            ),
+            field="reference",
+            reference=referral.reference,
+            day=format_date(other.meeting.starts_at),
+        )
+    if referral.status == Status.IN_REVIEW:
+        change_status(
+            referral,
+            Status.EPS.value,
+            gettext(
+                "Inscrite à l’ordre du jour de la réunion EPS du %(day)s.",
+                day=format_date(meeting.starts_at),
+            ),
+            user,
+        )
+    item = AgendaItem(referral=referral, position=len(meeting.items))
+    meeting.items.append(item)
+    touch_meeting(meeting)
+    db.session.flush()
+    current_app.logger.info(
+        "agenda item added meeting_id=%s reference=%s user_id=%s",
+        meeting.id,
+        referral.reference,
+        user.id,
+    )
+    return item
+
+
+def renumber(meeting: Meeting, items: list[AgendaItem]) -> None:
+    """Give `items` the positions 0, 1, 2… in their order."""
+    for position, item in enumerate(items):
+        item.position = position
+    meeting.items.sort(key=lambda item: item.position)
+
+
+def move_item(meeting: Meeting, item: AgendaItem, direction: str, user: User) -> None:
+    """Swap `item` with its neighbour above (`up`) or below (`down`); at an end, nothing moves
+    but the meeting still counts as changed (not committed)."""
+    items = list(meeting.items)
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    renumber(meeting, items)
+    touch_meeting(meeting)
+    current_app.logger.info(
+        "agenda item moved meeting_id=%s item_id=%s direction=%s user_id=%s",
+        meeting.id,
+        item.id,
+        direction,
+        user.id,
+    )
+
+
+def remove_item(meeting: Meeting, item: AgendaItem, user: User) -> None:
+    """Take an undecided item off the agenda (not committed).
+
+    The referral's status does not change: it stays `eps`, waiting for another meeting, and
+    a coordinator who wants it elsewhere moves it on its own page, with a comment, in its
+    history. Refused once decided: the minute and the decision are the meeting's record.
+    """
+    if item.decision is not None:
+        raise TransitionError(
+            N_("La décision de ce dossier est enregistrée : il reste à l’ordre du jour.")
+        )
+    meeting.items.remove(item)
+    db.session.delete(item)
+    renumber(meeting, list(meeting.items))
+    touch_meeting(meeting)
+    current_app.logger.info(
+        "agenda item removed meeting_id=%s item_id=%s user_id=%s", meeting.id, item.id, user.id
+    )
+
+
+def record_decision(
+    meeting: Meeting,
+    item: AgendaItem,
+    target: str,
+    minute: str,
+    user: User,
+    *,
+    reason: str | None = None,
+    service: str | None = None,
+    withdrawn_by: str | None = None,
+    share_reason: bool = False,
+) -> AgendaItem:
+    """Record what the EPS decided for `item` (not committed).
+
+    A status is reached through `change_status`, with the minute as the change's comment:
+    the workflow's rules apply (a reason for a refusal, the parents' agreement before
+    `accepted`…) and the decision e-mails are queued as from the referral's page. `postponed`
+    changes no status: the referral stays `eps`, free to go on a later meeting.
+    Raises TransitionError and changes nothing when the decision is refused.
+    """
+    referral = item.referral
+    if item.decision is not None:
+        raise TransitionError(N_("La décision de ce dossier est déjà enregistrée."))
+    if target not in decision_choices():
+        raise TransitionError(N_("Choisissez la décision de l’équipe."))
+    if referral.status != Status.EPS:
+        raise TransitionError(
+            N_("%(reference)s n’est plus à l’ordre du jour de l’EPS (il est « %(current)s »)."),
+            reference=referral.reference,
+            current=status_label(referral.status),
+        )
+    if target == POSTPONED:
+        item.status_change = None
+    else:
+        item.status_change = change_status(
+            referral,
+            target,
+            minute,
+            user,
+            reason=reason,
+            service=service,
+            withdrawn_by=withdrawn_by,
+            share_reason=share_reason,
+        )
+    item.decision = target
+    item.minute = minute.strip()
+    item.decided_at = utcnow()
+    item.decided_by_id = user.id
+    touch_meeting(meeting)
+    db.session.flush()
+    current_app.logger.info(
+        "agenda decision recorded meeting_id=%s reference=%s decision=%s user_id=%s",
+        meeting.id,
+        referral.reference,
+        target,
+        user.id,
+    )
+    return item
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """A child's age in whole years on `day`."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - before_birthday
+
+
+def initial(last_name: str) -> str:
+    """The initial of a last name, as the fiche shows it ("Bernard" → "B.")."""
+    letter = next((c for c in last_name if c.isalpha()), "")
+    return f"{letter.upper()}." if letter else ""
+
+
+def short_name(child: Any) -> str:
+    """First name and initial of the last name: "Inès B."; what the EPS needs, no more."""
+    return f"{child.first_name} {initial(child.last_name)}".strip()
+
+
+# Screening reasons that quote the family's address (postcode, commune, street): the fiche
+# says the same outcome without it, as the charter keeps the address out of the EPS.
+ADDRESS_FREE_REASONS = {
+    "residence_outside_qpv": N_("Domicile : hors des rues des quartiers prioritaires connues."),
+    "residence_outside_territory": N_("Domicile : hors du territoire du programme."),
+    "residence_bad_postcode": N_("Domicile : code postal illisible, à vérifier."),
+    "residence_no_number": N_(
+        "Domicile : numéro absent, alors que seule une partie de la rue est en quartier "
+        "prioritaire, à vérifier."
+    ),
+}
+
+
+def fiche_reason(reason: dict[str, Any]) -> str:
+    """A stored screening reason in words, without the address for the ones that quote it."""
+    template = ADDRESS_FREE_REASONS.get(reason.get("code", ""))
+    if template is not None:
+        return gettext(template)
+    return gettext(reason.get("template", ""), **reason.get("params", {}))
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def margin_css(references: list[str], label: str) -> str:
+    """The print stylesheet that writes each fiche's reference in the top margin of its pages.
+
+    CSS cannot read a page's reference from its content in Chromium (no `string-set`), and the
+    CSP forbids an inline <style>: so each fiche gets a named page (`fiche-N`) whose margin box
+    says its reference. References that do not look like one are left out.
+    """
+    rules = []
+    for index, reference in enumerate(references):
+        if not REFERENCE.fullmatch(reference):
+            continue
+        content = css_string(f"{reference} · {label}")
+        rules.append(
+            f"@page fiche-{index} {{ @top-right {{ content: {content}; }} }}\n"
+            f".fiche--{index} {{ page: fiche-{index}; }}\n"
+        )
+    return "".join(rules)
