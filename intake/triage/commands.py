@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, select
 
+from ..duplicate_pairs import forget_referrals
 from ..extensions import db
 from ..models import OutboxMessage, Referral, utcnow
 from ..retention import is_expired, months_before
@@ -29,8 +30,11 @@ def expired_referrals(months: int) -> list[Referral]:
 
 
 def purge(referrals: list[Referral]) -> None:
-    """Delete the referrals with their children, history and e-mails (not committed)."""
+    """Delete the referrals with their children, history, e-mails and duplicate pairs (not
+    committed); the referrals on the other side of those pairs keep their warning only if
+    another pair still waits for an answer."""
     ids = [referral.id for referral in referrals]
+    forget_referrals(ids)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.referral_id.in_(ids)))
     for referral in referrals:
         db.session.delete(referral)  # the ORM cascade takes children and history
