@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from .duplicates import THRESHOLD, Name, same_child, similarity
 from .extensions import db
@@ -47,25 +48,35 @@ class Candidate:
     name: Name
 
 
+# The check's one query, built once with its parameters bound at each call: a submission
+# pays for running it, not for building and compiling it again (which cost more than the
+# indexed read itself at 100,000 referrals). Core columns: no ORM entities are loaded.
+_child, _referral = Child.__table__, Referral.__table__
+CANDIDATES = (
+    select(
+        _child.c.id,
+        _child.c.referral_id,
+        _referral.c.received_at,
+        _child.c.birth_date,
+        _child.c.first_name,
+        _child.c.last_name,
+    )
+    .join(_referral, _child.c.referral_id == _referral.c.id)
+    .where(_child.c.birth_date.in_(bindparam("days", expanding=True)))
+    .where(_referral.c.id != bindparam("referral_id"))
+    .where(_referral.c.status.not_in(FINAL_CODES))
+    .where(_referral.c.received_at >= bindparam("since"))
+)
+
+
 def candidates(referral: Referral, since: datetime) -> list[Candidate]:
     """The one query of the check: children born on one of `referral`'s children's birth
     days, in other referrals still open and received since `since` (an indexed read of
-    `child.birth_date`, a few dozen rows at 100,000 referrals)."""
-    days = {child.birth_date for child in referral.children}
-    rows = db.session.execute(
-        select(
-            Child.id,
-            Child.referral_id,
-            Referral.received_at,
-            Child.birth_date,
-            Child.first_name,
-            Child.last_name,
-        )
-        .join(Referral, Child.referral_id == Referral.id)
-        .where(Child.birth_date.in_(days))
-        .where(Referral.id != referral.id)
-        .where(Referral.status.not_in(FINAL_CODES))
-        .where(Referral.received_at >= since)
+    `child.birth_date`, a few dozen rows at 100,000 referrals). Reads through the session's
+    connection, which the caller has flushed."""
+    days = sorted({child.birth_date for child in referral.children})
+    rows = db.session.connection().execute(
+        CANDIDATES, {"days": days, "referral_id": referral.id, "since": since}
     )
     return [
         Candidate(row[0], row[1], row[2], row[3], Name.of(row[4], row[5])) for row in rows.all()
@@ -249,6 +260,14 @@ def pairs_of(referral: Referral) -> list[DuplicatePair]:
                 )
             )
             .order_by(DuplicatePair.id)
+            # The page shows both children, both referrals and who answered: read at once.
+            .options(
+                selectinload(DuplicatePair.child),
+                selectinload(DuplicatePair.other_child),
+                selectinload(DuplicatePair.referral),
+                selectinload(DuplicatePair.other_referral),
+                selectinload(DuplicatePair.decided_by),
+            )
         )
     )
 
