@@ -326,6 +326,22 @@ def test_dismissing_is_never_proposed_again_even_after_a_correction(app, coordin
     assert flagged(app, first, second) == [False, False]
 
 
+def test_each_answer_and_each_finding_logs_one_line_of_ids(app, coordinator, caplog):
+    with caplog.at_level(logging.INFO, logger="intake"):
+        first = submit(coordinator, **INES)
+        second = submit(coordinator, **INES_AGAIN)
+        [pair] = pairs(app)
+        decide(coordinator, second, pair.id, "dismiss")
+    lines = [r.getMessage() for r in caplog.records if "duplicate" in r.getMessage()]
+    first_id = referral(app, first).id
+    assert lines == [
+        f"duplicates suspected reference={second} pair_ids={pair.id} other_referral_ids={first_id}",
+        f"duplicate pair dismissed pair_id={pair.id} reference={second} user_id=1",
+    ]
+    # Names are personal data: no log line carries one.
+    assert not [r for r in caplog.records if re.search("ines|benali|ben ali", r.getMessage(), re.I)]
+
+
 def test_a_pair_already_answered_is_not_answered_again(app, coordinator, suspected):
     first, second, pair_id = suspected
     assert decide(coordinator, first, pair_id, "dismiss").status_code == 303
