@@ -37,13 +37,15 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# BENCH_QUICK=1 shortens every run of bench_pages.py and bench_server.py (a smoke run: its
-# figures mean little). Each writes bench/out/*.json; report.py turns them into BENCHMARKS.md.
+# BENCH_QUICK=1 shortens every run of bench_pages.py, bench_server.py and bench_duplicates.py
+# (a smoke run: its figures mean little). Each writes bench/out/*.json; report.py turns them
+# into BENCHMARKS.md.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_duplicates.py
 	$(BIN)/python bench/report.py
 
 # Generated requests (tests/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.

@@ -30,6 +30,8 @@ GOALS = {
     "P3": "P3",
     "P4": "P4",
     "P5": "P5 — outbox drain",
+    "DUP": "Duplicate warning (issue 9) — the check's cost in a submission, at 1,000 and at "
+    "100,000 referrals",
 }
 DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 KEPT_HEADING = "## What each change bought"

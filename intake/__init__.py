@@ -123,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     # Imported for its routes, which it adds to the triage blueprint before it is registered.
-    from .triage import correction_views  # noqa: F401
+    from .triage import correction_views, duplicate_views  # noqa: F401
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(account_bp, url_prefix="/triage")

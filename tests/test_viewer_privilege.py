@@ -21,6 +21,7 @@ from intake.models import (
     Agreement,
     Assignment,
     Correction,
+    DuplicatePair,
     Meeting,
     Note,
     OutboxMessage,
@@ -110,7 +111,11 @@ def world(make_app, users):
         db.session.add(meeting)
         db.session.commit()
         item_id = meeting.items[0].id
+        # Both stored referrals name Léa Martin, born 4 May 2016: the check paired them.
+        pair_id = db.session.scalar(select(DuplicatePair.id))
+        assert pair_id is not None
         samples = {
+            "pair_id": pair_id,
             "reference": reference,
             "agreement_id": agreement_id,
             "meeting_id": meeting.id,
@@ -146,8 +151,15 @@ def snapshot(app) -> dict:
             )
         }
         rows = db.session.execute(
-            select(Referral.reference, Referral.version, Referral.status, Referral.assigned_to_id)
+            select(
+                Referral.reference,
+                Referral.version,
+                Referral.status,
+                Referral.assigned_to_id,
+                Referral.duplicate_suspected,
+            )
         ).all()
+        pairs = db.session.execute(select(DuplicatePair.id, DuplicatePair.state)).all()
         meetings = db.session.execute(select(Meeting.id, Meeting.version)).all()
         items = db.session.execute(
             select(AgendaItem.id, AgendaItem.position, AgendaItem.decision, AgendaItem.minute)
@@ -157,6 +169,7 @@ def snapshot(app) -> dict:
             "referrals": sorted(map(tuple, rows)),
             "meetings": sorted(map(tuple, meetings)),
             "items": sorted(map(tuple, items)),
+            "pairs": sorted(map(tuple, pairs)),
         }
 
 
@@ -205,6 +218,7 @@ def test_a_viewer_is_refused_every_change_and_every_export(world, users):
         ("triage.assign_referral", "POST", False),
         ("fiches.fiche", "GET", False),
         ("meetings.decide", "POST", False),
+        ("triage.dismiss_duplicate", "POST", False),
     } <= set(checked)
     assert ("triage.detail", "GET", True) in checked
     assert len(checked) >= 28

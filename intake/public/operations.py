@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..duplicate_pairs import check_referral, safely
 from ..extensions import db
 from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
 from ..notifications.outbox import enqueue_referral_emails
@@ -114,6 +115,9 @@ def create_referral(
     Everything is built first, in memory; then the reference number is taken, and the
     referral, its children, its history and its e-mails go to the database in one flush just
     before the caller commits, so the counter's lock is held for as short a time as can be.
+    Its children are then compared with those of the other open referrals (the duplicate
+    warning), under that lock so that a referral sent a moment earlier is seen; the check
+    never makes the submission fail.
     """
     received_at = received_at or utcnow()
     received_on = received_at.astimezone(PARIS).date()
@@ -158,4 +162,5 @@ def create_referral(
             raise DuplicateSubmission(twin)
         db.session.add(referral)
     db.session.flush()
+    safely(check_referral, referral, received_at)
     return referral

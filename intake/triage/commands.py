@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, func, select
 
 from ..audit import purge_reads, reads
+from ..duplicate_pairs import forget_referrals
 from ..extensions import db
 from ..models import AgendaItem, OutboxMessage, ReadEvent, Referral, utcnow
 from ..retention import is_expired, months_before
@@ -33,8 +34,11 @@ def expired_referrals(months: int) -> list[Referral]:
 
 
 def purge(referrals: list[Referral]) -> None:
-    """Delete the referrals with their children, history and e-mails (not committed)."""
+    """Delete the referrals with their children, history, e-mails and duplicate pairs (not
+    committed); the referrals on the other side of those pairs keep their warning only if
+    another pair still waits for an answer."""
     ids = [referral.id for referral in referrals]
+    forget_referrals(ids)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.referral_id.in_(ids)))
     # SQLite does not enforce the foreign keys' ON DELETE CASCADE here: an agenda item left
     # behind would name a referral that no longer exists.

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import current_app
 
+from ..duplicate_pairs import recheck_referral, safely
+from ..extensions import db
 from ..models import Correction, Referral, User
 from ..public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, stored_value
 from ..screening import Eligibility, best
@@ -22,6 +24,8 @@ FAMILY_FIELDS = tuple(name for name in SHARED_FIELDS if name != "situation")
 # What screening reads: a child's own, and the family's address shared by every child.
 SCREENED_CHILD_FIELDS = frozenset({"birth_date", "school"})
 SCREENED_FAMILY_FIELDS = frozenset({"address", "postcode"})
+# What the duplicate check reads: a child's names and birth date.
+COMPARED_CHILD_FIELDS = frozenset({"first_name", "last_name", "birth_date"})
 
 
 def child_key(position: int, name: str) -> str:
@@ -143,6 +147,11 @@ def correct_referral(
         screening=rescreen(referral, children_to_screen(fields, len(referral.children)), territory),
     )
     referral.corrections.append(correction)
+    if any(split_key(key)[1] in COMPARED_CHILD_FIELDS for key in fields):
+        # Flushed here, outside the check's savepoint: a stale version must fail the
+        # correction, not pass for a failed check.
+        db.session.flush()
+        safely(recheck_referral, referral)
     # Field names only: the values are personal data.
     current_app.logger.info(
         "referral corrected reference=%s fields=%s rescreened=%s user_id=%s",
