@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import random
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,17 +30,20 @@ import click
 import phonenumbers
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .decisions import AGREEMENT_METHODS
+from .duplicates import name_similarity
 from .extensions import db
 from .models import (
     Agreement,
     Assignment,
     Child,
+    DuplicatePair,
     Note,
+    PairState,
     ReferenceCounter,
     Referral,
     Role,
@@ -54,6 +58,10 @@ from .workflow import FINAL, Status
 
 DEFAULT_SEED = 20260101
 CHUNK_SIZE = 2000
+# The share of open referrals that send again a child of a recent open one (another
+# professional, or the parent after the school): what the duplicate check warns about.
+DUPLICATE_SHARE = 0.04
+RECENT_OPEN = 200
 # How far back the received dates go.
 SPAN_DAYS = 3 * 365
 ADDRESS_POOL = 1500
@@ -432,6 +440,9 @@ class Batch:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    # Earlier referrals (of this batch or a previous one) that a pair flags once stored.
+    flagged: list[int] = field(default_factory=list)
     # year -> last number handed out once this batch is stored
     counters: dict[int, int] = field(default_factory=dict)
 
@@ -447,6 +458,7 @@ class Start:
     agreement_id: int = 1
     note_id: int = 1
     assignment_id: int = 1
+    duplicate_pair_id: int = 1
     last_numbers: dict[int, int] = field(default_factory=dict)
 
 
@@ -601,6 +613,47 @@ class _Generator:
 
     def user(self) -> int | None:
         return self.rng.choice(self.user_ids) if self.user_ids and self.rng.random() < 0.9 else None
+
+    def sent_again(
+        self,
+        row: dict[str, Any],
+        children: list[dict[str, Any]],
+        status: Status,
+        recent: deque,
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Now and then, make this open referral a second sending of a recent open one: its
+        first child is the other's, born the same day, its names written another way (case,
+        accents, order), by the same family at the same address. Returns the earlier
+        referral's row and child when it does."""
+        rng = self.rng
+        if status in FINAL or not recent or rng.random() >= DUPLICATE_SHARE:
+            return None
+        earlier_row, earlier_child = rng.choice(recent)
+        first, last = earlier_child["first_name"], earlier_child["last_name"]
+        spelling = rng.randrange(3)
+        if spelling == 0:
+            first, last = normalise(first).title(), last.upper()
+        elif spelling == 1:
+            first, last = last.upper(), first  # the two fields swapped
+        else:
+            first, last = normalise(first), normalise(last)  # all lower case, no accents
+        day = paris_date(row["received_at"])
+        child = children[0]
+        child.update(
+            first_name=first,
+            last_name=last,
+            birth_date=earlier_child["birth_date"],
+            school=earlier_child["school"],
+            school_other=earlier_child["school_other"],
+            class_level=earlier_child["class_level"],
+        )
+        for name in ("guardian_name", "address", "postcode", "city"):
+            row[name] = earlier_row[name]
+        child["eligibility"], child["screening"] = self.screening(
+            child["birth_date"], child["school"], row["address"], row["postcode"], day
+        )
+        row["eligibility"] = best(c["eligibility"] for c in children).value
+        return earlier_row, earlier_child
 
     def received_dates(self, count: int) -> list[datetime]:
         """Sorted receipt moments over the last three years, busier lately, in office hours."""
@@ -873,12 +926,16 @@ def generate(
         "agreement": start.agreement_id,
         "note": start.note_id,
         "assignment": start.assignment_id,
+        "duplicate_pair": start.duplicate_pair_id,
     }
 
     def next_id(table: str) -> int:
         ids[table] += 1
         return ids[table] - 1
 
+    # The latest open referrals, with their first child: the ones a later referral may send
+    # again. Kept across batches, so the rows do not depend on the chunk size.
+    recent: deque[tuple[dict[str, Any], dict[str, Any]]] = deque(maxlen=RECENT_OPEN)
     for offset in range(0, count, chunk_size):
         batch = Batch()
         for received_at, status in zip(
@@ -893,8 +950,35 @@ def generate(
             children = row.pop("children")
             referral_id = next_id("referral")
             row["id"] = referral_id
+            earlier = gen.sent_again(row, children, status, recent)
             for child in children:
                 batch.children.append({"id": next_id("child"), "referral_id": referral_id, **child})
+            if earlier is not None:
+                # What the duplicate check did when this one was stored: a pair still waiting
+                # for a coordinator, and both referrals flagged.
+                earlier_row, earlier_child = earlier
+                row["duplicate_suspected"] = True
+                batch.flagged.append(earlier_row["id"])
+                batch.pairs.append(
+                    {
+                        "id": next_id("duplicate_pair"),
+                        "referral_id": referral_id,
+                        "child_id": batch.children[-len(children)]["id"],
+                        "other_referral_id": earlier_row["id"],
+                        "other_child_id": earlier_child["id"],
+                        "score": name_similarity(
+                            children[0]["first_name"],
+                            children[0]["last_name"],
+                            earlier_child["first_name"],
+                            earlier_child["last_name"],
+                        ),
+                        "state": PairState.SUSPECTED.value,
+                        "found_at": received_at,
+                    }
+                )
+            elif status not in FINAL:
+                # Open referrals are what a later one may be a second sending of.
+                recent.append((row, batch.children[-len(children)]))
 
             steps = gen.path(status, row["eligibility"])
             gap = rng.uniform(3, 40)
@@ -961,6 +1045,7 @@ def generate(
             batch.history.extend(history)
 
             # Once someone has looked at a referral, it mostly has a référent, named then.
+            row.setdefault("duplicate_suspected", False)
             row["assigned_to_id"] = None
             if status is not Status.NEW and gen.user_ids and rng.random() < 0.85:
                 row["assigned_to_id"] = rng.choice(gen.user_ids)
@@ -1033,6 +1118,7 @@ TABLES = (
     ("agreement_id", Agreement),
     ("note_id", Note),
     ("assignment_id", Assignment),
+    ("duplicate_pair_id", DuplicatePair),
 )
 
 
@@ -1105,9 +1191,14 @@ def _store(connection, batch: Batch) -> None:
         (batch.agreements, Agreement),
         (batch.notes, Note),
         (batch.assignments, Assignment),
+        (batch.pairs, DuplicatePair),
     ):
         if rows:
             write(connection, model, rows)
+    if batch.flagged:
+        connection.execute(
+            update(Referral).where(Referral.id.in_(batch.flagged)).values(duplicate_suspected=True)
+        )
     upsert = pg_insert if postgresql else sqlite_insert
     rows = [{"year": year, "last_number": last} for year, last in batch.counters.items()]
     statement = upsert(ReferenceCounter.__table__).values(rows)

@@ -8,16 +8,18 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 import phonenumbers
-from conftest import TERRITORY
+from conftest import TERRITORY, login
 from forms_data import PARENT_DATA
 from sqlalchemy import func, select, text
 
 from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
+from intake.duplicates import THRESHOLD, same_child
 from intake.extensions import db
 from intake.models import (
     Agreement,
     Assignment,
     Child,
+    DuplicatePair,
     Note,
     OutboxMessage,
     ReferenceCounter,
@@ -31,7 +33,7 @@ from intake.screening import best
 from intake.search import needle, referral_key
 from intake.seed import Start, generate, seed_database
 from intake.territory import load_territory
-from intake.workflow import TRANSITIONS, Status
+from intake.workflow import FINAL, TRANSITIONS, Status
 
 NOW = datetime(2026, 5, 4, tzinfo=UTC)
 COUNT = 60
@@ -42,8 +44,10 @@ def rows(count: int = COUNT, **kwargs) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = defaultdict(list)
     options = {"territory": load_territory(TERRITORY), "now": NOW, **kwargs}
     for batch in generate(count, chunk_size=25, **options):
-        for name in ("referrals", "children", "history", "agreements", "notes", "assignments"):
+        names = ("referrals", "children", "history", "agreements", "notes", "assignments", "pairs")
+        for name in names:
             tables[name] += getattr(batch, name)
+        tables["flagged"] += batch.flagged
     return tables
 
 
@@ -146,6 +150,35 @@ def test_referrals_looked_at_mostly_have_a_referent_named_in_their_history():
     assert 0.7 < len(assignments) / len(looked_at) < 0.97
 
 
+def test_some_open_referrals_send_a_child_again_as_the_duplicate_check_would_see_it():
+    tables = rows(2000)
+    referrals = {row["id"]: row for row in tables["referrals"]}
+    children = {row["id"]: row for row in tables["children"]}
+    pairs = tables["pairs"]
+    assert 5 <= len(pairs) <= 60
+    flagged = set()
+    for pair in pairs:
+        later, earlier = children[pair["child_id"]], children[pair["other_child_id"]]
+        assert later["referral_id"] == pair["referral_id"] != pair["other_referral_id"]
+        assert earlier["referral_id"] == pair["other_referral_id"]
+        assert later["birth_date"] == earlier["birth_date"]
+        # Written another way, and still what the check takes for one child.
+        assert (later["first_name"], later["last_name"]) != (
+            earlier["first_name"],
+            earlier["last_name"],
+        )
+        assert same_child(
+            later["first_name"], later["last_name"], earlier["first_name"], earlier["last_name"]
+        )
+        assert pair["score"] >= THRESHOLD and pair["state"] == "suspected"
+        for side in (pair["referral_id"], pair["other_referral_id"]):
+            assert referrals[side]["status"] not in {s.value for s in FINAL}
+            flagged.add(side)
+        assert referrals[pair["other_referral_id"]]["received_at"] <= pair["found_at"]
+    marked = {i for i, r in referrals.items() if r["duplicate_suspected"]}
+    assert marked | set(tables["flagged"]) == flagged
+
+
 def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
     result = runner.invoke(args=["dev", "seed", "--count", str(COUNT)])
     assert result.exit_code == 0, result.output
@@ -245,6 +278,22 @@ def test_chunks_generated_in_a_second_process_are_the_ones_generate_makes(app):
     expected = rows(45, seed=3)["referrals"]
     assert stored == [r["search_key"] for r in expected]
     assert counter == 45
+
+
+def test_seeded_pairs_show_on_both_referrals(app, runner, users):
+    assert runner.invoke(args=["dev", "seed", "--count", "600"]).exit_code == 0
+    with app.app_context():
+        pairs = db.session.scalars(select(DuplicatePair)).all()
+        named = {p.referral_id for p in pairs} | {p.other_referral_id for p in pairs}
+        flagged = select(Referral.id).where(Referral.duplicate_suspected)
+        assert set(db.session.scalars(flagged)) == named
+        later, earlier = pairs[0].referral.reference, pairs[0].other_referral.reference
+    client = app.test_client()
+    login(client, users["coordinator"])
+    assert earlier in client.get(f"/triage/{later}").get_data(as_text=True)
+    assert later in client.get(f"/triage/{earlier}").get_data(as_text=True)
+    page = client.get("/triage/?duplicate=1").get_data(as_text=True)
+    assert later in page and earlier in page
 
 
 def test_seeded_referents_are_staff_accounts_and_ids_continue(app, runner, users):
