@@ -4,12 +4,12 @@ navigation or form controls, and a two-child fiche prints on exactly two A4 page
 
 from __future__ import annotations
 
-import re
-import zlib
 from datetime import date, datetime, timedelta
+from io import BytesIO
 
 import pytest
 from browser import CHROMIUM, SKIP_REASON
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from intake.extensions import db
@@ -29,35 +29,10 @@ from test_browser import (  # noqa: E402 - only once Chromium is known
 )
 from test_meetings import child, items, load, make_referral  # noqa: E402
 
-# A page object of a PDF, not the /Pages tree that holds them.
-PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
-
-def pdf_pages_and_text(pdf: bytes) -> tuple[int, str]:
-    """The number of pages of `pdf` and its text: by pypdf where it is installed; else the
-    page objects counted, and the text strings the PDF writes out (its outline, built from
-    the headings, and its metadata), which is where Chromium's PDF names each fiche."""
-    try:
-        from io import BytesIO
-
-        from pypdf import PdfReader
-    except ImportError:
-        strings = [pdf]
-        for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL):
-            try:
-                strings.append(zlib.decompress(stream))
-            except zlib.error:
-                continue
-        text = []
-        for chunk in strings:
-            text += [
-                bytes.fromhex(h.decode()).decode("utf-16-be", "replace")
-                for h in re.findall(rb"<FEFF((?:[0-9A-Fa-f]{4})+)>", chunk)
-            ]
-            text += [s.decode("latin-1") for s in re.findall(rb"\(([ -~]*)\)", chunk)]
-        return len(PDF_PAGE.findall(pdf)), "\n".join(text)
-    reader = PdfReader(BytesIO(pdf))
-    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text printed on each page of `pdf`, margins included."""
+    return [page.extract_text() for page in PdfReader(BytesIO(pdf)).pages]
 
 
 def nothing_interactive_visible(page) -> list[str]:
@@ -154,16 +129,17 @@ def test_a_meeting_from_creation_to_print_in_chromium(browser, server, users):  
         # The fiche of the referral with two children: two A4 pages, each with its reference.
         page.goto(server.url(f"/triage/{siblings}/fiche"))
         failures += screen_and_print(page, "fiche")
-        pdf = page.pdf(format="A4", outline=True, tagged=True)
-        pages, text = pdf_pages_and_text(pdf)
-        assert pages == 2, text
-        assert siblings in text
+        printed = pdf_pages(page.pdf(format="A4", outline=True, tagged=True))
+        assert len(printed) == 2, printed
+        # The reference in the margin of every page, and the page numbers.
+        for number, text in enumerate(printed, start=1):
+            assert siblings in text and f"Page {number} / 2" in text, text
         # The meeting's fiches: one page per child of its agenda, in its order (1 + 2).
         page.goto(server.url(f"/triage/reunions/{meeting_id}/fiches"))
         failures += screen_and_print(page, "meeting fiches")
-        pages, text = pdf_pages_and_text(page.pdf(format="A4", outline=True, tagged=True))
-        assert pages == 3
-        assert other in text and siblings in text
+        printed = pdf_pages(page.pdf(format="A4", outline=True, tagged=True))
+        assert len(printed) == 3
+        assert [other in printed[0], siblings in printed[1], siblings in printed[2]] == [True] * 3
     finally:
         context.close()
     assert not failures, "\n".join(failures)
