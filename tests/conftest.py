@@ -27,6 +27,11 @@ TERRITORY = HERE / "territory.toml"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery"
 
+# The read log's tables: every display of a referral is recorded, the page that answers a
+# refused change included. Tests that show a refused request changed nothing leave them out
+# (tests/test_read_log.py checks what they record).
+READ_LOG_TABLES = frozenset({"read_event", "read_referral"})
+
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",
