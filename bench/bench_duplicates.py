@@ -27,11 +27,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,10 +48,9 @@ from bench_pages import (  # noqa: E402
     load,
     make_app,
     migrate,
-    postgresql_database,
+    on_both_databases,
     seed,
     size_label,
-    sqlite_database,
 )
 from forms_data import child_fields, request_form  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -288,29 +285,7 @@ def main() -> None:
         results.note(f"BENCH_QUICK: {SMALL} and {LARGE} referrals, {ROUNDS} rounds")
     elif (SMALL, LARGE) != (1_000, 100_000):
         results.note(f"BENCH_DUPLICATES_SIZES: {SMALL} and {LARGE} referrals, {ROUNDS} rounds")
-    folder = Path(tempfile.mkdtemp(prefix="bench_duplicates_"))
-    try:
-
-        @contextmanager
-        def sqlite(name: str) -> Iterator[str]:
-            with sqlite_database(folder, name) as url:
-                yield url
-
-        @contextmanager
-        def postgresql(name: str) -> Iterator[str]:
-            with postgresql_database() as url:
-                yield url
-
-        for database, new_database in (("sqlite", sqlite), ("postgresql", postgresql)):
-            try:
-                run_database(database, new_database, results)
-            except Exception as error:  # noqa: BLE001 - one database failing keeps the other
-                results.failure(GOAL_ID, database, "run", f"{type(error).__name__}: {error}")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        results.write()
-    if any(record["met"] is False for record in results.records):
-        print("\nSome goals are not met (see above).")
+    on_both_databases("bench_duplicates_", GOAL_ID, run_database, results)
 
 
 if __name__ == "__main__":

@@ -723,7 +723,14 @@ def main() -> None:
     results = Results()
     if QUICK:
         results.note(f"BENCH_QUICK: {SMALL} and {LARGE} referrals, {OUTBOX_MESSAGES} e-mails")
-    folder = Path(tempfile.mkdtemp(prefix="bench_pages_"))
+    on_both_databases("bench_pages_", "P2", run_database, results)
+
+
+def on_both_databases(prefix: str, goal_id: str, run_database, results) -> None:
+    """`run_database(name, new_database, results)` on SQLite (files in a scratch folder) and
+    then PostgreSQL (scratch databases), one failing without stopping the other; then the
+    figures are written and any goal missed is said."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     try:
 
         @contextmanager
@@ -740,7 +747,7 @@ def main() -> None:
             try:
                 run_database(database, new_database, results)
             except Exception as error:  # noqa: BLE001 - one database failing keeps the other
-                results.failure("P2", database, "run", f"{type(error).__name__}: {error}")
+                results.failure(goal_id, database, "run", f"{type(error).__name__}: {error}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         results.write()
