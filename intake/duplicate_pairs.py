@@ -51,6 +51,12 @@ class Candidate:
 # The check's one query, built once with its parameters bound at each call: a submission
 # pays for running it, not for building and compiling it again (which cost more than the
 # indexed read itself at 100,000 referrals). Core columns: no ORM entities are loaded.
+# Children born the same day that the check reads at most (a few dozen at 100,000
+# referrals), and the earlier referrals one child is paired with at most: the newest ones.
+# The coordinator who answers sees the others through them.
+MAX_CANDIDATES = 200
+MAX_PAIRS_PER_CHILD = 3
+
 _child, _referral = Child.__table__, Referral.__table__
 CANDIDATES = (
     select(
@@ -66,6 +72,10 @@ CANDIDATES = (
     .where(_referral.c.id != bindparam("referral_id"))
     .where(_referral.c.status.not_in(FINAL_CODES))
     .where(_referral.c.received_at >= bindparam("since"))
+    # Newest first and bounded: a child sent again and again (a benchmark's, a test's) would
+    # otherwise make each submission read, pair and lock every earlier sending.
+    .order_by(_referral.c.received_at.desc(), _referral.c.id.desc())
+    .limit(MAX_CANDIDATES)
 )
 
 
@@ -150,11 +160,13 @@ def check_referral(referral: Referral, now: datetime | None = None) -> list[Dupl
     matches = []
     for child in referral.children:
         name = Name.of(child.first_name, child.last_name)
-        for other in found:
+        mine = []
+        for other in found:  # newest first
             if other.birth_date == child.birth_date:
                 score = similarity(name, other.name)
                 if score >= THRESHOLD:
-                    matches.append((child, other, score))
+                    mine.append((child, other, score))
+        matches += mine[:MAX_PAIRS_PER_CHILD]
     if not matches:
         return []
     known = known_pairs({child.id for child, _, _ in matches}, {o.child_id for _, o, _ in matches})

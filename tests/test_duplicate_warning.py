@@ -525,3 +525,19 @@ def test_the_purge_deletes_the_pairs_of_purged_referrals_and_their_flags(app, ru
     assert sides == {other_a, other_b}
     assert flagged(app, kept, other_a, other_b) == [False, True, True]
     assert "Doublon possible" not in page(coordinator, kept)
+
+
+def test_a_child_sent_again_and_again_is_paired_with_the_newest_sendings_only(app, client):
+    references = [submit(client) for _ in range(6)]
+    with app.app_context():
+        last = referral(app, references[-1])
+        others = sorted(
+            db.session.scalars(
+                select(DuplicatePair.other_referral_id).where(DuplicatePair.referral_id == last.id)
+            )
+        )
+        newest = [referral(app, ref).id for ref in references[-4:-1]]
+    # Each submission pairs its child with at most the three newest earlier sendings: its
+    # cost stays bounded however many there were.
+    assert others == sorted(newest)
+    assert len(pairs(app)) == 1 + 2 + 3 + 3 + 3

@@ -253,6 +253,35 @@ def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
     assert "Plus de 3 orientations" in page(client)
 
 
+def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
+    make_app, users, monkeypatch
+):
+    """Under a filter, the tabs count the newest COUNT_LIMIT + 1 matches only (no index
+    serves a status among, say, the parents' referrals): past it, each says "at least"."""
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    app = make_app()
+    add(app, 1, days_ago=9, status="eps")  # the oldest: out of the window
+    for number in range(2, 6):
+        add(app, number, days_ago=number)
+    add(app, 6, days_ago=1, status="in_review")
+    add(app, 7, source="professional", status="closed")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
+    assert found["Toutes"] == "3+"
+    assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
+    assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
+    # Below the limit, the same filter counts exactly.
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 10)
+    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
+    assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
+        "6",
+        "4",
+        "1",
+    )
+    assert found["Clôturée"] == "0"
+
+
 def test_the_limit_reads_in_french():
     """1000 reads "1 000" in French (a narrow no-break space between thousands)."""
     from flask_babel import format_number

@@ -322,13 +322,18 @@ COUNT_LIMIT = 1000
 
 
 def queue_page(
-    filters: QueueFilters, size: int, older: Cursor | None = None, newer: Cursor | None = None
+    filters: QueueFilters,
+    size: int,
+    older: Cursor | None = None,
+    newer: Cursor | None = None,
+    total: int | None = None,
 ) -> QueuePage:
     """The page of `size` referrals just after `older` in the filters' order (or just before
     `newer`, or the first ones), with their children and référent loaded alongside.
 
     `older` and `newer` keep their names from the default order (newest first): "older" is
-    the next page, "newer" the previous one, whatever the order."""
+    the next page, "newer" the previous one, whatever the order. `total`: the capped count
+    when the caller already has it (TabCounts.total_of)."""
     sort = SORTS[filters.sort]
     base = filtered(select(Referral), filters).options(
         selectinload(Referral.children), selectinload(Referral.assigned_to)
@@ -348,7 +353,7 @@ def queue_page(
         items=items,
         older=Cursor.of(items[-1], filters.sort) if items and has_older else None,
         newer=Cursor.of(items[0], filters.sort) if items and has_newer else None,
-        total=capped_count(filters),
+        total=capped_count(filters) if total is None else total,
         count_limit=COUNT_LIMIT,
     )
 
@@ -364,13 +369,58 @@ def capped_count_of(filters: QueueFilters):
     return select(func.count()).select_from(counted).scalar_subquery()
 
 
-def status_counts(filters: QueueFilters) -> dict[str, int]:
-    """The status tabs' counts: for "" (every status) and each status, how many referrals the
-    other filters select, each counted up to COUNT_LIMIT + 1 only (from the index of status
-    then received_at when no other filter is more selective), all in one statement."""
+@dataclass(frozen=True)
+class TabCounts:
+    """The status tabs' counts: for "" (every status) and each status, how many referrals
+    the other filters select. `exact` is False when they are lower bounds (read from the
+    newest COUNT_LIMIT + 1 matches only): the tabs then say "12+"."""
+
+    counts: dict[str, int]
+    exact: bool
+
+    def items(self):
+        return self.counts.items()
+
+    def __iter__(self):
+        return iter(self.counts)
+
+    def __getitem__(self, code: str) -> int:
+        return self.counts[code]
+
+    def total_of(self, status: str) -> int | None:
+        """The page's own capped count, when these counts already hold it (the tab of its
+        status, counted exactly or up to the limit), so that the matches are not read again;
+        None when it must be counted."""
+        if self.exact or status == "":
+            return self.counts[status]
+        return None
+
+
+def status_counts(filters: QueueFilters) -> TabCounts:
+    """The status tabs' counts, read from a bounded number of index entries whatever the size
+    of the table.
+
+    With no other filter, each status is counted up to COUNT_LIMIT + 1 from the index of
+    status then received date: exact up to that. Under other filters, a status has no index
+    of its own with them (counting "new" among the eligible would read every eligible row), so
+    the newest COUNT_LIMIT + 1 matches, read as the page reads them, are grouped by status:
+    exact when there are no more, lower bounds otherwise."""
     codes = ["", *(s.value for s in Status)]
-    counts = select(*(capped_count_of(replace(filters, status=code)) for code in codes))
-    return dict(zip(codes, db.session.execute(counts).one(), strict=True))
+    others = replace(filters, status="", sort=QueueFilters.sort)
+    if others == QueueFilters():
+        counts = select(*(capped_count_of(replace(others, status=code)) for code in codes))
+        return TabCounts(dict(zip(codes, db.session.execute(counts).one(), strict=True)), True)
+    window = (
+        filtered(select(Referral.status), others)
+        .order_by(*NEWEST_FIRST)
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+    )
+    grouped = select(window.c.status, func.count()).group_by(window.c.status)
+    found = dict(db.session.execute(grouped).all())
+    counts = {code: found.get(code, 0) for code in codes}
+    counts[""] = sum(found.values())
+    return TabCounts(counts, counts[""] <= COUNT_LIMIT)
 
 
 def export_rows(filters: QueueFilters) -> Select:

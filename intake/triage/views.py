@@ -109,11 +109,13 @@ def queue():
     tabs by status with their (bounded) counts."""
     staff = db.session.scalars(filter_staff()).all()
     filters = current_filters(staff)
+    counts = status_counts(filters)
     page = queue_page(
         filters,
         current_app.config["INTAKE_PAGE_SIZE"],
         older=Cursor.parse(request.args.get("older"), filters.sort),
         newer=Cursor.parse(request.args.get("newer"), filters.sort),
+        total=counts.total_of(filters.status),
     )
     days = current_app.extensions["territory"].programme.remind_after_days
     now = utcnow()
@@ -124,7 +126,7 @@ def queue():
         "triage/queue.html",
         page=page,
         filters=filters,
-        counts=status_counts(filters),
+        counts=counts,
         staff=staff,
         schools=school_groups(),
         paged="older" in request.args or "newer" in request.args,
