@@ -39,6 +39,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,9 +50,11 @@ import bare_app  # noqa: E402
 import psycopg  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from conftest import free_port  # noqa: E402
-from forms_data import orientation  # noqa: E402
+from forms_data import child_fields, orientation  # noqa: E402
 from production import gunicorn_command, production_environment  # noqa: E402
 from psycopg import sql  # noqa: E402
+
+from intake.seed import FIRST_NAMES, LAST_NAMES  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 DATABASES = [
@@ -379,7 +382,15 @@ class Client:
 
     def send_referral(self) -> Answer:
         number = next(SEQUENCE)
-        form = orientation(situation=f"Léa a du mal à lire (bench {RUN}, envoi n° {number}).")
+        # A different child each time, as real referrals are: the same child sent thousands
+        # of times would measure the duplicate check's worst case, not a submission.
+        born = date(2012, 1, 1) + timedelta(days=number % 3000)
+        first = FIRST_NAMES[number % len(FIRST_NAMES)]
+        last = LAST_NAMES[number // len(FIRST_NAMES) % len(LAST_NAMES)]
+        child = child_fields(0, first_name=first, last_name=last, birth_date=born.isoformat())
+        form = orientation(
+            situation=f"Léa a du mal à lire (bench {RUN}, envoi n° {number}).", **child
+        )
         answer = self.request("POST", "/orientation", {**form, "csrf_token": self.csrf_token})
         if answer.status != 303:
             anomaly(f"POST /orientation answered {answer.status}, not 303")

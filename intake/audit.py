@@ -21,8 +21,8 @@ from .retention import months_before
 
 Row = TypeVar("Row")
 
-# Rows a large read (an export) inserts into the log per statement.
-INSERT_BATCH = 5000
+# References a large read (an export) inserts into the log per statement.
+INSERT_BATCH = 1000
 
 
 class ReadKind:
@@ -50,22 +50,42 @@ def record_read(user: User | int, kind: str, references: Iterable[str], **detail
     db.session.commit()
 
 
-class Tally:
-    """The references of the rows an export has sent so far, in order, each once: what its
-    ReadEvent names, even when the client left half-way."""
+class ExportLog:
+    """An export's entry in the read log, written as the export streams: the event when it
+    starts, the references of each batch of rows as they pass (inserted a batch at a time,
+    never all held in memory), its details when it ends. Committed by `close`, so an export
+    the client left half-way names what it sent."""
 
-    def __init__(self) -> None:
-        self._seen: dict[str, None] = {}
+    def __init__(self, user_id: int, kind: str) -> None:
+        self.event = ReadEvent(at=utcnow(), user_id=user_id, kind=kind, details={})
+        db.session.add(self.event)
+        db.session.flush()
+        self._pending: list[dict[str, Any]] = []
+        self._last: str | None = None
 
     def through(self, rows: Iterable[Row]) -> Iterator[Row]:
-        """`rows`, unchanged, remembering each one's `reference` as it passes."""
+        """`rows`, unchanged, each one's `reference` logged as it passes (a referral's rows
+        are consecutive: a spreadsheet has one per child)."""
         for row in rows:
-            self._seen[row.reference] = None  # type: ignore[attr-defined]
+            reference = row.reference  # type: ignore[attr-defined]
+            if reference != self._last:
+                self._last = reference
+                self._pending.append({"event_id": self.event.id, "reference": reference})
+                if len(self._pending) >= INSERT_BATCH:
+                    self._write()
             yield row
 
-    @property
-    def references(self) -> list[str]:
-        return list(self._seen)
+    def _write(self) -> None:
+        if self._pending:
+            # Core's executemany: no ORM object per reference.
+            db.session.execute(ReadReferral.__table__.insert(), self._pending)
+            self._pending = []
+
+    def close(self, **details: Any) -> None:
+        """Write what is left and the details, and commit."""
+        self._write()
+        self.event.details = details
+        db.session.commit()
 
 
 @dataclass(frozen=True)

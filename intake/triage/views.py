@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import ReadKind, Tally, reads, record_read
+from ..audit import ExportLog, ReadKind, reads, record_read
 from ..extensions import db
 from ..models import Agreement, Referral, User, utcnow
 from ..public.forms import options, school_choices
@@ -182,19 +182,19 @@ def export():
         yield take(out)
         rows = 0
         complete = False
-        tally = Tally()
+        read_log = ExportLog(user_id, ReadKind.EXPORT_CSV)
         batches = in_batches(export_rows(filters))
         try:
             # A chunk of the response per batch of rows.
             for batch in batches:
-                writer.writerows(export_line(row) for row in tally.through(batch))
+                writer.writerows(export_line(row) for row in read_log.through(batch))
                 rows += len(batch)
                 yield take(out)
             complete = True
         finally:
             batches.close()
             log_export("export", user_id, filters, rows, complete)
-            record_export(ReadKind.EXPORT_CSV, user_id, filters, tally, rows, complete)
+            close_export_log(read_log, filters, rows, complete)
 
     return Response(
         stream_with_context(lines()),
@@ -214,12 +214,12 @@ def export_xlsx():
     memory stays flat whatever the number of rows."""
     filters = current_filters()
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
-    tally = Tally()
+    read_log = ExportLog(current_user.id, ReadKind.EXPORT_XLSX)
     territory = current_app.extensions["territory"]
-    rows = write_workbook(tally.through(stream_rows(filters)), territory, out)
+    rows = write_workbook(read_log.through(stream_rows(filters)), territory, out)
     out.seek(0)
     log_export("export.xlsx", current_user.id, filters, rows)
-    record_export(ReadKind.EXPORT_XLSX, current_user.id, filters, tally, rows)
+    close_export_log(read_log, filters, rows)
     response = send_file(
         out,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -254,21 +254,12 @@ def log_export(
     )
 
 
-def record_export(
-    kind: str, user_id: int, filters: QueueFilters, tally: Tally, rows: int, complete=True
-) -> None:
-    """The export's entry in the read log: every referral it sent. The search text is not
-    kept (it may be a name, and the log outlives the referrals); only whether there was one."""
+def close_export_log(read_log: ExportLog, filters: QueueFilters, rows: int, complete=True):
+    """End the export's entry in the read log with its filters and row count. The search
+    text is not kept (it may be a name, and the log outlives the referrals); only whether
+    there was one."""
     kept = {key: value for key, value in filters.as_args().items() if key != "q"}
-    record_read(
-        user_id,
-        kind,
-        tally.references,
-        filters=kept,
-        search=bool(filters.q),
-        rows=rows,
-        complete=complete,
-    )
+    read_log.close(filters=kept, search=bool(filters.q), rows=rows, complete=complete)
 
 
 def take(out: io.StringIO) -> str:
