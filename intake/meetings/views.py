@@ -30,7 +30,13 @@ from ..extensions import db
 from ..models import AgendaItem, Meeting, Referral
 from ..public.forms import options
 from ..triage.operations import StaleVersion, check_version
-from ..triage.views import coordinator_required, get_referral, refuse_stale_change, render_detail
+from ..triage.views import (
+    coordinator_required,
+    get_referral,
+    refuse_stale_change,
+    render_detail,
+    transition_message,
+)
 from ..vocabulary import PARIS, format_date, format_datetime, status_label
 from ..workflow import Status, TransitionError
 from .forms import POSTPONED_LABEL, AddItemForm, DecisionForm, EnrolForm, MeetingForm
@@ -120,10 +126,9 @@ def meeting_helpers() -> dict:
 def show_error(form, error: TransitionError) -> None:
     """Put a refused change's sentence on the field it is about (the decision form's minute
     stands for the status form's comment)."""
-    message = gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
     name = "minute" if error.field == "comment" else error.field
     field = getattr(form, name, None) or form.status
-    field.errors = [message]
+    field.errors = [transition_message(error)]
 
 
 # --- List and creation ------------------------------------------------------------------------

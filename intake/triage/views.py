@@ -385,10 +385,14 @@ def status_form(referral: Referral, formdata=None) -> StatusForm:
     return form
 
 
+def transition_message(error: TransitionError) -> str:
+    """A refused move's sentence, in French, its parameters translated too."""
+    return gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
+
+
 def show_error(form, error: TransitionError) -> None:
     """Put a refused move's sentence on the form field it is about."""
-    message = gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
-    getattr(form, error.field).errors = [message]
+    getattr(form, error.field).errors = [transition_message(error)]
 
 
 @bp.post("/<reference>/status")
