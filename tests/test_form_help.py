@@ -478,6 +478,9 @@ def test_correct_or_unknown_domains_get_no_suggestion(domain):
         ("hotmial", "hotmail", 1),
         ("outlk", "outlook", 2),
         ("", "abc", 3),
+        # Optimal string alignment, not full Damerau-Levenshtein: a swapped pair is not
+        # edited again ("ca" to "abc" is 3 edits, not 2).
+        ("ca", "abc", 3),
     ],
 )
 def test_typo_distance(a, b, distance):
