@@ -10,6 +10,7 @@ from forms_data import REQUIRED_SHARED, child_fields, orientation, request_form
 from sqlalchemy import func, select
 
 from intake.extensions import db
+from intake.forms import wtforms_catalogue
 from intake.models import OutboxMessage, Referral
 from intake.public.forms import normalise_phone, parse_date
 
@@ -264,6 +265,17 @@ def test_bad_field_gets_its_own_message_and_nothing_is_stored(
     assert list(errors) == [field]
     assert message in errors[field]
     assert count(app) == 0
+
+
+def test_wtforms_own_messages_are_french_and_read_from_disk_once(client):
+    """WTForms' built-in messages ("Not a valid choice") come from its French catalogue, which
+    is read once per language rather than for every form shown or sent."""
+    wtforms_catalogue.cache_clear()
+    for role in ("astronaut", "pirate"):
+        response = client.post("/orientation", data=orientation(referrer_role=role))
+        assert "choix valide" in errors_of(response.get_data(as_text=True))["referrer_role"]
+    assert wtforms_catalogue.cache_info().misses == 1
+    assert wtforms_catalogue.cache_info().hits >= 1
 
 
 def test_phone_in_any_usual_spelling_is_normalised(app, client):

@@ -10,7 +10,6 @@ from datetime import date, datetime
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
     DateField,
@@ -35,10 +34,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import BaseForm, multi_line, single_line
+from ..forms import BaseForm, multi_line, single_line, translations
 from ..i18n import N_
 from ..screening import AgeStatus, age_status
-from ..territory import Programme
+from ..territory import Programme, Territory
 from ..vocabulary import CLASS_LEVELS, DOMAINS, PARIS, REFERRER_ROLES
 from .dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
 from .typos import suggest_address
@@ -174,11 +173,24 @@ def _name_key(name: str) -> str:
 def school_choices() -> list[SelectChoice]:
     """The territory's schools grouped by commune, then 'another school or none'.
 
+    Built once per territory (the labels are lazy strings, translated where they are shown):
+    every child of every form shown or sent would otherwise sort the schools again.
+    """
+    territory = current_app.extensions["territory"]
+    cached = current_app.extensions.get("intake_school_choices")
+    if cached is None or cached[0] is not territory:
+        cached = (territory, tuple(build_school_choices(territory)))
+        current_app.extensions["intake_school_choices"] = cached
+    return list(cached[1])
+
+
+def build_school_choices(territory: Territory) -> list[SelectChoice]:
+    """The choices of `school_choices()` for `territory`.
+
     Communes come in the territory file's order (its own commune first), schools by name. A
     school's priority-education network (REP, REP+) is never shown: to the public it would
     read as a label on the school and on its pupils, and screening needs only the UAI.
     """
-    territory = current_app.extensions["territory"]
     order = {commune.name: index for index, commune in enumerate(territory.communes)}
     schools = sorted(
         territory.schools, key=lambda s: (order.get(s.commune, len(order)), _name_key(s.name))
@@ -306,7 +318,7 @@ class ChildForm(Form):
     """One child; CSRF belongs to the outer form."""
 
     class Meta:
-        # A plain Form does not get Flask-WTF's translations: WTForms' own messages
+        # A plain Form does not get the translations of BaseForm: WTForms' own messages
         # ("Not a valid choice") would stay in English.
         def get_translations(self, form):
             return translations
@@ -369,6 +381,9 @@ CHECKED_EMAILS = ("guardian_email", "referrer_email")
 
 class ReferralBase(BaseForm):
     """The fields both forms share: children, family, difficulties, honeypot."""
+
+    # Whether validate() has run: warn() then trusts the errors it left on each field.
+    validated = False
 
     # Set by warn(): (id to link to, label, message) for the summary; each warned field also
     # gets a `warning` attribute shown next to it.
@@ -460,6 +475,7 @@ class ReferralBase(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         """Check every field, then that the family can be reached by phone or e-mail."""
         valid = super().validate(extra_validators)
+        self.validated = True
         phone, email = self.guardian_phone, self.guardian_email
         if not phone.data and not email.data and not phone.errors and not email.errors:
             # Optional() stops an empty field's own chain, so the pair is checked here.
@@ -513,6 +529,8 @@ class ReferralBase(BaseForm):
         (a child added or removed): an address that is not one gets no suggestion."""
         if field.errors or field.process_errors:
             return False
+        if self.validated:
+            return True  # its validators ran, and said nothing
         try:
             for validator in field.validators:
                 validator(self, field)
