@@ -626,7 +626,7 @@ class SmtpSink:
 def queue_messages(app, wanted: int) -> int:
     """Queue `wanted` e-mails as a submission does (the acknowledgements and the coordinators'
     alert of seeded referrals), after clearing what the seed left in the outbox."""
-    from intake.notifications.outbox import enqueue_referral_emails
+    from intake.notifications.outbox import referral_emails
 
     territory = app.extensions["territory"]
     with app.test_request_context():
@@ -634,7 +634,11 @@ def queue_messages(app, wanted: int) -> int:
         db.session.commit()
         queued = 0
         for referral in db.session.scalars(select(Referral).order_by(Referral.id)):
-            queued += len(enqueue_referral_emails(referral, territory, app.config))
+            messages = referral_emails(referral, territory, app.config)
+            for message in messages:
+                message.referral = referral
+            db.session.add_all(messages)
+            queued += len(messages)
             if queued >= wanted:
                 break
         db.session.commit()

@@ -41,10 +41,18 @@ def coordinator_addresses(
     return unique_addresses([*territory.programme.notify, *extra, *(staff or [])])
 
 
+_user = User.__table__
+# Core, on the table: a submission asks it every time, without the ORM's machinery around it.
+STAFF_WANTING_EACH = (
+    select(_user.c.email)
+    .where(_user.c.active.is_(True), _user.c.alerts == "each")
+    .order_by(_user.c.id)
+)
+
+
 def staff_wanting_each() -> list[str]:
     """The e-mails of the active staff accounts whose `alerts` is "each"."""
-    query = select(User.email).where(User.active.is_(True), User.alerts == "each")
-    return list(db.session.scalars(query.order_by(User.id)))
+    return list(db.session.connection().execute(STAFF_WANTING_EACH).scalars())
 
 
 def enqueue(
@@ -80,19 +88,20 @@ def enqueue_rendered(
     return message
 
 
-def enqueue_referral_emails(
+def referral_emails(
     referral: Referral, territory: Territory, config: Mapping[str, Any]
 ) -> list[OutboxMessage]:
-    """Queue the coordinators' alert and the acknowledgements of a new referral: to whoever
-    sent it, and for a professional's referral to the family too when its e-mail is known.
+    """The coordinators' alert and the acknowledgements of a new referral: to whoever sent
+    it, and for a professional's referral to the family too when its e-mail is known.
 
-    The worker writes them from the referral itself (reference, children, screening); the
-    referral need not be flushed yet.
+    Built, not added to the session: the submission writes them with its other new rows
+    (`intake.rows`). The worker writes each e-mail from the referral itself (reference,
+    children, screening) when it sends it.
     """
     messages = []
     coordinators = coordinator_addresses(territory, config, staff_wanting_each())
     if coordinators:
-        messages.append(enqueue("coordinator_alert", coordinators, referral))
+        messages.append(OutboxMessage(kind="coordinator_alert", recipients=coordinators))
     else:
         current_app.logger.warning("no coordinator address: set notify or FLASK_INTAKE_NOTIFY")
     sender = (
@@ -101,12 +110,12 @@ def enqueue_referral_emails(
         else referral.guardian_email
     )
     if sender:
-        messages.append(enqueue("acknowledgement", [sender], referral))
+        messages.append(OutboxMessage(kind="acknowledgement", recipients=[sender]))
     family = referral.guardian_email if referral.source == Source.PROFESSIONAL else None
     if family and family.strip().lower() != (sender or "").strip().lower():
         # The family may not know yet that a professional wrote to the programme: it hears it
         # from us, in plain words, with a status link of its own.
-        messages.append(enqueue("family_acknowledgement", [family], referral))
+        messages.append(OutboxMessage(kind="family_acknowledgement", recipients=[family]))
     return messages
 
 

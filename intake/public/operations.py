@@ -8,15 +8,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..duplicate_pairs import check_referral, safely
 from ..extensions import db
-from ..models import Child, ReferenceCounter, Referral, Source, StatusChange, utcnow
-from ..notifications.outbox import enqueue_referral_emails
+from ..models import (
+    Child,
+    OutboxMessage,
+    ReferenceCounter,
+    Referral,
+    Source,
+    StatusChange,
+    utcnow,
+)
+from ..notifications.outbox import referral_emails
+from ..rows import attach, insert_rows
 from ..screening import Eligibility, Screening, best, screen
+from ..search import referral_key
 from ..territory import Territory
 from ..vocabulary import PARIS
 from ..workflow import Status
@@ -76,15 +86,35 @@ def next_reference(year: int) -> tuple[int, str]:
     or rolls back, so numbers never repeat and a failed submission gives its number back (no
     gaps). Callers take it as late as they can, since every other submission queues behind it.
     """
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ReferenceCounter).values(year=year, last_number=1)
-    number = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ReferenceCounter.year],
-            set_={"last_number": ReferenceCounter.last_number + 1},
-        ).returning(ReferenceCounter.last_number)
-    ).scalar_one()
+    connection = db.session.connection()
+    statement = TAKE_NUMBER[connection.dialect.name == "postgresql"]
+    number = connection.execute(statement, {"year": year}).scalar_one()
     return number, f"PRE-{year}-{number:05d}"
+
+
+def take_number_statement(insert) -> Any:
+    """`INSERT … ON CONFLICT DO UPDATE … RETURNING` of the counter, in a dialect's words."""
+    counter = ReferenceCounter.__table__
+    return (
+        insert(counter)
+        .values(year=bindparam("year"), last_number=1)
+        .on_conflict_do_update(
+            index_elements=[counter.c.year], set_={"last_number": counter.c.last_number + 1}
+        )
+        .returning(counter.c.last_number)
+    )
+
+
+# Built once (Core, on the table): run on the session's connection, as the rest of a
+# submission's writes, without the ORM's statement machinery around each. By "is PostgreSQL".
+TAKE_NUMBER = {False: take_number_statement(sqlite_insert), True: take_number_statement(pg_insert)}
+_referral = Referral.__table__
+TWIN = (
+    select(_referral.c.reference)
+    .where(_referral.c.fingerprint == bindparam("fingerprint"))
+    .where(_referral.c.received_at >= bindparam("since"))
+    .limit(1)
+)
 
 
 def stored_value(name: str, value: Any) -> Any:
@@ -110,14 +140,14 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
 def create_referral(
     source: Source, data: dict[str, Any], territory: Territory, received_at: datetime | None = None
 ) -> Referral:
-    """Create the referral described by a validated form's `data` (flushed, not committed).
+    """Create the referral described by a validated form's `data` (written, not committed).
 
     Everything is built first, in memory; then the reference number is taken, and the
-    referral, its children, its history and its e-mails go to the database in one flush just
-    before the caller commits, so the counter's lock is held for as short a time as can be.
-    Its children are then compared with those of the other open referrals (the duplicate
-    warning), under that lock so that a referral sent a moment earlier is seen; the check
-    never makes the submission fail.
+    referral, its children, its history and its e-mails are written with one INSERT a table
+    (`intake.rows`) just before the caller commits, so the counter's lock is held for as short
+    a time as can be. Its children are then compared with those of the other open referrals
+    (the duplicate warning), under that lock so that a referral sent a moment earlier is
+    seen; the check never makes the submission fail.
     """
     received_at = received_at or utcnow()
     received_on = received_at.astimezone(PARIS).date()
@@ -144,23 +174,35 @@ def create_referral(
     referral.history.append(
         StatusChange(at=received_at, from_status=None, to_status=Status.NEW.value, comment="")
     )
+    # Rows only: the worker writes the e-mails when it sends them.
+    messages = referral_emails(referral, territory, current_app.config)
     # Nothing may reach the database before the number is taken: the rows are incomplete
     # until then, and every statement run under the counter's lock makes others wait.
-    with db.session.no_autoflush:
-        # Rows only: the worker writes the e-mails when it sends them.
-        enqueue_referral_emails(referral, territory, current_app.config)
-        number, referral.reference = next_reference(received_on.year)
-        referral.number = number
-        # Checked under the counter's lock: a concurrent twin has committed by now.
-        twin = db.session.scalar(
-            select(Referral.reference)
-            .where(Referral.fingerprint == digest)
-            .where(Referral.received_at >= received_at - DUPLICATE_WINDOW)
-            .limit(1)
-        )
-        if twin is not None:
-            raise DuplicateSubmission(twin)
-        db.session.add(referral)
-    db.session.flush()
+    number, referral.reference = next_reference(received_on.year)
+    referral.number = number
+    # Checked under the counter's lock: a concurrent twin has committed by now.
+    twin = (
+        db.session.connection()
+        .execute(TWIN, {"fingerprint": digest, "since": received_at - DUPLICATE_WINDOW})
+        .scalar()
+    )
+    if twin is not None:
+        raise DuplicateSubmission(twin)
+    write_new_referral(referral, messages)
     safely(check_referral, referral, received_at)
     return referral
+
+
+def write_new_referral(referral: Referral, messages: list[OutboxMessage]) -> None:
+    """INSERT the referral, then its children, history and e-mails, which carry its id, and
+    keep the referral, children and history in the session as written (the e-mails are the
+    worker's business). The search key is the one every flush keeps (`refresh_search_keys`),
+    computed here since no flush runs."""
+    referral.search_key = referral_key(referral)
+    insert_rows(db.session, [referral])
+    for row in (*referral.children, *referral.history, *messages):
+        row.referral_id = referral.id
+    insert_rows(db.session, referral.children)
+    insert_rows(db.session, referral.history)
+    insert_rows(db.session, messages, read_keys=False)
+    attach(db.session, [referral, *referral.children, *referral.history])
