@@ -15,32 +15,50 @@ Only for rows that are new and complete; anything else goes through the session 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+
+
+# What no column of a row may lack: the value a column takes when the object does not set it.
+_NO_DEFAULT = object()
+
+
+@cache
+def column_plan(mapper: Mapper) -> tuple[tuple[str, str, Any], ...]:
+    """For each column a new row of `mapper` writes: its attribute, its column and how to
+    fill it when unset (a scalar, a callable of no argument, or None for NULL). Read once per
+    model rather than for every row."""
+    plan = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if column.primary_key and column.autoincrement is not False:
+            continue  # the database numbers the row
+        default = column.default
+        if default is not None and default.is_scalar:
+            fill = ("scalar", default.arg)
+        elif default is not None and default.is_callable:
+            fill = ("call", default.arg)
+        else:
+            fill = ("scalar", None)
+        plan.append((prop.key, column.key, fill))
+    return tuple(plan)
 
 
 def column_values(instance: Any) -> dict[str, Any]:
     """The row `instance` stands for: the columns it set, the others' defaults (which are
     set on it too, so that none is left to load), NULL for the rest."""
     state = inspect(instance)
+    given = state.dict
     values = {}
-    for prop in state.mapper.column_attrs:
-        column = prop.columns[0]
-        if column.primary_key and column.autoincrement is not False:
-            continue  # the database numbers the row
-        if prop.key in state.dict:
-            value = state.dict[prop.key]
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            value = column.default.arg(None)
-        else:
-            value = None
-        if prop.key not in state.dict:
-            setattr(instance, prop.key, value)
-        values[column.key] = value
+    for attribute, column, (how, default) in column_plan(state.mapper):
+        value = given.get(attribute, _NO_DEFAULT)
+        if value is _NO_DEFAULT:
+            value = default(None) if how == "call" else default
+            setattr(instance, attribute, value)
+        values[column] = value
     return values
 
 
