@@ -256,9 +256,9 @@ def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
 def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
     make_app, users, monkeypatch
 ):
-    """Under a filter, the tabs count the newest COUNT_LIMIT + 1 matches only (no index
-    serves a status among, say, the parents' referrals): past it, each says "at least"."""
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    """Under a filter, the tabs count the newest FILTERED_COUNT_LIMIT + 1 matches only (no
+    index serves a status among, say, the parents' referrals): past it, each says "at least"."""
+    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
     add(app, 1, days_ago=9, status="eps")  # the oldest: out of the window
     for number in range(2, 6):
@@ -272,7 +272,7 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
     assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
     assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
     # Below the limit, the same filter counts exactly.
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 10)
     found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
     assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
         "6",
@@ -280,6 +280,28 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
         "1",
     )
     assert found["Clôturée"] == "0"
+
+
+def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(
+    make_app, users, monkeypatch
+):
+    """Without a filter, or with a status only, each status is counted from its own index up
+    to COUNT_LIMIT; under another filter or a search, every match counted is a row read, so
+    the page and its tabs stop at FILTERED_COUNT_LIMIT."""
+    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 3)
+    app = make_app()
+    for number in range(1, 6):
+        add(app, number, days_ago=number)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    assert "5 orientations" in page(client)
+    assert "5 orientations" in page(client, status="new")
+    assert tabs(page(client))["Nouvelle"][0] == "5"
+    filtered = page(client, source="parent")
+    assert "Plus de 3 orientations" in filtered and "5 orientations" not in filtered
+    assert tabs(filtered)["Nouvelle"][0] == "3+"
+    assert "Plus de 3 orientations" in page(client, status="new", source="parent")
+    assert "Plus de 3 orientations" in page(client, q="lea")
 
 
 def test_the_limit_reads_in_french():

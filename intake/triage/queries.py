@@ -316,7 +316,7 @@ class QueuePage:
     items: list[Referral]
     older: Cursor | None
     newer: Cursor | None
-    # How many referrals the filters select, counted up to COUNT_LIMIT + 1 only.
+    # How many referrals the filters select, counted up to count_limit + 1 only.
     total: int
 
     count_limit: int = 0
@@ -327,8 +327,19 @@ class QueuePage:
 
 
 # Counting every match on every page would read the whole table each time; past this many,
-# the page says "more than" instead.
+# the page says "more than" instead. Without a filter (or with a status only), each status
+# is counted from its own index, entries only: cheap enough to count far.
 COUNT_LIMIT = 1000
+# Under any other filter or a search, every match counted is a row read and checked (its
+# agreement, its children's school, its search key): past this many, "more than" as well.
+# At 100,000 referrals counting them up to 1,000 cost more than the rest of the page.
+FILTERED_COUNT_LIMIT = 100
+
+
+def count_limit(filters: QueueFilters) -> int:
+    """How far the page and the tabs of `filters` count their matches."""
+    others = replace(filters, status="", sort=QueueFilters.sort)
+    return COUNT_LIMIT if others == QueueFilters() else FILTERED_COUNT_LIMIT
 
 
 def queue_page(
@@ -364,18 +375,19 @@ def queue_page(
         older=Cursor.of(items[-1], filters.sort) if items and has_older else None,
         newer=Cursor.of(items[0], filters.sort) if items and has_newer else None,
         total=capped_count(filters) if total is None else total,
-        count_limit=COUNT_LIMIT,
+        count_limit=count_limit(filters),
     )
 
 
 def capped_count(filters: QueueFilters) -> int:
-    """How many referrals `filters` select, counted up to COUNT_LIMIT + 1 only."""
+    """How many referrals `filters` select, counted up to count_limit(filters) + 1 only."""
     return db.session.scalar(select(capped_count_of(filters))) or 0
 
 
 def capped_count_of(filters: QueueFilters):
     """capped_count as a scalar subquery, to ask several in one statement."""
-    counted = filtered(select(Referral.id), filters).limit(COUNT_LIMIT + 1).subquery()
+    limit = count_limit(filters)
+    counted = filtered(select(Referral.id), filters).limit(limit + 1).subquery()
     return select(func.count()).select_from(counted).scalar_subquery()
 
 
@@ -383,7 +395,7 @@ def capped_count_of(filters: QueueFilters):
 class TabCounts:
     """The status tabs' counts: for "" (every status) and each status, how many referrals
     the other filters select. `exact` is False when they are lower bounds (read from the
-    newest COUNT_LIMIT + 1 matches only): the tabs then say "12+"."""
+    newest FILTERED_COUNT_LIMIT + 1 matches only): the tabs then say "12+"."""
 
     counts: dict[str, int]
     exact: bool
@@ -413,8 +425,8 @@ def status_counts(filters: QueueFilters) -> TabCounts:
     With no other filter, each status is counted up to COUNT_LIMIT + 1 from the index of
     status then received date: exact up to that. Under other filters, a status has no index
     of its own with them (counting "new" among the eligible would read every eligible row), so
-    the newest COUNT_LIMIT + 1 matches, read as the page reads them, are grouped by status:
-    exact when there are no more, lower bounds otherwise."""
+    the newest FILTERED_COUNT_LIMIT + 1 matches, read as the page reads them, are grouped by
+    status: exact when there are no more, lower bounds otherwise."""
     codes = ["", *(s.value for s in Status)]
     others = replace(filters, status="", sort=QueueFilters.sort)
     if others == QueueFilters():
@@ -423,14 +435,14 @@ def status_counts(filters: QueueFilters) -> TabCounts:
     window = (
         filtered(select(Referral.status), others)
         .order_by(*NEWEST_FIRST)
-        .limit(COUNT_LIMIT + 1)
+        .limit(FILTERED_COUNT_LIMIT + 1)
         .subquery()
     )
     grouped = select(window.c.status, func.count()).group_by(window.c.status)
     found = dict(db.session.execute(grouped).all())
     counts = {code: found.get(code, 0) for code in codes}
     counts[""] = sum(found.values())
-    return TabCounts(counts, counts[""] <= COUNT_LIMIT)
+    return TabCounts(counts, counts[""] <= FILTERED_COUNT_LIMIT)
 
 
 def export_rows(filters: QueueFilters) -> Select:
