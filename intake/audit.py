@@ -18,6 +18,7 @@ from sqlalchemy import Select, delete, func, insert, select
 from .extensions import db
 from .models import ReadEvent, ReadReferral, User, utcnow
 from .retention import months_before
+from .rows import bulk_insert
 
 Row = TypeVar("Row")
 
@@ -77,8 +78,9 @@ class ExportLog:
 
     def _write(self) -> None:
         if self._pending:
-            # Core's executemany: no ORM object per reference.
-            db.session.execute(ReadReferral.__table__.insert(), self._pending)
+            # No ORM object per reference, and COPY on PostgreSQL: as an executemany, this
+            # log took half the time of a 100,000-row export there.
+            bulk_insert(db.session.connection(), ReadReferral.__table__, self._pending)
             self._pending = []
 
     def close(self, **details: Any) -> None:

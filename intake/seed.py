@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import multiprocessing
 import random
 import time
@@ -30,7 +29,7 @@ import click
 import phonenumbers
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import JSON, func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -50,6 +49,7 @@ from .models import (
     StatusChange,
     User,
 )
+from .rows import bulk_insert
 from .screening import Eligibility, age_on, best, screen
 from .search import normalise, referral_key
 from .territory import Street, Territory
@@ -1143,23 +1143,6 @@ def read_start(connection) -> Start:
 SEARCH_TRIGGER = "referral_search_insert"
 
 
-def _insert(connection, model, rows: list[dict[str, Any]]) -> None:
-    connection.execute(insert(model.__table__), rows)
-
-
-def _copy(connection, model, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL's COPY, in the connection's transaction: executemany spends more time
-    preparing each row's parameters than the server spends storing it."""
-    table = model.__table__
-    names = list(rows[0])
-    as_json = {column.name for column in table.columns if isinstance(column.type, JSON)}
-    columns = ", ".join(f'"{name}"' for name in names)
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[n]) if n in as_json else row[n] for n in names])
-
-
 def _store(connection, batch: Batch) -> None:
     postgresql = connection.dialect.name == "postgresql"
     trigger = None
@@ -1174,8 +1157,7 @@ def _store(connection, batch: Batch) -> None:
         )
         if trigger:
             connection.execute(text(f"DROP TRIGGER {SEARCH_TRIGGER}"))
-    write = _copy if postgresql else _insert
-    write(connection, Referral, batch.referrals)
+    bulk_insert(connection, Referral.__table__, batch.referrals)
     if trigger:
         connection.execute(
             text(
@@ -1193,8 +1175,7 @@ def _store(connection, batch: Batch) -> None:
         (batch.assignments, Assignment),
         (batch.pairs, DuplicatePair),
     ):
-        if rows:
-            write(connection, model, rows)
+        bulk_insert(connection, model.__table__, rows)
     if batch.flagged:
         connection.execute(
             update(Referral).where(Referral.id.in_(batch.flagged)).values(duplicate_suspected=True)
