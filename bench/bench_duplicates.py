@@ -13,7 +13,7 @@ large database so both meet the same load on a shared machine. Two kinds:
   check reads a few dozen children at most and writes nothing;
 - a stored child again, written in capitals: the check writes a pair and flags two referrals.
 
-Timed for each: the check itself (the savepoint around it included, measured inside the
+Timed for each: the check itself (measured inside the
 submission) and the whole request. Reported: the check's median time at each size, the ratio
 large / small, and the check's share of a submission. The goals: the check stays a small part
 of a submission (≤ 10 %) and grows little with the table (ratio ≤ 1.5), so it never becomes
@@ -136,21 +136,21 @@ def stored_children(app, wanted: int) -> list[dict[str, str]]:
 
 @contextmanager
 def timed_check(spent: list[float]) -> Iterator[None]:
-    """Time every duplicate check a submission runs (with its savepoint), into `spent`."""
-    real = operations.safely
+    """Time every duplicate check a submission runs, into `spent`."""
+    real = operations.check_referral
 
-    def timing(check, referral, now=None):
+    def timing(referral, now=None):
         start = time.perf_counter()
         try:
-            return real(check, referral, now)
+            return real(referral, now)
         finally:
             spent.append(time.perf_counter() - start)
 
-    operations.safely = timing
+    operations.check_referral = timing
     try:
         yield
     finally:
-        operations.safely = real
+        operations.check_referral = real
 
 
 def submit(sized: Sized, kind: str, child: dict[str, str], number: int) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..duplicate_pairs import check_referral, safely
+from ..duplicate_pairs import check_referral
 from ..extensions import db
 from ..models import (
     Child,
@@ -138,7 +138,12 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
 
 
 def create_referral(
-    source: Source, data: dict[str, Any], territory: Territory, received_at: datetime | None = None
+    source: Source,
+    data: dict[str, Any],
+    territory: Territory,
+    received_at: datetime | None = None,
+    *,
+    check_duplicates: bool = True,
 ) -> Referral:
     """Create the referral described by a validated form's `data` (written, not committed).
 
@@ -147,7 +152,13 @@ def create_referral(
     (`intake.rows`) just before the caller commits, so the counter's lock is held for as short
     a time as can be. Its children are then compared with those of the other open referrals
     (the duplicate warning), under that lock so that a referral sent a moment earlier is
-    seen; the check never makes the submission fail.
+    seen.
+
+    The check never makes the submission fail, yet runs without a savepoint of its own (two
+    more round trips and a nested transaction on every submission, for a failure that should
+    never come): if it fails, the transaction, which PostgreSQL may have aborted, is rolled
+    back, and the referral written again without the check. Nothing else may be pending in
+    the session when this is called.
     """
     received_at = received_at or utcnow()
     received_on = received_at.astimezone(PARIS).date()
@@ -189,7 +200,20 @@ def create_referral(
     if twin is not None:
         raise DuplicateSubmission(twin)
     write_new_referral(referral, messages)
-    safely(check_referral, referral, received_at)
+    if not check_duplicates:
+        return referral
+    try:
+        check_referral(referral, received_at)
+    except Exception as error:
+        # These objects name rows the rollback takes back: out of the session first, so the
+        # second writing can take their ids.
+        db.session.expunge(referral)
+        db.session.rollback()
+        stored = create_referral(source, data, territory, received_at, check_duplicates=False)
+        current_app.logger.error(
+            "duplicate check failed reference=%s", stored.reference, exc_info=error
+        )
+        return stored
     return referral
 
 
