@@ -282,9 +282,7 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
     assert found["Clôturée"] == "0"
 
 
-def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(
-    make_app, users, monkeypatch
-):
+def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, users, monkeypatch):
     """Without a filter, or with a status only, each status is counted from its own index up
     to COUNT_LIMIT; under another filter or a search, every match counted is a row read, so
     the page and its tabs stop at FILTERED_COUNT_LIMIT."""
