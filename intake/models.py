@@ -151,6 +151,10 @@ class Referral(db.Model):
         Index("ix_referral_urgent_queue", "urgent", "received_at", "id"),
         Index("ix_referral_activity_queue", "last_activity_at", "id"),
         Index("ix_referral_source_queue", "source", "received_at", "id"),
+        # What the duplicate check reads of each candidate's referral, and the search of the
+        # received date and status of each referral it finds: answered from the index,
+        # without reading the (wide) row.
+        Index("ix_referral_id_received_status", "id", "received_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,8 +249,20 @@ class Child(db.Model):
     """A child named in a referral, with the screening made when it was received."""
 
     __tablename__ = "child"
-    # The queue's school filter finds referrals through their children's school.
-    __table_args__ = (Index("ix_child_school", "school", "referral_id"),)
+    __table_args__ = (
+        # The queue's school filter finds referrals through their children's school.
+        Index("ix_child_school", "school", "referral_id"),
+        # The duplicate check looks for children born the same day, and reads their names and
+        # referral from the index alone.
+        Index(
+            "ix_child_birth_date_names",
+            "birth_date",
+            "referral_id",
+            "first_name",
+            "last_name",
+            "id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(
@@ -255,8 +271,8 @@ class Child(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100), index=True)
-    # Indexed: the duplicate check looks for children born the same day.
-    birth_date: Mapped[date] = mapped_column(Date, index=True)
+    # Indexed with the names (ix_child_birth_date_names): the duplicate check.
+    birth_date: Mapped[date] = mapped_column(Date)
     school: Mapped[str] = mapped_column(String(20))
     school_other: Mapped[str | None] = mapped_column(String(200))
     class_level: Mapped[str] = mapped_column(String(10))
