@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
-# What no column of a row may lack: the value a column takes when the object does not set it.
-_NO_DEFAULT = object()
+# An attribute the object did not set (None is a value it may set: NULL on purpose).
+_UNSET = object()
 
 
 @cache
@@ -56,8 +56,8 @@ def column_values(instance: Any) -> dict[str, Any]:
     given = state.dict
     values = {}
     for attribute, column, (how, default) in column_plan(state.mapper):
-        value = given.get(attribute, _NO_DEFAULT)
-        if value is _NO_DEFAULT:
+        value = given.get(attribute, _UNSET)
+        if value is _UNSET:
             value = default(None) if how == "call" else default
             setattr(instance, attribute, value)
         values[column] = value
