@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, select
 
 from .extensions import db
 from .models import ReadEvent, ReadReferral, User, utcnow
@@ -22,7 +22,7 @@ from .rows import bulk_insert
 
 Row = TypeVar("Row")
 
-# References a large read (an export) inserts into the log per statement.
+# References an export holds before writing them to the log.
 INSERT_BATCH = 1000
 
 
@@ -39,15 +39,14 @@ class ReadKind:
 def record_read(user: User | int, kind: str, references: Iterable[str], **details: Any) -> None:
     """Log that `user` read `references` now (`details`: what else says what was read, such
     as an export's filters) and commit it, so that a read is logged even when the request
-    writes nothing else. An export names up to every referral: its references go in with a
-    few multi-row INSERTs rather than an object each."""
+    writes nothing else. Its references go in as rows, not an object each, the way an
+    export's do (`rows.bulk_insert`)."""
     user_id = user if isinstance(user, int) else user.id
     event = ReadEvent(at=utcnow(), user_id=user_id, kind=kind, details=details)
     db.session.add(event)
     db.session.flush()
     rows = [{"event_id": event.id, "reference": ref} for ref in dict.fromkeys(references)]
-    for start in range(0, len(rows), INSERT_BATCH):
-        db.session.execute(insert(ReadReferral), rows[start : start + INSERT_BATCH])
+    bulk_insert(db.session.connection(), ReadReferral.__table__, rows)
     db.session.commit()
 
 

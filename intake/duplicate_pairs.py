@@ -83,7 +83,7 @@ def candidates(referral: Referral, since: datetime) -> list[Candidate]:
     """The one query of the check: children born on one of `referral`'s children's birth
     days, in other referrals still open and received since `since` (an indexed read of
     `child.birth_date`, a few dozen rows at 100,000 referrals). Reads through the session's
-    connection, which the caller has flushed."""
+    connection, where the caller has written the referral."""
     days = sorted({child.birth_date for child in referral.children})
     rows = db.session.connection().execute(
         CANDIDATES, {"days": days, "referral_id": referral.id, "since": since}
@@ -249,9 +249,10 @@ def recheck_referral(referral: Referral, now: datetime | None = None) -> list[Du
 
 
 def safely(check, referral: Referral, now: datetime | None = None) -> list[DuplicatePair]:
-    """Run `check` (check_referral, recheck_referral) in a savepoint: whatever goes wrong in
+    """Run `check` (a correction's recheck_referral) in a savepoint: whatever goes wrong in
     it (a lock that times out, a bug), its writes are undone, the error is logged, and the
-    submission or correction around it is stored all the same. A warning never blocks."""
+    correction around it is stored all the same. A warning never blocks. (A submission has no
+    savepoint: `create_referral` writes the referral again without the check instead.)"""
     try:
         with db.session.begin_nested():
             return check(referral, now)
