@@ -336,10 +336,14 @@ COUNT_LIMIT = 1000
 FILTERED_COUNT_LIMIT = 100
 
 
+def other_filters(filters: QueueFilters) -> QueueFilters:
+    """`filters` without their status and sort: what the status tabs count under."""
+    return replace(filters, status="", sort=QueueFilters.sort)
+
+
 def count_limit(filters: QueueFilters) -> int:
     """How far the page and the tabs of `filters` count their matches."""
-    others = replace(filters, status="", sort=QueueFilters.sort)
-    return COUNT_LIMIT if others == QueueFilters() else FILTERED_COUNT_LIMIT
+    return COUNT_LIMIT if other_filters(filters) == QueueFilters() else FILTERED_COUNT_LIMIT
 
 
 def queue_page(
@@ -428,7 +432,7 @@ def status_counts(filters: QueueFilters) -> TabCounts:
     the newest FILTERED_COUNT_LIMIT + 1 matches, read as the page reads them, are grouped by
     status: exact when there are no more, lower bounds otherwise."""
     codes = ["", *(s.value for s in Status)]
-    others = replace(filters, status="", sort=QueueFilters.sort)
+    others = other_filters(filters)
     if others == QueueFilters():
         counts = select(*(capped_count_of(replace(others, status=code)) for code in codes))
         return TabCounts(dict(zip(codes, db.session.execute(counts).one(), strict=True)), True)
