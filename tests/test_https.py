@@ -7,7 +7,11 @@ TLS, no debug, a real secret key) on this test's own database; the pages send
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
@@ -18,7 +22,7 @@ from sqlalchemy import select
 
 from intake import is_cross_site
 from intake.extensions import db
-from intake.models import Referral, StatusChange
+from intake.models import OutboxMessage, Referral, StatusChange
 
 OWN = "https://pre.testville.example"
 
@@ -131,3 +135,64 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
         assert sum(event in line for line in lines) == 1, (event, log)
     assert users["coordinator"] not in log and PASSWORD not in log
     assert "Traceback" not in log
+
+
+def test_concurrent_submissions_through_gunicorn_over_https_are_whole(database_url, app, tmp_path):
+    """The public form as production serves it (gunicorn, two workers, TLS, CSRF on, no
+    Referer): browsers sending at once each get a 303, and every referral is stored whole,
+    numbered without gap or repeat, with its child, its history and its e-mails, all written
+    with the submission's Core INSERTs."""
+    senders, sends = 4, 5
+
+    def send_all(server, index: int) -> int:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", server.port, context=server.ssl_context(), timeout=30
+        )
+        try:
+            connection.request("GET", "/orientation")
+            answer = connection.getresponse()
+            page = answer.read().decode()
+            cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1)
+            for number in range(sends):
+                form = orientation(situation=f"Envoi {index}-{number} par gunicorn.")
+                connection.request(
+                    "POST",
+                    "/orientation",
+                    urllib.parse.urlencode({**form, "csrf_token": token}, doseq=True),
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": cookie,
+                        "Origin": "null",
+                        "Sec-Fetch-Site": "same-origin",
+                    },
+                )
+                answer = connection.getresponse()
+                answer.read()
+                assert answer.status == 303, answer.status
+                assert answer.getheader("Location") == "/confirmation"
+                cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+        finally:
+            connection.close()
+        return sends
+
+    with production_server(database_url, tmp_path) as server, ThreadPoolExecutor(senders) as pool:
+        sent = sum(pool.map(lambda index: send_all(server, index), range(senders)))
+
+    total = senders * sends
+    assert sent == total
+    with app.app_context():
+        referrals = db.session.scalars(select(Referral).order_by(Referral.number)).all()
+        assert [r.number for r in referrals] == list(range(1, total + 1))
+        for referral in referrals:
+            assert [child.first_name for child in referral.children] == ["Léa"]
+            assert [change.to_status for change in referral.history] == ["new"]
+            assert referral.version == 1 and "martin" in referral.search_key
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert sorted(set(kinds)) == [
+            "acknowledgement",
+            "coordinator_alert",
+            "family_acknowledgement",
+        ]
+        assert len(kinds) == 3 * total
+        db.session.remove()
