@@ -11,6 +11,7 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import translation
 from .config import ConfigurationError, load_config
 from .errors import error_page
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -90,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    translation.init_templates(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
