@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from conftest import login
 from forms_data import child_fields, orientation
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from intake.extensions import db
 from intake.models import Child, Referral
@@ -202,6 +202,78 @@ def test_the_search_key_follows_a_correction(app, client, users):
         reference.removeprefix("PRE-")
     ]
     assert "Aucune orientation" in client.get("/triage/?q=lea martin").get_data(as_text=True)
+
+
+STATUSES = ["new", "in_review", "new", "new", "in_review", "new", "in_review", "new"]
+
+
+@pytest.mark.parametrize("window", [3, 4, 20])
+@pytest.mark.parametrize("status", ["", "new", "in_review"])
+def test_the_first_page_of_a_search_is_taken_from_its_counted_matches(
+    make_app, users, monkeypatch, window, status
+):
+    """The tabs read the newest matches of a search; its first page comes from them when they
+    are enough to say which rows it holds, and from the database otherwise: either way the
+    newest matching referrals of the status, in order, with a link to the rest."""
+    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", window)
+    app = make_app(INTAKE_PAGE_SIZE=2)
+    references = store(app, len(STATUSES), last_name="Hamidi")
+    store_other(app)
+    with app.app_context():
+        for reference, code in zip(references, STATUSES, strict=True):
+            db.session.scalar(select(Referral).where(Referral.reference == reference)).status = code
+        db.session.commit()
+    expected = [
+        reference.removeprefix("PRE-")
+        for reference, code in reversed(list(zip(references, STATUSES, strict=True)))
+        if not status or code == status
+    ]
+    client = app.test_client()
+    login(client, users["coordinator"])
+    html = client.get("/triage/", query_string={"q": "hamidi", "status": status}).get_data(
+        as_text=True
+    )
+    assert shown(html) == expected[:2]
+    seen = shown(html)
+    while "Plus anciennes" in html:
+        html = follow(client, html, "Plus anciennes")
+        seen += shown(html)
+    assert seen == expected
+
+
+def statements_of(app, client, url: str) -> list[str]:
+    """Every SQL statement the page at `url` runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_search_page_searches_once_and_reads_only_what_its_rows_show(make_app, users):
+    """The tabs and the first page share one search; the rows are read without their long
+    texts, search key or screening, which the queue does not show."""
+    app = make_app()
+    store(app, 30, last_name="Hamidi")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    statements = statements_of(app, client, "/triage/?q=hamidi")
+    searches = [s for s in statements if "referral_search" in s or "search_key LIKE" in s]
+    assert len(searches) == 1, searches
+    rows = [s for s in statements if ("FROM referral" in s or "FROM child" in s)]
+    rows = [s for s in rows if s not in searches]
+    for statement in rows:
+        for column in ("search_key", "screening", "situation", "domains"):
+            assert f".{column}" not in statement, statement
+    assert len(shown(client.get("/triage/?q=hamidi").get_data(as_text=True))) == 25
 
 
 def test_needle_of_punctuation_finds_nothing(make_app, users):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, load_only, selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
@@ -346,34 +347,67 @@ def count_limit(filters: QueueFilters) -> int:
     return COUNT_LIMIT if other_filters(filters) == QueueFilters() else FILTERED_COUNT_LIMIT
 
 
+# What the queue's rows show (templates/triage/queue.html), and nothing else: not the long
+# texts, not the search key, not the children's screening (JSON decoded for each row). A page
+# that came to read anything more would fail its tests loudly rather than load it row by row.
+ROW_COLUMNS = (
+    load_only(
+        Referral.reference,
+        Referral.source,
+        Referral.received_at,
+        Referral.status,
+        Referral.eligibility,
+        Referral.urgent,
+        Referral.last_activity_at,
+        Referral.assigned_to_id,
+        raiseload=True,
+    ),
+    selectinload(Referral.children).load_only(Child.first_name, Child.last_name, raiseload=True),
+    selectinload(Referral.assigned_to),
+)
+
+
 def queue_page(
     filters: QueueFilters,
     size: int,
     older: Cursor | None = None,
     newer: Cursor | None = None,
     total: int | None = None,
+    newest: Sequence[Row] | None = None,
 ) -> QueuePage:
     """The page of `size` referrals just after `older` in the filters' order (or just before
     `newer`, or the first ones), with their children and référent loaded alongside.
 
     `older` and `newer` keep their names from the default order (newest first): "older" is
     the next page, "newer" the previous one, whatever the order. `total`: the capped count
-    when the caller already has it (TabCounts.total_of)."""
+    when the caller already has it (TabCounts.total_of); `newest`: the newest matches the
+    tabs were counted from (TabCounts.newest), from which the first page is taken when they
+    hold it, instead of searching again.
+
+    The page's ids are found first, then its rows by primary key: the order is worked out
+    on ids and sort keys alone (from the index where one serves), never on whole rows. A
+    search that matches thousands sorted them all with every column before."""
     sort = SORTS[filters.sort]
-    base = filtered(select(Referral), filters).options(
-        selectinload(Referral.children), selectinload(Referral.assigned_to)
-    )
-    if newer is not None:
-        nearest_first = base.where(before(newer, sort)).order_by(*sort.backwards())
-        rows = db.session.scalars(nearest_first.limit(size + 1)).all()
-        items = list(reversed(rows[:size]))
+    ids = first_page_ids(filters, size, newest) if older is None and newer is None else None
+    if ids is not None:
+        has_older, has_newer = len(ids) > size, False
+        ids = ids[:size]
+    elif newer is not None:
+        nearest_first = filtered(select(Referral.id), filters).where(before(newer, sort))
+        found = db.session.scalars(nearest_first.order_by(*sort.backwards()).limit(size + 1))
+        ids = list(found)
         # The row the link was made from comes after all of these.
-        has_older, has_newer = True, len(rows) > size
+        has_older, has_newer = True, len(ids) > size
+        ids = list(reversed(ids[:size]))
     else:
-        query = base.where(after(older, sort)) if older is not None else base
-        rows = db.session.scalars(query.order_by(*sort.forwards()).limit(size + 1)).all()
-        items = list(rows[:size])
-        has_older, has_newer = len(rows) > size, older is not None
+        query = filtered(select(Referral.id), filters)
+        query = query.where(after(older, sort)) if older is not None else query
+        ids = list(db.session.scalars(query.order_by(*sort.forwards()).limit(size + 1)))
+        has_older, has_newer = len(ids) > size, older is not None
+        ids = ids[:size]
+    loaded = db.session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*ROW_COLUMNS))
+    by_id = {referral.id: referral for referral in loaded}
+    items = [by_id[i] for i in ids if i in by_id]
     return QueuePage(
         items=items,
         older=Cursor.of(items[-1], filters.sort) if items and has_older else None,
@@ -381,6 +415,18 @@ def queue_page(
         total=capped_count(filters) if total is None else total,
         count_limit=count_limit(filters),
     )
+
+
+def first_page_ids(filters: QueueFilters, size: int, newest: Sequence[Row] | None) -> list | None:
+    """The ids of the first page and the one after it (up to `size` + 1), from `newest`, the
+    newest matches of the filters but their status, newest first: when the page is in that
+    order and they are enough to say which rows it holds. None otherwise."""
+    if newest is None or filters.sort != QueueFilters.sort:
+        return None
+    ids = [row.id for row in newest if not filters.status or row.status == filters.status]
+    # Past the window there may be more matches of this status, newer than none of these.
+    complete = len(newest) <= FILTERED_COUNT_LIMIT
+    return ids[: size + 1] if complete or len(ids) > size else None
 
 
 def capped_count(filters: QueueFilters) -> int:
@@ -399,10 +445,12 @@ def capped_count_of(filters: QueueFilters):
 class TabCounts:
     """The status tabs' counts: for "" (every status) and each status, how many referrals
     the other filters select. `exact` is False when they are lower bounds (read from the
-    newest FILTERED_COUNT_LIMIT + 1 matches only): the tabs then say "12+"."""
+    newest FILTERED_COUNT_LIMIT + 1 matches only): the tabs then say "12+". `newest`: those
+    matches (id and status, newest first) when the counts were read from them."""
 
     counts: dict[str, int]
     exact: bool
+    newest: Sequence[Row] | None = None
 
     def items(self):
         return self.counts.items()
@@ -429,24 +477,20 @@ def status_counts(filters: QueueFilters) -> TabCounts:
     With no other filter, each status is counted up to COUNT_LIMIT + 1 from the index of
     status then received date: exact up to that. Under other filters, a status has no index
     of its own with them (counting "new" among the eligible would read every eligible row), so
-    the newest FILTERED_COUNT_LIMIT + 1 matches, read as the page reads them, are grouped by
-    status: exact when there are no more, lower bounds otherwise."""
+    the newest FILTERED_COUNT_LIMIT + 1 matches, read as the page reads them, are counted by
+    status: exact when there are no more, lower bounds otherwise. The first page is then
+    taken from them too (queue_page's `newest`): a search is run once, not twice."""
     codes = ["", *(s.value for s in Status)]
     others = other_filters(filters)
     if others == QueueFilters():
         counts = select(*(capped_count_of(replace(others, status=code)) for code in codes))
         return TabCounts(dict(zip(codes, db.session.execute(counts).one(), strict=True)), True)
-    window = (
-        filtered(select(Referral.status), others)
-        .order_by(*NEWEST_FIRST)
-        .limit(FILTERED_COUNT_LIMIT + 1)
-        .subquery()
-    )
-    grouped = select(window.c.status, func.count()).group_by(window.c.status)
-    found = dict(db.session.execute(grouped).all())
+    window = filtered(select(Referral.id, Referral.status), others).order_by(*NEWEST_FIRST)
+    newest = db.session.execute(window.limit(FILTERED_COUNT_LIMIT + 1)).all()
+    found = Counter(row.status for row in newest)
     counts = {code: found.get(code, 0) for code in codes}
-    counts[""] = sum(found.values())
-    return TabCounts(counts, counts[""] <= FILTERED_COUNT_LIMIT)
+    counts[""] = len(newest)
+    return TabCounts(counts, len(newest) <= FILTERED_COUNT_LIMIT, newest)
 
 
 def export_rows(filters: QueueFilters) -> Select:

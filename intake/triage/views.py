@@ -116,6 +116,7 @@ def queue():
         older=Cursor.parse(request.args.get("older"), filters.sort),
         newer=Cursor.parse(request.args.get("newer"), filters.sort),
         total=counts.total_of(filters.status),
+        newest=counts.newest,
     )
     days = current_app.extensions["territory"].programme.remind_after_days
     now = utcnow()
