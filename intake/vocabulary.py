@@ -90,6 +90,11 @@ def status_label(code: str) -> str:
     return gettext(LABELS[Status(code)])
 
 
+def status_labels() -> dict[str, str]:
+    """Every status's label, translated once: for a page that shows one on each row."""
+    return {status.value: gettext(text) for status, text in LABELS.items()}
+
+
 def public_status_label(code: str) -> str:
     """What the family or the referrer reads about a status on the status page."""
     return gettext(PUBLIC_LABELS[Status(code)])
@@ -110,6 +115,11 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return str(table.get(code, code))
+
+
+def labels(table: dict[str, str]) -> dict[str, str]:
+    """Every label of `table`, translated once: for a page that shows one on each row."""
+    return {code: str(text) for code, text in table.items()}
 
 
 def format_phone(number: str | None) -> str:
