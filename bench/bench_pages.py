@@ -400,6 +400,11 @@ def shows(page: str, expect: str) -> bool:
     return str(escape(expect)) in results
 
 
+def rows_listed(page: str) -> int:
+    """How many referrals a queue page lists (its table's body rows)."""
+    return page[page.find("<tbody") :].count("<tr") if "<tbody" in page else 0
+
+
 def first_byte(client) -> None:
     response = client.get("/triage/export.csv", buffered=False)
     try:
@@ -440,6 +445,9 @@ class Sized:
     client: object = None
     pages: list[Probe] = field(default_factory=list)
     times: dict[str, float | None] = field(default_factory=dict)
+    # How many referrals each page listed: a search shows more rows on the larger database,
+    # and rendering them is part of what its ratio measures.
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 def measure_pages(
@@ -470,6 +478,7 @@ def measure_pages(
             why = f"GET {probe.url}: the page does not show {probe.expect!r}"
             print(f"\n  !!! WRONG {database} {label}: {why}\n", file=sys.stderr)
             results.note(f"P2 {database} {label}: {why}")
+        sized.rows[probe.measure] = rows_listed(page)
         return lambda: get_ok(sized.client, probe.url)
 
     def export_all(sized: Sized) -> None:
@@ -491,6 +500,12 @@ def measure_pages(
     measures.append(
         ("CSV export, all rows", EXPORT_ROUNDS, [partial(export_all, s) for s in sizes])
     )
+    for probe in sizes[0].pages:
+        listed = [s.rows.get(probe.measure) for s in sizes]
+        if len(set(listed)) > 1:
+            counted = zip(sizes, listed, strict=True)
+            where = ", ".join(f"{n} rows at {size_label(s.count)}" for s, n in counted)
+            results.note(f"P2 {database}: {probe.measure} lists {where}")
     for measure, rounds, funcs in measures:
         working = [(sized, call) for sized, call in zip(sizes, funcs, strict=True) if call]
         for sized in sizes:
