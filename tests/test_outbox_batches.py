@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ALLOWED_SMTP, TEST_DATABASE_URL, SmtpSink, serving
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, event, select, text, update
 from test_notify import decide
 from test_outbox import (
     CHILD,
@@ -173,7 +173,7 @@ def test_messages_claimed_by_a_worker_that_died_wait_for_the_lease(app, smtp, mo
     now = datetime.now(UTC)
     real_record_success = worker.record_success
 
-    def die_once(message, when):
+    def die_once(message, when, due_at):
         # Killed after the server accepted the first message, before its commit.
         monkeypatch.setattr(worker, "record_success", real_record_success)
         raise SystemExit("killed")
@@ -194,6 +194,35 @@ def test_messages_claimed_by_a_worker_that_died_wait_for_the_lease(app, smtp, mo
     ids = [message["Message-ID"] for message in smtp.messages()]
     assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
     assert all(row["sent_at"] is not None and row["attempts"] == 1 for row in outbox(app))
+
+
+def test_each_sent_message_is_one_update_of_its_row(app, smtp):
+    """A sent message's row gets its mark, its attempt and its due_at back from before the
+    claim, in one UPDATE of its own (worker.MARK_SENT, which writes the row, not the loaded
+    object)."""
+    submit(app)
+    before = {row["id"]: row["due_at"] for row in outbox(app)}
+    now = datetime.now(UTC)
+    updates: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX_MESSAGE"):
+            updates.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert deliver(app, now=now) == DeliveryReport(sent=len(before))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The claim's UPDATE of the batch, then one a message.
+    assert len(before) >= 2 and len(updates) == 1 + len(before), updates
+    for row in outbox(app):
+        assert row["sent_at"] == now and row["last_attempt_at"] == now
+        assert row["attempts"] == 1 and row["last_error"] is None
+        assert row["due_at"] == before[row["id"]]
+    assert len(smtp.envelopes) == len(before)
 
 
 def test_a_claim_takes_the_oldest_due_and_keeps_them_from_the_next_claim(app):

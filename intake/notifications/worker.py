@@ -19,7 +19,7 @@ from typing import Any
 import idna
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -254,12 +254,26 @@ def commit_result() -> None:
     db.session.commit()
 
 
-def record_success(message: OutboxMessage, now: datetime) -> None:
-    """Mark a message sent."""
-    message.sent_at = now
-    message.attempts += 1
-    message.last_attempt_at = now
-    message.last_error = None
+# One prepared UPDATE: the unit of work's flush of a sent message (dirty attributes found,
+# history kept, an UPDATE compiled) was a tenth of the worker's time for each message.
+MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(
+        sent_at=bindparam("sent"),
+        last_attempt_at=bindparam("sent"),
+        attempts=OutboxMessage.attempts + 1,
+        last_error=None,
+        due_at=bindparam("due"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def record_success(message: OutboxMessage, now: datetime, due_at: datetime) -> None:
+    """Mark a message sent, and put back the due_at it had before its claim. Written to its
+    row, not to the loaded object, which the round expires when it ends."""
+    db.session.execute(MARK_SENT, {"message_id": message.id, "sent": now, "due": due_at})
 
 
 def record_failure(
@@ -383,8 +397,9 @@ def deliver_due(
                         # A dead server: every due message records it, without a new try each.
                         connect_error = error
                 # The row's due_at is what it was before the claim, unless a retry moves it.
-                message.due_at = claimed[message.id]
+                due_at = claimed[message.id]
                 if connect_error is not None:
+                    message.due_at = due_at
                     stopped += record_failure(message, connect_error, now, connecting=True)
                     commit_result()
                     failed += 1
@@ -400,11 +415,12 @@ def deliver_due(
                     if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
                         connection.close()
                         connection = None
+                    message.due_at = due_at
                     stopped += record_failure(message, error, now)
                     commit_result()
                     failed += 1
                     continue
-                record_success(message, now)
+                record_success(message, now, due_at)
                 commit_result()
                 sent += 1
     finally:
