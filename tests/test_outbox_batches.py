@@ -134,6 +134,36 @@ def test_render_message_is_what_the_worker_sends(app, smtp):
     assert rendered.text.splitlines() == parts(smtp.messages()[0])["text"].splitlines()
 
 
+def wire_bytes(mail, monkeypatch) -> bytes:
+    """`mail` as the worker writes it, with the same boundaries and date every time."""
+    counter = iter(range(1000))
+    monkeypatch.setattr(worker, "boundary", lambda: f"=_bound{next(counter)}")
+    mail.date = 1_790_000_000
+    return mail.as_bytes()
+
+
+def test_the_wire_policy_writes_what_compat32_writes(app, monkeypatch):
+    """The worker's shortcut for headers that fit on their line changes no byte: every
+    e-mail of a referral (French subjects, long ones, names in addresses) comes out as the
+    email package's own compat32 policy writes it."""
+    submit(app)
+    submit(app, source=Source.PARENT)
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        mails = [worker.to_mail(row, app.config) for row in rows]
+        mails[0].subject = "Une orientation très longue : " + "é" * 120
+        mails[1].extra_headers["X-Long"] = "a " * 60
+        assert len(mails) >= 4
+        compat32 = worker.policy.compat32.clone(linesep="\r\n")
+        for mail in mails:
+            ours = wire_bytes(mail, monkeypatch)
+            with monkeypatch.context() as plain:
+                plain.setattr(worker, "WIRE_POLICY", compat32)
+                reference = wire_bytes(mail, monkeypatch)
+            assert ours == reference
+            assert b'boundary="=_bound0"' in ours and b"Subject: " in ours
+
+
 def test_a_message_whose_referral_was_purged_stops_at_once(app, smtp, caplog, runner):
     reference = submit(app)
     with app.app_context():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import signal
 import smtplib
 import threading
@@ -127,10 +128,35 @@ def ascii_address(address: str) -> str:
         return address  # refused by the server, then stopped as a permanent failure
 
 
+class WirePolicy(policy.Compat32):
+    """The email package's compat32 policy, writing a header that already fits on its line
+    in plain ASCII as it is. compat32 makes a `Header` of every header and runs its folding
+    algorithm, to hand back the same text for such a one: an eighth of the worker's time per
+    message, for the sixteen headers of an e-mail and its parts."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\n" not in value
+            and "\r" not in value
+            and len(name) + 2 + len(value) <= self.max_line_length
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
 # The bytes Flask-Mail would send, written by the email package's compat32 generator: the
 # same headers and bodies, without the modern policy parsing each header back through the
 # header registry on the way out, which was a third of the worker's time per message.
-WIRE_POLICY = policy.compat32.clone(linesep="\r\n")
+WIRE_POLICY = WirePolicy(linesep="\r\n")
+
+
+def boundary() -> str:
+    """A MIME boundary no body can hold: "=_" never appears in quoted-printable or base64,
+    and 128 random bits nowhere else. Given to each multipart before it is written, it spares
+    the generator compiling a regular expression per part to check a boundary of its own."""
+    return "=_" + secrets.token_hex(16)
 
 
 class OutboxMail(Message):
@@ -139,6 +165,9 @@ class OutboxMail(Message):
     def as_bytes(self) -> bytes:
         mime = self._message()
         mime.policy = WIRE_POLICY
+        for part in mime.walk():
+            if part.is_multipart():
+                part.set_boundary(boundary())
         if self.subject and not self.subject.isascii():
             # Folded by the Header itself, as RFC 2047 words that start on the header's line.
             mime.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
