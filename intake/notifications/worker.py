@@ -302,7 +302,11 @@ MARK_SENT = (
 def record_success(message: OutboxMessage, now: datetime, due_at: datetime) -> None:
     """Mark a message sent, and put back the due_at it had before its claim. Written to its
     row, not to the loaded object, which the round expires when it ends."""
-    db.session.execute(MARK_SENT, {"message_id": message.id, "sent": now, "due": due_at})
+    # On the session's connection, as Core: the ORM's bulk-UPDATE path around it cost as
+    # much again as the statement.
+    db.session.connection().execute(
+        MARK_SENT, {"message_id": message.id, "sent": now, "due": due_at}
+    )
 
 
 def record_failure(
