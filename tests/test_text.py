@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -83,6 +84,20 @@ def test_no_control_or_direction_character_survives(multiline):
     assert not set(cleaned) & {"\u200e", "\u200f", "\u061c", "\u2028", "\u2029"}
     assert "\u200c" in cleaned and "\u200d" in cleaned
     assert cleaned == unicodedata.normalize("NFC", cleaned)
+
+
+@pytest.mark.parametrize("multiline", [False, True], ids=["single-line", "multi-line"])
+def test_the_shortcut_for_clean_text_changes_no_result(monkeypatch, multiline):
+    """Text with nothing to drop or replace skips the loop over its characters: for every
+    code point, alone between letters, and for the table's texts, the result is the loop's."""
+    import intake.text
+
+    samples = [f"a{chr(code)}b" for code in range(0x110000)]
+    samples += [typed for typed, _ in SINGLE_LINE + MULTI_LINE] + ["  Léa  ", "e\u0301", ""]
+    quick = [clean_text(sample, multiline) for sample in samples]
+    monkeypatch.setattr(intake.text, "UNTOUCHED", re.compile("(?!)"))  # matches nothing
+    assert [clean_text(sample, multiline) for sample in samples] == quick
+    assert quick[ord("x")] == "axb" and quick[ord("\t")] == "a b"
 
 
 def test_cleaning_twice_changes_nothing():
