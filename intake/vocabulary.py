@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -142,11 +143,20 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def datetime_formatter() -> Callable[[datetime | None], str]:
+    """`format_datetime` with its words translated once: for a page that shows a timestamp
+    on each row."""
+    pattern = gettext("%(date)s à %(time)s")
+
+    def format_one(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(PARIS)
+        return pattern % {"date": local.strftime("%d/%m/%Y"), "time": local.strftime("%H:%M")}
+
+    return format_one
+
+
 def format_datetime(value: datetime | None) -> str:
     """A timestamp in Paris time (27/11/2026 à 14:05)."""
-    if value is None:
-        return ""
-    local = value.astimezone(PARIS)
-    return gettext(
-        "%(date)s à %(time)s", date=local.strftime("%d/%m/%Y"), time=local.strftime("%H:%M")
-    )
+    return datetime_formatter()(value)

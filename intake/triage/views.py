@@ -30,7 +30,6 @@ from ..audit import ExportLog, ReadKind, reads, record_read
 from ..extensions import db
 from ..models import Agreement, Referral, User, utcnow
 from ..public.forms import options, school_choices
-from ..retention import days_since, is_overdue, is_stalled
 from ..vocabulary import PARIS, format_datetime, status_label
 from ..workflow import (
     TransitionError,
@@ -40,6 +39,7 @@ from ..workflow import (
     needs_confirmation,
 )
 from .forms import AgreementForm, AssignForm, NoteForm, StatusForm, WithdrawAgreementForm, today
+from .listing import queue_rows
 from .operations import (
     StaleVersion,
     add_note,
@@ -119,24 +119,17 @@ def queue():
         newest=counts.newest,
     )
     days = current_app.extensions["territory"].programme.remind_after_days
-    now = utcnow()
-    overdue = {r.id for r in page.items if is_overdue(r.status, r.received_at, now, days)}
-    stalled = {r.id for r in page.items if is_stalled(r.status, r.last_activity_at, now, days)}
     undelivered = set(db.session.scalars(with_undelivered_mail([r.id for r in page.items])))
     return render_template(
         "triage/queue.html",
         page=page,
+        rows=queue_rows(page.items, utcnow(), days, undelivered),
         filters=filters,
         counts=counts,
         staff=staff,
         schools=school_groups(),
         paged="older" in request.args or "newer" in request.args,
-        overdue=overdue,
-        stalled=stalled,
-        waited={r.id: days_since(r.received_at, now) for r in page.items},
-        untouched={r.id: days_since(r.last_activity_at, now) for r in page.items},
         days=days,
-        undelivered=undelivered,
     )
 
 

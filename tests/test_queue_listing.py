@@ -1,0 +1,98 @@
+"""intake.triage.listing: a queue row's words, worked out once per page, are the ones the
+template wrote for each row (links, timestamps, waits in words, labels)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from flask import url_for
+from flask_babel import ngettext
+
+from intake.triage.listing import InWords, detail_url, queue_rows
+from intake.vocabulary import format_datetime
+
+NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "reference", ["PRE-2026-00012", "PRE-2026-12345", "a b/é?#%", "REFERENCEPLACEHOLDER"]
+)
+def test_the_detail_link_is_what_url_for_writes(app, reference):
+    with app.test_request_context():
+        assert detail_url()(reference) == url_for("triage.detail", reference=reference)
+
+
+def test_waits_in_words_are_ngettext_of_each_number_and_none_for_zero(app):
+    with app.test_request_context():
+        words = InWords("il y a %(num)d jour", "il y a %(num)d jours", "aujourd’hui")
+        for days in (1, 2, 1, 31, 2):
+            assert words(days) == ngettext("il y a %(num)d jour", "il y a %(num)d jours", days)
+        assert words(0) == "aujourd’hui"
+        assert set(words.words) == {0, 1, 2, 31}  # each number worded once
+
+
+def referral(**fields):
+    """What a queue row reads of a referral (queries.ROW_COLUMNS), as a plain object."""
+    values = {
+        "id": 7,
+        "reference": "PRE-2026-00007",
+        "urgent": False,
+        "status": "new",
+        "received_at": NOW - timedelta(days=3, hours=2),
+        "last_activity_at": NOW - timedelta(hours=1),
+        "source": "parent",
+        "eligibility": "to_check",
+        "children": [
+            SimpleNamespace(first_name="Léa", last_name="Martin"),
+            SimpleNamespace(first_name="Noé", last_name="Martin"),
+        ],
+        "assigned_to": None,
+        **fields,
+    }
+    return SimpleNamespace(**values)
+
+
+def test_a_row_says_what_the_queue_shows(app):
+    with app.test_request_context():
+        late = referral(
+            id=8,
+            urgent=True,
+            status="in_review",
+            received_at=NOW - timedelta(days=20),
+            last_activity_at=NOW - timedelta(days=20),
+            source="professional",
+            eligibility="eligible",
+            assigned_to=SimpleNamespace(email="coord@pre.example"),
+        )
+        fresh, old = queue_rows([referral(), late], NOW, remind_after_days=14, undelivered={8})
+        received = format_datetime(NOW - timedelta(days=3, hours=2))
+    assert (fresh.reference, fresh.url) == ("PRE-2026-00007", "/triage/PRE-2026-00007")
+    assert fresh.received == received and "à" in received
+    assert (fresh.waited, fresh.last_action) == ("reçue il y a 3 jours", "aujourd’hui")
+    assert fresh.children == "Léa Martin, Noé Martin"
+    assert (fresh.source, fresh.eligibility, fresh.eligibility_label) == (
+        "Demande d’un parent",
+        "to_check",
+        "À vérifier",
+    )
+    assert (fresh.status, fresh.referent) == ("Nouvelle", None)
+    assert not (fresh.urgent or fresh.overdue or fresh.stalled or fresh.undelivered)
+    # Not new any more: no longer overdue, but stalled for want of an action.
+    assert old.urgent and old.stalled and old.undelivered and not old.overdue
+    assert (old.waited, old.last_action) == ("reçue il y a 20 jours", "il y a 20 jours")
+    assert old.referent == "coord@pre.example"
+    assert old.source == "Orientation par un·e professionnel·le"
+
+
+def test_a_new_referral_waiting_too_long_is_overdue(app):
+    with app.test_request_context():
+        (row,) = queue_rows(
+            [referral(received_at=NOW - timedelta(days=15), last_activity_at=NOW)],
+            NOW,
+            remind_after_days=14,
+            undelivered=set(),
+        )
+    assert row.overdue and not row.stalled
+    assert row.waited == "reçue il y a 15 jours"
