@@ -9,8 +9,12 @@ from types import SimpleNamespace
 import pytest
 from flask import url_for
 from flask_babel import ngettext
+from forms_data import orientation
+from sqlalchemy import event, select
 
-from intake.triage.listing import InWords, detail_url, queue_rows
+from intake.extensions import db
+from intake.models import Referral, User
+from intake.triage.listing import InWords, detail_url, queue_rows, referent_of
 from intake.vocabulary import format_datetime
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -48,7 +52,7 @@ def referral(**fields):
             SimpleNamespace(first_name="Léa", last_name="Martin"),
             SimpleNamespace(first_name="Noé", last_name="Martin"),
         ],
-        "assigned_to": None,
+        "assigned_to_id": None,
         **fields,
     }
     return SimpleNamespace(**values)
@@ -64,9 +68,11 @@ def test_a_row_says_what_the_queue_shows(app):
             last_activity_at=NOW - timedelta(days=20),
             source="professional",
             eligibility="eligible",
-            assigned_to=SimpleNamespace(email="coord@pre.example"),
+            assigned_to_id=3,
         )
-        fresh, old = queue_rows([referral(), late], NOW, remind_after_days=14, undelivered={8})
+        fresh, old = queue_rows(
+            [referral(), late], NOW, 14, undelivered={8}, referents={3: "coord@pre.example"}
+        )
         received = format_datetime(NOW - timedelta(days=3, hours=2))
     assert (fresh.reference, fresh.url) == ("PRE-2026-00007", "/triage/PRE-2026-00007")
     assert fresh.received == received and "à" in received
@@ -93,6 +99,35 @@ def test_a_new_referral_waiting_too_long_is_overdue(app):
             NOW,
             remind_after_days=14,
             undelivered=set(),
+            referents={},
         )
     assert row.overdue and not row.stalled
     assert row.waited == "reçue il y a 15 jours"
+
+
+def test_a_referent_named_after_the_accounts_were_read_is_read_from_the_database(app, users):
+    with app.app_context():
+        user = db.session.scalars(select(User).order_by(User.id)).first()
+        assert referent_of(user.id, {}) == user.email
+        assert referent_of(user.id, {user.id: "as read"}) == "as read"
+        assert referent_of(None, {}) is None
+
+
+def test_the_queue_lists_referents_without_reading_them_again(app, coordinator, users):
+    """The page's accounts (its `assigned` filter) give the référents' e-mails: no query of
+    its own, and the relationship is never loaded (raiseload)."""
+    client, email = coordinator, users["coordinator"]
+    client.post("/orientation", data=orientation())
+    with app.app_context():
+        me = db.session.scalars(select(User).where(User.email == email)).one()
+        referral = db.session.scalars(select(Referral)).one()
+        referral.assigned_to_id = me.id
+        db.session.commit()
+    statements = []
+    with app.app_context():
+        listen = event.listens_for(db.engine, "before_cursor_execute")
+        listen(lambda conn, cursor, sql, *rest: statements.append(sql))
+        page = client.get("/triage/").get_data(as_text=True)
+    assert f'class="referent">{email}</td>' in page
+    users_read = [sql for sql in statements if 'FROM "user"' in sql or "FROM user" in sql]
+    assert len(users_read) == 2  # the login's, and the accounts of the `assigned` filter

@@ -10,7 +10,7 @@ The template only writes the strings out (escaped, as before).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,8 @@ from flask import current_app, url_for
 from flask_babel import gettext, ngettext
 from werkzeug.routing.converters import UnicodeConverter
 
-from ..models import Referral
+from ..extensions import db
+from ..models import Referral, User
 from ..retention import days_since, is_overdue, is_stalled
 from ..vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
 
@@ -75,12 +76,28 @@ class InWords:
             return words
 
 
+def referent_of(user_id: int | None, referents: Mapping[int, str]) -> str | None:
+    """The e-mail of the référent `user_id`, from `referents` or, for an account named since
+    they were read, from the database."""
+    if user_id is None:
+        return None
+    if user_id in referents:
+        return referents[user_id]
+    user = db.session.get(User, user_id)
+    return user.email if user else None
+
+
 def queue_rows(
-    referrals: Sequence[Referral], now: datetime, remind_after_days: int, undelivered: Collection
+    referrals: Sequence[Referral],
+    now: datetime,
+    remind_after_days: int,
+    undelivered: Collection,
+    referents: Mapping[int, str],
 ) -> list[QueueRow]:
     """The rows of `referrals` (loaded with queries.ROW_COLUMNS) as the queue shows them at
     `now`: `remind_after_days` marks the overdue and stalled ones, `undelivered` holds the ids
-    of those with an e-mail that could not be delivered."""
+    of those with an e-mail that could not be delivered, `referents` the e-mail of each
+    account by id (at least of every référent of these referrals)."""
     url = detail_url()
     when = datetime_formatter()
     waited = InWords(
@@ -111,7 +128,7 @@ def queue_rows(
                 eligibility=referral.eligibility,
                 eligibility_label=eligibility.get(referral.eligibility, referral.eligibility),
                 status=statuses[referral.status],
-                referent=referral.assigned_to.email if referral.assigned_to else None,
+                referent=referent_of(referral.assigned_to_id, referents),
             )
         )
     return rows

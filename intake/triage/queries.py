@@ -21,7 +21,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.orm import aliased, load_only, selectinload
+from sqlalchemy.orm import aliased, load_only, raiseload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
@@ -350,6 +350,9 @@ def count_limit(filters: QueueFilters) -> int:
 # What the queue's rows show (templates/triage/queue.html), and nothing else: not the long
 # texts, not the search key, not the children's screening (JSON decoded for each row). A page
 # that came to read anything more would fail its tests loudly rather than load it row by row.
+# The référent's e-mail comes from the accounts the page has already read for its `assigned`
+# filter (filter_staff names every référent): a third query, and SQLAlchemy's machinery for
+# loading it, cost more than the rows' children.
 ROW_COLUMNS = (
     load_only(
         Referral.reference,
@@ -363,7 +366,7 @@ ROW_COLUMNS = (
         raiseload=True,
     ),
     selectinload(Referral.children).load_only(Child.first_name, Child.last_name, raiseload=True),
-    selectinload(Referral.assigned_to),
+    raiseload(Referral.assigned_to),
 )
 
 

@@ -123,7 +123,7 @@ def queue():
     return render_template(
         "triage/queue.html",
         page=page,
-        rows=queue_rows(page.items, utcnow(), days, undelivered),
+        rows=queue_rows(page.items, utcnow(), days, undelivered, {u.id: u.email for u in staff}),
         filters=filters,
         counts=counts,
         staff=staff,
