@@ -4,7 +4,6 @@ template wrote for each row (links, timestamps, waits in words, labels)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from flask import url_for
@@ -15,6 +14,7 @@ from sqlalchemy import event, select
 from intake.extensions import db
 from intake.models import Referral, User
 from intake.triage.listing import InWords, detail_url, queue_rows, referent_of
+from intake.triage.queries import Listed
 from intake.vocabulary import format_datetime
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def test_waits_in_words_are_ngettext_of_each_number_and_none_for_zero(app):
 
 
 def referral(**fields):
-    """What a queue row reads of a referral (queries.ROW_COLUMNS), as a plain object."""
+    """What a queue row reads of a referral (queries.Listed)."""
     values = {
         "id": 7,
         "reference": "PRE-2026-00007",
@@ -48,14 +48,11 @@ def referral(**fields):
         "last_activity_at": NOW - timedelta(hours=1),
         "source": "parent",
         "eligibility": "to_check",
-        "children": [
-            SimpleNamespace(first_name="Léa", last_name="Martin"),
-            SimpleNamespace(first_name="Noé", last_name="Martin"),
-        ],
+        "children": (("Léa", "Martin"), ("Noé", "Martin")),
         "assigned_to_id": None,
         **fields,
     }
-    return SimpleNamespace(**values)
+    return Listed(**values)
 
 
 def test_a_row_says_what_the_queue_shows(app):

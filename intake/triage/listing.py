@@ -19,9 +19,10 @@ from flask_babel import gettext, ngettext
 from werkzeug.routing.converters import UnicodeConverter
 
 from ..extensions import db
-from ..models import Referral, User
+from ..models import User
 from ..retention import days_since, is_overdue, is_stalled
 from ..vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
+from .queries import Listed
 
 # Stands for the reference in the detail route's address, made once per page. Letters only,
 # which the route writes out as they are.
@@ -88,13 +89,13 @@ def referent_of(user_id: int | None, referents: Mapping[int, str]) -> str | None
 
 
 def queue_rows(
-    referrals: Sequence[Referral],
+    referrals: Sequence[Listed],
     now: datetime,
     remind_after_days: int,
     undelivered: Collection,
     referents: Mapping[int, str],
 ) -> list[QueueRow]:
-    """The rows of `referrals` (loaded with queries.ROW_COLUMNS) as the queue shows them at
+    """The rows of `referrals` (as `queries.listed` reads them) as the queue shows them at
     `now`: `remind_after_days` marks the overdue and stalled ones, `undelivered` holds the ids
     of those with an e-mail that could not be delivered, `referents` the e-mail of each
     account by id (at least of every référent of these referrals)."""
@@ -122,9 +123,7 @@ def queue_rows(
                 waited=waited(days_since(referral.received_at, now)),
                 last_action=untouched(days_since(referral.last_activity_at, now)),
                 source=sources.get(referral.source, referral.source),
-                children=", ".join(
-                    f"{child.first_name} {child.last_name}" for child in referral.children
-                ),
+                children=", ".join(f"{first} {last}" for first, last in referral.children),
                 eligibility=referral.eligibility,
                 eligibility_label=eligibility.get(referral.eligibility, referral.eligibility),
                 status=statuses[referral.status],
