@@ -64,6 +64,17 @@ def column_values(instance: Any) -> dict[str, Any]:
     return values
 
 
+@cache
+def insert_statement(table: Table, returning: Any = None, several: bool = False) -> Any:
+    """`INSERT INTO table`, returning the column `returning` (in the order of the rows when
+    there are `several`). Built once: SQLAlchemy works out a statement's cache key on each
+    new statement object, and reuses it on the same one."""
+    statement = table.insert()
+    if returning is None:
+        return statement
+    return statement.returning(returning, sort_by_parameter_order=several)
+
+
 def insert_rows(session: Session, instances: Sequence[Any], read_keys: bool = True) -> None:
     """INSERT `instances` (new objects of one model, not in the session) on the session's
     connection, and set their primary keys.
@@ -80,11 +91,11 @@ def insert_rows(session: Session, instances: Sequence[Any], read_keys: bool = Tr
     rows = [column_values(instance) for instance in instances]
     connection = session.connection()
     if not read_keys:
-        connection.execute(table.insert(), rows)
+        connection.execute(insert_statement(table), rows)
         return
     (key,) = mapper.primary_key
     attribute = mapper.get_property_by_column(key).key
-    statement = table.insert().returning(key, sort_by_parameter_order=len(rows) > 1)
+    statement = insert_statement(table, returning=key, several=len(rows) > 1)
     result = connection.execute(statement, rows if len(rows) > 1 else rows[0])
     for instance, (identity,) in zip(instances, result.all(), strict=True):
         setattr(instance, attribute, identity)
