@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    bindparam,
     false,
     func,
     literal_column,
@@ -381,20 +382,25 @@ LISTED_COLUMNS = (
 )
 
 
+# Built once, the ids bound at each page: SQLAlchemy works out a statement's cache key anew
+# for each new statement object.
+LISTED = select(*LISTED_COLUMNS).where(Referral.id.in_(bindparam("ids", expanding=True)))
+LISTED_CHILDREN = (
+    select(Child.referral_id, Child.first_name, Child.last_name)
+    .where(Child.referral_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Child.referral_id, Child.position)
+)
+
+
 def listed(ids: Sequence[int]) -> list[Listed]:
     """The referrals `ids` as the queue lists them, in the order of `ids`: two queries by
     primary and foreign key, whatever the size of the table."""
     if not ids:
         return []
     names: dict[int, list[tuple[str, str]]] = {}
-    children = (
-        select(Child.referral_id, Child.first_name, Child.last_name)
-        .where(Child.referral_id.in_(ids))
-        .order_by(Child.referral_id, Child.position)
-    )
-    for referral_id, first_name, last_name in db.session.execute(children):
+    for referral_id, first_name, last_name in db.session.execute(LISTED_CHILDREN, {"ids": ids}):
         names.setdefault(referral_id, []).append((first_name, last_name))
-    rows = db.session.execute(select(*LISTED_COLUMNS).where(Referral.id.in_(ids)))
+    rows = db.session.execute(LISTED, {"ids": ids})
     by_id = {row.id: Listed(*row, children=tuple(names.get(row.id, ()))) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
