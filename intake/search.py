@@ -105,3 +105,21 @@ def not_search_index(object: Any, name: str | None, type_: str, reflected: bool,
 def needle(query: str) -> str:
     """What to look for in the keys, for a search typed as `query` ("" matches everything)."""
     return normalise(query)
+
+
+def phrase(wanted: str) -> str:
+    """An FTS5 query for the needle `wanted` as one string of characters (a phrase)."""
+    return '"' + wanted.replace('"', '""') + '"'
+
+
+# SQLite's FTS5 index numbers each referral's entry by its place in the queue's default order
+# (revision 0008): the second it was received, times ORDER_STEP, plus its id. The queue then
+# reads a search's matches newest first from the index and stops after a page. Ids stay below
+# ORDER_STEP (intake.triage.queries.MAX_ID) and seconds below 2**32 (the year 2106), so a
+# number fits SQLite's 64-bit integers.
+ORDER_STEP = 2**31
+
+
+def order_key(row: str) -> str:
+    """The SQL of a referral row's entry number (`row`: the table's name or alias)."""
+    return f"CAST(strftime('%s', {row}.received_at) AS INTEGER) * {ORDER_STEP} + {row}.id"

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from conftest import login
 from forms_data import child_fields, orientation
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from intake.extensions import db
 from intake.models import Child, Referral
-from intake.search import needle, normalise, referral_key
+from intake.search import needle, normalise, order_key, referral_key
 from intake.triage import queries
 from intake.triage.queries import Cursor
 
@@ -305,3 +305,131 @@ def test_the_export_is_streamed_with_every_selected_row(make_app, users):
     assert rows[0]["received_at"] == (START + timedelta(minutes=2499)).isoformat()
     searched = client.get("/triage/export.csv?q=nom2499").get_data(as_text=True)
     assert [line.split(",")[0] for line in searched.splitlines()[1:]] == [references[-1]]
+
+
+def scatter(app, references: list[str], times: list[datetime], statuses: list[str]) -> None:
+    """Give the stored referrals these received dates and statuses, so that the queue's order
+    is no longer the order of their ids."""
+    with app.app_context():
+        for reference, at, status in zip(references, times, statuses, strict=True):
+            referral = db.session.scalars(
+                select(Referral).where(Referral.reference == reference)
+            ).one()
+            referral.received_at = referral.last_activity_at = at
+            referral.status = status
+        db.session.commit()
+
+
+def disordered_times(count: int) -> list[datetime]:
+    """Received dates out of id order: most within one second, newest id oldest (more than a
+    window of 101 there, so that the second must be read to its end), some at .9997 of a
+    second (which SQLite rounds into the next one), the rest minutes apart, shuffled."""
+    import random
+
+    rng = random.Random(8)
+    one_second = [START.replace(microsecond=900_000 - n * 7_000 // 10) for n in range(120)]
+    rounded = [
+        START + timedelta(seconds=s, microseconds=micro)
+        for s in range(1, 6)
+        for micro in (999_700, 999_900)
+    ]
+    spread = [START + timedelta(minutes=rng.randrange(-500, 500)) for _ in range(count)]
+    times = (one_second + rounded + spread)[:count]
+    rng.shuffle(times)
+    return times
+
+
+def test_the_search_index_order_gives_the_queue_order_whatever_the_ids(make_app, users):
+    """On SQLite a search reads its matches from an index numbered by second then id, and
+    stops after a window: the rows it returns are still exactly the queue's, under filters,
+    after and before any cursor, when the ids do not follow the received dates and many
+    matches share one second."""
+    app = make_app()
+    count = 260
+    references = store(app, count, last_name="Hamidi")
+    statuses = ["new" if n % 3 else "in_review" for n in range(count)]
+    scatter(app, references, disordered_times(count), statuses)
+    with app.test_request_context():
+        general = queries.QueueFilters(q="zz")  # a needle the index does not hold
+        for filters in (
+            queries.QueueFilters(q="hamidi"),
+            queries.QueueFilters(q="hamidi", status="in_review"),
+        ):
+            expected = db.session.execute(
+                queries.filtered(select(Referral.id, Referral.received_at), filters).order_by(
+                    *queries.NEWEST_FIRST
+                )
+            ).all()
+            ids = [row.id for row in expected]
+            for limit in (1, 26, 101):
+                walked = queries.newest_matches(filters, limit)
+                if walked is None:
+                    # PostgreSQL: the trigram index has no order; the table is asked.
+                    assert db.engine.dialect.name == "postgresql"
+                    return
+                assert [row.id for row in walked] == ids[:limit]
+            for place in range(len(ids)):
+                cursor = Cursor(expected[place].received_at, expected[place].id)
+                older = queries.newest_matches(filters, 26, older=cursor)
+                assert [row.id for row in older] == ids[place + 1 : place + 27], place
+                newer = queries.newest_matches(filters, 26, newer=cursor)
+                assert [row.id for row in newer] == list(reversed(ids[max(0, place - 26) : place]))
+            assert queries.capped_count(filters) == min(len(ids), queries.FILTERED_COUNT_LIMIT + 1)
+        assert queries.newest_matches(general, 5) is None
+        assert queries.newest_matches(queries.QueueFilters(q="hamidi", sort="waiting"), 5) is None
+
+
+def test_a_search_walks_every_page_in_order_when_ids_and_dates_disagree(make_app, users):
+    app = make_app(INTAKE_PAGE_SIZE=40)
+    count = 160
+    references = store(app, count, last_name="Hamidi")
+    scatter(app, references, disordered_times(count), ["new"] * count)
+    with app.app_context():
+        order = select(Referral.reference).order_by(*queries.NEWEST_FIRST)
+        expected = [ref.removeprefix("PRE-") for ref in db.session.scalars(order)]
+    client = app.test_client()
+    login(client, users["coordinator"])
+    html = client.get("/triage/", query_string={"q": "hamidi"}).get_data(as_text=True)
+    pages = [shown(html)]
+    while "Plus anciennes" in html:
+        html = follow(client, html, "Plus anciennes")
+        pages.append(shown(html))
+    assert [ref for page in pages for ref in page] == expected
+    for page in reversed(pages[:-1]):
+        html = follow(client, html, "Plus récentes")
+        assert shown(html) == page
+
+
+def test_revision_0008_numbers_the_stored_keys_and_goes_back(make_app, users):
+    """Upgraded with referrals already stored, SQLite's search index holds each of them under
+    its number in the queue's order; downgraded, under its id again. On PostgreSQL the
+    revision changes nothing."""
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app()
+    references = store(app, 5, last_name="Hamidi")
+    store(app, 3, first=6, last_name="Martin")
+    client = app.test_client()
+    login(client, users["coordinator"])
+
+    def found(q: str) -> list[str]:
+        return shown(client.get("/triage/", query_string={"q": q}).get_data(as_text=True))
+
+    expected = [ref.removeprefix("PRE-") for ref in reversed(references)]
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+        downgrade(revision="0007")
+        if sqlite:
+            by_id = db.session.scalars(text(INDEXED_HAMIDI)).all()
+            assert sorted(by_id) == list(range(1, 6))
+        upgrade()
+        if sqlite:
+            numbered = set(db.session.scalars(text(INDEXED_HAMIDI)))
+            keys = text(f"SELECT {order_key('referral')} FROM referral WHERE id <= 5")  # noqa: S608
+            assert numbered == set(db.session.scalars(keys))
+            assert all(number > 2**31 for number in numbered)
+    assert found("hamidi") == expected
+    assert len(found("martin")) == 3
+
+
+INDEXED_HAMIDI = "SELECT rowid FROM referral_search WHERE referral_search MATCH '\"hamidi\"'"

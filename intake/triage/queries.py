@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..models import Agreement, Child, OutboxMessage, Referral, Role, Source, User
 from ..screening import Eligibility
-from ..search import MIN_INDEXED, needle
+from ..search import MIN_INDEXED, ORDER_STEP, needle, phrase
 from ..workflow import Status
 
 AGREEMENT_FILTERS = ("received", "missing")
@@ -155,12 +155,84 @@ def search_condition(text_typed: str) -> ColumnElement[bool]:
     if not wanted:
         # Only punctuation was typed: nothing can hold it, rather than everything.
         return false()
-    if db.engine.dialect.name == "sqlite" and len(wanted) >= MIN_INDEXED:
-        phrase = '"' + wanted.replace('"', '""') + '"'
-        found = select(literal_column("rowid")).select_from(table("referral_search"))
-        return Referral.id.in_(found.where(literal_column("referral_search").match(phrase)))
+    query = indexed_query(wanted)
+    if query is not None:
+        found = select(INDEX_KEY % ORDER_STEP).select_from(SEARCH_INDEX)
+        return Referral.id.in_(found.where(INDEX_MATCH.match(query)))
     # The needle holds letters, digits and spaces only: no LIKE wildcard can slip in.
     return Referral.search_key.contains(wanted, autoescape=True)
+
+
+# SQLite's FTS5 table of the search keys, numbered in the queue's order (intake.search).
+SEARCH_INDEX = table("referral_search")
+INDEX_KEY = literal_column("referral_search.rowid")
+INDEX_MATCH = literal_column("referral_search")
+
+
+def indexed_query(wanted: str) -> str | None:
+    """The FTS5 query that finds the needle `wanted`, when SQLite's trigram index can answer
+    it (three characters at least); None otherwise."""
+    if db.engine.dialect.name == "sqlite" and len(wanted) >= MIN_INDEXED:
+        return phrase(wanted)
+    return None
+
+
+def second_of(at: datetime) -> int:
+    """The whole seconds since 1970 of `at`, as the index's numbers count them."""
+    return (at - EPOCH) // timedelta(seconds=1)
+
+
+def newest_matches(
+    filters: QueueFilters,
+    limit: int,
+    columns: Sequence = (Referral.id,),
+    older: Cursor | None = None,
+    newer: Cursor | None = None,
+) -> list[Row] | None:
+    """The first `limit` referrals that `filters` select in the queue's default order (after
+    `older`, or the last `limit` before `newer`, nearest first), read from SQLite's search
+    index in its own order: a page's worth of matches, however many there are. Each row holds
+    `columns`, received_at and the index's number. None where the index cannot serve the
+    filters (no search, a short one, PostgreSQL, another order): the caller asks the
+    referral table.
+
+    The index orders entries by second, then id; the queue by received_at, then id. The two
+    differ only among referrals received within the same second, so the rows of the last
+    second reached are all read, and the whole sorted by the queue's key."""
+    wanted = needle(filters.q)
+    query_text = indexed_query(wanted) if wanted and filters.sort == "received" else None
+    if query_text is None:
+        return None
+    key = INDEX_KEY
+    shown = [
+        *columns,
+        *([] if any(c is Referral.received_at for c in columns) else [Referral.received_at]),
+    ]
+    walk = filtered(
+        select(*shown, key.label("index_key"))
+        .select_from(SEARCH_INDEX)
+        .join(Referral, Referral.id == key % ORDER_STEP),
+        replace(filters, q=""),
+    ).where(INDEX_MATCH.match(query_text))
+    # A second of margin each side: SQLite rounds a stored time to the millisecond before it
+    # counts its seconds, which may carry .9996 into the next second.
+    if older is not None:
+        walk = walk.where(after(older), key < (second_of(older.at) + 2) * ORDER_STEP)
+    if newer is not None:
+        walk = walk.where(before(newer), key >= (second_of(newer.at) - 1) * ORDER_STEP)
+    upwards = newer is not None
+    order = key.asc() if upwards else key.desc()
+    rows = list(db.session.execute(walk.order_by(order).limit(limit)))
+    if len(rows) == limit:
+        last = rows[-1].index_key
+        second = last - last % ORDER_STEP
+        if upwards:
+            rest = walk.where(key > last, key < second + ORDER_STEP)
+        else:
+            rest = walk.where(key < last, key >= second)
+        rows += db.session.execute(rest)
+    rows.sort(key=lambda row: (row.received_at, row.id), reverse=not upwards)
+    return rows[:limit]
 
 
 def filtered(query: Select, filters: QueueFilters) -> Select:
@@ -431,16 +503,21 @@ def queue_page(
         has_older, has_newer = len(ids) > size, False
         ids = ids[:size]
     elif newer is not None:
-        nearest_first = filtered(select(Referral.id), filters).where(before(newer, sort))
-        found = db.session.scalars(nearest_first.order_by(*sort.backwards()).limit(size + 1))
-        ids = list(found)
+        ids = ids_of(newest_matches(filters, size + 1, newer=newer))
+        if ids is None:
+            nearest_first = filtered(select(Referral.id), filters).where(before(newer, sort))
+            ids = list(
+                db.session.scalars(nearest_first.order_by(*sort.backwards()).limit(size + 1))
+            )
         # The row the link was made from comes after all of these.
         has_older, has_newer = True, len(ids) > size
         ids = list(reversed(ids[:size]))
     else:
-        query = filtered(select(Referral.id), filters)
-        query = query.where(after(older, sort)) if older is not None else query
-        ids = list(db.session.scalars(query.order_by(*sort.forwards()).limit(size + 1)))
+        ids = ids_of(newest_matches(filters, size + 1, older=older))
+        if ids is None:
+            query = filtered(select(Referral.id), filters)
+            query = query.where(after(older, sort)) if older is not None else query
+            ids = list(db.session.scalars(query.order_by(*sort.forwards()).limit(size + 1)))
         has_older, has_newer = len(ids) > size, older is not None
         ids = ids[:size]
     items = listed(ids)
@@ -465,8 +542,17 @@ def first_page_ids(filters: QueueFilters, size: int, newest: Sequence[Row] | Non
     return ids[: size + 1] if complete or len(ids) > size else None
 
 
+def ids_of(rows: Sequence[Row] | None) -> list[int] | None:
+    return None if rows is None else [row.id for row in rows]
+
+
 def capped_count(filters: QueueFilters) -> int:
     """How many referrals `filters` select, counted up to count_limit(filters) + 1 only."""
+    limit = count_limit(filters)
+    # The order does not change a count: a search is counted from its index's order too.
+    found = newest_matches(replace(filters, sort=QueueFilters.sort), limit + 1)
+    if found is not None:
+        return len(found)
     return db.session.scalar(select(capped_count_of(filters))) or 0
 
 
@@ -521,8 +607,11 @@ def status_counts(filters: QueueFilters) -> TabCounts:
     if others == QueueFilters():
         counts = select(*(capped_count_of(replace(others, status=code)) for code in codes))
         return TabCounts(dict(zip(codes, db.session.execute(counts).one(), strict=True)), True)
-    window = filtered(select(Referral.id, Referral.status), others).order_by(*NEWEST_FIRST)
-    newest = db.session.execute(window.limit(FILTERED_COUNT_LIMIT + 1)).all()
+    columns = (Referral.id, Referral.status)
+    newest = newest_matches(others, FILTERED_COUNT_LIMIT + 1, columns)
+    if newest is None:
+        window = filtered(select(*columns), others).order_by(*NEWEST_FIRST)
+        newest = db.session.execute(window.limit(FILTERED_COUNT_LIMIT + 1)).all()
     found = Counter(row.status for row in newest)
     counts = {code: found.get(code, 0) for code in codes}
     counts[""] = len(newest)
