@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    String,
     bindparam,
     false,
     func,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     table,
     true,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
@@ -192,9 +194,9 @@ def newest_matches(
     """The first `limit` referrals that `filters` select in the queue's default order (after
     `older`, or the last `limit` before `newer`, nearest first), read from SQLite's search
     index in its own order: a page's worth of matches, however many there are. Each row holds
-    `columns`, received_at and the index's number. None where the index cannot serve the
-    filters (no search, a short one, PostgreSQL, another order): the caller asks the
-    referral table.
+    `columns`, received_at's stored text and the index's number. None where the index cannot
+    serve the filters (no search, a short one, PostgreSQL, another order): the caller asks
+    the referral table.
 
     The index orders entries by second, then id; the queue by received_at, then id. The two
     differ only among referrals received within the same second, so the rows of the last
@@ -204,12 +206,11 @@ def newest_matches(
     if query_text is None:
         return None
     key = INDEX_KEY
-    shown = [
-        *columns,
-        *([] if any(c is Referral.received_at for c in columns) else [Referral.received_at]),
-    ]
+    # The stored text of received_at, not a datetime: on SQLite it is written at a fixed width
+    # and sorts as the time does, and a window of rows is not parsed only to be put in order.
+    received = type_coerce(Referral.received_at, String).label("received_text")
     walk = filtered(
-        select(*shown, key.label("index_key"))
+        select(*columns, received, key.label("index_key"))
         .select_from(SEARCH_INDEX)
         .join(Referral, Referral.id == key % ORDER_STEP),
         replace(filters, q=""),
@@ -222,16 +223,18 @@ def newest_matches(
         walk = walk.where(before(newer), key >= (second_of(newer.at) - 1) * ORDER_STEP)
     upwards = newer is not None
     order = key.asc() if upwards else key.desc()
-    rows = list(db.session.execute(walk.order_by(order).limit(limit)))
-    if len(rows) == limit:
+    # One row past the window tells whether the window's last second goes on past it.
+    rows = list(db.session.execute(walk.order_by(order).limit(limit + 1)))
+    if len(rows) > limit:
         last = rows[-1].index_key
-        second = last - last % ORDER_STEP
-        if upwards:
-            rest = walk.where(key > last, key < second + ORDER_STEP)
-        else:
-            rest = walk.where(key < last, key >= second)
-        rows += db.session.execute(rest)
-    rows.sort(key=lambda row: (row.received_at, row.id), reverse=not upwards)
+        second = rows[limit - 1].index_key // ORDER_STEP * ORDER_STEP
+        if last // ORDER_STEP * ORDER_STEP == second:
+            if upwards:
+                rest = walk.where(key > last, key < second + ORDER_STEP)
+            else:
+                rest = walk.where(key < last, key >= second)
+            rows += db.session.execute(rest)
+    rows.sort(key=lambda row: (row.received_text, row.id), reverse=not upwards)
     return rows[:limit]
 
 
