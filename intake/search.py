@@ -112,14 +112,18 @@ def phrase(wanted: str) -> str:
     return '"' + wanted.replace('"', '""') + '"'
 
 
-# SQLite's FTS5 index numbers each referral's entry by its place in the queue's default order
-# (revision 0008): the second it was received, times ORDER_STEP, plus its id. The queue then
-# reads a search's matches newest first from the index and stops after a page. Ids stay below
-# ORDER_STEP (intake.triage.queries.MAX_ID) and seconds below 2**32 (the year 2106), so a
-# number fits SQLite's 64-bit integers.
+# SQLite's FTS5 index numbers each referral's entry by its place in the queue's default order,
+# newest first (revision 0008): the seconds from its reception to the year 2106, times
+# ORDER_STEP, plus what its id lacks to LAST_ID. The queue then reads a search's matches in
+# the index's own order and stops after a page, and reads them upwards, which FTS5 does in
+# half the time it takes to read downwards. Ids stay below ORDER_STEP
+# (intake.triage.queries.MAX_ID) and seconds below 2**32, so a number fits in 63 bits.
 ORDER_STEP = 2**31
+LAST_ID = ORDER_STEP - 1
+LAST_SECOND = 2**32 - 1
 
 
 def order_key(row: str) -> str:
     """The SQL of a referral row's entry number (`row`: the table's name or alias)."""
-    return f"CAST(strftime('%s', {row}.received_at) AS INTEGER) * {ORDER_STEP} + {row}.id"
+    second = f"CAST(strftime('%s', {row}.received_at) AS INTEGER)"
+    return f"({LAST_SECOND} - {second}) * {ORDER_STEP} + ({LAST_ID} - {row}.id)"

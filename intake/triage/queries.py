@@ -30,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..models import Agreement, Child, OutboxMessage, Referral, Role, Source, User
 from ..screening import Eligibility
-from ..search import MIN_INDEXED, ORDER_STEP, needle, phrase
+from ..search import LAST_ID, LAST_SECOND, MIN_INDEXED, ORDER_STEP, needle, phrase
 from ..workflow import Status
 
 AGREEMENT_FILTERS = ("received", "missing")
@@ -159,7 +159,7 @@ def search_condition(text_typed: str) -> ColumnElement[bool]:
         return false()
     query = indexed_query(wanted)
     if query is not None:
-        found = select(INDEX_KEY % ORDER_STEP).select_from(SEARCH_INDEX)
+        found = select(INDEXED_ID).select_from(SEARCH_INDEX)
         return Referral.id.in_(found.where(INDEX_MATCH.match(query)))
     # The needle holds letters, digits and spaces only: no LIKE wildcard can slip in.
     return Referral.search_key.contains(wanted, autoescape=True)
@@ -169,6 +169,7 @@ def search_condition(text_typed: str) -> ColumnElement[bool]:
 SEARCH_INDEX = table("referral_search")
 INDEX_KEY = literal_column("referral_search.rowid")
 INDEX_MATCH = literal_column("referral_search")
+INDEXED_ID = LAST_ID - INDEX_KEY % ORDER_STEP
 
 
 def indexed_query(wanted: str) -> str | None:
@@ -177,6 +178,11 @@ def indexed_query(wanted: str) -> str | None:
     if db.engine.dialect.name == "sqlite" and len(wanted) >= MIN_INDEXED:
         return phrase(wanted)
     return None
+
+
+def first_key_of(second: int) -> int:
+    """The smallest number the index gives a referral received in `second` (since 1970)."""
+    return (LAST_SECOND - second) * ORDER_STEP
 
 
 def second_of(at: datetime) -> int:
@@ -198,9 +204,9 @@ def newest_matches(
     serve the filters (no search, a short one, PostgreSQL, another order): the caller asks
     the referral table.
 
-    The index orders entries by second, then id; the queue by received_at, then id. The two
-    differ only among referrals received within the same second, so the rows of the last
-    second reached are all read, and the whole sorted by the queue's key."""
+    The index orders entries by second, then id, newest first; the queue by received_at,
+    then id. The two differ only among referrals received within the same second, so the
+    rows of the last second reached are all read, and the whole sorted by the queue's key."""
     wanted = needle(filters.q)
     query_text = indexed_query(wanted) if wanted and filters.sort == "received" else None
     if query_text is None:
@@ -212,29 +218,30 @@ def newest_matches(
     walk = filtered(
         select(*columns, received, key.label("index_key"))
         .select_from(SEARCH_INDEX)
-        .join(Referral, Referral.id == key % ORDER_STEP),
+        .join(Referral, Referral.id == INDEXED_ID),
         replace(filters, q=""),
     ).where(INDEX_MATCH.match(query_text))
     # A second of margin each side: SQLite rounds a stored time to the millisecond before it
     # counts its seconds, which may carry .9996 into the next second.
     if older is not None:
-        walk = walk.where(after(older), key < (second_of(older.at) + 2) * ORDER_STEP)
+        walk = walk.where(after(older), key >= first_key_of(second_of(older.at) + 1))
     if newer is not None:
-        walk = walk.where(before(newer), key >= (second_of(newer.at) - 1) * ORDER_STEP)
-    upwards = newer is not None
-    order = key.asc() if upwards else key.desc()
+        walk = walk.where(before(newer), key < first_key_of(second_of(newer.at) - 2))
+    # Towards the newer rows, the index is read downwards.
+    backwards = newer is not None
+    order = key.desc() if backwards else key.asc()
     # One row past the window tells whether the window's last second goes on past it.
     rows = list(db.session.execute(walk.order_by(order).limit(limit + 1)))
     if len(rows) > limit:
         last = rows[-1].index_key
         second = rows[limit - 1].index_key // ORDER_STEP * ORDER_STEP
         if last // ORDER_STEP * ORDER_STEP == second:
-            if upwards:
-                rest = walk.where(key > last, key < second + ORDER_STEP)
-            else:
+            if backwards:
                 rest = walk.where(key < last, key >= second)
+            else:
+                rest = walk.where(key > last, key < second + ORDER_STEP)
             rows += db.session.execute(rest)
-    rows.sort(key=lambda row: (row.received_text, row.id), reverse=not upwards)
+    rows.sort(key=lambda row: (row.received_text, row.id), reverse=not backwards)
     return rows[:limit]
 
 

@@ -8,8 +8,10 @@ SQLite's FTS5 index of the search keys (revision 0004) numbered each entry by th
 id, so a search had to read every match, look each up and sort them by received date before
 it could show the newest: "école", in half the keys, took 43 ms at 100,000 referrals against
 4 at 1,000. Each entry is now numbered by the referral's place in the queue's default order,
-the second it was received then its id (`second * 2**31 + id`, as intake.search.order_key
-says), so the queue reads the matches newest first from the index and stops after a page.
+newest first: the second it was received then its id, both counted down
+(`(2**32 - 1 - second) * 2**31 + (2**31 - 1 - id)`, as intake.search.order_key says), so the
+queue reads the matches in the index's order, upwards (FTS5's faster way), and stops after a
+page.
 The table is contentless: its numbers are no longer the referral table's rowids, and the
 triggers hand it each key. PostgreSQL's pg_trgm index is left as it is.
 """
@@ -29,7 +31,8 @@ depends_on = None
 def order_key(row: str) -> str:
     """The entry's number for a referral row (`new`, `old`, or the table): frozen here as this
     revision defines it, whatever the application's code later says."""
-    return f"CAST(strftime('%s', {row}.received_at) AS INTEGER) * 2147483648 + {row}.id"
+    second = f"CAST(strftime('%s', {row}.received_at) AS INTEGER)"
+    return f"(4294967295 - {second}) * 2147483648 + (2147483647 - {row}.id)"
 
 
 # A later revision that makes SQLite copy the referral table (batch mode) drops these triggers
