@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import TableClause, and_, bindparam, column, delete, exists, or_, select, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 
 from .duplicates import THRESHOLD, Name, same_child, similarity
@@ -57,7 +58,36 @@ class Candidate:
 MAX_CANDIDATES = 200
 MAX_PAIRS_PER_CHILD = 3
 
-_child, _referral = Child.__table__, Referral.__table__
+
+class CoveredReferral(TableClause):
+    """The referral table as the check reads it: only the columns of revision 0007's index of
+    (id, received_at, status), which SQLite is told to read (INDEXED BY). Its planner, without
+    statistics, takes each candidate's referral from its table row instead: a wide row, a page
+    of its own, out of the cache at 100,000 referrals (0.6 ms a check against 0.04 once the
+    index is cached). PostgreSQL reads that index of its own accord (an index-only scan)."""
+
+    inherit_cache = True
+
+
+COVERING_INDEX = "ix_referral_id_received_status"
+
+
+@compiles(CoveredReferral, "sqlite")
+def _indexed_by(element: CoveredReferral, compiler, **kw) -> str:
+    name = compiler.visit_table(element, **kw)
+    # As a FROM only: a column is still written `referral.id`.
+    return f"{name} INDEXED BY {COVERING_INDEX}" if kw.get("asfrom") else name
+
+
+_child = Child.__table__
+_referral = CoveredReferral(
+    Referral.__tablename__,
+    *(
+        column(c.name, c.type)
+        for c in Referral.__table__.c
+        if c.name in ("id", "received_at", "status")
+    ),
+)
 CANDIDATES = (
     select(
         _child.c.id,
@@ -67,6 +97,7 @@ CANDIDATES = (
         _child.c.first_name,
         _child.c.last_name,
     )
+    .select_from(_child)
     .join(_referral, _child.c.referral_id == _referral.c.id)
     .where(_child.c.birth_date.in_(bindparam("days", expanding=True)))
     .where(_referral.c.id != bindparam("referral_id"))
