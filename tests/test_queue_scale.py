@@ -433,3 +433,19 @@ def test_revision_0008_numbers_the_stored_keys_and_goes_back(make_app, users):
 
 
 INDEXED_HAMIDI = "SELECT rowid FROM referral_search WHERE referral_search MATCH '\"hamidi\"'"
+
+
+def test_postgresql_samples_enough_search_keys_to_plan_a_search(make_app):
+    """Revision 0009: the planner's guess of a search's matches comes from 1,000 sampled keys
+    (PostgreSQL's default, 100, made it walk the whole queue for a common family name)."""
+    app = make_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's planner statistics; SQLite's FTS5 index needs none")
+        target = db.session.scalar(
+            text(
+                "SELECT attstattarget FROM pg_attribute "
+                "WHERE attrelid = 'referral'::regclass AND attname = 'search_key'"
+            )
+        )
+        assert target == 1000
