@@ -233,13 +233,14 @@ def newest_matches(
     # One row past the window tells whether the window's last second goes on past it.
     rows = list(db.session.execute(walk.order_by(order).limit(limit + 1)))
     if len(rows) > limit:
+        # The numbers of one second run from its block's first key to the next block's.
         last = rows[-1].index_key
-        second = rows[limit - 1].index_key // ORDER_STEP * ORDER_STEP
-        if last // ORDER_STEP * ORDER_STEP == second:
+        block = rows[limit - 1].index_key // ORDER_STEP * ORDER_STEP
+        if last // ORDER_STEP * ORDER_STEP == block:
             if backwards:
-                rest = walk.where(key < last, key >= second)
+                rest = walk.where(key < last, key >= block)
             else:
-                rest = walk.where(key > last, key < second + ORDER_STEP)
+                rest = walk.where(key > last, key < block + ORDER_STEP)
             rows += db.session.execute(rest)
     rows.sort(key=lambda row: (row.received_text, row.id), reverse=not backwards)
     return rows[:limit]
@@ -553,6 +554,7 @@ def first_page_ids(filters: QueueFilters, size: int, newest: Sequence[Row] | Non
 
 
 def ids_of(rows: Sequence[Row] | None) -> list[int] | None:
+    """The ids of newest_matches' rows (None when it could not serve)."""
     return None if rows is None else [row.id for row in rows]
 
 
