@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -175,6 +176,26 @@ def test_search_finds_by_name_phone_and_reference_whatever_the_accents(make_app,
     login(client, users["coordinator"])
     html = client.get("/triage/", query_string={"q": typed}).get_data(as_text=True)
     assert shown(html) == ["2026-00001"], typed
+
+
+@pytest.mark.parametrize("sort", ["received", "waiting"])
+def test_a_search_of_several_words_finds_them_side_by_side_only(make_app, users, sort):
+    """Each word is looked up in the index apart, then the key checked for the whole needle:
+    a referral holding both words elsewhere is not found, in any order of the queue, nor in
+    the export."""
+    app = make_app()
+    store(app, 1, first_name="Inès", last_name="Ben Ali")
+    store(app, 1, first=2, guardian_name="Inès Martin", first_name="Hugo", last_name="Benali")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    for typed in ("ines benali", "Inès Ben Ali"):
+        html = client.get("/triage/", query_string={"q": typed, "sort": sort}).get_data(
+            as_text=True
+        )
+        assert shown(html) == ["2026-00001"], typed
+    export = client.get("/triage/export.csv", query_string={"q": "ines benali"})
+    assert "PRE-2026-00001" in export.get_data(as_text=True)
+    assert "PRE-2026-00002" not in export.get_data(as_text=True)
 
 
 def store_other(app) -> None:
@@ -349,17 +370,26 @@ def test_the_search_index_order_gives_the_queue_order_whatever_the_ids(make_app,
     references = store(app, count, last_name="Hamidi")
     statuses = ["new" if n % 3 else "in_review" for n in range(count)]
     scatter(app, references, disordered_times(count), statuses)
+    # Both words of "lea hamidi" in their keys, never side by side: a search of the two words
+    # must not find these.
+    store(app, 40, first=1000, guardian_name="Léa Martin", first_name="Lina", last_name="Hamidi")
     with app.test_request_context():
         general = queries.QueueFilters(q="zz")  # a needle the index does not hold
         for filters in (
             queries.QueueFilters(q="hamidi"),
             queries.QueueFilters(q="hamidi", status="in_review"),
+            queries.QueueFilters(q="Léa Hamidi"),
+            queries.QueueFilters(q="lea hamidi", status="new"),
         ):
-            expected = db.session.execute(
-                queries.filtered(select(Referral.id, Referral.received_at), filters).order_by(
-                    *queries.NEWEST_FIRST
-                )
-            ).all()
+            # The expected rows by LIKE on the keys, without the index.
+            like = Referral.search_key.contains(needle(filters.q))
+            every = queries.filtered(
+                select(Referral.id, Referral.received_at), replace(filters, q="")
+            )
+            expected = db.session.execute(every.where(like).order_by(*queries.NEWEST_FIRST)).all()
+            assert len(expected) > 80
+            if " " in filters.q:
+                assert len(expected) <= count  # none of the 40 with the words apart
             ids = [row.id for row in expected]
             for limit in (1, 26, 101):
                 walked = queries.newest_matches(filters, limit)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    and_,
     bindparam,
     false,
     func,
@@ -157,11 +158,17 @@ def search_condition(text_typed: str) -> ColumnElement[bool]:
     if not wanted:
         # Only punctuation was typed: nothing can hold it, rather than everything.
         return false()
-    query = indexed_query(wanted)
-    if query is not None:
-        found = select(INDEXED_ID).select_from(SEARCH_INDEX)
-        return Referral.id.in_(found.where(INDEX_MATCH.match(query)))
-    # The needle holds letters, digits and spaces only: no LIKE wildcard can slip in.
+    indexed = indexed_query(wanted)
+    if indexed is not None:
+        found = select(INDEXED_ID).select_from(SEARCH_INDEX).where(INDEX_MATCH.match(indexed))
+        in_index = Referral.id.in_(found)
+        return and_(in_index, holds(wanted)) if is_words(indexed, wanted) else in_index
+    return holds(wanted)
+
+
+def holds(wanted: str) -> ColumnElement[bool]:
+    """The referral's search key holds the needle `wanted` (LIKE; an index serves it on
+    PostgreSQL). The needle holds letters, digits and spaces only: no wildcard can slip in."""
     return Referral.search_key.contains(wanted, autoescape=True)
 
 
@@ -174,10 +181,23 @@ INDEXED_ID = LAST_ID - INDEX_KEY % ORDER_STEP
 
 def indexed_query(wanted: str) -> str | None:
     """The FTS5 query that finds the needle `wanted`, when SQLite's trigram index can answer
-    it (three characters at least); None otherwise."""
-    if db.engine.dialect.name == "sqlite" and len(wanted) >= MIN_INDEXED:
-        return phrase(wanted)
-    return None
+    it (three characters at least); None otherwise.
+
+    One phrase for a needle of one word. For a needle of several words of three characters or
+    more, each of these words as a phrase of its own, all required, and the key checked for
+    the whole needle (is_words): the trigrams across two words ("e l", " le", "s n") are
+    among the commonest, and FTS5 steps through the list of every trigram of a phrase. A
+    three-word name at 100,000 referrals: 2.4 ms as one phrase, 1.2 as its words."""
+    if db.engine.dialect.name != "sqlite" or len(wanted) < MIN_INDEXED:
+        return None
+    words = [word for word in wanted.split() if len(word) >= MIN_INDEXED]
+    return " AND ".join(phrase(word) for word in words) if len(words) > 1 else phrase(wanted)
+
+
+def is_words(indexed: str, wanted: str) -> bool:
+    """Whether indexed_query asked for the words of `wanted` apart, so that the key must be
+    checked for the needle whole."""
+    return indexed != phrase(wanted)
 
 
 def first_key_of(second: int) -> int:
@@ -221,6 +241,8 @@ def newest_matches(
         .join(Referral, Referral.id == INDEXED_ID),
         replace(filters, q=""),
     ).where(INDEX_MATCH.match(query_text))
+    if is_words(query_text, wanted):
+        walk = walk.where(holds(wanted))
     # A second of margin each side: SQLite rounds a stored time to the millisecond before it
     # counts its seconds, which may carry .9996 into the next second.
     if older is not None:
