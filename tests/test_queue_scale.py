@@ -113,6 +113,28 @@ def test_a_page_past_the_end_or_a_bad_cursor(make_app, users):
 
 
 @pytest.mark.parametrize(
+    ("cursor", "rows"),
+    [
+        ("older=253402300799000000.5", 3),  # the year 9999: every referral is older
+        ("newer=253402300799000000.5", 0),
+        ("older=0.1", 0),  # 1970: none is older
+        ("newer=1.5", 3),
+    ],
+)
+@pytest.mark.parametrize("q", ["hamidi", "lea hamidi"])
+def test_a_search_from_a_cursor_at_either_end_of_time(make_app, users, cursor, rows, q):
+    """A hand-edited cursor far in the future or at 1970, under a search: the page that
+    follows from it (SQLite's index bounds stay within its integers), never a 500."""
+    app = make_app(INTAKE_PAGE_SIZE=3)
+    store(app, 4, last_name="Hamidi")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    response = client.get(f"/triage/?q={q}&{cursor}")
+    assert response.status_code == 200
+    assert len(shown(response.get_data(as_text=True))) == rows
+
+
+@pytest.mark.parametrize(
     "at",
     [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), datetime(1999, 12, 31, tzinfo=UTC)],
 )

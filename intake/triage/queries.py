@@ -177,6 +177,8 @@ SEARCH_INDEX = table("referral_search")
 INDEX_KEY = literal_column("referral_search.rowid")
 INDEX_MATCH = literal_column("referral_search")
 INDEXED_ID = LAST_ID - INDEX_KEY % ORDER_STEP
+# The largest integer SQLite holds.
+LAST_KEY = 2**63 - 1
 
 
 def indexed_query(wanted: str) -> str | None:
@@ -203,6 +205,14 @@ def is_words(indexed: str, wanted: str) -> bool:
 def first_key_of(second: int) -> int:
     """The smallest number the index gives a referral received in `second` (since 1970)."""
     return (LAST_SECOND - second) * ORDER_STEP
+
+
+def within_keys(second: int) -> int:
+    """first_key_of(second), brought within the integers SQLite holds: a hand-edited cursor
+    (the year 9999, or 1970 less the margin) must bound the walk, not overflow. No entry has
+    a number below 0 or as high as LAST_KEY (ids start at 1), so the bound still bounds
+    right."""
+    return min(max(first_key_of(second), 0), LAST_KEY)
 
 
 def second_of(at: datetime) -> int:
@@ -246,9 +256,9 @@ def newest_matches(
     # A second of margin each side: SQLite rounds a stored time to the millisecond before it
     # counts its seconds, which may carry .9996 into the next second.
     if older is not None:
-        walk = walk.where(after(older), key >= first_key_of(second_of(older.at) + 1))
+        walk = walk.where(after(older), key >= within_keys(second_of(older.at) + 1))
     if newer is not None:
-        walk = walk.where(before(newer), key < first_key_of(second_of(newer.at) - 2))
+        walk = walk.where(before(newer), key < within_keys(second_of(newer.at) - 2))
     # Towards the newer rows, the index is read downwards.
     backwards = newer is not None
     order = key.desc() if backwards else key.asc()
