@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from conftest import login
 from forms_data import child_fields, orientation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, select, text
 
 from intake.extensions import db
@@ -106,7 +108,7 @@ def test_a_page_past_the_end_or_a_bad_cursor(make_app, users):
     login(client, users["coordinator"])
     past = client.get("/triage/?older=1.1").get_data(as_text=True)
     assert "Aucune orientation" in past and "Retour aux plus récentes" in past
-    for bad in ("x", "1", "1.", ".1", "9" * 40 + ".1", "1.٣", "-5.2"):
+    for bad in ("x", "1", "1.", ".1", "9" * 40 + ".1", "1.٣", "-5.2", "1.2147483648"):
         response = client.get(f"/triage/?older={bad}")
         assert response.status_code == 200
         assert len(shown(response.get_data(as_text=True))) == 3, bad
@@ -501,3 +503,47 @@ def test_postgresql_samples_enough_search_keys_to_plan_a_search(make_app):
             )
         )
         assert target == 1000
+
+
+cursor_texts = st.one_of(
+    st.builds(
+        lambda at, id_, urgent: f"{at}.{id_}{urgent}",
+        st.one_of(st.integers(0, 10**18 - 1), st.sampled_from([0, 1, 253402300799000000])),
+        st.one_of(st.integers(0, 10**18 - 1), st.sampled_from([1, 2**31 - 1, 2**31])),
+        st.sampled_from(["", "", ".0", ".1", ".2"]),
+    ),
+    st.text(max_size=30),
+)
+# Each parameter there or not; a search and a cursor often together, where the index is read.
+queue_args = st.fixed_dictionaries(
+    {},
+    optional={
+        **{name: st.text(max_size=40) for name in queries.PARAMS},
+        "q": st.one_of(
+            st.sampled_from(["hamidi", "lea hamidi", "léa  HAMIDI", "a b c", "ham"]),
+            st.text(max_size=40),
+        ),
+        "status": st.sampled_from(["", "new", "closed", "x"]),
+        "sort": st.sampled_from([*sorted(queries.SORTS), "x"]),
+        "older": cursor_texts,
+        "newer": cursor_texts,
+    },
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(args=queue_args)
+def test_any_queue_query_string_gets_a_page(make_app, users, args):
+    """Filters, searches, sorts and cursors in any combination, as a hand-edited URL may
+    carry them: a page, or 400 for a NUL character, never a 500. The fixtures, and so the
+    app and its referrals, are made once for all the examples."""
+    app = getattr(make_app, "queue_app", None)
+    if app is None:
+        app = make_app.queue_app = make_app(INTAKE_PAGE_SIZE=3)
+        store(app, 5, last_name="Hamidi", same_time=2)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    status = client.get("/triage/", query_string=args).status_code
+    assert status == 200 or (status == 400 and any("\x00" in v for v in args.values())), args

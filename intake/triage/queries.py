@@ -385,6 +385,9 @@ class Cursor:
             urgent = parts.pop() == "1"
         if len(parts) != 2 or not all(CURSOR_PART.fullmatch(part) for part in parts):
             return None
+        if int(parts[1]) > MAX_ID:
+            # No row has it; PostgreSQL would refuse it in a comparison with an integer column.
+            return None
         try:
             return cls(EPOCH + int(parts[0]) * MICROSECOND, int(parts[1]), urgent)
         except (OverflowError, ValueError):
