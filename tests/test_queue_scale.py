@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -369,8 +370,6 @@ def disordered_times(count: int) -> list[datetime]:
     """Received dates out of id order: most within one second, newest id oldest (more than a
     window of 101 there, so that the second must be read to its end), some at .9997 of a
     second (which SQLite rounds into the next one), the rest minutes apart, shuffled."""
-    import random
-
     rng = random.Random(8)
     one_second = [START.replace(microsecond=900_000 - n * 7_000 // 10) for n in range(120)]
     rounded = [

@@ -59,6 +59,7 @@ FILL = (
     f"SELECT {order_key('referral')}, search_key FROM referral"
 )
 
+
 def drop_index() -> None:
     for name in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS referral_search_{name}")
