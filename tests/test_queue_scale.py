@@ -504,6 +504,33 @@ def test_postgresql_samples_enough_search_keys_to_plan_a_search(make_app):
         assert target == 1000
 
 
+def test_postgresql_queue_index_holds_the_status(make_app):
+    """Revision 0010: on PostgreSQL the queue's index carries the status beside its order, so
+    the walk under an agreement filter counts the tabs without reading each referral's row;
+    and going back to 0009 gives the plain index again."""
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app()
+    columns = text(
+        "SELECT a.attname, i.indnkeyatts FROM pg_index i "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        "WHERE i.indexrelid = 'ix_referral_queue'::regclass "
+        "ORDER BY array_position(i.indkey, a.attnum)"
+    )
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("INCLUDE is PostgreSQL's; SQLite keeps the index as it was")
+        rows = db.session.execute(columns).all()
+        assert [name for name, _ in rows] == ["received_at", "id", "status"]
+        assert {keys for _, keys in rows} == {2}  # status is carried, not a key
+        db.session.rollback()
+        downgrade(revision="0009")
+        assert [name for name, _ in db.session.execute(columns)] == ["received_at", "id"]
+        db.session.rollback()
+        upgrade()
+        assert [name for name, _ in db.session.execute(columns)][-1] == "status"
+
+
 cursor_texts = st.one_of(
     st.builds(
         lambda at, id_, urgent: f"{at}.{id_}{urgent}",
