@@ -141,9 +141,9 @@ class Referral(db.Model):
         # The queue reads newest first, by (received_at, id), under each of its filters: an
         # index ending in that order serves a page, and the next one from the last row seen,
         # without sorting or skipping rows, whatever the size of the table.
-        # On PostgreSQL it also holds the status, which the status tabs count under a filter
-        # and the page lists: a walk that checks each referral elsewhere (its agreement) then
-        # reads the index alone, not each wide row (revision 0010).
+        # On PostgreSQL it also carries the status, which a walk under a filter returns with
+        # each id for the tabs to count: a walk that checks each referral elsewhere (its
+        # agreement) then reads the index alone, not each wide row (revision 0010).
         Index("ix_referral_queue", "received_at", "id", postgresql_include=["status"]),
         Index("ix_referral_status_queue", "status", "received_at", "id"),
         Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id"),
