@@ -2,6 +2,8 @@
 
 P1  throughput of a complete POST /orientation, against a bare Flask + SQLAlchemy app
     (bench/bare_app.py) served the same way: runs alternate, the ratio full/bare is the goal.
+    Two cut-down submissions (bench/p1_variants.py) run in turn with them, to show what a
+    redesign would reach; each database starts with 1,000 seeded referrals.
 P3  submission latency p95 while the outbox worker delivers to an SMTP server that takes
     2 s a message, against one that answers at once.
 P4  worker memory after 100 and after 10,000 requests of a realistic mix; and around a CSV
@@ -73,6 +75,12 @@ CLIENTS = 4
 P1_ROUNDS = 1 if QUICK else 3
 P1_SECONDS = 2.0 if QUICK else 8.0
 P1_WARMUP_SECONDS = 0.5 if QUICK else 2.0
+P1_SEED = 200 if QUICK else 1_000
+# What bench/p1_variants.py leaves of a submission, by its P1_VARIANT.
+P1_VARIANTS = {
+    "row": "only the referral's row written, form validated",
+    "noform": "only the referral's row written, no WTForms",
+}
 P3_POSTS = 10 if QUICK else 100
 P3_SLOW_SECONDS = 2.0
 P3_PAUSE = 0.05  # seconds between two sends: one professional after another, not a flood
@@ -456,33 +464,58 @@ def post_for(port: int, seconds: float) -> tuple[int, float]:
 def p1_throughput(kind: str, folder: Path) -> None:
     print(
         f"P1  {kind}: POST /orientation, {CLIENTS} clients, {P1_ROUNDS} rounds of "
-        f"{P1_SECONDS:g} s each, bare and full alternating",
+        f"{P1_SECONDS:g} s each, the bare app, the service and its two cut-down variants "
+        f"(bench/p1_variants.py) in turn, on databases holding {P1_SEED:,} referrals",
         flush=True,
     )
     with ExitStack() as stack:
-        full_url = stack.enter_context(scratch_database(kind, folder, "p1_full"))
         bare_url = stack.enter_context(scratch_database(kind, folder, "p1_bare"))
-        migrate(full_url)
         bare = bare_server(bare_url, folder)
         stack.callback(bare.stop)
-        full = full_server(full_url, folder, "p1_full")
-        stack.callback(full.stop)
-        for server in (bare, full):
+        servers = {"bare": bare}
+        for name in ("full", *P1_VARIANTS):
+            url = stack.enter_context(scratch_database(kind, folder, f"p1_{name}"))
+            migrate(url)
+            # A live database is not empty, and has its statistics. Started from empty
+            # tables, PostgreSQL (autovacuum off, as on the machine of 2026-12-03) plans the
+            # statements psycopg prepares after five runs for tables of no rows, and keeps
+            # those plans, sequential scans, while the tables grow by thousands of rows
+            # during the rounds: a complete POST went from 10 to 16 ms in-process over
+            # 4,000 of them, and stayed flat after one ANALYZE. `dev seed` ends with
+            # VACUUM ANALYZE.
+            run_flask(app_environment(url, 0), *seed_command(P1_SEED))
+            if name == "full":
+                server = full_server(url, folder, "p1_full")
+            else:
+                server = variant_server(url, folder, name)
+            stack.callback(server.stop)
+            servers[name] = server
+        for server in servers.values():
             post_for(server.port, P1_WARMUP_SECONDS)
-        rates: dict[str, list[float]] = {"bare": [], "full": []}
+        rates: dict[str, list[float]] = {name: [] for name in servers}
         for round_number in range(1, P1_ROUNDS + 1):
-            for name, server in (("bare", bare), ("full", full)):
+            for name, server in servers.items():
                 done, elapsed = post_for(server.port, P1_SECONDS)
                 rates[name].append(done / elapsed)
                 note(
                     f"round {round_number} {name}: {done} referrals in {elapsed:.1f} s, "
                     f"{done / elapsed:.1f}/s"
                 )
-    bare_rate = sum(rates["bare"]) / len(rates["bare"])
-    full_rate = sum(rates["full"]) / len(rates["full"])
-    record("P1", kind, "bare app POST throughput (mean of rounds)", bare_rate, "req/s")
-    record("P1", kind, "full app POST /orientation throughput", full_rate, "req/s")
-    record("P1", kind, "throughput full/bare", full_rate / bare_rate, "ratio", "≥ 0.6")
+    rate = {name: sum(values) / len(values) for name, values in rates.items()}
+    record("P1", kind, "bare app POST throughput (mean of rounds)", rate["bare"], "req/s")
+    record("P1", kind, "full app POST /orientation throughput", rate["full"], "req/s")
+    record("P1", kind, "throughput full/bare", rate["full"] / rate["bare"], "ratio", "≥ 0.6")
+    for name, label in P1_VARIANTS.items():
+        record("P1", kind, f"bound, {label}: throughput /bare", rate[name] / rate["bare"], "ratio")
+
+
+def variant_server(database_url: str, folder: Path, variant: str) -> Server:
+    """The service with its submission cut down (bench/p1_variants.py), served the same way."""
+    port = free_port()
+    env = app_environment(database_url, port)
+    env["P1_VARIANT"] = variant
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
+    return Server(f"p1_{variant}", "p1_variants:app", env, ROOT, folder, port)
 
 
 # --- P3 ------------------------------------------------------------------------------------
@@ -686,16 +719,9 @@ def p4_memory(kind: str, folder: Path) -> None:
     )
 
 
-def seed_command(env: dict) -> list[str] | None:
-    """`dev seed --count N` and its options if this version of the app has it, else None."""
-    try:
-        help_text = run_flask(env, "dev", "seed", "--help", timeout=120)
-    except RuntimeError:
-        return None
-    # The database is a scratch one: whatever --force allows, it may.
-    return ["dev", "seed", "--count", str(P4_SEED)] + (
-        ["--force"] if "--force" in help_text else []
-    )
+def seed_command(count: int) -> list[str]:
+    """`dev seed --count COUNT`, for a scratch database: the arguments of `flask`."""
+    return ["dev", "seed", "--count", str(count), "--force"]
 
 
 class Sampler(threading.Thread):
@@ -752,15 +778,8 @@ def p4_export(kind: str, folder: Path) -> None:
         url = stack.enter_context(scratch_database(kind, folder, "p4_export"))
         migrate(url)
         env = app_environment(url, 0)
-        command = seed_command(env)
-        if command is None:
-            skip(
-                f"P4 export on {kind}: this app has no `flask dev seed` command yet "
-                "(branch seed); nothing to export"
-            )
-            return
         start = time.perf_counter()
-        run_flask(env, *command)
+        run_flask(env, *seed_command(P4_SEED))
         note(f"seeded {P4_SEED:,} referrals in {time.perf_counter() - start:.0f} s")
         create_coordinator(env)
         server = full_server(url, folder, "p4_export_gunicorn")
@@ -816,10 +835,13 @@ def interrupted(signum, frame):
 
 def postgres_available() -> bool:
     try:
-        psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3).close()
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3) as connection:
+            # Whether the server analyzes tables as they grow: see p1_throughput.
+            autovacuum = connection.execute("SHOW autovacuum").fetchone()[0]
     except psycopg.Error as error:
         skip(f"PostgreSQL at {POSTGRES_ADMIN_URL} does not answer ({error}); SQLite only")
         return False
+    print(f"PostgreSQL at {POSTGRES_ADMIN_URL}: autovacuum {autovacuum}", flush=True)
     return True
 
 
