@@ -297,10 +297,12 @@ class Server(Process):
             return sorted(found)
 
 
-def full_server(database_url: str, folder: Path, name: str, env_overrides=None) -> Server:
+def full_server(
+    database_url: str, folder: Path, name: str, env_overrides=None, app: str = "wsgi:app"
+) -> Server:
     port = free_port()
     env = app_environment(database_url, port, env_overrides)
-    return Server(name, "wsgi:app", env, ROOT, folder, port)
+    return Server(name, app, env, ROOT, folder, port)
 
 
 def bare_server(database_url: str, folder: Path) -> Server:
@@ -511,11 +513,9 @@ def p1_throughput(kind: str, folder: Path) -> None:
 
 def variant_server(database_url: str, folder: Path, variant: str) -> Server:
     """The service with its submission cut down (bench/p1_variants.py), served the same way."""
-    port = free_port()
-    env = app_environment(database_url, port)
-    env["P1_VARIANT"] = variant
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
-    return Server(f"p1_{variant}", "p1_variants:app", env, ROOT, folder, port)
+    path = os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))
+    overrides = {"P1_VARIANT": variant, "PYTHONPATH": path}
+    return full_server(database_url, folder, f"p1_{variant}", overrides, app="p1_variants:app")
 
 
 # --- P3 ------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from intake.extensions import db
 from intake.public import operations, views
 from intake.rows import insert_rows
 from intake.search import referral_key
-from intake.workflow import Status
 
 # Both variants take the original view for what they do not replace (GET, the form again).
 ORIGINAL_FORM_VIEW = views.referral_form
@@ -35,20 +34,9 @@ ORIGINAL_FORM_VIEW = views.referral_form
 
 def referral_row_only(source, data, territory, received_at=None, **_):
     """`create_referral` reduced to the referral's own row: numbered as today, searchable."""
-    received_at = received_at or operations.utcnow()
-    received_on = received_at.astimezone(operations.PARIS).date()
-    fields = operations.SHARED_FIELDS + operations.SOURCE_FIELDS[source]
-    referral = operations.Referral(
-        fingerprint=operations.fingerprint(source, data),
-        year=received_on.year,
-        source=source.value,
-        received_at=received_at,
-        last_activity_at=received_at,
-        status=Status.NEW.value,
-        eligibility="to_check",
-        **{name: operations.stored_value(name, data[name]) for name in fields},
-    )
-    referral.number, referral.reference = operations.next_reference(received_on.year)
+    referral = operations.new_referral(source, data, received_at or operations.utcnow())
+    referral.eligibility = "to_check"
+    referral.number, referral.reference = operations.next_reference(referral.year)
     referral.search_key = referral_key(referral)
     insert_rows(db.session, [referral])
     return referral
@@ -60,8 +48,8 @@ def without_wtforms(form_class, source, template):
         return ORIGINAL_FORM_VIEW(form_class, source, template)
     form = request.form
     validate_csrf(form.get("csrf_token"))
-    data = {name: form.get(name, "") for name in operations.SHARED_FIELDS}
-    data.update({name: form.get(name, "") for name in operations.SOURCE_FIELDS[source]})
+    fields = operations.SHARED_FIELDS + operations.SOURCE_FIELDS[source]
+    data = {name: form.get(name, "") for name in fields}
     data.update(domains=form.getlist("domains"), urgent=False, family_informed=True)
     referral = referral_row_only(source, {**data, "children": []}, None)
     reference = referral.reference

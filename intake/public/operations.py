@@ -137,6 +137,20 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
     )
 
 
+def new_referral(source: Source, data: dict[str, Any], received_at: datetime) -> Referral:
+    """The referral's own row for a validated form's `data`, received at `received_at`, in
+    the Paris year of that day: not numbered yet, without children, history or e-mails."""
+    return Referral(
+        fingerprint=fingerprint(source, data),
+        year=received_at.astimezone(PARIS).date().year,
+        source=source.value,
+        received_at=received_at,
+        last_activity_at=received_at,
+        status=Status.NEW.value,
+        **{name: stored_value(name, data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
+    )
+
+
 def create_referral(
     source: Source,
     data: dict[str, Any],
@@ -161,17 +175,7 @@ def create_referral(
     the session when this is called.
     """
     received_at = received_at or utcnow()
-    received_on = received_at.astimezone(PARIS).date()
-    digest = fingerprint(source, data)
-    referral = Referral(
-        fingerprint=digest,
-        year=received_on.year,
-        source=source.value,
-        received_at=received_at,
-        last_activity_at=received_at,
-        status=Status.NEW.value,
-        **{name: stored_value(name, data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
-    )
+    referral = new_referral(source, data, received_at)
     for position, child_data in enumerate(data["children"]):
         child = Child(
             position=position,
@@ -189,12 +193,14 @@ def create_referral(
     messages = referral_emails(referral, territory, current_app.config)
     # Nothing may reach the database before the number is taken: the rows are incomplete
     # until then, and every statement run under the counter's lock makes others wait.
-    number, referral.reference = next_reference(received_on.year)
+    number, referral.reference = next_reference(referral.year)
     referral.number = number
     # Checked under the counter's lock: a concurrent twin has committed by now.
     twin = (
         db.session.connection()
-        .execute(TWIN, {"fingerprint": digest, "since": received_at - DUPLICATE_WINDOW})
+        .execute(
+            TWIN, {"fingerprint": referral.fingerprint, "since": received_at - DUPLICATE_WINDOW}
+        )
         .scalar()
     )
     if twin is not None:
