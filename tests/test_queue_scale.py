@@ -223,6 +223,54 @@ def test_a_search_of_several_words_finds_them_side_by_side_only(make_app, users,
     assert "PRE-2026-00002" not in export.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("wanted", "words"),
+    [
+        ("eva camara", ["eva", "camara"]),
+        ("ines ben ali", ["ines", "ben", "ali"]),
+        ("li camara", []),  # one word long enough: the needle is looked up whole
+        ("camara", []),
+        ("a b c", []),
+        ("pre 202600012", ["pre", "202600012"]),
+    ],
+)
+def test_words_apart(wanted, words):
+    assert queries.words_apart(wanted) == words
+
+
+def test_a_search_finds_exactly_the_keys_that_hold_the_needle(make_app):
+    """Whatever way a needle is looked up (whole, its words in the index, PostgreSQL's LIKE
+    of the words in order), the referrals found are those whose key holds it side by side:
+    the words in another order, apart, or only some of them are not enough."""
+    app = make_app()
+    store(app, 1, first=1, guardian_name="Eva Camara", first_name="Lina", last_name="Durand")
+    store(app, 1, first=2, guardian_name="Camara Eva", first_name="Hugo", last_name="Petit")
+    store(app, 1, first=3, guardian_name="Eva Martin", first_name="Ali", last_name="Camara")
+    store(app, 1, first=4, guardian_name="Evan Camarades", first_name="Léa", last_name="Ben Ali")
+    store(app, 1, first=5, guardian_name="Paul Roux", first_name="Eva", last_name="Camara")
+    needles = [
+        "eva camara",
+        "camara eva",
+        "eva  CAMARA",
+        "van camara",
+        "ali camara",
+        "lea ben ali",
+        "ben ali lea",
+        "camara",
+        "li camara",
+        "eva martin ali",
+    ]
+    with app.app_context():
+        for typed in needles:
+            plain = select(Referral.reference).where(queries.holds(needle(typed)))
+            searched = select(Referral.reference).where(queries.search_condition(typed))
+            expected = set(db.session.scalars(plain))
+            assert set(db.session.scalars(searched)) == expected, typed
+        # The needles above find something, and not everything.
+        found = select(Referral.reference).where(queries.search_condition("eva camara"))
+        assert 0 < len(db.session.scalars(found).all()) < 5
+
+
 def store_other(app) -> None:
     """A second referral the searches above must not find."""
     store(app, 1, first=99, guardian_name="Marc Durand", first_name="Hugo", last_name="Bernard")
