@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -328,6 +329,47 @@ def mib(kib: float) -> float:
     return kib / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system) the processes `pids` have used so far; one that has gone
+    counts for nothing."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (its backends among them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def database_pids(kind: str) -> list[int]:
+    """The database server's processes: PostgreSQL's, none for SQLite (in the workers)."""
+    return postgres_pids() if kind == "postgresql" else []
+
+
+def cpu_by_part(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of `pids`, and by this process ("client": the
+    clients' threads, while they post)."""
+    times = os.times()
+    return {
+        **{part: cpu_seconds(found) for part, found in pids.items()},
+        "client": times.user + times.system,
+    }
+
+
 # --- HTTP ----------------------------------------------------------------------------------
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]*)"')
@@ -495,9 +537,16 @@ def p1_throughput(kind: str, folder: Path) -> None:
         for server in servers.values():
             post_for(server.port, P1_WARMUP_SECONDS)
         rates: dict[str, list[float]] = {name: [] for name in servers}
+        # CPU seconds used during the rounds, and POSTs answered, by server and by process.
+        used: dict[str, Counter] = {name: Counter() for name in servers}
         for round_number in range(1, P1_ROUNDS + 1):
             for name, server in servers.items():
+                pids = {"workers": server.workers(), "database": database_pids(kind)}
+                before = cpu_by_part(pids)
                 done, elapsed = post_for(server.port, P1_SECONDS)
+                spent = cpu_by_part(pids)
+                used[name].update({part: spent[part] - before[part] for part in spent})
+                used[name]["posts"] += done
                 rates[name].append(done / elapsed)
                 note(
                     f"round {round_number} {name}: {done} referrals in {elapsed:.1f} s, "
@@ -509,6 +558,20 @@ def p1_throughput(kind: str, folder: Path) -> None:
     record("P1", kind, "throughput full/bare", rate["full"] / rate["bare"], "ratio", "≥ 0.6")
     for name, label in P1_VARIANTS.items():
         record("P1", kind, f"bound, {label}: throughput /bare", rate[name] / rate["bare"], "ratio")
+    # Where a POST's CPU goes, read from /proc: what the ratio could still be bought with.
+    # The full app keeps both CPUs busy, so its throughput follows its CPU a POST; the bare
+    # app's workers also wait (for each commit's fsync, for the clients), so its own does not.
+    names = {"bare": "bare app", "full": "full app"}
+    names.update({name: f"bound, {label}" for name, label in P1_VARIANTS.items()})
+    parts = {"workers": "gunicorn workers", "client": "benchmark's clients"}
+    if kind == "postgresql":
+        parts["database"] = "PostgreSQL server"
+    for part, label in parts.items():
+        for name, shown in names.items():
+            posts = used[name]["posts"]
+            if posts:
+                ms = 1000 * used[name][part] / posts
+                record("P1", kind, f"CPU a POST, {label}, {shown}", ms, "ms")
 
 
 def variant_server(database_url: str, folder: Path, variant: str) -> Server:
