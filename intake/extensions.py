@@ -45,9 +45,9 @@ def tune_sqlite(dbapi_connection, connection_record) -> None:
     """Set each new SQLite connection up for a web server's concurrent writers.
 
     WAL lets readers go on while one request writes, and with `synchronous=NORMAL` a commit
-    no longer waits for the disk twice (a power cut may lose the last commits, never corrupt
-    the file). The busy timeout makes a writer wait for another's lock instead of failing at
-    once. PostgreSQL connections are left alone.
+    waits for no disk flush: the WAL is flushed at each checkpoint (a power cut may lose the
+    last commits, never corrupt the file). The busy timeout makes a writer wait for another's
+    lock instead of failing at once. PostgreSQL connections are left alone.
     """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
