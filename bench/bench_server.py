@@ -286,16 +286,7 @@ class Server(Process):
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
             return sorted(int(child) for child in children)
         except OSError:
-            found = []
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        stat = (entry / "stat").read_text()
-                    except OSError:
-                        continue
-                    if int(stat.rpartition(")")[2].split()[1]) == pid:
-                        found.append(int(entry.name))
-            return sorted(found)
+            return processes_where(lambda process: int(stat_fields(process)[1]) == pid)
 
 
 def full_server(
@@ -329,13 +320,34 @@ def mib(kib: float) -> float:
     return kib / 1024
 
 
+def stat_fields(process: Path) -> list[str]:
+    """The fields of `/proc/PID/stat` after the command's name (which may hold spaces), for
+    the folder `process` of /proc: [0] the state, [1] the parent, [11] and [12] the user and
+    system CPU ticks. OSError when the process has gone."""
+    return (process / "stat").read_text().rpartition(")")[2].split()
+
+
+def processes_where(wanted: Callable[[Path], bool]) -> list[int]:
+    """The ids of the processes whose /proc folder is `wanted`, in order; a process that goes
+    while it is looked at is left out."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if wanted(entry):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return sorted(found)
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """The CPU time (user and system) the processes `pids` have used so far; one that has gone
     counts for nothing."""
     ticks = 0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            fields = stat_fields(Path(f"/proc/{pid}"))
         except OSError:
             continue
         ticks += int(fields[11]) + int(fields[12])
@@ -344,15 +356,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def postgres_pids() -> list[int]:
     """The PostgreSQL server's processes on this machine (its backends among them)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return processes_where(lambda process: (process / "comm").read_text().strip() == "postgres")
 
 
 def database_pids(kind: str) -> list[int]:
