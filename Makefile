@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/python -m intake.devserver
+	$(BIN)/python -m intake.dev.server
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,8 +20,8 @@ from flask_migrate import upgrade  # noqa: E402
 from forms_data import request_form  # noqa: E402
 
 from intake import create_app  # noqa: E402
-from intake.screening import screen  # noqa: E402
-from intake.territory import Street, load_territory  # noqa: E402
+from intake.rules.screening import screen  # noqa: E402
+from intake.territory.model import Street, load_territory  # noqa: E402
 
 TERRITORY = load_territory(ROOT / "tests" / "territory.toml")
 

@@ -47,7 +47,7 @@ from intake import create_app  # noqa: E402
 from intake.auth.operations import create_user  # noqa: E402
 from intake.extensions import db  # noqa: E402
 from intake.models import Child, OutboxMessage, Referral  # noqa: E402
-from intake.search import normalise  # noqa: E402
+from intake.rules.search import normalise  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 SMALL, LARGE = (200, 2_000) if QUICK else (1_000, 100_000)

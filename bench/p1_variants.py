@@ -24,9 +24,9 @@ from flask import request
 from flask_wtf.csrf import validate_csrf
 
 from intake.extensions import db
+from intake.models.rows import insert_rows
 from intake.public import operations, views
-from intake.rows import insert_rows
-from intake.search import referral_key
+from intake.rules.search import referral_key
 
 # Both variants take the original view for what they do not replace (GET, the form again).
 ORIGINAL_FORM_VIEW = views.referral_form

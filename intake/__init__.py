@@ -11,14 +11,14 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import translation
-from .config import ConfigurationError, load_config
-from .errors import error_page
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-from .forms import Request
-from .logs import configure_logging
-from .search import not_search_index
-from .territory import TerritoryError, load_territory
+from intake import translation
+from intake.config import ConfigurationError, load_config
+from intake.errors import error_page
+from intake.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from intake.forms import Request
+from intake.logs import configure_logging
+from intake.rules.search import not_search_index
+from intake.territory.model import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +98,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Connectez-vous pour accéder à cette page.")
     login_manager.login_message_category = "info"
 
-    from . import models, notifications
+    from intake import models, notifications
 
     notifications.init_app(app)
 
@@ -117,22 +117,22 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the public, staff and auth blueprints."""
-    from .auth.views import bp as auth_bp
-    from .public.views import bp as public_bp
-    from .triage.account import bp as account_bp
-    from .triage.views import bp as triage_bp
+    from intake.auth.views import bp as auth_bp
+    from intake.public.views import bp as public_bp
+    from intake.triage.account import bp as account_bp
+    from intake.triage.views import bp as triage_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     # Imported for its routes, which it adds to the triage blueprint before it is registered.
-    from .triage import correction_views, duplicate_views  # noqa: F401
+    from intake.triage import correction_views, duplicate_views  # noqa: F401
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(account_bp, url_prefix="/triage")
     # Registered after the triage blueprint: /triage/reunions/… must be found before
     # /triage/<reference> would take "reunions" for a reference.
-    from .meetings.views import bp as meetings_bp
-    from .meetings.views import fiche_bp
+    from intake.meetings.views import bp as meetings_bp
+    from intake.meetings.views import fiche_bp
 
     app.register_blueprint(meetings_bp, url_prefix="/triage/reunions")
     app.register_blueprint(fiche_bp, url_prefix="/triage")
@@ -141,11 +141,11 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the `users`, `outbox`, `retention`, `audit`, `territory` and `dev` command groups
     to `flask`."""
-    from .auth.commands import users_cli
-    from .notifications.commands import outbox_cli
-    from .opendata.commands import territory_cli
-    from .seed import dev_cli
-    from .triage.commands import audit_cli, retention_cli
+    from intake.auth.commands import users_cli
+    from intake.dev.seed import dev_cli
+    from intake.notifications.commands import outbox_cli
+    from intake.opendata.commands import territory_cli
+    from intake.triage.commands import audit_cli, retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
@@ -245,7 +245,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Expose the territory and display helpers to every template."""
-    from . import vocabulary
+    from intake.rules import vocabulary
 
     app.jinja_env.add_extension("jinja2.ext.do")
 

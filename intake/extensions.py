@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
-from .translation import Babel
+from intake.translation import Babel
 
 
 class Base(DeclarativeBase):

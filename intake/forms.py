@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser
 from wtforms.i18n import messages_path
 
-from .text import clean_text
+from intake.rules.text import clean_text
 
 # What Werkzeug puts in place of bytes that are not UTF-8 (a client that is not a browser, or
 # one sending another charset): the field says it could not be read rather than store "�".

@@ -9,7 +9,7 @@ from datetime import timedelta
 from babel.dates import TIMEDELTA_UNITS
 from flask_babel import format_timedelta
 
-from .extensions import limiter
+from intake.extensions import limiter
 
 # A wait is told in the largest unit of which it makes at least two: 80 minutes are "dans
 # 80 minutes", not "dans 1 heure" (Babel's rounding: too early) nor "dans 2 heures".

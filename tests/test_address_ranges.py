@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from intake.addresses import normalise_street, parse_address
 from intake.opendata.qpv_streets import PlacedPoint, is_readable, qpv_streets, street_entries
 from intake.opendata.ranges import Entry, fewest_entries
-from intake.territory import Street
+from intake.territory.addresses import normalise_street, parse_address
+from intake.territory.model import Street
 
 
 def accepted(entries, number: int) -> bool:

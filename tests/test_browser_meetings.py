@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import AgendaItem, Meeting, Referral
-from intake.vocabulary import PARIS
+from intake.rules.vocabulary import PARIS
 
 if not CHROMIUM.exists():
     pytest.skip(SKIP_REASON, allow_module_level=True)

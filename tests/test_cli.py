@@ -117,7 +117,7 @@ def test_migrations_match_the_models(app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from intake.search import not_search_index
+    from intake.rules.search import not_search_index
 
     with app.app_context(), db.engine.connect() as connection:
         options = {"include_object": not_search_index}

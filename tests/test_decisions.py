@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.auth.operations import create_user
-from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.extensions import db
 from intake.models import Agreement, Note, Referral, StatusChange, User
+from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.triage import views
 
 AGREEMENT = {

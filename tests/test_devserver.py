@@ -19,7 +19,7 @@ import pytest
 from conftest import TERRITORY, free_port
 from forms_data import request_form
 
-from intake.devserver import StartError, chosen_port
+from intake.dev.server import StartError, chosen_port
 
 ROOT = Path(__file__).parent.parent
 
@@ -60,7 +60,7 @@ def test_a_busy_port_gets_one_line_saying_how(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "intake.devserver"],
+            [sys.executable, "-m", "intake.dev.server"],
             cwd=ROOT,
             env=devserver_env(tmp_path, port),
             capture_output=True,
@@ -100,7 +100,7 @@ class Output:
 def test_make_run_serves_on_port_and_shows_each_email_once_readably(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "intake.devserver"],
+        [sys.executable, "-m", "intake.dev.server"],
         cwd=ROOT,
         env=devserver_env(tmp_path, port),
         stdout=subprocess.PIPE,

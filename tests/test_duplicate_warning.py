@@ -16,7 +16,7 @@ from conftest import login, post_change
 from forms_data import PARENT_DATA, child_fields, orientation, request_form
 from sqlalchemy import event, select, text, update
 
-from intake import duplicate_pairs
+from intake.duplicates import pairs as duplicate_pairs
 from intake.extensions import db
 from intake.models import DuplicatePair, Referral, Source, StatusChange
 from intake.public.operations import create_referral

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.duplicates import THRESHOLD, name_similarity, same_child
+from intake.duplicates.likeness import THRESHOLD, name_similarity, same_child
 
 # (first, last) of each child, whether they are one child, and why.
 PAIRS = [

@@ -18,7 +18,7 @@ from intake.opendata.schools import (
     replace_schools,
     territory_schools,
 )
-from intake.territory import School, TerritoryError, load_territory, parse_territory
+from intake.territory.model import School, TerritoryError, load_territory, parse_territory
 
 DATA = Path(__file__).parent / "data"
 # The same rows under both header styles: as published (Identifiant_de_l_etablissement…),

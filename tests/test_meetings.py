@@ -11,7 +11,6 @@ import pytest
 from conftest import PASSWORD, post_change
 from sqlalchemy import func, select
 
-from intake.audit import ReadKind
 from intake.extensions import db
 from intake.meetings.operations import age_on, fiche_reason, initial, parse_attendees
 from intake.models import (
@@ -26,7 +25,8 @@ from intake.models import (
     User,
 )
 from intake.public.operations import create_referral
-from intake.vocabulary import PARIS
+from intake.rules.vocabulary import PARIS
+from intake.triage.audit import ReadKind
 
 SEQUENCE = itertools.count(1)
 MEETING_VERSION = re.compile(r'name="version" value="(\d+)"')

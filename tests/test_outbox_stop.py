@@ -14,7 +14,6 @@ from flask_mail import BadHeaderError
 from sqlalchemy import event, select
 from test_outbox import deliver, later, outbox, submit
 
-from intake import vocabulary as vocab
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source
 from intake.notifications.failures import (
@@ -26,6 +25,7 @@ from intake.notifications.failures import (
     stop_reason,
 )
 from intake.notifications.worker import DeliveryReport, pending_count
+from intake.rules import vocabulary as vocab
 
 UNKNOWN = "inconnu@ecole.example"
 BUSY = "occupe@ecole.example"

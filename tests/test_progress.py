@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.progress import (
+from intake.rules.progress import (
     Outcome,
     Step,
     birth_years,
@@ -16,7 +16,7 @@ from intake.progress import (
     outcome_of,
     public_steps,
 )
-from intake.workflow import Status
+from intake.rules.workflow import Status
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

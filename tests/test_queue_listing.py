@@ -13,9 +13,9 @@ from sqlalchemy import event, select
 
 from intake.extensions import db
 from intake.models import Referral, User
+from intake.rules.vocabulary import format_datetime
 from intake.triage.listing import InWords, detail_url, queue_rows, referent_of
 from intake.triage.queries import Listed
-from intake.vocabulary import format_datetime
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 

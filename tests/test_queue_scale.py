@@ -18,7 +18,7 @@ from sqlalchemy import event, select, text
 
 from intake.extensions import db
 from intake.models import Child, Referral
-from intake.search import needle, normalise, order_key, referral_key
+from intake.rules.search import needle, normalise, order_key, referral_key
 from intake.triage import queries
 from intake.triage.queries import Cursor
 

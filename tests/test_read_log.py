@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from test_queue_scale import store
 
 from intake import create_app
-from intake.audit import ReadKind, purge_reads, reads, record_read
 from intake.config import ConfigurationError
 from intake.extensions import db
 from intake.models import ReadEvent, ReadReferral, Referral, User
+from intake.triage.audit import ReadKind, purge_reads, reads, record_read
 
 
 def submit(client, **child) -> str:

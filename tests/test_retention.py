@@ -11,7 +11,7 @@ from test_references import data
 from intake.extensions import db
 from intake.models import Child, Note, OutboxMessage, Referral, Source, StatusChange
 from intake.public.operations import create_referral
-from intake.retention import is_expired, is_overdue, months_before
+from intake.rules.retention import is_expired, is_overdue, months_before
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import object_session
 from intake.extensions import db
 from intake.models import Child, OutboxMessage, Referral, Source, StatusChange
 from intake.public.operations import create_referral
-from intake.search import referral_key
+from intake.rules.search import referral_key
 
 TWO_CHILDREN = {
     **PARENT_DATA,

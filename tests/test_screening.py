@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.addresses import ParsedAddress, parse_address
-from intake.screening import (
+from intake.rules.screening import (
     N_,
     AgeStatus,
     Eligibility,
@@ -27,7 +26,8 @@ from intake.screening import (
     screen,
     worst,
 )
-from intake.territory import load_territory, parse_territory
+from intake.territory.addresses import ParsedAddress, parse_address
+from intake.territory.model import load_territory, parse_territory
 
 TERRITORY_FILE = Path(__file__).with_name("territory.toml")
 TERRITORY = load_territory(TERRITORY_FILE)

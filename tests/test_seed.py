@@ -12,8 +12,8 @@ from conftest import TERRITORY, login
 from forms_data import PARENT_DATA
 from sqlalchemy import func, select, text
 
-from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
-from intake.duplicates import THRESHOLD, same_child
+from intake.dev.seed import Start, generate, seed_database
+from intake.duplicates.likeness import THRESHOLD, same_child
 from intake.extensions import db
 from intake.models import (
     Agreement,
@@ -29,11 +29,11 @@ from intake.models import (
     User,
 )
 from intake.public.operations import create_referral
-from intake.screening import best
-from intake.search import needle, order_key, referral_key
-from intake.seed import Start, generate, seed_database
-from intake.territory import load_territory
-from intake.workflow import FINAL, TRANSITIONS, Status
+from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
+from intake.rules.screening import best
+from intake.rules.search import needle, order_key, referral_key
+from intake.rules.workflow import FINAL, TRANSITIONS, Status
+from intake.territory.model import load_territory
 
 NOW = datetime(2026, 5, 4, tzinfo=UTC)
 COUNT = 60

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.addresses import normalise_street
-from intake.territory import (
+from intake.territory.addresses import normalise_street
+from intake.territory.model import (
     RULES,
     Commune,
     Contact,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.forms import multi_line, single_line
 from intake.models import Referral
-from intake.text import clean_text
+from intake.rules.text import clean_text
 
 SINGLE_LINE = [
     # (typed, stored)
@@ -90,12 +90,12 @@ def test_no_control_or_direction_character_survives(multiline):
 def test_the_shortcut_for_clean_text_changes_no_result(monkeypatch, multiline):
     """Text with nothing to drop or replace skips the loop over its characters: for every
     code point, alone between letters, and for the table's texts, the result is the loop's."""
-    import intake.text
+    import intake.rules.text
 
     samples = [f"a{chr(code)}b" for code in range(0x110000)]
     samples += [typed for typed, _ in SINGLE_LINE + MULTI_LINE] + ["  Léa  ", "e\u0301", ""]
     quick = [clean_text(sample, multiline) for sample in samples]
-    monkeypatch.setattr(intake.text, "UNTOUCHED", re.compile("(?!)"))  # matches nothing
+    monkeypatch.setattr(intake.rules.text, "UNTOUCHED", re.compile("(?!)"))  # matches nothing
     assert [clean_text(sample, multiline) for sample in samples] == quick
     assert quick[ord("x")] == "axb" and quick[ord("\t")] == "a b"
 

@@ -15,7 +15,7 @@ from flask import render_template_string
 from flask_babel import force_locale, gettext, lazy_gettext
 from jinja2 import ChoiceLoader, DictLoader, Environment
 
-from intake.vocabulary import status_label
+from intake.rules.vocabulary import status_label
 
 MESSAGES = {
     "Se connecter": "Sign in",

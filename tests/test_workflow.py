@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from intake.decisions import REASONS, SERVICES, WITHDRAWN_BY
-from intake.workflow import (
+from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
+from intake.rules.workflow import (
     FINAL,
     Decision,
     Status,

@@ -9,10 +9,7 @@ from flask import current_app, url_for
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Role, User
-from ..notifications.render import public_url
-from .operations import (
+from intake.auth.operations import (
     AccountError,
     change_password,
     create_user,
@@ -21,6 +18,9 @@ from .operations import (
     reset_token,
     set_role,
 )
+from intake.extensions import db
+from intake.models import Role, User
+from intake.notifications.render import public_url
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 

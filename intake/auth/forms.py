@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import BaseForm, single_line
-from .operations import MIN_PASSWORD_LENGTH
+from intake.auth.operations import MIN_PASSWORD_LENGTH
+from intake.forms import BaseForm, single_line
 
 
 class LoginForm(BaseForm):

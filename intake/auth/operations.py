@@ -8,10 +8,10 @@ import hmac
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..decisions import ALERTS
-from ..extensions import db
-from ..models import Role, User, utcnow
-from ..tokens import make_token, read_token
+from intake.extensions import db
+from intake.models import Role, User, utcnow
+from intake.rules.decisions import ALERTS
+from intake.tokens import make_token, read_token
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -19,11 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
-from ..errors import error_page
-from ..extensions import db, limiter
-from ..throttling import retry_delay
-from .forms import LoginForm, NewPasswordForm
-from .operations import authenticate, set_new_password, user_for_reset
+from intake.auth.forms import LoginForm, NewPasswordForm
+from intake.auth.operations import authenticate, set_new_password, user_for_reset
+from intake.errors import error_page
+from intake.extensions import db, limiter
+from intake.throttling import retry_delay
 
 bp = Blueprint("auth", __name__)
 

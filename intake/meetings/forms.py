@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..forms import BaseForm, multi_line, single_line
-from ..triage.forms import DayField, StatusForm
-from ..vocabulary import PARIS
-from .operations import MAX_ATTENDEES, AttendeeError, parse_attendees
+from intake.forms import BaseForm, multi_line, single_line
+from intake.meetings.operations import MAX_ATTENDEES, AttendeeError, parse_attendees
+from intake.rules.vocabulary import PARIS
+from intake.triage.forms import DayField, StatusForm
 
 # "14:30", "14h30", "14 h 30", "9h", "09.15": how people write a time of day in France.
 TIME = re.compile(r"(?P<hour>[0-9]{1,2})\s*(?:[:h.]\s*(?P<minute>[0-9]{2})?)?", re.IGNORECASE)

@@ -14,12 +14,12 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ..extensions import db
-from ..i18n import N_
-from ..models import AgendaItem, Meeting, Referral, User, utcnow
-from ..triage.operations import change_status
-from ..vocabulary import PARIS, format_date, status_label
-from ..workflow import Status, TransitionError, allowed_next
+from intake.extensions import db
+from intake.i18n import N_
+from intake.models import AgendaItem, Meeting, Referral, User, utcnow
+from intake.rules.vocabulary import PARIS, format_date, status_label
+from intake.rules.workflow import Status, TransitionError, allowed_next
+from intake.triage.operations import change_status
 
 # What a reference looks like (contract): nothing else is written into a stylesheet.
 REFERENCE = re.compile(r"PRE-[0-9]{4}-[0-9]{5}")

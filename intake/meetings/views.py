@@ -25,23 +25,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import ReadKind, record_read
-from ..extensions import db
-from ..models import AgendaItem, Meeting, Referral
-from ..public.forms import options
-from ..triage.operations import StaleVersion, check_version
-from ..triage.views import (
-    coordinator_required,
-    get_referral,
-    refuse_stale_change,
-    render_detail,
-    transition_message,
-)
-from ..vocabulary import PARIS, format_date, format_datetime, status_label
-from ..workflow import Status, TransitionError
-from .forms import POSTPONED_LABEL, AddItemForm, DecisionForm, EnrolForm, MeetingForm
-from .forms import MeetingVersionedForm as ItemForm
-from .operations import (
+from intake.extensions import db
+from intake.meetings.forms import POSTPONED_LABEL, AddItemForm, DecisionForm, EnrolForm, MeetingForm
+from intake.meetings.forms import MeetingVersionedForm as ItemForm
+from intake.meetings.operations import (
     POSTPONED,
     MeetingStale,
     add_to_agenda,
@@ -60,6 +47,19 @@ from .operations import (
     remove_item,
     short_name,
     upcoming_meetings,
+)
+from intake.models import AgendaItem, Meeting, Referral
+from intake.public.forms import options
+from intake.rules.vocabulary import PARIS, format_date, format_datetime, status_label
+from intake.rules.workflow import Status, TransitionError
+from intake.triage.audit import ReadKind, record_read
+from intake.triage.operations import StaleVersion, check_version
+from intake.triage.views import (
+    coordinator_required,
+    get_referral,
+    refuse_stale_change,
+    render_detail,
+    transition_message,
 )
 
 bp = Blueprint("meetings", __name__)

@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     is a no-op: every app built in this process shares the one receiver, which reads the
     app it is sent by.
     """
-    from ..triage.operations import status_changed
-    from .outbox import queue_decision_emails
+    from intake.notifications.outbox import queue_decision_emails
+    from intake.triage.operations import status_changed
 
     status_changed.connect(queue_decision_emails)

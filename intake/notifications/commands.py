@@ -7,11 +7,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import OutboxMessage, utcnow
-from .digest import queue_digests
-from .failures import stop_reason
-from .worker import (
+from intake.extensions import db
+from intake.models import OutboxMessage, utcnow
+from intake.notifications.digest import queue_digests
+from intake.notifications.failures import stop_reason
+from intake.notifications.worker import (
     DeliveryReport,
     deliver_due,
     pending_count,

@@ -16,15 +16,15 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import OutboxMessage, Referral, User
-from ..retention import is_overdue
-from ..territory import Territory
-from ..vocabulary import PARIS, format_datetime
-from ..workflow import FINAL, Status
-from .failures import kind_label
-from .outbox import enqueue_rendered
-from .render import public_url
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral, User
+from intake.notifications.failures import kind_label
+from intake.notifications.outbox import enqueue_rendered
+from intake.notifications.render import public_url
+from intake.rules.retention import is_overdue
+from intake.rules.vocabulary import PARIS, format_datetime
+from intake.rules.workflow import FINAL, Status
+from intake.territory.model import Territory
 
 # A first digest covers the day before it.
 FIRST_WINDOW = timedelta(hours=24)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask_mail import BadHeaderError
 
-from ..i18n import N_
+from intake.i18n import N_
 
 LAST_ERROR_MAX = 500
 

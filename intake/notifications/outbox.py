@@ -12,14 +12,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import OutboxMessage, Referral, Source, StatusChange, User
-from ..progress import outcome_of
-from ..territory import Territory
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral, Source, StatusChange, User
 
 # `outcome_context` is re-exported: the status page words a decision as its notice does.
-from .render import outcome_context as outcome_context
-from .render import outcome_record, render_template_parts
+from intake.notifications.render import outcome_context as outcome_context
+from intake.notifications.render import outcome_record, render_template_parts
+from intake.rules.progress import outcome_of
+from intake.territory.model import Territory
 
 
 def unique_addresses(addresses: list[str]) -> list[str]:

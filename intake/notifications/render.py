@@ -16,12 +16,12 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext
 
-from ..decisions import REASONS, SERVICES
-from ..models import OutboxMessage, Referral
-from ..progress import Outcome, birth_years, join_words
-from ..tokens import make_token
-from ..workflow import PUBLIC_LABELS, Status
-from .failures import ReferralGone
+from intake.models import OutboxMessage, Referral
+from intake.notifications.failures import ReferralGone
+from intake.rules.decisions import REASONS, SERVICES
+from intake.rules.progress import Outcome, birth_years, join_words
+from intake.rules.workflow import PUBLIC_LABELS, Status
+from intake.tokens import make_token
 
 DECISION_PREFIX = "decision_"
 

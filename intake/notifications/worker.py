@@ -24,10 +24,10 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import OutboxMessage, Referral, utcnow
-from .failures import StopReason, classify, describe, stopped_error, summary
-from .render import render_message
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral, utcnow
+from intake.notifications.failures import StopReason, classify, describe, stopped_error, summary
+from intake.notifications.render import render_message
 
 # Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
 # stays silent would hang the worker, and every queued e-mail with it.

@@ -17,12 +17,12 @@ import tomlkit
 from flask import current_app
 from tomlkit.items import Array
 
-from ..territory import Qpv, TerritoryError, load_territory
-from .ban import BanAddress, BanError, read_addresses
-from .commands import territory_cli
-from .contours import ContoursError, inside, read_contours
-from .qpv_streets import PlacedPoint, QpvStreets, StreetEntries, qpv_streets
-from .territory_file import read_document, unified_diff, write_text
+from intake.opendata.ban import BanAddress, BanError, read_addresses
+from intake.opendata.commands import territory_cli
+from intake.opendata.contours import ContoursError, inside, read_contours
+from intake.opendata.qpv_streets import PlacedPoint, QpvStreets, StreetEntries, qpv_streets
+from intake.opendata.territory_file import read_document, unified_diff, write_text
+from intake.territory.model import Qpv, TerritoryError, load_territory
 
 
 class AddressImportError(ValueError):

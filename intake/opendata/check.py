@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from ..addresses import parse_address
-from ..screening import Residence, decide
-from ..territory import Qpv, Street, Territory
+from intake.rules.screening import Residence, decide
+from intake.territory.addresses import parse_address
+from intake.territory.model import Qpv, Street, Territory
 
 # A postcode: five digits standing alone ("62190", never part of a longer number).
 _POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from ..territory import TerritoryError, load_territory
-from .check import address_report, territory_report
-from .commands import territory_cli
+from intake.opendata.check import address_report, territory_report
+from intake.opendata.commands import territory_cli
+from intake.territory.model import TerritoryError, load_territory
 
 
 @territory_cli.command("check")

@@ -8,4 +8,4 @@ territory_cli = AppGroup("territory", help="Build and check the territory file."
 
 # Each command lives in a module of its own and registers itself on `territory_cli`; they are
 # imported here, below the group they need.
-from . import addresses_command, check_command, schools_command  # noqa: E402, F401
+from intake.opendata import addresses_command, check_command, schools_command  # noqa: E402, F401

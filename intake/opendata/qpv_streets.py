@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..addresses import normalise_street, parse_address
-from .ranges import Entry, fewest_entries
+from intake.opendata.ranges import Entry, fewest_entries
+from intake.territory.addresses import normalise_street, parse_address
 
 
 class PlacedPoint(NamedTuple):

@@ -8,9 +8,8 @@ import click
 import tomlkit
 from flask import current_app
 
-from ..territory import TerritoryError, load_territory
-from .commands import territory_cli
-from .schools import (
+from intake.opendata.commands import territory_cli
+from intake.opendata.schools import (
     DirectoryError,
     commune_table,
     insee_code,
@@ -22,7 +21,8 @@ from .schools import (
     undeclared,
     warnings,
 )
-from .territory_file import check_text, read_document, unified_diff, write_text
+from intake.opendata.territory_file import check_text, read_document, unified_diff, write_text
+from intake.territory.model import TerritoryError, load_territory
 
 
 @territory_cli.command("import-schools")

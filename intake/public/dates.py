@@ -10,7 +10,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import N_
+from intake.i18n import N_
 
 PARTS = ("day", "month", "year")
 # ASCII digits only: str.isdigit() and int() also read "٣" or "²" (see forms.INDEX).

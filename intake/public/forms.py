@@ -34,13 +34,13 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import BaseForm, multi_line, single_line, translations
-from ..i18n import N_
-from ..screening import AgeStatus, age_status
-from ..territory import Programme, Territory
-from ..vocabulary import CLASS_LEVELS, DOMAINS, PARIS, REFERRER_ROLES
-from .dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
-from .typos import suggest_address
+from intake.forms import BaseForm, multi_line, single_line, translations
+from intake.i18n import N_
+from intake.public.dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
+from intake.public.typos import suggest_address
+from intake.rules.screening import AgeStatus, age_status
+from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, REFERRER_ROLES
+from intake.territory.model import Programme, Territory
 
 MAX_CHILDREN = 4
 SITUATION_MAX = 4000

@@ -12,9 +12,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..duplicate_pairs import check_referral
-from ..extensions import db
-from ..models import (
+from intake.duplicates.pairs import check_referral
+from intake.extensions import db
+from intake.models import (
     Child,
     OutboxMessage,
     ReferenceCounter,
@@ -23,14 +23,14 @@ from ..models import (
     StatusChange,
     utcnow,
 )
-from ..notifications.outbox import referral_emails
-from ..rows import attach, insert_rows
-from ..screening import Eligibility, Screening, best, screen
-from ..search import referral_key
-from ..territory import Territory
-from ..vocabulary import PARIS
-from ..workflow import Status
-from .forms import normalise_phone
+from intake.models.rows import attach, insert_rows
+from intake.notifications.outbox import referral_emails
+from intake.public.forms import normalise_phone
+from intake.rules.screening import Eligibility, Screening, best, screen
+from intake.rules.search import referral_key
+from intake.rules.vocabulary import PARIS
+from intake.rules.workflow import Status
+from intake.territory.model import Territory
 
 CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
 SHARED_FIELDS = (

@@ -21,14 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import TooManyRequests
 
-from ..errors import error_page
-from ..extensions import csrf, db, limiter
-from ..models import Referral, Source
-from ..notifications.outbox import outcome_context
-from ..progress import STEP_LABELS, latest_outcome, public_steps
-from ..throttling import retry_delay
-from ..tokens import read_token
-from .forms import (
+from intake.errors import error_page
+from intake.extensions import csrf, db, limiter
+from intake.models import Referral, Source
+from intake.notifications.outbox import outcome_context
+from intake.public.forms import (
     MAX_CHILDREN,
     REMOVE_CHILD,
     OrientationForm,
@@ -37,8 +34,11 @@ from .forms import (
     paris_today,
     split_list_key,
 )
-from .operations import DuplicateSubmission, create_referral
-from .wording import children_in_words
+from intake.public.operations import DuplicateSubmission, create_referral
+from intake.public.wording import children_in_words
+from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps
+from intake.throttling import retry_delay
+from intake.tokens import read_token
 
 bp = Blueprint("public", __name__)
 

@@ -12,11 +12,11 @@ from flask_login import current_user, login_required
 from wtforms import RadioField
 from wtforms.validators import AnyOf, DataRequired
 
-from ..auth.operations import set_alerts
-from ..decisions import ALERTS
-from ..extensions import db
-from ..forms import BaseForm
-from ..public.forms import options
+from intake.auth.operations import set_alerts
+from intake.extensions import db
+from intake.forms import BaseForm
+from intake.public.forms import options
+from intake.rules.decisions import ALERTS
 
 bp = Blueprint("account", __name__)
 

@@ -8,13 +8,13 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, func, select
 
-from ..audit import purge_reads, reads
-from ..duplicate_pairs import forget_referrals
-from ..extensions import db
-from ..models import AgendaItem, OutboxMessage, ReadEvent, Referral, utcnow
-from ..retention import is_expired, months_before
-from ..vocabulary import PARIS
-from ..workflow import FINAL
+from intake.duplicates.pairs import forget_referrals
+from intake.extensions import db
+from intake.models import AgendaItem, OutboxMessage, ReadEvent, Referral, utcnow
+from intake.rules.retention import is_expired, months_before
+from intake.rules.vocabulary import PARIS
+from intake.rules.workflow import FINAL
+from intake.triage.audit import purge_reads, reads
 
 retention_cli = AppGroup("retention", help="Apply the retention period of the territory file.")
 audit_cli = AppGroup("audit", help="Who read which referrals.")

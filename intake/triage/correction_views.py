@@ -11,15 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import ReadKind, record_read
-from ..extensions import db
-from ..models import Correction, Referral
-from ..public.forms import OTHER_SCHOOL
-from ..vocabulary import CLASS_LEVELS, DOMAINS, PARIS, format_date, format_phone, label
-from .corrections import correct_referral, proposed, split_key
-from .forms import CorrectionForm
-from .operations import StaleVersion, check_version
-from .views import bp, coordinator_required, get_referral
+from intake.extensions import db
+from intake.models import Correction, Referral
+from intake.public.forms import OTHER_SCHOOL
+from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, format_date, format_phone, label
+from intake.triage.audit import ReadKind, record_read
+from intake.triage.corrections import correct_referral, proposed, split_key
+from intake.triage.forms import CorrectionForm
+from intake.triage.operations import StaleVersion, check_version
+from intake.triage.views import bp, coordinator_required, get_referral
 
 FIELD_LABELS = {
     "first_name": _l("Prénom"),

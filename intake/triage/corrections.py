@@ -9,14 +9,14 @@ from typing import Any
 
 from flask import current_app
 
-from ..duplicate_pairs import recheck_referral, safely
-from ..extensions import db
-from ..models import Correction, Referral, User
-from ..public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, stored_value
-from ..screening import Eligibility, best
-from ..territory import Territory
-from ..vocabulary import DOMAINS
-from .operations import touch
+from intake.duplicates.pairs import recheck_referral, safely
+from intake.extensions import db
+from intake.models import Correction, Referral, User
+from intake.public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, stored_value
+from intake.rules.screening import Eligibility, best
+from intake.rules.vocabulary import DOMAINS
+from intake.territory.model import Territory
+from intake.triage.operations import touch
 
 # What a coordinator may correct: every child's field and the family's, as the forms stored
 # them, but the situation and the referrer's words stay as they were sent.

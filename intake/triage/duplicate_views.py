@@ -9,13 +9,13 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..duplicate_pairs import PairAlreadyDecided, decide_pair, pairs_of
-from ..extensions import db
-from ..i18n import N_
-from ..models import Child, DuplicatePair, PairState, Referral, User
-from .forms import VersionedForm
-from .operations import check_version
-from .views import bp, coordinator_required, get_referral, render_detail
+from intake.duplicates.pairs import PairAlreadyDecided, decide_pair, pairs_of
+from intake.extensions import db
+from intake.i18n import N_
+from intake.models import Child, DuplicatePair, PairState, Referral, User
+from intake.triage.forms import VersionedForm
+from intake.triage.operations import check_version
+from intake.triage.views import bp, coordinator_required, get_referral, render_detail
 
 
 class DuplicateDecisionForm(VersionedForm):

@@ -17,11 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from ..decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
-from ..forms import BaseForm, multi_line, single_line
-from ..models import Referral
-from ..public.forms import ChildForm, ChildList, ReferralBase, options, parse_date
-from ..vocabulary import PARIS, format_phone
+from intake.forms import BaseForm, multi_line, single_line
+from intake.models import Referral
+from intake.public.forms import ChildForm, ChildList, ReferralBase, options, parse_date
+from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
+from intake.rules.vocabulary import PARIS, format_phone
 
 
 class VersionedForm(BaseForm):

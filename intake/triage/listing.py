@@ -18,11 +18,11 @@ from flask import current_app, url_for
 from flask_babel import gettext, ngettext
 from werkzeug.routing.converters import UnicodeConverter
 
-from ..extensions import db
-from ..models import User
-from ..retention import days_since, is_overdue, is_stalled
-from ..vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
-from .queries import Listed
+from intake.extensions import db
+from intake.models import User
+from intake.rules.retention import days_since, is_overdue, is_stalled
+from intake.rules.vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
+from intake.triage.queries import Listed
 
 # Stands for the reference in the detail route's address, made once per page. Letters only,
 # which the route writes out as they are.

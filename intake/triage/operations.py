@@ -7,9 +7,9 @@ from datetime import date, datetime
 from blinker import Namespace
 from flask import current_app
 
-from ..i18n import N_
-from ..models import Agreement, Assignment, Note, Referral, StatusChange, User, utcnow
-from ..workflow import FINAL, TransitionError, check_decision, check_transition
+from intake.i18n import N_
+from intake.models import Agreement, Assignment, Note, Referral, StatusChange, User, utcnow
+from intake.rules.workflow import FINAL, TransitionError, check_decision, check_transition
 
 signals = Namespace()
 # Sent by change_status with `change` (the StatusChange, flushed) once a move is recorded, in

@@ -28,11 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from ..extensions import db
-from ..models import Agreement, Child, OutboxMessage, Referral, Role, Source, User
-from ..screening import Eligibility
-from ..search import LAST_ID, LAST_SECOND, MIN_INDEXED, ORDER_STEP, needle, phrase
-from ..workflow import Status
+from intake.extensions import db
+from intake.models import Agreement, Child, OutboxMessage, Referral, Role, Source, User
+from intake.rules.screening import Eligibility
+from intake.rules.search import LAST_ID, LAST_SECOND, MIN_INDEXED, ORDER_STEP, needle, phrase
+from intake.rules.workflow import Status
 
 AGREEMENT_FILTERS = ("received", "missing")
 # `school`: a UAI of the territory, or this for a child at another school or none.

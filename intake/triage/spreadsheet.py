@@ -17,12 +17,20 @@ from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from ..decisions import REASONS, SERVICES
-from ..models import Child, Referral, StatusChange
-from ..screening import age_on
-from ..territory import Territory
-from ..vocabulary import DOMAINS, ELIGIBILITY, PARIS, REFERRER_ROLES, SOURCES, label, status_label
-from .queries import NEWEST_FIRST, QueueFilters, filtered, in_batches
+from intake.models import Child, Referral, StatusChange
+from intake.rules.decisions import REASONS, SERVICES
+from intake.rules.screening import age_on
+from intake.rules.vocabulary import (
+    DOMAINS,
+    ELIGIBILITY,
+    PARIS,
+    REFERRER_ROLES,
+    SOURCES,
+    label,
+    status_label,
+)
+from intake.territory.model import Territory
+from intake.triage.queries import NEWEST_FIRST, QueueFilters, filtered, in_batches
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
 # return, shifts it): such text is written so that it stays text.

@@ -26,21 +26,28 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import ExportLog, ReadKind, reads, record_read
-from ..extensions import db
-from ..models import Agreement, Referral, User, utcnow
-from ..public.forms import options, school_choices
-from ..vocabulary import PARIS, format_datetime, status_label
-from ..workflow import (
+from intake.extensions import db
+from intake.models import Agreement, Referral, User, utcnow
+from intake.public.forms import options, school_choices
+from intake.rules.vocabulary import PARIS, format_datetime, status_label
+from intake.rules.workflow import (
     TransitionError,
     allowed_next,
     check_decision,
     check_transition,
     needs_confirmation,
 )
-from .forms import AgreementForm, AssignForm, NoteForm, StatusForm, WithdrawAgreementForm, today
-from .listing import queue_rows
-from .operations import (
+from intake.triage.audit import ExportLog, ReadKind, reads, record_read
+from intake.triage.forms import (
+    AgreementForm,
+    AssignForm,
+    NoteForm,
+    StatusForm,
+    WithdrawAgreementForm,
+    today,
+)
+from intake.triage.listing import queue_rows
+from intake.triage.operations import (
     StaleVersion,
     add_note,
     assign,
@@ -49,7 +56,7 @@ from .operations import (
     record_agreement,
     withdraw_agreement,
 )
-from .queries import (
+from intake.triage.queries import (
     Cursor,
     QueueFilters,
     export_rows,
@@ -61,7 +68,7 @@ from .queries import (
     undelivered_mail,
     with_undelivered_mail,
 )
-from .spreadsheet import neutralise, stream_rows, write_workbook
+from intake.triage.spreadsheet import neutralise, stream_rows, write_workbook
 
 bp = Blueprint("triage", __name__)
 

@@ -92,7 +92,7 @@ def fill_search_keys():
     later revisions may change."""
     from types import SimpleNamespace
 
-    from intake.search import referral_key
+    from intake.rules.search import referral_key
 
     referral = sa.table(
         "referral",

@@ -33,10 +33,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .decisions import AGREEMENT_METHODS
-from .duplicates import name_similarity
-from .extensions import db
-from .models import (
+from intake.duplicates.likeness import name_similarity
+from intake.extensions import db
+from intake.models import (
     Agreement,
     Assignment,
     Child,
@@ -49,12 +48,13 @@ from .models import (
     StatusChange,
     User,
 )
-from .rows import bulk_insert
-from .screening import Eligibility, age_on, best, screen
-from .search import normalise, order_key, referral_key
-from .territory import Street, Territory
-from .vocabulary import DOMAINS, PARIS, REFERRER_ROLES
-from .workflow import FINAL, Status
+from intake.models.rows import bulk_insert
+from intake.rules.decisions import AGREEMENT_METHODS
+from intake.rules.screening import Eligibility, age_on, best, screen
+from intake.rules.search import normalise, order_key, referral_key
+from intake.rules.vocabulary import DOMAINS, PARIS, REFERRER_ROLES
+from intake.rules.workflow import FINAL, Status
+from intake.territory.model import Street, Territory
 
 DEFAULT_SEED = 20260101
 CHUNK_SIZE = 2000

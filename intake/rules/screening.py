@@ -10,9 +10,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from intake.addresses import street_candidates
 from intake.i18n import N_
-from intake.territory import Programme, Qpv, Street, Territory
+from intake.territory.addresses import street_candidates
+from intake.territory.model import Programme, Qpv, Street, Territory
 
 
 class Eligibility(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
-from .workflow import FINAL, Status
+from intake.rules.workflow import FINAL, Status
 
 
 def months_before(moment: datetime, months: int) -> datetime:

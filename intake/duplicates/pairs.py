@@ -20,12 +20,12 @@ from sqlalchemy import TableClause, and_, bindparam, column, delete, exists, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 
-from .duplicates import THRESHOLD, Name, same_child, similarity
-from .extensions import db
-from .models import Child, DuplicatePair, PairState, Referral, User, utcnow
-from .retention import months_before
-from .triage.operations import touch
-from .workflow import FINAL
+from intake.duplicates.likeness import THRESHOLD, Name, same_child, similarity
+from intake.extensions import db
+from intake.models import Child, DuplicatePair, PairState, Referral, User, utcnow
+from intake.rules.retention import months_before
+from intake.rules.workflow import FINAL
+from intake.triage.operations import touch
 
 # Only the referrals received within this many months are compared: an older one still open
 # is followed already, and the coordinator knows it.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .decisions import REASONS, SERVICES, WITHDRAWN_BY
-from .i18n import N_
+from intake.i18n import N_
+from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
 
 
 class Status(StrEnum):

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
-from .search import referral_key
-from .workflow import Status
+from intake.extensions import db
+from intake.rules.search import referral_key
+from intake.rules.workflow import Status
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intake.addresses import normalise_street
+from intake.territory.addresses import normalise_street
 
 RULES = ("qpv_or_priority_school", "qpv_and_priority_school")
 PRIORITIES = ("REP", "REP+", "")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .search import normalise
+from intake.rules.search import normalise
 
 # Chosen from the table of tests/test_duplicates.py, whose scores fall in two groups:
 # - one child written two ways scores 90 or more: accents, case, hyphens, swapped fields,

@@ -10,10 +10,11 @@ import phonenumbers
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from intake.notifications.failures import kind_label, reason_label
+
 # Re-exported: the templates read decisions' labels as vocab.REASONS…
-from .decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY  # noqa: F401
-from .notifications.failures import kind_label, reason_label
-from .workflow import LABELS, PUBLIC_LABELS, Status
+from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY  # noqa: F401
+from intake.rules.workflow import LABELS, PUBLIC_LABELS, Status
 
 DOMAINS: dict[str, str] = {
     "school": _l("Scolarité, apprentissages"),

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from .i18n import N_
-from .workflow import Status
+from intake.i18n import N_
+from intake.rules.workflow import Status
 
 # A decision the family and the referrer are told of. `closed` is not one: it ends an
 # accepted parcours, and the family knows that already.

@@ -91,7 +91,7 @@ def main() -> int:
     if "FLASK_MAIL_SERVER" not in env:
         mail_port = free_port()
         children.append(
-            subprocess.Popen([sys.executable, "-m", "intake.devmail", "--port", str(mail_port)])
+            subprocess.Popen([sys.executable, "-m", "intake.dev.mail", "--port", str(mail_port)])
         )
         env["FLASK_MAIL_SERVER"] = "127.0.0.1"
         env["FLASK_MAIL_PORT"] = str(mail_port)

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, select
 
-from .extensions import db
-from .models import ReadEvent, ReadReferral, User, utcnow
-from .retention import months_before
-from .rows import bulk_insert
+from intake.extensions import db
+from intake.models import ReadEvent, ReadReferral, User, utcnow
+from intake.models.rows import bulk_insert
+from intake.rules.retention import months_before
 
 Row = TypeVar("Row")
 

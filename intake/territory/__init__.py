@@ -1,0 +1,1 @@
+"""The territory: its model, its file's reader and validator, address parsing."""
