@@ -1,4 +1,13 @@
-"""Fixtures: an app on a fresh database per test, a real SMTP server, staff accounts."""
+"""Fixtures: one app and one migrated database per test process, emptied before each test; a
+real SMTP server; staff accounts.
+
+Building an app costs little, but its first pages compile every template and URL rule again
+(about a quarter of a page test's time), and migrating a PostgreSQL schema costs a second. So
+each process (pytest-xdist runs one per CPU) builds one app on one database of its own, and
+each test starts from that database emptied: a copy of the migrated SQLite file put back, or
+PostgreSQL's tables truncated. The app's configuration, territory and mail settings are put
+back after each test, so a test that changes them changes nothing for the next one.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +24,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from intake import create_app
 from intake.auth.operations import create_user
-from intake.extensions import db
+from intake.extensions import db, limiter
 
 HERE = Path(__file__).parent
 TERRITORY = HERE / "territory.toml"
@@ -68,10 +77,16 @@ def migrate_to_head(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
-    """A SQLite file migrated once; each test gets a copy (migrating per test costs more)."""
+    """A SQLite file migrated once per process; each database starts as a copy of it."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     migrate_to_head(f"sqlite:///{path}")
     return path
+
+
+def schema_url(schema: str) -> str:
+    """TEST_DATABASE_URL with `schema` first on PostgreSQL's search path."""
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
 
 
 @contextmanager
@@ -87,8 +102,7 @@ def migrated_database(directory: Path, template: Path | None, prefix: str) -> It
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    url = url.render_as_string(hide_password=False)
+    url = schema_url(schema)
     try:
         migrate_to_head(url)
         yield url
@@ -98,13 +112,55 @@ def migrated_database(directory: Path, template: Path | None, prefix: str) -> It
         admin.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, request) -> Iterator[str]:
-    """A migrated database of this test's own: a SQLite copy, or a PostgreSQL schema."""
-    # The SQLite template is only made (once per session) when a test runs on SQLite.
+class WorkerDatabase:
+    """This process's migrated database, emptied by `reset()` before each test."""
+
+    def __init__(self, url: str, template: Path | None) -> None:
+        self.url = url
+        self.template = template
+        self.tables: list[str] = []
+        if TEST_DATABASE_URL:
+            engine = create_engine(url)
+            # Every table the migrations made, but the one recording the revision.
+            names = inspect(engine).get_table_names()
+            self.tables = [name for name in names if name != "alembic_version"]
+            engine.dispose()
+            self.engine = create_engine(url)
+
+    def reset(self) -> None:
+        """Bring the database back to just-migrated: no row, every counter at its start."""
+        if self.template is not None:
+            path = Path(make_url(self.url).database)
+            for leftover in (
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                leftover.unlink(missing_ok=True)
+            shutil.copyfile(self.template, path)
+            return
+        tables = ", ".join(f'"{name}"' for name in self.tables)
+        with self.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def worker_database(tmp_path_factory, request) -> Iterator[WorkerDatabase]:
+    """This process's database: a SQLite file, or a PostgreSQL schema dropped at the end."""
+    # The SQLite template is only made when the tests run on SQLite.
     template = None if TEST_DATABASE_URL else request.getfixturevalue("sqlite_template")
-    with migrated_database(tmp_path, template, "test") as url:
-        yield url
+    directory = tmp_path_factory.mktemp("worker")
+    with migrated_database(directory, template, "worker") as url:
+        database = WorkerDatabase(url, template)
+        yield database
+        if TEST_DATABASE_URL:
+            database.engine.dispose()
+
+
+@pytest.fixture
+def database_url(worker_database: WorkerDatabase) -> str:
+    """A migrated database holding nothing, this test's own until it ends."""
+    worker_database.reset()
+    return worker_database.url
 
 
 @pytest.fixture
@@ -113,6 +169,22 @@ def territory_copy(tmp_path) -> Path:
     path = tmp_path / "territory.toml"
     path.write_bytes(TERRITORY.read_bytes())
     return path
+
+
+def release(app) -> None:
+    """Close the app's session and its connections: the next test's database replaces the
+    file they were open on (SQLite), or must not wait on their locks (PostgreSQL)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_app(worker_database: WorkerDatabase):
+    """The process's app on its database, with the tests' configuration."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": worker_database.url})
+    yield app
+    release(app)
 
 
 @pytest.fixture
@@ -127,15 +199,26 @@ def make_app(database_url: str):
 
     yield factory
     for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        release(app)
 
 
 @pytest.fixture
-def app(make_app):
-    """The application under test, CSRF off (end-to-end tests turn it on)."""
-    return make_app()
+def app(shared_app, database_url: str):
+    """The application under test, CSRF off (end-to-end tests turn it on): the process's app,
+    whatever the test changes of its configuration, territory or mail server put back after."""
+    config = dict(shared_app.config)
+    territory = shared_app.extensions["territory"]
+    mail = shared_app.extensions["mail"]
+    mail_server = (mail.server, mail.port)
+    # Flask-Limiter keeps `enabled` on its one global object, set by the last app built: a
+    # test's own app with limits on would otherwise leave them on for this one.
+    limiter.enabled = bool(shared_app.config["RATELIMIT_ENABLED"])
+    yield shared_app
+    release(shared_app)
+    shared_app.config.clear()
+    shared_app.config.update(config)
+    shared_app.extensions["territory"] = territory
+    mail.server, mail.port = mail_server
 
 
 @pytest.fixture
