@@ -1,0 +1,13 @@
+"""The form layer every blueprint builds on: the base form, text filters and request in `base`."""
+
+# Re-exported: blueprints and the application factory import these from `intake.forms`.
+from intake.forms.base import (
+    BaseForm,
+    Request,
+    multi_line,
+    single_line,
+    translations,
+    wtforms_catalogue,
+)
+
+__all__ = ["BaseForm", "Request", "multi_line", "single_line", "translations", "wtforms_catalogue"]
