@@ -1,4 +1,5 @@
-"""The form layer every blueprint builds on: the base form, text filters and request in `base`."""
+"""The form layer every blueprint builds on: the base form, text filters and request in `base`,
+the fields, validators and choices several forms share in `fields`."""
 
 # Re-exported: blueprints and the application factory import these from `intake.forms`.
 from intake.forms.base import (

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from intake.duplicates.pairs import check_referral
 from intake.extensions import db
+from intake.forms.fields import normalise_phone
 from intake.models import (
     Child,
     OutboxMessage,
@@ -25,7 +26,6 @@ from intake.models import (
 )
 from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
-from intake.public.forms import normalise_phone
 from intake.rules.screening import Eligibility, Screening, best, screen
 from intake.rules.search import referral_key
 from intake.rules.vocabulary import PARIS

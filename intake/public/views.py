@@ -23,6 +23,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from intake.errors import error_page
 from intake.extensions import csrf, db, limiter
+from intake.forms.fields import paris_today
 from intake.models import Referral, Source
 from intake.notifications.outbox import outcome_context
 from intake.public.forms import (
@@ -31,7 +32,6 @@ from intake.public.forms import (
     OrientationForm,
     ReferralBase,
     RequestForm,
-    paris_today,
     split_list_key,
 )
 from intake.public.operations import DuplicateSubmission, create_referral
