@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from test_forms import errors_of
 
 from intake.extensions import db
+from intake.forms.dates import DateProblem, read_date
+from intake.forms.typos import suggest_address, suggest_domain, typo_distance
 from intake.models import Referral
-from intake.public.dates import DateProblem, read_date
-from intake.public.typos import suggest_address, suggest_domain, typo_distance
 from intake.public.wording import children_in_words, years_in_words
 
 TODAY = date(2026, 3, 15)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from intake.extensions import db
 from intake.forms import wtforms_catalogue
+from intake.forms.fields import normalise_phone, parse_date
 from intake.models import OutboxMessage, Referral
-from intake.public.forms import normalise_phone, parse_date
 
 FORMS = [
     pytest.param("/orientation", orientation, "professional", id="orientation"),

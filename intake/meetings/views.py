@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
+from intake.forms.fields import options
 from intake.meetings.forms import POSTPONED_LABEL, AddItemForm, DecisionForm, EnrolForm, MeetingForm
 from intake.meetings.forms import MeetingVersionedForm as ItemForm
 from intake.meetings.operations import (
@@ -49,7 +50,6 @@ from intake.meetings.operations import (
     upcoming_meetings,
 )
 from intake.models import AgendaItem, Meeting, Referral
-from intake.public.forms import options
 from intake.rules.vocabulary import PARIS, format_date, format_datetime, status_label
 from intake.rules.workflow import Status, TransitionError
 from intake.triage.audit import ReadKind, record_read

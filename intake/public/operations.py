@@ -25,39 +25,13 @@ from intake.models import (
 )
 from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
-from intake.public.forms import normalise_phone
-from intake.rules.screening import Eligibility, Screening, best, screen
+from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, SOURCE_FIELDS, stored_value
+from intake.referrals.screening import screen_child
+from intake.rules.screening import Eligibility, best
 from intake.rules.search import referral_key
 from intake.rules.vocabulary import PARIS
 from intake.rules.workflow import Status
 from intake.territory.model import Territory
-
-CHILD_FIELDS = ("first_name", "last_name", "birth_date", "school", "school_other", "class_level")
-SHARED_FIELDS = (
-    "guardian_name",
-    "guardian_phone",
-    "guardian_email",
-    "address",
-    "postcode",
-    "city",
-    "domains",
-    "situation",
-)
-PHONE_FIELDS = ("guardian_phone", "referrer_phone")
-SOURCE_FIELDS = {
-    Source.PROFESSIONAL: (
-        "referrer_name",
-        "referrer_organisation",
-        "referrer_role",
-        "referrer_email",
-        "referrer_phone",
-        "actions_tried",
-        "family_informed",
-        "urgent",
-    ),
-    Source.PARENT: ("consent", "heard_from"),
-}
-
 
 # The same submission again within this delay is a double send, not a new referral.
 DUPLICATE_WINDOW = timedelta(minutes=30)
@@ -115,26 +89,6 @@ TWIN = (
     .where(_referral.c.received_at >= bindparam("since"))
     .limit(1)
 )
-
-
-def stored_value(name: str, value: Any) -> Any:
-    """What to store for a form value: NULL for absent text, phones in E.164 form."""
-    if value == "" or value is None:
-        return None
-    return normalise_phone(value) if name in PHONE_FIELDS else value
-
-
-def screen_child(child: Child, referral: Referral, territory: Territory) -> Screening:
-    """Screen `child` of `referral` as on the day it was received, in Paris: at submission,
-    and again when a correction changes what screening reads."""
-    return screen(
-        birth_date=child.birth_date,
-        school=child.school,
-        address=referral.address,
-        postcode=referral.postcode,
-        territory=territory,
-        today=referral.received_at.astimezone(PARIS).date(),
-    )
 
 
 def new_referral(source: Source, data: dict[str, Any], received_at: datetime) -> Referral:

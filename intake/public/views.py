@@ -23,17 +23,12 @@ from werkzeug.exceptions import TooManyRequests
 
 from intake.errors import error_page
 from intake.extensions import csrf, db, limiter
+from intake.forms.children import REMOVE_CHILD, split_list_key
+from intake.forms.fields import paris_today
+from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
 from intake.notifications.outbox import outcome_context
-from intake.public.forms import (
-    MAX_CHILDREN,
-    REMOVE_CHILD,
-    OrientationForm,
-    ReferralBase,
-    RequestForm,
-    paris_today,
-    split_list_key,
-)
+from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
 from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps

@@ -15,7 +15,7 @@ from wtforms.validators import AnyOf, DataRequired
 from intake.auth.operations import set_alerts
 from intake.extensions import db
 from intake.forms import BaseForm
-from intake.public.forms import options
+from intake.forms.fields import options
 from intake.rules.decisions import ALERTS
 
 bp = Blueprint("account", __name__)

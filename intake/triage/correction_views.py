@@ -12,8 +12,8 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
+from intake.forms.fields import OTHER_SCHOOL
 from intake.models import Correction, Referral
-from intake.public.forms import OTHER_SCHOOL
 from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, format_date, format_phone, label
 from intake.triage.audit import ReadKind, record_read
 from intake.triage.corrections import correct_referral, proposed, split_key

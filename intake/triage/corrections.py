@@ -12,7 +12,8 @@ from flask import current_app
 from intake.duplicates.pairs import recheck_referral, safely
 from intake.extensions import db
 from intake.models import Correction, Referral, User
-from intake.public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, stored_value
+from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, stored_value
+from intake.referrals.screening import screen_child
 from intake.rules.screening import Eligibility, best
 from intake.rules.vocabulary import DOMAINS
 from intake.territory.model import Territory

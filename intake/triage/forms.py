@@ -18,8 +18,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from intake.forms import BaseForm, multi_line, single_line
+from intake.forms.children import ChildForm, ChildList
+from intake.forms.fields import options, parse_date
+from intake.forms.referral import ReferralBase
 from intake.models import Referral
-from intake.public.forms import ChildForm, ChildList, ReferralBase, options, parse_date
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
 from intake.rules.vocabulary import PARIS, format_phone
 

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
+from intake.forms.fields import options, school_choices
 from intake.models import Agreement, Referral, User, utcnow
-from intake.public.forms import options, school_choices
 from intake.rules.vocabulary import PARIS, format_datetime, status_label
 from intake.rules.workflow import (
     TransitionError,

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from intake.i18n import N_
 
 PARTS = ("day", "month", "year")
-# ASCII digits only: str.isdigit() and int() also read "٣" or "²" (see forms.INDEX).
+# ASCII digits only: str.isdigit() and int() also read "٣" or "²" (see intake.forms.children.INDEX).
 SHORT_NUMBER = re.compile(r"[0-9]{1,2}")
 YEAR = re.compile(r"[0-9]{4}")
 TWO_DIGITS = re.compile(r"[0-9]{2}")

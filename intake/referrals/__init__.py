@@ -1,0 +1,2 @@
+"""What a public submission and a staff correction share: the referral's fields as the forms
+send them and the rows store them, and the screening of a child against the territory."""
