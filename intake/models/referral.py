@@ -161,6 +161,14 @@ class Referral(db.Model):
         entries += [("assignment", assignment) for assignment in self.assignments]
         return sorted(entries, key=lambda entry: (entry[1].at, entry[0] == "assignment"))
 
+    def touch(self, user: User, now: datetime | None = None) -> datetime:
+        """Record that `user` changed this referral now: its activity date, its author, and
+        through the UPDATE this makes, its version (SQLAlchemy's version counter)."""
+        now = now or utcnow()
+        self.last_activity_at = now
+        self.updated_by_id = user.id
+        return now
+
 
 class Child(db.Model):
     """A child named in a referral, with the screening made when it was received."""

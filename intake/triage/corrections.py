@@ -16,7 +16,6 @@ from intake.public.operations import CHILD_FIELDS, SHARED_FIELDS, screen_child, 
 from intake.rules.screening import Eligibility, best
 from intake.rules.vocabulary import DOMAINS
 from intake.territory.model import Territory
-from intake.triage.operations import touch
 
 # What a coordinator may correct: every child's field and the family's, as the forms stored
 # them, but the situation and the referrer's words stay as they were sent.
@@ -137,7 +136,7 @@ def correct_referral(
         return None
     for key in fields:
         _apply(referral, key, values[key])
-    now = touch(referral, user)
+    now = referral.touch(user)
     correction = Correction(
         at=now,
         user_id=user.id,
