@@ -25,7 +25,6 @@ from intake.extensions import db
 from intake.models import Child, DuplicatePair, PairState, Referral, User, utcnow
 from intake.rules.retention import months_before
 from intake.rules.workflow import FINAL
-from intake.triage.operations import touch
 
 # Only the referrals received within this many months are compared: an older one still open
 # is followed already, and the coordinator knows it.
@@ -338,7 +337,7 @@ def decide_pair(pair: DuplicatePair, referral: Referral, state: PairState, user:
         raise PairAlreadyDecided(pair.id)
     db.session.expire(pair)
     sides = lock_referrals({pair.referral_id, pair.other_referral_id})
-    touch(referral, user, now)
+    referral.touch(user, now)
     refresh_flags(sides)
     current_app.logger.info(
         "duplicate pair %s pair_id=%s reference=%s user_id=%s",

@@ -17,7 +17,6 @@ from intake.referrals.screening import screen_child
 from intake.rules.screening import Eligibility, best
 from intake.rules.vocabulary import DOMAINS
 from intake.territory.model import Territory
-from intake.triage.operations import touch
 
 # What a coordinator may correct: every child's field and the family's, as the forms stored
 # them, but the situation and the referrer's words stay as they were sent.
@@ -138,7 +137,7 @@ def correct_referral(
         return None
     for key in fields:
         _apply(referral, key, values[key])
-    now = touch(referral, user)
+    now = referral.touch(user)
     correction = Correction(
         at=now,
         user_id=user.id,

@@ -8,7 +8,7 @@ from blinker import Namespace
 from flask import current_app
 
 from intake.i18n import N_
-from intake.models import Agreement, Assignment, Note, Referral, StatusChange, User, utcnow
+from intake.models import Agreement, Assignment, Note, Referral, StatusChange, User
 from intake.rules.workflow import FINAL, TransitionError, check_decision, check_transition
 
 signals = Namespace()
@@ -38,15 +38,6 @@ def check_version(referral: Referral, submitted: str | int | None) -> None:
         raise StaleVersion(referral)
 
 
-def touch(referral: Referral, user: User, now: datetime | None = None) -> datetime:
-    """Record that `user` changed `referral` now: its activity date, its author, and through
-    the UPDATE this makes, its version (SQLAlchemy's version counter)."""
-    now = now or utcnow()
-    referral.last_activity_at = now
-    referral.updated_by_id = user.id
-    return now
-
-
 def change_status(
     referral: Referral,
     target: str,
@@ -73,7 +64,7 @@ def change_status(
         withdrawn_by=withdrawn_by,
         has_agreement=referral.has_agreement,
     )
-    now = touch(referral, user)
+    now = referral.touch(user)
     change = StatusChange(
         at=now,
         user_id=user.id,
@@ -101,7 +92,7 @@ def change_status(
 
 def add_note(referral: Referral, text: str, user: User) -> Note:
     """Add a note to `referral` (not committed); it counts as activity for retention."""
-    now = touch(referral, user)
+    now = referral.touch(user)
     note = Note(at=now, user_id=user.id, text=text.strip())
     referral.notes.append(note)
     current_app.logger.info("note added reference=%s user_id=%s", referral.reference, user.id)
@@ -112,7 +103,7 @@ def record_agreement(
     referral: Referral, user: User, *, guardian_name: str, given_on: date, method: str, comment: str
 ) -> Agreement:
     """Record a legal representative's agreement to the programme (not committed)."""
-    now = touch(referral, user)
+    now = referral.touch(user)
     agreement = Agreement(
         guardian_name=guardian_name.strip(),
         given_on=given_on,
@@ -142,7 +133,7 @@ def withdraw_agreement(
         raise TransitionError(
             N_("Un accord ne peut être retiré avant d’avoir été donné."), field="withdrawn_on"
         )
-    now = touch(referral, user)
+    now = referral.touch(user)
     agreement.withdrawn_on = withdrawn_on
     agreement.withdrawn_at = now
     agreement.withdrawn_by_id = user.id
@@ -174,7 +165,7 @@ def assign(referral: Referral, to_user: User | None, by_user: User) -> Assignmen
     # The list is loaded (an autoflush) before the referral changes: one UPDATE, one version.
     assignment = Assignment(user_id=by_user.id, assigned_to=to_user)
     referral.assignments.append(assignment)
-    assignment.at = touch(referral, by_user)
+    assignment.at = referral.touch(by_user)
     referral.assigned_to = to_user
     current_app.logger.info(
         "assign reference=%s user_id=%s to_user_id=%s", referral.reference, by_user.id, to_user_id

@@ -1,0 +1,124 @@
+"""What accumulates on a referral: its history, agreements, corrections, notes, assignments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from intake.extensions import db
+from intake.models.referral import Referral
+from intake.models.staff import User
+from intake.models.types import UTCDateTime, utcnow
+
+
+class ReferralRecord:
+    """What every authored record on a referral starts with: its id, its referral, when it
+    was made and by whom (a mixin: each subclass maps it under its own table)."""
+
+    # The Referral attribute listing this kind of record: the other side of `referral`.
+    referral_list: ClassVar[str]
+
+    # A mixin's columns would follow the class's own; these sort orders keep them first, in
+    # this order, as the tables have always had them.
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-4)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True, sort_order=-3
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, sort_order=-2)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), sort_order=-1
+    )
+
+    # Relationships on a mixin must be made for each class (declared_attr), not shared.
+    @declared_attr
+    def referral(cls) -> Mapped[Referral]:
+        return relationship("Referral", back_populates=cls.referral_list)
+
+    @declared_attr
+    def user(cls) -> Mapped[User | None]:
+        # Its author: named by its column, since a record may name another account too (an
+        # assignment's new référent).
+        return relationship("User", foreign_keys=lambda: [cls.user_id])
+
+
+class StatusChange(ReferralRecord, db.Model):
+    """One step of a referral's history: who moved it, when, from where to where, and why."""
+
+    __tablename__ = "status_change"
+    referral_list = "history"
+
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # A decision's structured part (contract, "Decisions"): codes of intake.decisions.
+    reason: Mapped[str | None] = mapped_column(String(40), index=True)
+    service: Mapped[str | None] = mapped_column(String(40), index=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(20))
+    # Whether the reason is told to the family and the referrer (a redirection's service
+    # always is).
+    share_reason: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Agreement(db.Model):
+    """A legal representative's prior agreement to the programme (loi 2005-32, art. 128)."""
+
+    __tablename__ = "agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    guardian_name: Mapped[str] = mapped_column(String(200))
+    given_on: Mapped[date] = mapped_column(Date)
+    # signed_form, in_person, phone, email (intake.decisions.AGREEMENT_METHODS)
+    method: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    referral: Mapped[Referral] = relationship(back_populates="agreements")
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+
+class Correction(ReferralRecord, db.Model):
+    """A coordinator's correction of a referral's fields, with what they held before.
+
+    `previous` and `current` map each corrected field ("guardian_phone",
+    "children.0.birth_date"…) to its value; `screening` keeps the children's screening before
+    and after when the correction touched what screening reads. Shown to coordinators only.
+    """
+
+    __tablename__ = "correction"
+    referral_list = "corrections"
+
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Note(ReferralRecord, db.Model):
+    """A coordinator's note on a referral: a call made, a document received, a next step."""
+
+    __tablename__ = "note"
+    referral_list = "notes"
+
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Assignment(ReferralRecord, db.Model):
+    """A change of who follows a referral: who made it, when, to whom (None: nobody)."""
+
+    __tablename__ = "assignment"
+    referral_list = "assignments"
+
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])

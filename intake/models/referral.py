@@ -1,0 +1,225 @@
+"""Referrals, the children they name, and the per-year counter their references come from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from intake.extensions import db
+from intake.models.staff import User
+from intake.models.types import UTCDateTime, utcnow
+from intake.rules.search import referral_key
+from intake.rules.workflow import Status
+
+if TYPE_CHECKING:
+    from intake.models.records import Agreement, Assignment, Correction, Note, StatusChange
+
+
+class Source(StrEnum):
+    """Who sent the referral."""
+
+    PROFESSIONAL = "professional"
+    PARENT = "parent"
+
+
+class ReferenceCounter(db.Model):
+    """The last number handed out for a year; its row lock serialises concurrent submissions."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Referral(db.Model):
+    """One referral or request: the family, the sender, the situation and its progress."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_referral_year_number"),
+        # The queue reads newest first, by (received_at, id), under each of its filters: an
+        # index ending in that order serves a page, and the next one from the last row seen,
+        # without sorting or skipping rows, whatever the size of the table.
+        # On PostgreSQL it also carries the status, which a walk under a filter returns with
+        # each id for the tabs to count: a walk that checks each referral elsewhere (its
+        # agreement) then reads the index alone, not each wide row (revision 0010).
+        Index("ix_referral_queue", "received_at", "id", postgresql_include=["status"]),
+        Index("ix_referral_status_queue", "status", "received_at", "id"),
+        Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id"),
+        # The same for the workspace's filters and sorts: whose case it is, suspected
+        # duplicates, urgent first, longest untouched first.
+        Index("ix_referral_assigned_queue", "assigned_to_id", "received_at", "id"),
+        Index("ix_referral_duplicate_queue", "duplicate_suspected", "received_at", "id"),
+        Index("ix_referral_urgent_queue", "urgent", "received_at", "id"),
+        Index("ix_referral_activity_queue", "last_activity_at", "id"),
+        Index("ix_referral_source_queue", "source", "received_at", "id"),
+        # What the duplicate check reads of each candidate's referral, and the search of the
+        # received date and status of each referral it finds: answered from the index,
+        # without reading the (wide) row.
+        Index("ix_referral_id_received_status", "id", "received_at", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
+    eligibility: Mapped[str] = mapped_column(String(20))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A digest of what was typed: the same form sent twice in a row (a double click, a
+    # reloaded POST) is recognised and not stored again.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    # What staff search by, normalised (intake.search); kept up to date on every flush that
+    # writes the referral or a child. Indexed by the migration: pg_trgm on PostgreSQL, an FTS5
+    # trigram table on SQLite.
+    search_key: Mapped[str] = mapped_column(Text, default="")
+    # Retention counts from the last activity of a final referral.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic concurrency: every change form carries the version it was read at, and
+    # SQLAlchemy adds `WHERE version = …` to each UPDATE, so two coordinators cannot overwrite
+    # each other. Any change to the referral or what hangs from it touches this row.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who made the last change, for the "modifié par … à …" of a refused stale change.
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The staff member who follows the case (its référent), if any; every change of it is an
+    # Assignment row.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Whether a DuplicatePair still waiting for a coordinator's answer names this referral:
+    # kept on the row so that the queue's filter reads an index instead of a join.
+    duplicate_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    guardian_name: Mapped[str] = mapped_column(String(200))
+    guardian_phone: Mapped[str | None] = mapped_column(String(32))
+    guardian_email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(500))
+    postcode: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(200))
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    situation: Mapped[str] = mapped_column(Text)
+
+    referrer_name: Mapped[str | None] = mapped_column(String(200))
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200))
+    referrer_role: Mapped[str | None] = mapped_column(String(40))
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+    referrer_phone: Mapped[str | None] = mapped_column(String(32))
+    actions_tried: Mapped[str | None] = mapped_column(Text)
+    family_informed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    heard_from: Mapped[str | None] = mapped_column(String(500))
+
+    children: Mapped[list[Child]] = relationship(
+        back_populates="referral", order_by="Child.position", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="referral", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="referral", order_by="Note.id", cascade="all, delete-orphan"
+    )
+    agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="referral", order_by="Agreement.id", cascade="all, delete-orphan"
+    )
+    corrections: Mapped[list[Correction]] = relationship(
+        back_populates="referral", order_by="Correction.id", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="referral", order_by="Assignment.id", cascade="all, delete-orphan"
+    )
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def has_agreement(self) -> bool:
+        """Whether a legal representative's agreement is recorded and not withdrawn."""
+        return any(agreement.withdrawn_on is None for agreement in self.agreements)
+
+    @property
+    def timeline(self) -> list[tuple[str, StatusChange | Assignment]]:
+        """The history as the detail page tells it: status changes ("status") and changes of
+        référent ("assignment"), in time order."""
+        entries = [("status", change) for change in self.history]
+        entries += [("assignment", assignment) for assignment in self.assignments]
+        return sorted(entries, key=lambda entry: (entry[1].at, entry[0] == "assignment"))
+
+    def touch(self, user: User, now: datetime | None = None) -> datetime:
+        """Record that `user` changed this referral now: its activity date, its author, and
+        through the UPDATE this makes, its version (SQLAlchemy's version counter)."""
+        now = now or utcnow()
+        self.last_activity_at = now
+        self.updated_by_id = user.id
+        return now
+
+
+class Child(db.Model):
+    """A child named in a referral, with the screening made when it was received."""
+
+    __tablename__ = "child"
+    __table_args__ = (
+        # The queue's school filter finds referrals through their children's school.
+        Index("ix_child_school", "school", "referral_id"),
+        # The duplicate check looks for children born the same day, and reads their names and
+        # referral from the index alone.
+        Index(
+            "ix_child_birth_date_names",
+            "birth_date",
+            "referral_id",
+            "first_name",
+            "last_name",
+            "id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    # Indexed with the names (ix_child_birth_date_names): the duplicate check.
+    birth_date: Mapped[date] = mapped_column(Date)
+    school: Mapped[str] = mapped_column(String(20))
+    school_other: Mapped[str | None] = mapped_column(String(200))
+    class_level: Mapped[str] = mapped_column(String(10))
+    eligibility: Mapped[str] = mapped_column(String(20))
+    screening: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    referral: Mapped[Referral] = relationship(back_populates="children")
+
+
+@event.listens_for(Session, "before_flush")
+def refresh_search_keys(session: Session, flush_context: Any, instances: Any) -> None:
+    """Recompute the search key of every referral written by this flush, or whose children
+    are: whatever the code path (a submission, a correction, a script), the key never lags."""
+    referrals = set()
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, Referral):
+            referrals.add(instance)
+        elif isinstance(instance, Child) and instance.referral is not None:
+            referrals.add(instance.referral)
+    with session.no_autoflush:
+        for referral in referrals:
+            key = referral_key(referral)
+            # Only a real change is written: an equal value would still bump the version.
+            if referral.search_key != key:
+                referral.search_key = key
