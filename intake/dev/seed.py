@@ -7,7 +7,7 @@ history, agreements and notes per transaction (SQLAlchemy Core `executemany` on 
 on PostgreSQL), with primary keys assigned here so that children can name their referral
 without a RETURNING per row; a second process generates the next chunk meanwhile.
 
-Everything is invented: names from the lists below, phones in the mobile range, e-mails on
+Everything is invented: names from the lists of `words`, phones in the mobile range, e-mails on
 example.org (a domain reserved for examples, RFC 2606), and no e-mail is queued.
 """
 
@@ -33,6 +33,29 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from intake.dev.odds import DECLINE_REASONS, LEVELS, REDIRECT_SERVICES, STATUS_TABLES
+from intake.dev.texts import (
+    ACTIONS,
+    AGREEMENT_COMMENTS,
+    COMMENTS,
+    DECLINED_COMMENTS,
+    HEARD_FROM,
+    LEVEL_WORDS,
+    NOTES,
+    REDIRECTED_COMMENTS,
+    REOPEN_COMMENTS,
+    SITUATION,
+    WITHDRAWN_COMMENTS,
+)
+from intake.dev.words import (
+    FIRST_NAMES,
+    GUARDIAN_FIRST_NAMES,
+    LAST_NAMES,
+    ORGANISATIONS,
+    OTHER_SCHOOLS,
+    OUTSIDE,
+    STREETS,
+)
 from intake.duplicates.likeness import name_similarity
 from intake.extensions import db
 from intake.models import (
@@ -65,366 +88,6 @@ RECENT_OPEN = 200
 # How far back the received dates go.
 SPAN_DAYS = 3 * 365
 ADDRESS_POOL = 1500
-
-# --- Names ----------------------------------------------------------------------------------
-
-
-def _words(text: str) -> list[str]:
-    # Long lists read better as text than as a column of quoted strings.
-    return text.split()
-
-
-FIRST_NAMES = _words(
-    """
-Adam Adèle Adrien Agathe Ahmed Aïcha Aïda Alba Alexandre Alexis Alice Aliya Alix Amandine
-Ambre Amélie Amine Amir Anaïs Andréa Ange Angèle Anna Anouk Antoine Apolline Arthur Assia
-Aurélien Ava Axel Aya Ayoub Baptiste Bastien Bilal Blanche Brahim Camille Capucine Céleste
-Célia Charles Charlie Charlotte Chloé Clara Clément Cléo Clémence Colette Constance Corentin
-Côme Damien Daniel David Diane Djibril Dylan Éden Éléonore Élias Élie Élisa Élise Ella
-Elsa Émile Emma Emmanuel Enzo Éloïse Estelle Ethan Étienne Eva Évan Fanny Fatima Fatoumata
-Félix Florian Gabin Gabriel Gaël Gaspard Grégoire Gustave Hamza Hanaé Hannah Héloïse Hugo
-Ibrahim Ilyes Imran Inaya Inès Iris Isaac Ismaël Jade Jeanne Joachim Joseph Josué Jules
-Julia Julien Juliette Justine Kaïs Karim Kelya Kenza Kylian Lalie Lana Laura Léa Léandre
-Léna Léo Léon Léonie Liam Lilou Lily Lina Line Lisa Lison Livia Loan Loïc Lola Lou Louane
-Louis Louisa Louise Luc Luca Lucas Lucie Lucien Lyna Lys Madeleine Maël Maëlle Maëlys
-Mahé Maïa Maïwenn Malak Malo Manon Marceau Margaux Margot Marie Marin Marius Marwa Maryam
-Mathéo Mathilde Mathis Matteo Maxence Maxime Maya Mayssa Médine Méline Mélissa Milan Mila
-Mina Moïse Mohamed Morgane Moussa Nahia Naïm Naïs Nathan Nathanaël Néo Nina Noa Noah Noam
-Noé Noémie Nolan Nora Norah Octave Olivia Omar Oscar Paul Pauline Perrine Pierre Quentin
-Rafael Raphaël Rayan Romane Romain Rose Ruben Sacha Salomé Samuel Sara Sarah Selma Simon
-Sofia Sohan Soline Sophia Soraya Tessa Théa Théo Thomas Tiago Timéo Titouan Tom Valentin
-Victor Victoire Violette Wassim Yanis Yasmine Youssef Yacine Zélie Zoé Zakaria Zayn Ilan
-Inaya Aylan Aliénor Océane Anatole Bérénice Gaëtan Hélène Irène Jérémy Joël Lænna Maëva
-Naëlle Noélie Séverine Stéphane Sébastien Thaïs Wendy Yaël Zoë Ophélie Clotilde Éva Ophélia
-Marie-Lou Jean-Baptiste Anne-Sophie Léo-Paul Marie-Ange
-"""
-)
-
-GUARDIAN_FIRST_NAMES = _words(
-    """
-Sophie Nathalie Isabelle Sandrine Céline Stéphanie Virginie Aurélie Émilie Julie Fatima
-Nadia Samira Karima Leïla Malika Aïssatou Mariam Hélène Valérie Christelle Delphine Laëtitia
-Mélanie Caroline Jessica Audrey Élodie Amandine Hanane Souad Rachida Myriam Ludivine Coralie
-Jérôme Frédéric Sébastien Nicolas Mickaël Cédric Stéphane Karim Mohamed Rachid Mamadou
-Franck Thierry Laurent David Yannick Grégory Abdel Youssef Ousmane Julien Anthony
-"""
-)
-
-LAST_NAMES = [
-    *_words(
-        """
-    Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent Lefebvre
-    Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefèvre Mercier Dupont
-    Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc Guérin Muller Henry
-    Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Dumont Lopez Fontaine Chevalier Robin
-    Masson Sanchez Gérard Nguyen Boyer Denis Lemaire Duval Joly Gautier Roger Roche Roy Noël
-    Meyer Lucas Meunier Jean Perez Marchand Dufour Blanchard Marie Barbier Brun Dumas Brunet
-    Schmitt Leroux Colin Fernandez Pierre Renard Arnaud Rolland Caron Aubert Giraud Leclerc
-    Vidal Bourgeois Renaud Lemoine Picard Gaillard Philippe Leclercq Lacroix Fabre Dupuis
-    Olivier Rodriguez Rivière Hubert Carpentier Moulin Louis Deschamps Huet Vasseur
-    Benoît Lecomte Hamon Dubus Delattre Wattebled Dewailly Caudron Lefranc Delannoy Bouchez
-    Vanhove Desmet Poulain Lebrun Prévost Bailly Hervé Lemaître Boucher Charpentier Cordier
-    Diallo Traoré Camara Coulibaly Touré Keita Diop Ndiaye Sow Cissé Kone Haddad Benali
-    Belkacem Benamar Mansouri Bouzid Chérif Amrani Hamidi Saïdi Brahimi Khelifi Bensaïd Yilmaz
-    Kaya Öztürk Demir Pereira Ferreira Rodrigues Gonçalves Fernandes Lopes Alves Almeida Nunes
-    Kowalski Nowak Wiśniewski Lewandowski Tran Pham Le Hoang Zhang Wang Chen Ly Mendy Gomis
-    Boulanger Lesage Thuillier Delcourt Vandamme Lheureux Dequidt Béthune Lemaire Lecocq
-    Hennebert Delbarre Duhamel Flament Lagache Lecerf Wallart Dhainaut Régnier Lejeune Thiébaut
-    """
-    ),
-    "Da Costa",
-    "Ben Ali",
-    "Ben Ahmed",
-    "Da Silva",
-    "Dos Santos",
-    "De Oliveira",
-    "Le Gall",
-    "Le Goff",
-    "Le Roux",
-    "Le Bihan",
-    "De La Cruz",
-    "Van Damme",
-    "Van de Velde",
-    "El Amrani",
-    "El Idrissi",
-    "Aït Ahmed",
-    "N'Diaye",
-    "Saint-Martin",
-    "Martin-Leroy",
-    "Dupont-Aignan",
-    "Lefèvre-Pontalis",
-    "Boulanger-Caron",
-    "de Sousa",
-    "du Pont",
-]
-
-# Streets for addresses outside the priority neighbourhoods (and every address when the
-# territory lists no QPV street): common French street names, none meant to be a real address.
-STREETS = [
-    "rue Victor-Hugo",
-    "rue de la Gare",
-    "rue Pasteur",
-    "rue de la République",
-    "rue du Moulin",
-    "rue des Écoles",
-    "rue Jules-Ferry",
-    "place de la Mairie",
-    "rue Gambetta",
-    "avenue de la Libération",
-    "rue du 8-Mai-1945",
-    "rue Voltaire",
-    "rue des Lilas",
-    "allée des Peupliers",
-    "chemin des Prés",
-    "rue Louis-Pasteur",
-    "rue de l'Église",
-    "rue Anatole-France",
-    "impasse des Rosiers",
-    "rue Émile-Zola",
-    "résidence Les Érables",
-    "rue du Général-de-Gaulle",
-    "boulevard Carnot",
-    "rue Henri-Barbusse",
-    "cité des Mineurs",
-]
-
-# Places outside every territory the app ships with, for the addresses screening should find
-# outside: real postcodes of other départements, fictional streets.
-OUTSIDE = [("75011", "Paris"), ("59000", "Lille"), ("80000", "Amiens"), ("69003", "Lyon")]
-
-OTHER_SCHOOLS = [
-    "École privée Sainte-Marie",
-    "Collège Saint-Joseph (privé)",
-    "École d'une commune voisine",
-    "Instruction en famille",
-    "Institut médico-éducatif",
-    "Non scolarisé, en attente d'affectation",
-]
-
-ORGANISATIONS = {
-    "social_worker": ["Maison départementale des solidarités", "CCAS", "Service social CAF"],
-    "pmi": ["Centre de PMI"],
-    "youth_worker": ["Centre social", "Maison de quartier", "Service jeunesse de la ville"],
-    "rased": ["RASED de la circonscription", "Centre d'information et d'orientation"],
-    "other": ["Association de prévention", "Club de football", "Médiathèque municipale"],
-}
-
-# --- Text fragments -------------------------------------------------------------------------
-
-SITUATION = [
-    "{name}, {level}, rencontre des difficultés importantes en lecture depuis la rentrée.",
-    "L'enseignante signale une grande fatigue le matin et des retards fréquents.",
-    "{name} a du mal à rester concentré·e en classe et se décourage vite devant l'écrit.",
-    "La famille est arrivée sur la commune il y a quelques mois et connaît peu les services "
-    "de proximité.",
-    "La maman élève seule ses enfants et travaille en horaires décalés.",
-    "Le papa exprime son inquiétude face aux résultats scolaires et ne sait pas comment aider "
-    "aux devoirs.",
-    "Des tensions avec les camarades sont apparues pendant les récréations, avec quelques "
-    "bagarres.",
-    "{name} parle peu en classe ; un bilan orthophonique a été conseillé mais n'a pas encore "
-    "eu lieu.",
-    "Les absences se multiplient, souvent le lundi, sans justificatif.",
-    "La famille est logée temporairement chez un proche, dans un appartement trop petit pour "
-    "faire les devoirs au calme.",
-    "{name} aime le dessin et le football, mais ne participe à aucune activité en dehors de "
-    "l'école faute de moyens.",
-    "Les parents sont disponibles et demandeurs d'un accompagnement, ils se disent dépassés.",
-    "Un suivi médical a été interrompu après un changement de médecin traitant.",
-    "{name} a des troubles du sommeil et passe beaucoup de temps sur les écrans le soir.",
-    "La communication entre l'école et la famille est difficile, la maman maîtrisant peu le "
-    "français écrit.",
-    "Le grand frère est déjà suivi par la mission locale ; la famille connaît le programme par "
-    "ce biais.",
-    "En mathématiques, {name} a de bonnes bases mais bloque dès que la consigne est longue.",
-    "Le comportement en classe s'est dégradé depuis la séparation des parents, au printemps.",
-    "{name} est souvent seul·e à la sortie de l'école et rentre à pied sans adulte.",
-    "La famille a sollicité une aide pour l'inscription à la cantine et au centre de loisirs.",
-    "L'équipe pédagogique note des progrès à l'oral mais un écart qui se creuse à l'écrit.",
-    "Un déménagement est envisagé, ce qui inquiète beaucoup {name}.",
-    "Les rendez-vous proposés par l'école n'ont pas été honorés jusqu'à présent.",
-    "{name} a besoin de lunettes mais la famille n'a pas pu faire les démarches.",
-]
-
-ACTIONS = [
-    "Rencontre avec la famille à l'école en présence de l'enseignant·e.",
-    "Mise en place d'un programme personnalisé de réussite éducative (PPRE).",
-    "Aide personnalisée proposée le midi, suivie de façon irrégulière.",
-    "Orientation vers le médecin scolaire, rendez-vous en attente.",
-    "Information de la famille sur l'accompagnement à la scolarité du centre social.",
-    "Échange avec l'assistante sociale de secteur, qui connaît la famille.",
-    "Réunion de l'équipe éducative au trimestre dernier.",
-    "Proposition d'un bilan orthophonique, non réalisé à ce jour.",
-    "Entretiens réguliers avec la CPE et un aménagement de l'emploi du temps.",
-    "Contact avec la PMI pour le plus jeune de la fratrie.",
-]
-
-COMMENTS = {
-    Status.IN_REVIEW: [
-        "Premier appel à la famille, rendez-vous fixé.",
-        "Dossier complet, examen en cours.",
-        "Prise de contact avec l'école pour compléter les informations.",
-        "Famille rencontrée lors d'une permanence.",
-        "",
-    ],
-    Status.EPS: [
-        "Inscrite à l'ordre du jour de la prochaine équipe pluridisciplinaire.",
-        "Situation présentée en EPS après l'entretien avec les parents.",
-        "EPS du mois prochain, la référente de parcours prépare la présentation.",
-    ],
-    Status.ACCEPTED: [
-        "Parcours validé en EPS, référente désignée.",
-        "Accord des parents recueilli, premières actions en septembre.",
-        "Parcours engagé : aide aux devoirs et soutien à la parentalité.",
-    ],
-    Status.CLOSED: [
-        "Objectifs du parcours atteints, fin de l'accompagnement.",
-        "Déménagement de la famille hors du territoire, relais passé.",
-        "Fin de parcours en accord avec la famille, bilan positif.",
-        "Passage au collège, relais avec l'équipe du collège.",
-    ],
-}
-
-REOPEN_COMMENTS = [
-    "Famille finalement jointe par l'école, le dossier est rouvert.",
-    "Décision prise trop vite : la maman a rappelé, réexamen.",
-]
-
-DECLINED_COMMENTS = {
-    "age": "Enfant hors de la tranche d'âge du programme.",
-    "territory": "Famille domiciliée hors du territoire, école hors réseau.",
-    "mainstream_service": "Le droit commun répond déjà aux besoins repérés.",
-    "unreachable": "Trois appels et un courrier sans réponse.",
-    "family_declined": "La famille ne souhaite pas d'accompagnement pour le moment.",
-    "already_supported": "Enfant déjà suivi par un autre dispositif.",
-    "duplicate": "Même situation déjà orientée par l'école.",
-    "other": "Situation relevant d'une mesure de protection de l'enfance en cours.",
-}
-
-REDIRECTED_COMMENTS = {
-    "clas": "Orientée vers l'accompagnement à la scolarité du centre social.",
-    "reaap": "Orientée vers les ateliers parents du REAAP.",
-    "pmi": "Orientée vers la PMI pour le suivi du plus jeune.",
-    "cmp": "Orientée vers le CMP, délai d'attente expliqué à la famille.",
-    "social_service": "Orientée vers l'assistante sociale de secteur.",
-    "mda": "Orientée vers la Maison des adolescents.",
-    "other": "Orientée vers l'association de médiation familiale.",
-}
-
-WITHDRAWN_COMMENTS = {
-    "family": "La famille a retiré sa demande par téléphone.",
-    "referrer": "L'orienteur a retiré la demande : la situation s'est améliorée.",
-}
-
-NOTES = [
-    "Appel à la maman, qui rappellera en fin de semaine.",
-    "Certificat de scolarité reçu.",
-    "Message laissé sur le répondeur.",
-    "Rendez-vous fixé à la permanence de mardi.",
-    "Échange avec l'enseignante : progrès en lecture ce trimestre.",
-    "Dossier CAF en cours, l'assistante sociale suit.",
-    "La famille demande un interprète pour le prochain entretien.",
-    "Bilan orthophonique programmé dans deux mois.",
-    "Inscription à l'atelier théâtre du mercredi confirmée.",
-    "Point avec la référente de parcours : assiduité en nette amélioration.",
-]
-
-HEARD_FROM = [
-    "",
-    "",
-    "L'école",
-    "Une voisine",
-    "Le centre social",
-    "Le site de la mairie",
-    "La PMI",
-]
-
-AGREEMENT_COMMENTS = ["", "", "Signé lors de l'entretien.", "Accord donné pour les deux enfants."]
-
-# Status by age of the referral (days since received): recent ones are open, old ones final.
-STATUS_WEIGHTS: list[tuple[int, dict[Status, int]]] = [
-    (7, {Status.NEW: 70, Status.IN_REVIEW: 24, Status.WITHDRAWN: 3, Status.REDIRECTED: 3}),
-    (
-        30,
-        {
-            Status.NEW: 20,
-            Status.IN_REVIEW: 40,
-            Status.EPS: 20,
-            Status.REDIRECTED: 7,
-            Status.DECLINED: 7,
-            Status.WITHDRAWN: 6,
-        },
-    ),
-    (
-        120,
-        {
-            Status.NEW: 3,
-            Status.IN_REVIEW: 15,
-            Status.EPS: 20,
-            Status.ACCEPTED: 35,
-            Status.REDIRECTED: 10,
-            Status.DECLINED: 10,
-            Status.WITHDRAWN: 7,
-        },
-    ),
-    (
-        365,
-        {
-            Status.IN_REVIEW: 2,
-            Status.EPS: 3,
-            Status.ACCEPTED: 40,
-            Status.CLOSED: 25,
-            Status.REDIRECTED: 12,
-            Status.DECLINED: 11,
-            Status.WITHDRAWN: 7,
-        },
-    ),
-    (
-        10**6,
-        {
-            Status.ACCEPTED: 8,
-            Status.CLOSED: 55,
-            Status.REDIRECTED: 15,
-            Status.DECLINED: 14,
-            Status.WITHDRAWN: 8,
-        },
-    ),
-]
-STATUS_TABLES = [
-    (limit, list(weights), list(weights.values())) for limit, weights in STATUS_WEIGHTS
-]
-
-DECLINE_REASONS = {
-    "mainstream_service": 30,
-    "unreachable": 25,
-    "family_declined": 20,
-    "already_supported": 10,
-    "duplicate": 8,
-    "other": 7,
-}
-REDIRECT_SERVICES = {
-    "clas": 30,
-    "social_service": 20,
-    "cmp": 15,
-    "reaap": 12,
-    "pmi": 8,
-    "mda": 8,
-    "other": 7,
-}
-
-# How the situation names a class level other than a plain class.
-LEVEL_WORDS = {
-    "none": "pas encore scolarisé·e",
-    "TPS": "en toute petite section",
-    "PS": "en petite section",
-    "MS": "en moyenne section",
-    "GS": "en grande section",
-    "other": "au lycée",
-}
-
-# Class level by age in completed years on the day received (French school years).
-LEVELS = ["none", "none", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e"]
-LEVELS += ["5e", "4e", "3e"]
 
 
 # --- Generation -----------------------------------------------------------------------------
