@@ -13,7 +13,7 @@ from forms_data import PARENT_DATA
 from sqlalchemy import func, select, text
 
 from intake.dev.generator import Start, generate
-from intake.dev.seed import seed_database
+from intake.dev.store import seed_database
 from intake.duplicates.likeness import THRESHOLD, same_child
 from intake.extensions import db
 from intake.models import (

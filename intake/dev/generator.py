@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from intake.dev import DEFAULT_SEED
 from intake.dev.drawer import Drawer
 from intake.dev.draws import draw_times, paris_date
 from intake.dev.texts import AGREEMENT_COMMENTS, NOTES
@@ -21,7 +22,6 @@ from intake.models import PairState
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Territory
 
-DEFAULT_SEED = 20260101
 CHUNK_SIZE = 2000
 # How many of the latest open referrals a later one may be a second sending of.
 RECENT_OPEN = 200

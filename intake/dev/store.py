@@ -1,29 +1,23 @@
-"""`flask dev seed`: fill a database with fictional referrals, for demos and benchmarks.
+"""Writing the seeder's batches: a chunk of rows per transaction, the next generated meanwhile."""
 
-The referrals come from `generator.generate`. Writing takes a chunk of referrals with their
-children, history, agreements and notes per transaction (SQLAlchemy Core `executemany` on
-SQLite, COPY on PostgreSQL), with primary keys assigned by the generator so that children can
-name their referral without a RETURNING per row; a second process generates the next chunk
-meanwhile.
-No e-mail is queued.
-"""
+# Writing takes a chunk of referrals with their children, history, agreements and notes per
+# transaction (SQLAlchemy Core `executemany` on SQLite, COPY on PostgreSQL), with primary keys
+# assigned by the generator so that children can name their referral without a RETURNING per
+# row; a second process generates the next chunk meanwhile. No e-mail is queued.
 
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import click
-from flask import current_app
-from flask.cli import AppGroup
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from intake.dev.generator import CHUNK_SIZE, DEFAULT_SEED, Batch, Start, generate
+from intake.dev import DEFAULT_SEED
+from intake.dev.generator import CHUNK_SIZE, Batch, Start, generate
 from intake.extensions import db
 from intake.models import (
     Agreement,
@@ -40,8 +34,6 @@ from intake.models import (
 from intake.models.rows import bulk_insert
 from intake.rules.search import order_key
 from intake.territory.model import Territory
-
-# --- Writing --------------------------------------------------------------------------------
 
 
 class SeedRefused(Exception):
@@ -235,47 +227,3 @@ def _produce(queue, count: int, options: dict[str, Any]) -> None:
         queue.put(error)
     else:
         queue.put(None)
-
-
-dev_cli = AppGroup("dev", help="Development helpers: fictional data for demos and benchmarks.")
-
-
-@dev_cli.command("seed")
-@click.option(
-    "--count", type=click.IntRange(min=1), required=True, help="How many referrals to add."
-)
-@click.option("--force", is_flag=True, help="Add to a database that already holds referrals.")
-@click.option(
-    "--seed",
-    "seed_value",
-    type=int,
-    default=DEFAULT_SEED,
-    show_default=True,
-    help="Random seed: the same seed gives the same referrals (on the same day).",
-)
-def seed_command(count: int, force: bool, seed_value: int) -> None:
-    """Fill the database with COUNT fictional referrals: children, history, agreements, notes.
-
-    No e-mail is queued; every name is invented and every address is on example.org.
-    """
-    started = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        elapsed = time.perf_counter() - started
-        click.echo(f"{done}/{total} referrals written ({elapsed:.1f} s)")
-
-    try:
-        written = seed_database(
-            count,
-            territory=current_app.extensions["territory"],
-            seed=seed_value,
-            force=force,
-            progress=progress,
-        )
-    except SeedRefused:
-        raise click.ClickException(
-            "The database already holds referrals: nothing written. "
-            "Use --force to add fictional ones to them."
-        ) from None
-    elapsed = time.perf_counter() - started
-    click.echo(f"Added {written} fictional referrals in {elapsed:.1f} s (seed {seed_value}).")
