@@ -55,7 +55,7 @@ from bench_pages import (  # noqa: E402
 from forms_data import child_fields, request_form  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from intake.dev.seed import FIRST_NAMES, LAST_NAMES  # noqa: E402
+from intake.dev.words import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from intake.extensions import db  # noqa: E402
 from intake.models import Child, DuplicatePair, Referral  # noqa: E402
 from intake.public import operations  # noqa: E402

@@ -57,7 +57,7 @@ from forms_data import child_fields, orientation  # noqa: E402
 from production import gunicorn_command, production_environment  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from intake.dev.seed import FIRST_NAMES, LAST_NAMES  # noqa: E402
+from intake.dev.words import FIRST_NAMES, LAST_NAMES  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 DATABASES = [

@@ -142,7 +142,7 @@ def register_commands(app: Flask) -> None:
     """Add the `users`, `outbox`, `retention`, `audit`, `territory` and `dev` command groups
     to `flask`."""
     from intake.auth.commands import users_cli
-    from intake.dev.seed import dev_cli
+    from intake.dev.commands import dev_cli
     from intake.notifications.commands import outbox_cli
     from intake.opendata.commands import territory_cli
     from intake.triage.commands import audit_cli, retention_cli

@@ -12,7 +12,8 @@ from conftest import TERRITORY, login
 from forms_data import PARENT_DATA
 from sqlalchemy import func, select, text
 
-from intake.dev.seed import Start, generate, seed_database
+from intake.dev.generator import Start, generate
+from intake.dev.store import seed_database
 from intake.duplicates.likeness import THRESHOLD, same_child
 from intake.extensions import db
 from intake.models import (
