@@ -38,6 +38,10 @@ from intake.rules.workflow import (
     needs_confirmation,
 )
 from intake.triage.audit import ExportLog, ReadKind, reads, record_read
+from intake.triage.counts import status_counts
+from intake.triage.cursors import Cursor
+from intake.triage.exports import export_rows, in_batches
+from intake.triage.filters import QueueFilters, filter_staff, referents
 from intake.triage.forms import (
     AgreementForm,
     AssignForm,
@@ -56,19 +60,9 @@ from intake.triage.operations import (
     record_agreement,
     withdraw_agreement,
 )
-from intake.triage.queries import (
-    Cursor,
-    QueueFilters,
-    export_rows,
-    filter_staff,
-    in_batches,
-    queue_page,
-    referents,
-    status_counts,
-    undelivered_mail,
-    with_undelivered_mail,
-)
+from intake.triage.page import queue_page
 from intake.triage.spreadsheet import neutralise, stream_rows, write_workbook
+from intake.triage.undelivered import undelivered_mail, with_undelivered_mail
 
 bp = Blueprint("triage", __name__)
 
