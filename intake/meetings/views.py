@@ -52,15 +52,10 @@ from intake.models import AgendaItem, Meeting, Referral
 from intake.public.forms import options
 from intake.rules.vocabulary import PARIS, format_date, format_datetime, status_label
 from intake.rules.workflow import Status, TransitionError
+from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
+from intake.triage.detail_page import refuse_stale_change, render_detail, transition_message
 from intake.triage.operations import StaleVersion, check_version
-from intake.triage.views import (
-    coordinator_required,
-    get_referral,
-    refuse_stale_change,
-    render_detail,
-    transition_message,
-)
 
 bp = Blueprint("meetings", __name__)
 fiche_bp = Blueprint("fiches", __name__)
