@@ -132,8 +132,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/triage")
     # Registered after the triage blueprint: /triage/reunions/… must be found before
     # /triage/<reference> would take "reunions" for a reference.
+    from intake.meetings.fiche_views import bp as fiche_bp
     from intake.meetings.views import bp as meetings_bp
-    from intake.meetings.views import fiche_bp
 
     app.register_blueprint(meetings_bp, url_prefix="/triage/reunions")
     app.register_blueprint(fiche_bp, url_prefix="/triage")
