@@ -120,19 +120,20 @@ def register_blueprints(app: Flask) -> None:
     from intake.auth.views import bp as auth_bp
     from intake.public.views import bp as public_bp
     from intake.triage.account import bp as account_bp
-    from intake.triage.views import bp as triage_bp
+    from intake.triage.blueprint import bp as triage_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
-    # Imported for its routes, which it adds to the triage blueprint before it is registered.
-    from intake.triage import correction_views, duplicate_views  # noqa: F401
+    # Imported for their routes, which they add to the triage blueprint before it is registered
+    # (in any order: no two modules' rules share an address, so none can shadow another).
+    from intake.triage import correction_views, detail_views, duplicate_views, queue_views  # noqa: F401
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(account_bp, url_prefix="/triage")
     # Registered after the triage blueprint: /triage/reunions/… must be found before
     # /triage/<reference> would take "reunions" for a reference.
+    from intake.meetings.fiche_views import bp as fiche_bp
     from intake.meetings.views import bp as meetings_bp
-    from intake.meetings.views import fiche_bp
 
     app.register_blueprint(meetings_bp, url_prefix="/triage/reunions")
     app.register_blueprint(fiche_bp, url_prefix="/triage")

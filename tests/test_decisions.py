@@ -17,7 +17,7 @@ from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Agreement, Note, Referral, StatusChange, User
 from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
-from intake.triage import views
+from intake.triage import detail_views
 
 AGREEMENT = {
     "guardian_name": "Sophie Martin",
@@ -488,7 +488,7 @@ def test_a_change_committed_between_read_and_write_answers_409(
     """The version matched when the view read it, but someone else committed before our
     UPDATE: SQLAlchemy's version check (StaleDataError) becomes the same 409."""
     version = page_version(coordinator, reference)
-    real_check = views.check_version
+    real_check = detail_views.check_version
 
     def check_then_race(referral, submitted):
         real_check(referral, submitted)
@@ -501,7 +501,7 @@ def test_a_change_committed_between_read_and_write_answers_409(
             )
             other.commit()
 
-    monkeypatch.setattr(views, "check_version", check_then_race)
+    monkeypatch.setattr(detail_views, "check_version", check_then_race)
     response = coordinator.post(
         f"/triage/{reference}/status", data={"status": "in_review", "version": version}
     )

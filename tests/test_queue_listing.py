@@ -15,7 +15,7 @@ from intake.extensions import db
 from intake.models import Referral, User
 from intake.rules.vocabulary import format_datetime
 from intake.triage.listing import InWords, detail_url, queue_rows, referent_of
-from intake.triage.queries import Listed
+from intake.triage.page import Listed
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_waits_in_words_are_ngettext_of_each_number_and_none_for_zero(app):
 
 
 def referral(**fields):
-    """What a queue row reads of a referral (queries.Listed)."""
+    """What a queue row reads of a referral (page.Listed)."""
     values = {
         "id": 7,
         "reference": "PRE-2026-00007",

@@ -19,8 +19,11 @@ from sqlalchemy import event, select, text
 from intake.extensions import db
 from intake.models import Child, Referral
 from intake.rules.search import needle, normalise, order_key, referral_key
-from intake.triage import queries
-from intake.triage.queries import Cursor
+from intake.triage import counts
+from intake.triage.cursors import NEWEST_FIRST, SORTS, Cursor
+from intake.triage.filters import PARAMS, QueueFilters, filtered
+from intake.triage.search import holds, search_condition, words_apart
+from intake.triage.search_walk import newest_matches
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -148,7 +151,7 @@ def test_cursor_round_trip(at):
 
 def test_the_count_stops_at_its_limit(make_app, users, monkeypatch):
     """Past the limit the page says "more than" instead of counting every row each time."""
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 5)
+    monkeypatch.setattr(counts, "COUNT_LIMIT", 5)
     app = make_app()
     store(app, 7)
     client = app.test_client()
@@ -235,7 +238,7 @@ def test_a_search_of_several_words_finds_them_side_by_side_only(make_app, users,
     ],
 )
 def test_words_apart(wanted, words):
-    assert queries.words_apart(wanted) == words
+    assert words_apart(wanted) == words
 
 
 def test_a_search_finds_exactly_the_keys_that_hold_the_needle(make_app):
@@ -262,12 +265,12 @@ def test_a_search_finds_exactly_the_keys_that_hold_the_needle(make_app):
     ]
     with app.app_context():
         for typed in needles:
-            plain = select(Referral.reference).where(queries.holds(needle(typed)))
-            searched = select(Referral.reference).where(queries.search_condition(typed))
+            plain = select(Referral.reference).where(holds(needle(typed)))
+            searched = select(Referral.reference).where(search_condition(typed))
             expected = set(db.session.scalars(plain))
             assert set(db.session.scalars(searched)) == expected, typed
         # The needles above find something, and not everything.
-        found = select(Referral.reference).where(queries.search_condition("eva camara"))
+        found = select(Referral.reference).where(search_condition("eva camara"))
         assert 0 < len(db.session.scalars(found).all()) < 5
 
 
@@ -309,7 +312,7 @@ def test_the_first_page_of_a_search_is_taken_from_its_counted_matches(
     """The tabs read the newest matches of a search; its first page comes from them when they
     are enough to say which rows it holds, and from the database otherwise: either way the
     newest matching referrals of the status, in order, with a link to the rest."""
-    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", window)
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", window)
     app = make_app(INTAKE_PAGE_SIZE=2)
     references = store(app, len(STATUSES), last_name="Hamidi")
     store_other(app)
@@ -445,25 +448,23 @@ def test_the_search_index_order_gives_the_queue_order_whatever_the_ids(make_app,
     # must not find these.
     store(app, 40, first=1000, guardian_name="Léa Martin", first_name="Lina", last_name="Hamidi")
     with app.test_request_context():
-        general = queries.QueueFilters(q="zz")  # a needle the index does not hold
+        general = QueueFilters(q="zz")  # a needle the index does not hold
         for filters in (
-            queries.QueueFilters(q="hamidi"),
-            queries.QueueFilters(q="hamidi", status="in_review"),
-            queries.QueueFilters(q="Léa Hamidi"),
-            queries.QueueFilters(q="lea hamidi", status="new"),
+            QueueFilters(q="hamidi"),
+            QueueFilters(q="hamidi", status="in_review"),
+            QueueFilters(q="Léa Hamidi"),
+            QueueFilters(q="lea hamidi", status="new"),
         ):
             # The expected rows by LIKE on the keys, without the index.
             like = Referral.search_key.contains(needle(filters.q))
-            every = queries.filtered(
-                select(Referral.id, Referral.received_at), replace(filters, q="")
-            )
-            expected = db.session.execute(every.where(like).order_by(*queries.NEWEST_FIRST)).all()
+            every = filtered(select(Referral.id, Referral.received_at), replace(filters, q=""))
+            expected = db.session.execute(every.where(like).order_by(*NEWEST_FIRST)).all()
             assert len(expected) > 80
             if " " in filters.q:
                 assert len(expected) <= count  # none of the 40 with the words apart
             ids = [row.id for row in expected]
             for limit in (1, 26, 101):
-                walked = queries.newest_matches(filters, limit)
+                walked = newest_matches(filters, limit)
                 if walked is None:
                     # PostgreSQL: the trigram index has no order; the table is asked.
                     assert db.engine.dialect.name == "postgresql"
@@ -471,13 +472,13 @@ def test_the_search_index_order_gives_the_queue_order_whatever_the_ids(make_app,
                 assert [row.id for row in walked] == ids[:limit]
             for place in range(len(ids)):
                 cursor = Cursor(expected[place].received_at, expected[place].id)
-                older = queries.newest_matches(filters, 26, older=cursor)
+                older = newest_matches(filters, 26, older=cursor)
                 assert [row.id for row in older] == ids[place + 1 : place + 27], place
-                newer = queries.newest_matches(filters, 26, newer=cursor)
+                newer = newest_matches(filters, 26, newer=cursor)
                 assert [row.id for row in newer] == list(reversed(ids[max(0, place - 26) : place]))
-            assert queries.capped_count(filters) == min(len(ids), queries.FILTERED_COUNT_LIMIT + 1)
-        assert queries.newest_matches(general, 5) is None
-        assert queries.newest_matches(queries.QueueFilters(q="hamidi", sort="waiting"), 5) is None
+            assert counts.capped_count(filters) == min(len(ids), counts.FILTERED_COUNT_LIMIT + 1)
+        assert newest_matches(general, 5) is None
+        assert newest_matches(QueueFilters(q="hamidi", sort="waiting"), 5) is None
 
 
 def test_a_search_walks_every_page_in_order_when_ids_and_dates_disagree(make_app, users):
@@ -486,7 +487,7 @@ def test_a_search_walks_every_page_in_order_when_ids_and_dates_disagree(make_app
     references = store(app, count, last_name="Hamidi")
     scatter(app, references, disordered_times(count), ["new"] * count)
     with app.app_context():
-        order = select(Referral.reference).order_by(*queries.NEWEST_FIRST)
+        order = select(Referral.reference).order_by(*NEWEST_FIRST)
         expected = [ref.removeprefix("PRE-") for ref in db.session.scalars(order)]
     client = app.test_client()
     login(client, users["coordinator"])
@@ -597,13 +598,13 @@ cursor_texts = st.one_of(
 queue_args = st.fixed_dictionaries(
     {},
     optional={
-        **{name: st.text(max_size=40) for name in queries.PARAMS},
+        **{name: st.text(max_size=40) for name in PARAMS},
         "q": st.one_of(
             st.sampled_from(["hamidi", "lea hamidi", "léa  HAMIDI", "a b c", "ham"]),
             st.text(max_size=40),
         ),
         "status": st.sampled_from(["", "new", "closed", "x"]),
-        "sort": st.sampled_from([*sorted(queries.SORTS), "x"]),
+        "sort": st.sampled_from([*sorted(SORTS), "x"]),
         "older": cursor_texts,
         "newer": cursor_texts,
     },

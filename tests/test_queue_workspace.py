@@ -18,8 +18,9 @@ from werkzeug.datastructures import MultiDict
 from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Child, Referral, User
-from intake.triage import queries
-from intake.triage.queries import Cursor, QueueFilters
+from intake.triage import counts
+from intake.triage.cursors import Cursor
+from intake.triage.filters import PARAMS, QueueFilters
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TILLEULS, MOULIN, CENTRE = "0629001A", "0629002B", "0629003C"
@@ -239,7 +240,7 @@ def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
 
 
 def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(counts, "COUNT_LIMIT", 3)
     app = make_app()
     for number in range(1, 6):
         add(app, number, days_ago=number)
@@ -258,7 +259,7 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
 ):
     """Under a filter, the tabs count the newest FILTERED_COUNT_LIMIT + 1 matches only (no
     index serves a status among, say, the parents' referrals): past it, each says "at least"."""
-    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 3)
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
     add(app, 1, days_ago=9, status="eps")  # the oldest: out of the window
     for number in range(2, 6):
@@ -272,7 +273,7 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
     assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
     assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
     # Below the limit, the same filter counts exactly.
-    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 10)
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 10)
     found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
     assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
         "6",
@@ -286,7 +287,7 @@ def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, use
     """Without a filter, or with a status only, each status is counted from its own index up
     to COUNT_LIMIT; under another filter or a search, every match counted is a row read, so
     the page and its tabs stop at FILTERED_COUNT_LIMIT."""
-    monkeypatch.setattr(queries, "FILTERED_COUNT_LIMIT", 3)
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
     for number in range(1, 6):
         add(app, number, days_ago=number)
@@ -310,7 +311,7 @@ def test_the_limit_reads_in_french():
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.test_request_context():
-        assert format_number(queries.COUNT_LIMIT).replace("\u202f", " ") == "1 000"
+        assert format_number(counts.COUNT_LIMIT).replace("\u202f", " ") == "1 000"
 
 
 def test_tabs_are_a_navigation_with_the_current_one_marked(coordinator, workspace):
@@ -544,7 +545,7 @@ NASTY = ["", " ", "0", "-1", "1e9", "9" * 40, "%", "'", '"', "\\", "٣", "1.2.3"
 
 
 def test_no_value_of_any_parameter_breaks_the_queue_or_its_exports(coordinator, workspace):
-    for name in (*queries.PARAMS, "older", "newer"):
+    for name in (*PARAMS, "older", "newer"):
         for value in NASTY:
             # A cursor is read according to the sort: each sort reads it its own way.
             sorts = ("received", "urgency", "waiting") if name in ("older", "newer") else ("",)

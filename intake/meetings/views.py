@@ -1,13 +1,10 @@
 """EPS meetings: list, create, the agenda and its order, decisions, print-outs.
 
-Two blueprints: `meetings` under /triage/reunions, and `fiches` under /triage for a
-referral's own fiche de liaison (/triage/<reference>/fiche), next to its detail page.
-Both need a login; every change, and every fiche, needs a coordinator.
+The `meetings` blueprint, under /triage/reunions; a referral's own fiche has its own (fiche_views).
+Every page needs a login; every change, and every fiche, needs a coordinator.
 """
 
 from __future__ import annotations
-
-from datetime import date, datetime
 
 from flask import (
     Blueprint,
@@ -22,22 +19,21 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
 from intake.forms.fields import options
-from intake.meetings.forms import POSTPONED_LABEL, AddItemForm, DecisionForm, EnrolForm, MeetingForm
+from intake.meetings.access import MAX_ID, get_item, get_meeting
+from intake.meetings.display import agenda_items_of, decision_label, enrol_form_for, meeting_label
+from intake.meetings.fiches import render_fiches
+from intake.meetings.forms import AddItemForm, DecisionForm, EnrolForm, MeetingForm
 from intake.meetings.forms import MeetingVersionedForm as ItemForm
 from intake.meetings.operations import (
-    POSTPONED,
     MeetingStale,
     add_to_agenda,
-    age_on,
     check_meeting_version,
     create_meeting,
     decision_choices,
-    fiche_reason,
     find_referral,
     margin_css,
     meeting_day,
@@ -49,66 +45,21 @@ from intake.meetings.operations import (
     short_name,
     upcoming_meetings,
 )
-from intake.models import AgendaItem, Meeting, Referral
-from intake.rules.vocabulary import PARIS, format_date, format_datetime, status_label
-from intake.rules.workflow import Status, TransitionError
+from intake.models import AgendaItem, Meeting
+from intake.rules.vocabulary import format_date
+from intake.rules.workflow import TransitionError
+from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
+from intake.triage.detail_page import refuse_stale_change, render_detail, transition_message
 from intake.triage.operations import StaleVersion, check_version
-from intake.triage.views import (
-    coordinator_required,
-    get_referral,
-    refuse_stale_change,
-    render_detail,
-    transition_message,
-)
 
 bp = Blueprint("meetings", __name__)
-fiche_bp = Blueprint("fiches", __name__)
-
-# A number past the database's integers would be an error there, not a missing row.
-MAX_ID = 2**31 - 1
 
 
 @bp.before_request
 @login_required
 def require_login() -> None:
     """Every meeting page needs a logged-in account, as the queue does."""
-
-
-@fiche_bp.before_request
-@login_required
-def require_login_for_fiches() -> None:
-    """The fiche needs a logged-in account (and a coordinator, below)."""
-
-
-def get_meeting(meeting_id: int) -> Meeting:
-    """The meeting with this id, or 404."""
-    meeting = db.session.get(Meeting, meeting_id) if meeting_id <= MAX_ID else None
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
-def get_item(meeting: Meeting, item_id: int) -> AgendaItem:
-    """The item of this meeting's agenda with this id, or 404."""
-    item = db.session.get(AgendaItem, item_id) if item_id <= MAX_ID else None
-    if item is None or item.meeting_id != meeting.id:
-        abort(404)
-    return item
-
-
-def decision_label(code: str | None) -> str:
-    """The coordinator's word for what a meeting decided."""
-    if code is None:
-        return ""
-    return str(POSTPONED_LABEL) if code == POSTPONED else status_label(code)
-
-
-def meeting_label(meeting: Meeting) -> str:
-    """A meeting as a select option or a title names it: day, time, place."""
-    return gettext(
-        "%(when)s – %(place)s", when=format_datetime(meeting.starts_at), place=meeting.place
-    )
 
 
 @bp.app_context_processor
@@ -366,42 +317,6 @@ def decide(meeting_id: int, item_id: int):
 # --- From a referral's page ----------------------------------------------------------------------
 
 
-def enrol_form_for(referral: Referral) -> EnrolForm | None:
-    """The form of the referral page's "put on a meeting": the coming meetings it is not on
-    yet, for a coordinator and a referral that may go there (or the refused attempt, with its
-    error); else None (nothing shown)."""
-    posted = g.get("enrol_form")
-    # A refused attempt is shown with its reason, whatever the referral's status.
-    if not current_user.can_edit or (
-        posted is None and referral.status not in (Status.IN_REVIEW, Status.EPS)
-    ):
-        return None
-    form = posted or EnrolForm(formdata=None)
-    meetings = [
-        meeting
-        for meeting in upcoming_meetings()
-        if all(item.referral_id != referral.id for item in meeting.items)
-    ]
-    form.meeting.choices = options(
-        ((str(meeting.id), meeting_label(meeting)) for meeting in meetings),
-        placeholder=gettext("Choisissez une réunion"),
-    )
-    form.version.data = str(referral.version)
-    return form
-
-
-def agenda_items_of(referral: Referral) -> list[AgendaItem]:
-    """The agenda items that name this referral, latest meeting first."""
-    return list(
-        db.session.scalars(
-            select(AgendaItem)
-            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
-            .where(AgendaItem.referral_id == referral.id)
-            .order_by(Meeting.starts_at.desc())
-        )
-    )
-
-
 @bp.post("/inscrire/<reference>")
 @coordinator_required
 def enrol(reference: str):
@@ -456,30 +371,6 @@ def agenda(meeting_id: int):
     return render_template("meetings/agenda.html", meeting=meeting)
 
 
-def fiche_children(referral: Referral, day: date) -> list[dict]:
-    """What a fiche shows of each child: only what the EPS needs (the charter's "strictly
-    necessary"), never the family's address or contact details."""
-    territory = current_app.extensions["territory"]
-    return [
-        {
-            "name": short_name(child),
-            "age": age_on(child.birth_date, day),
-            "school": territory.school(child.school),
-            "school_other": child.school_other,
-            "class_level": child.class_level,
-            "eligibility": child.eligibility,
-            "reasons": [fiche_reason(r) for r in child.screening.get("reasons", [])],
-        }
-        for child in referral.children
-    ]
-
-
-def render_fiches(referrals: list[Referral], day: date, meeting: Meeting | None):
-    """One page per child of each referral, in the order given."""
-    fiches = [(referral, fiche_children(referral, day)) for referral in referrals]
-    return render_template("meetings/fiches.html", fiches=fiches, meeting=meeting, day=day)
-
-
 @bp.get("/marges.css")
 @coordinator_required
 def fiche_margins():
@@ -499,12 +390,3 @@ def fiches(meeting_id: int):
         current_user, ReadKind.FICHE, [r.reference for r in referrals], meeting_id=meeting.id
     )
     return render_fiches(referrals, meeting_day(meeting), meeting)
-
-
-@fiche_bp.get("/<reference>/fiche")
-@coordinator_required
-def fiche(reference: str):
-    """One referral's fiche de liaison; ages today."""
-    referral = get_referral(reference)
-    record_read(current_user, ReadKind.FICHE, [referral.reference])
-    return render_fiches([referral], datetime.now(PARIS).date(), None)

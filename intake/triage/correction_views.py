@@ -15,11 +15,12 @@ from intake.extensions import db
 from intake.forms.fields import OTHER_SCHOOL
 from intake.models import Correction, Referral
 from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, format_date, format_phone, label
+from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
+from intake.triage.blueprint import bp
 from intake.triage.corrections import correct_referral, proposed, split_key
 from intake.triage.forms import CorrectionForm
 from intake.triage.operations import StaleVersion, check_version
-from intake.triage.views import bp, coordinator_required, get_referral
 
 FIELD_LABELS = {
     "first_name": _l("Prénom"),

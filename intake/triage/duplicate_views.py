@@ -13,9 +13,11 @@ from intake.duplicates.pairs import PairAlreadyDecided, decide_pair, pairs_of
 from intake.extensions import db
 from intake.i18n import N_
 from intake.models import Child, DuplicatePair, PairState, Referral, User
+from intake.triage.access import coordinator_required, get_referral
+from intake.triage.blueprint import bp
+from intake.triage.detail_page import render_detail
 from intake.triage.forms import VersionedForm
 from intake.triage.operations import check_version
-from intake.triage.views import bp, coordinator_required, get_referral, render_detail
 
 
 class DuplicateDecisionForm(VersionedForm):

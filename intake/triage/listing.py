@@ -22,7 +22,7 @@ from intake.extensions import db
 from intake.models import User
 from intake.rules.retention import days_since, is_overdue, is_stalled
 from intake.rules.vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
-from intake.triage.queries import Listed
+from intake.triage.page import Listed
 
 # Stands for the reference in the detail route's address, made once per page. Letters only,
 # which the route writes out as they are.
@@ -95,7 +95,7 @@ def queue_rows(
     undelivered: Collection,
     referents: Mapping[int, str],
 ) -> list[QueueRow]:
-    """The rows of `referrals` (as `queries.listed` reads them) as the queue shows them at
+    """The rows of `referrals` (as `page.listed` reads them) as the queue shows them at
     `now`: `remind_after_days` marks the overdue and stalled ones, `undelivered` holds the ids
     of those with an e-mail that could not be delivered, `referents` the e-mail of each
     account by id (at least of every référent of these referrals)."""

@@ -30,7 +30,9 @@ from intake.rules.vocabulary import (
     status_label,
 )
 from intake.territory.model import Territory
-from intake.triage.queries import NEWEST_FIRST, QueueFilters, filtered, in_batches
+from intake.triage.cursors import NEWEST_FIRST
+from intake.triage.exports import in_batches
+from intake.triage.filters import QueueFilters, filtered
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
 # return, shifts it): such text is written so that it stays text.

@@ -1,0 +1,277 @@
+"""Test data, one way: referrals, decisions, meetings and staff accounts made through the
+application's own operations, and the public forms' fields as a browser posts them.
+
+Every test that needs a referral, a decided referral, a meeting or a user makes it here, so
+a change to what a referral holds is made once. Each builder opens its own app context and
+commits, as a view would, and returns plain values (a reference, an id) usable outside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from intake.auth.operations import create_user
+from intake.extensions import db
+from intake.meetings.operations import create_meeting
+from intake.models import Referral, Source, User
+from intake.public.operations import create_referral
+from intake.triage.operations import change_status, record_agreement
+
+PASSWORD = "correct horse battery"
+
+# Each referral's situation is numbered: two identical forms within 30 minutes are taken for
+# a double send and stored once.
+SEQUENCE = itertools.count(1)
+
+# --- The public forms' fields, as a browser posts them ---------------------------------------
+
+# The fields both forms require, by the id of their input (domains: the group's name).
+REQUIRED_SHARED = frozenset(
+    {
+        "children-0-first_name",
+        "children-0-last_name",
+        "children-0-birth_date",
+        "children-0-school",
+        "children-0-class_level",
+        "guardian_name",
+        "guardian_phone",
+        "address",
+        "postcode",
+        "city",
+        "domains",
+        "situation",
+    }
+)
+
+
+def child_fields(index: int = 0, **overrides: str) -> dict[str, str]:
+    """One child's fields, named as the FieldList names them."""
+    values = {
+        "first_name": "Léa",
+        "last_name": "Martin",
+        "birth_date": "2016-05-04",
+        "school": "0629001A",
+        "school_other": "",
+        "class_level": "CE2",
+        **overrides,
+    }
+    return {f"children-{index}-{name}": value for name, value in values.items()}
+
+
+def shared_fields(**overrides) -> dict:
+    """The family and situation fields both forms share."""
+    return {
+        **child_fields(0),
+        "guardian_name": "Sophie Martin",
+        "guardian_phone": "06 12 34 56 78",
+        "guardian_email": "sophie.martin@famille.example",
+        "address": "3 rue des Tilleuls",
+        "postcode": "62999",
+        "city": "Testville",
+        "domains": ["school", "health"],
+        "situation": "Léa a du mal à lire et se fatigue vite en classe.",
+        "website": "",
+        **overrides,
+    }
+
+
+def orientation(**overrides) -> dict:
+    """A complete, valid professional referral, as posted to /orientation."""
+    return shared_fields(
+        **{
+            "referrer_name": "Paul Durand",
+            "referrer_organisation": "École Les Tilleuls",
+            "referrer_role": "teacher",
+            "referrer_email": "paul.durand@ecole.example",
+            "referrer_phone": "",
+            "actions_tried": "Aide personnalisée depuis septembre.",
+            "family_informed": "y",
+            **overrides,
+        }
+    )
+
+
+def request_form(**overrides) -> dict:
+    """A complete, valid parent's request, as posted to /demande."""
+    return shared_fields(**{"consent": "y", "heard_from": "La maîtresse", **overrides})
+
+
+def post_referral(client, path: str = "/orientation", data: dict | None = None) -> str:
+    """Send a public form through its route, as a visitor does; return the new reference."""
+    if data is None:
+        data = orientation if path == "/orientation" else request_form
+        data = data(situation=f"Léa a du mal à lire (n° {next(SEQUENCE)}).")
+    response = client.post(path, data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with client.application.app_context():
+        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
+
+
+# --- Referrals, through the intake operation --------------------------------------------------
+
+
+def child(first_name: str = "Léa", last_name: str = "Martin", **overrides) -> dict[str, Any]:
+    """One child as a validated form hands it to `create_referral`."""
+    return {
+        "first_name": first_name,
+        "last_name": last_name,
+        "birth_date": date(2016, 5, 4),
+        "school": "0629001A",
+        "school_other": "",
+        "class_level": "CE2",
+        **overrides,
+    }
+
+
+FAMILY = {
+    "guardian_name": "Sophie Martin",
+    "guardian_phone": "+33612345678",
+    "guardian_email": "",
+    "address": "3 rue des Tilleuls",
+    "postcode": "62999",
+    "city": "Testville",
+    "domains": ["school"],
+    "situation": "Difficultés en lecture.",
+}
+PARENT = {"consent": True, "heard_from": ""}
+PROFESSIONAL = {
+    "referrer_name": "Paul Durand",
+    "referrer_organisation": "École Les Tilleuls",
+    "referrer_role": "teacher",
+    "referrer_email": "paul.durand@ecole.example",
+    "referrer_phone": "",
+    "actions_tried": "Aide personnalisée depuis septembre.",
+    "family_informed": True,
+    "urgent": False,
+}
+
+
+def referral_data(
+    source: Source = Source.PARENT, *, children: list[dict] | None = None, **overrides
+) -> dict[str, Any]:
+    """What a validated form of `source` hands to `create_referral`, each call a different
+    referral (its situation numbered) unless `situation` is given."""
+    extra = PROFESSIONAL if source == Source.PROFESSIONAL else PARENT
+    numbered = {"situation": f"{FAMILY['situation']} (n° {next(SEQUENCE)})"}
+    return {"children": children or [child()], **FAMILY, **extra, **numbered, **overrides}
+
+
+def make_referral(
+    app: Flask,
+    source: Source = Source.PARENT,
+    *,
+    children: list[dict] | None = None,
+    received_at: datetime | None = None,
+    status: str | None = None,
+    check_duplicates: bool = True,
+    **overrides,
+) -> str:
+    """Store a referral as the form's view does (`create_referral`, then commit); return its
+    reference. `status` puts it straight at that status, with no history: for a test about
+    what is done at a status, not how it was reached (`decide` walks the real path)."""
+    data = referral_data(source, children=children, **overrides)
+    with app.app_context():
+        referral = create_referral(
+            source,
+            data,
+            app.extensions["territory"],
+            received_at,
+            check_duplicates=check_duplicates,
+        )
+        if status is not None:
+            referral.status = status
+        db.session.commit()
+        return referral.reference
+
+
+def get_referral(reference: str) -> Referral:
+    """The stored referral of `reference` (inside an app context)."""
+    return db.session.scalar(select(Referral).where(Referral.reference == reference))
+
+
+# --- Decisions, through the triage operations -----------------------------------------------
+
+# The path from `new` to each status, as the status machine allows it.
+PATHS = {
+    "in_review": ["in_review"],
+    "eps": ["in_review", "eps"],
+    "accepted": ["in_review", "eps", "accepted"],
+    "redirected": ["in_review", "redirected"],
+    "declined": ["in_review", "declined"],
+    "withdrawn": ["withdrawn"],
+    "closed": ["in_review", "eps", "accepted", "closed"],
+}
+# What each decision needs besides a comment.
+DECISION_CODES = {
+    "redirected": {"reason": "mainstream_service", "service": "clas"},
+    "declined": {"reason": "age"},
+    "withdrawn": {"withdrawn_by": "family"},
+}
+
+
+def decide(app: Flask, reference: str, status: str, *, by: str, **codes) -> None:
+    """Walk the referral from where it stands to `status` through `change_status`, as the
+    coordinator `by` (an e-mail) would, one transition at a time; an agreement is recorded
+    before `accepted`, as the rule requires. `codes` override a decision's reason, service…"""
+    with app.app_context():
+        referral = get_referral(reference)
+        user = db.session.scalar(select(User).where(User.email == by))
+        path = PATHS[status]
+        for step in path[path.index(referral.status) + 1 if referral.status in path else 0 :]:
+            if step == "accepted" and not referral.agreements:
+                record_agreement(
+                    referral,
+                    user,
+                    guardian_name=referral.guardian_name,
+                    given_on=date.today(),
+                    method="phone",
+                    comment="",
+                )
+            extra = {**DECISION_CODES.get(step, {}), **(codes if step == status else {})}
+            change_status(referral, step, f"Vers {step}.", user, **extra)
+        db.session.commit()
+
+
+# --- Meetings and staff accounts -------------------------------------------------------------
+
+
+def make_user(
+    app: Flask, email: str, role: str = "coordinator", password: str = PASSWORD, **fields
+) -> int:
+    """Add a staff account through `create_user`; `fields` set other columns (alerts…)."""
+    with app.app_context():
+        user = create_user(email, password, role)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        db.session.commit()
+        return user.id
+
+
+def make_meeting(
+    app: Flask,
+    starts_at: datetime | None = None,
+    place: str = "Mairie, salle 2",
+    attendees: list[dict[str, str]] | None = None,
+    *,
+    by: str | None = None,
+) -> int:
+    """Create an EPS meeting through `create_meeting` (a week from now unless `starts_at`),
+    as the staff account `by` (default: the first account); return its id."""
+    with app.app_context():
+        query = select(User).order_by(User.id)
+        user = db.session.scalar(query.where(User.email == by) if by else query)
+        if user is None:
+            user = create_user("eps@testville.example", PASSWORD, "coordinator")
+        meeting = create_meeting(
+            starts_at or datetime.now(UTC) + timedelta(days=7),
+            place,
+            attendees or [{"name": "Marie Durand", "organisation": "Éducation nationale"}],
+            user,
+        )
+        db.session.commit()
+        return meeting.id
