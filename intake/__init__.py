@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    translation.init_code()
     translation.init_templates(app)
     limiter.init_app(app)
     login_manager.init_app(app)

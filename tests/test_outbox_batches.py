@@ -32,9 +32,9 @@ from test_outbox import (
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source
 from intake.notifications import commands, worker
-from intake.notifications.failures import StopReason, reason_label, stop_reason
 from intake.notifications.render import render_message
 from intake.notifications.worker import DeliveryReport, claim_batch
+from intake.rules.mail import StopReason, reason_label, stop_reason
 
 BASE_URL = "https://pre.testville.example"
 LEASE = 300

@@ -18,9 +18,9 @@ from sqlalchemy.orm import selectinload
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, User
-from intake.notifications.failures import kind_label
 from intake.notifications.outbox import enqueue_rendered
 from intake.notifications.render import public_url
+from intake.rules.mail import kind_label
 from intake.rules.retention import is_overdue
 from intake.rules.vocabulary import PARIS, format_datetime
 from intake.rules.workflow import FINAL, Status

@@ -26,8 +26,9 @@ from sqlalchemy.orm import selectinload
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, utcnow
-from intake.notifications.failures import StopReason, classify, describe, stopped_error, summary
+from intake.notifications.failures import classify, describe, stopped_error, summary
 from intake.notifications.render import render_message
+from intake.rules.mail import StopReason
 
 # Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
 # stays silent would hang the worker, and every queued e-mail with it.

@@ -7,13 +7,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
-from intake.notifications.failures import kind_label, reason_label
+from intake.i18n import _l, gettext
 
 # Re-exported: the templates read decisions' labels as vocab.REASONS…
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY  # noqa: F401
+from intake.rules.mail import kind_label, reason_label
 from intake.rules.workflow import LABELS, PUBLIC_LABELS, Status
 
 DOMAINS: dict[str, str] = {
