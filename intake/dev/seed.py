@@ -49,10 +49,12 @@ from intake.models import (
     User,
 )
 from intake.models.rows import bulk_insert
+from intake.rules.ages import age_on, years_and_months_on
+from intake.rules.clock import PARIS, local_date
 from intake.rules.decisions import AGREEMENT_METHODS
-from intake.rules.screening import Eligibility, age_on, best, screen
+from intake.rules.screening import Eligibility, best, screen
 from intake.rules.search import normalise, order_key, referral_key
-from intake.rules.vocabulary import DOMAINS, PARIS, REFERRER_ROLES
+from intake.rules.vocabulary import DOMAINS, REFERRER_ROLES
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Street, Territory
 
@@ -462,10 +464,6 @@ class Start:
     last_numbers: dict[int, int] = field(default_factory=dict)
 
 
-def paris_date(moment: datetime) -> date:
-    return moment.astimezone(PARIS).date()
-
-
 class _Places:
     """What addresses and schools are drawn from, read once from the territory."""
 
@@ -637,7 +635,7 @@ class _Generator:
             first, last = last.upper(), first  # the two fields swapped
         else:
             first, last = normalise(first), normalise(last)  # all lower case, no accents
-        day = paris_date(row["received_at"])
+        day = local_date(row["received_at"])
         child = children[0]
         child.update(
             first_name=first,
@@ -658,7 +656,7 @@ class _Generator:
     def received_dates(self, count: int) -> list[datetime]:
         """Sorted receipt moments over the last three years, busier lately, in office hours."""
         rng = self.rng
-        today = paris_date(self.now)
+        today = local_date(self.now)
         moments = []
         for _ in range(count):
             # A programme's queue is alive: a sixth of the referrals came in the last month.
@@ -701,7 +699,7 @@ class _Generator:
         the day only through the age on that day, in years (and months below the programme's
         minimum age), so children of the same age at the same address and school share one
         call."""
-        years, months = age_on(birth_date, day)
+        years, months = years_and_months_on(birth_date, day)
         age = (years, months) if years < self.territory.programme.min_age else years
         key = (age, school, address, postcode)
         found = self._screenings.get(key)
@@ -728,7 +726,7 @@ class _Generator:
             else:
                 years = rng.choice((rng.uniform(0.3, programme.min_age), rng.uniform(17, 19)))
             birth_date = day - timedelta(days=int(years * 365.25))
-            age = age_on(birth_date, day)[0]
+            age = age_on(birth_date, day)
             level = LEVELS[age] if age < len(LEVELS) else "other"
             pool = self.places.secondary if age >= 11 else self.places.primary
             pool = pool or self.places.schools
@@ -764,7 +762,7 @@ class _Generator:
         guardian_last = family if rng.random() < 0.85 else rng.choice(LAST_NAMES)
         guardian_first = rng.choice(GUARDIAN_FIRST_NAMES)
         address, postcode, city = rng.choice(self.addresses)
-        day = paris_date(received_at)
+        day = local_date(received_at)
         count = rng.choices((1, 2, 3), (75, 20, 5))[0]
         children = self.children(count, family, day, address, postcode)
         first = children[0]
@@ -943,7 +941,7 @@ def generate(
             statuses[offset : offset + chunk_size],
             strict=True,
         ):
-            year = paris_date(received_at).year
+            year = local_date(received_at).year
             number = last_numbers.get(year, 0) + 1
             last_numbers[year] = number
             row = gen.referral(received_at, status, year, number)
@@ -1091,14 +1089,14 @@ def _agreement(
         # Often signed a day or two before the coordination records it, never before the
         # referral came in.
         "given_on": max(
-            paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
-            paris_date(row["received_at"]),
+            local_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+            local_date(row["received_at"]),
         ),
         "method": rng.choice(gen.methods),
         "comment": rng.choice(AGREEMENT_COMMENTS),
         "recorded_at": recorded_at,
         "recorded_by_id": gen.user(),
-        "withdrawn_on": paris_date(withdrawn_at) if withdrawn_at else None,
+        "withdrawn_on": local_date(withdrawn_at) if withdrawn_at else None,
         "withdrawn_at": withdrawn_at,
         "withdrawn_by_id": gen.user() if withdrawn_at else None,
     }

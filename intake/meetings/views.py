@@ -7,7 +7,7 @@ Both need a login; every change, and every fiche, needs a coordinator.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -32,7 +32,6 @@ from intake.meetings.operations import (
     POSTPONED,
     MeetingStale,
     add_to_agenda,
-    age_on,
     check_meeting_version,
     create_meeting,
     decision_choices,
@@ -50,7 +49,9 @@ from intake.meetings.operations import (
 )
 from intake.models import AgendaItem, Meeting, Referral
 from intake.public.forms import options
-from intake.rules.vocabulary import PARIS, format_date, format_datetime, status_label
+from intake.rules.ages import age_on
+from intake.rules.clock import today
+from intake.rules.vocabulary import format_date, format_datetime, status_label
 from intake.rules.workflow import Status, TransitionError
 from intake.triage.audit import ReadKind, record_read
 from intake.triage.operations import StaleVersion, check_version
@@ -507,4 +508,4 @@ def fiche(reference: str):
     """One referral's fiche de liaison; ages today."""
     referral = get_referral(reference)
     record_read(current_user, ReadKind.FICHE, [referral.reference])
-    return render_fiches([referral], datetime.now(PARIS).date(), None)
+    return render_fiches([referral], today(), None)

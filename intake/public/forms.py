@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 
 import phonenumbers
 from flask import current_app
@@ -38,8 +38,9 @@ from intake.forms import BaseForm, multi_line, single_line, translations
 from intake.i18n import N_
 from intake.public.dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
 from intake.public.typos import suggest_address
+from intake.rules.clock import today
 from intake.rules.screening import AgeStatus, age_status
-from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, REFERRER_ROLES
+from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, REFERRER_ROLES
 from intake.territory.model import Programme, Territory
 
 MAX_CHILDREN = 4
@@ -155,11 +156,6 @@ LOCAL_PART_NOT_ASCII = _l(
 )
 
 
-def paris_today() -> date:
-    """Today in France, where the programme is: a child's age and "the future" are counted there."""
-    return datetime.now(PARIS).date()
-
-
 # Short enough to show whole in the closed list on a 360 px phone (tests/test_browser.py).
 OTHER_SCHOOL = _l("Autre, ou non scolarisé")
 
@@ -264,7 +260,7 @@ class BirthDateField(DateField):
         self.raw_data = list(typed.values())
         self.parts = typed
         self.data = None
-        result = read_date(typed["day"], typed["month"], typed["year"], paris_today())
+        result = read_date(typed["day"], typed["month"], typed["year"], today())
         if isinstance(result, DateProblem):
             self.problem(result)
         else:
@@ -282,7 +278,7 @@ class BirthDateField(DateField):
                 DateProblem(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
             )
             return
-        found = birth_date_problem(born, paris_today())
+        found = birth_date_problem(born, today())
         if found is not None:
             self.problem(found)
             return

@@ -26,9 +26,9 @@ from intake.models import (
 from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
 from intake.public.forms import normalise_phone
+from intake.rules.clock import local_date
 from intake.rules.screening import Eligibility, Screening, best, screen
 from intake.rules.search import referral_key
-from intake.rules.vocabulary import PARIS
 from intake.rules.workflow import Status
 from intake.territory.model import Territory
 
@@ -133,7 +133,7 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
         address=referral.address,
         postcode=referral.postcode,
         territory=territory,
-        today=referral.received_at.astimezone(PARIS).date(),
+        today=local_date(referral.received_at),
     )
 
 
@@ -142,7 +142,7 @@ def new_referral(source: Source, data: dict[str, Any], received_at: datetime) ->
     the Paris year of that day: not numbered yet, without children, history or e-mails."""
     return Referral(
         fingerprint=fingerprint(source, data),
-        year=received_at.astimezone(PARIS).date().year,
+        year=local_date(received_at).year,
         source=source.value,
         received_at=received_at,
         last_activity_at=received_at,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -20,8 +18,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from intake.forms import BaseForm, multi_line, single_line
 from intake.models import Referral
 from intake.public.forms import ChildForm, ChildList, ReferralBase, options, parse_date
+from intake.rules.clock import today
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
-from intake.rules.vocabulary import PARIS, format_phone
+from intake.rules.vocabulary import format_phone
 
 
 class VersionedForm(BaseForm):
@@ -50,15 +49,10 @@ def not_in_future(form, field) -> None:
     not so far back that it can only be a typing slip."""
     if field.data is None:
         return
-    if field.data > datetime.now(PARIS).date():
+    if field.data > today():
         raise ValidationError(_l("La date ne peut pas être dans le futur."))
     if field.data.year < 2000:
         raise ValidationError(_l("Vérifiez l’année."))
-
-
-def today() -> date:
-    """Today in Paris, the default of the agreement forms' dates."""
-    return datetime.now(PARIS).date()
 
 
 class StatusForm(VersionedForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from datetime import datetime
 from functools import wraps
 
 from flask import (
@@ -29,7 +28,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from intake.extensions import db
 from intake.models import Agreement, Referral, User, utcnow
 from intake.public.forms import options, school_choices
-from intake.rules.vocabulary import PARIS, format_datetime, status_label
+from intake.rules.clock import local_datetime, today
+from intake.rules.vocabulary import format_datetime, status_label
 from intake.rules.workflow import (
     TransitionError,
     allowed_next,
@@ -44,7 +44,6 @@ from intake.triage.forms import (
     NoteForm,
     StatusForm,
     WithdrawAgreementForm,
-    today,
 )
 from intake.triage.listing import queue_rows
 from intake.triage.operations import (
@@ -340,8 +339,8 @@ def stale_message(stale: StaleVersion) -> str:
     """The 409's sentence: who changed the referral last, and when (Paris time; the day is
     only said when it is not today)."""
     by = stale.by.email if stale.by else gettext("un autre compte")
-    at = stale.at.astimezone(PARIS)
-    if at.date() == datetime.now(PARIS).date():
+    at = local_datetime(stale.at)
+    if at.date() == today():
         return gettext(
             "Ce dossier a été modifié par %(by)s à %(time)s, rechargez-le.",
             by=by,
