@@ -18,7 +18,7 @@ from intake.extensions import babel, csrf, db, limiter, login_manager, mail, mig
 from intake.forms import Request
 from intake.logs import configure_logging
 from intake.rules.search import not_search_index
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ from intake.rules.screening import (
     worst,
 )
 from intake.territory.addresses import ParsedAddress, parse_address
-from intake.territory.model import load_territory, parse_territory
+from intake.territory.reader import load_territory, parse_territory
 
 TERRITORY_FILE = Path(__file__).with_name("territory.toml")
 TERRITORY = load_territory(TERRITORY_FILE)

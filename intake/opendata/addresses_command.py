@@ -22,7 +22,8 @@ from intake.opendata.commands import territory_cli
 from intake.opendata.contours import ContoursError, inside, read_contours
 from intake.opendata.qpv_streets import PlacedPoint, QpvStreets, StreetEntries, qpv_streets
 from intake.opendata.territory_file import read_document, unified_diff, write_text
-from intake.territory.model import Qpv, TerritoryError, load_territory
+from intake.territory.model import Qpv
+from intake.territory.reader import TerritoryError, load_territory
 
 
 class AddressImportError(ValueError):

@@ -7,7 +7,7 @@ from flask import current_app
 
 from intake.opendata.check import address_report, territory_report
 from intake.opendata.commands import territory_cli
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 
 @territory_cli.command("check")

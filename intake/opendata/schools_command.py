@@ -22,7 +22,7 @@ from intake.opendata.schools import (
     warnings,
 )
 from intake.opendata.territory_file import check_text, read_document, unified_diff, write_text
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 
 @territory_cli.command("import-schools")
