@@ -21,7 +21,8 @@ from forms_data import request_form  # noqa: E402
 
 from intake import create_app  # noqa: E402
 from intake.rules.screening import screen  # noqa: E402
-from intake.territory.model import Street, load_territory  # noqa: E402
+from intake.territory.model import Street  # noqa: E402
+from intake.territory.reader import load_territory  # noqa: E402
 
 TERRITORY = load_territory(ROOT / "tests" / "territory.toml")
 

@@ -18,7 +18,7 @@ from intake.extensions import babel, csrf, db, limiter, login_manager, mail, mig
 from intake.forms import Request
 from intake.logs import configure_logging
 from intake.rules.search import not_search_index
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    translation.init_code()
     translation.init_templates(app)
     limiter.init_app(app)
     login_manager.init_app(app)

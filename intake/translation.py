@@ -20,6 +20,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from intake import i18n
+
 # The template context's name for the catalogue of the page being rendered.
 CATALOGUE = "_babel_catalogue"
 
@@ -91,6 +93,12 @@ def _npgettext(
     variables.setdefault("num", num)
     translated = _catalogue(context).unpgettext(string_ctx, singular, plural, num)
     return _formatted(context, translated, variables)
+
+
+def init_code() -> None:
+    """Make the pure modules' strings (`intake.i18n`: `gettext`, `_l`) translate as the rest
+    of the code's do, through Flask-Babel: the request's locale, the message catalogue."""
+    i18n.use_translator(flask_babel.gettext)
 
 
 def init_templates(app: Flask) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import AgendaItem, Meeting, Referral
-from intake.rules.vocabulary import PARIS
+from intake.rules.clock import PARIS, today
 
 if not CHROMIUM.exists():
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -82,7 +82,7 @@ def test_a_meeting_from_creation_to_print_in_chromium(browser, server, users):  
         submit(page, "Créer la réunion")
         assert page.locator(".error-summary li").count() == 4
         failures += [r for r in [axe_report(page, "new meeting with errors")] if r]
-        day = datetime.now(PARIS).date() + timedelta(days=10)
+        day = today() + timedelta(days=10)
         page.fill("#day", day.isoformat())
         page.fill("#start", "14:30")
         page.fill("#place", "Centre social, salle 1")

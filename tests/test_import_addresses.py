@@ -23,7 +23,7 @@ from shapely.geometry import shape
 
 from intake.opendata.ban import read_addresses
 from intake.rules.screening import Residence, residence_of
-from intake.territory.model import load_territory
+from intake.territory.reader import load_territory
 
 DATA = Path(__file__).parent / "data"
 BAN = DATA / "ban-lillers.csv"

@@ -18,7 +18,8 @@ from intake.opendata.schools import (
     replace_schools,
     territory_schools,
 )
-from intake.territory.model import School, TerritoryError, load_territory, parse_territory
+from intake.territory.model import School
+from intake.territory.reader import TerritoryError, load_territory, parse_territory
 
 DATA = Path(__file__).parent / "data"
 # The same rows under both header styles: as published (Identifiant_de_l_etablissement…),

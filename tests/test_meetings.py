@@ -12,7 +12,7 @@ from conftest import PASSWORD, post_change
 from sqlalchemy import func, select
 
 from intake.extensions import db
-from intake.meetings.operations import age_on, fiche_reason, initial, parse_attendees
+from intake.meetings.operations import fiche_reason, initial, parse_attendees
 from intake.models import (
     AgendaItem,
     Meeting,
@@ -25,7 +25,8 @@ from intake.models import (
     User,
 )
 from intake.public.operations import create_referral
-from intake.rules.vocabulary import PARIS
+from intake.rules.ages import age_on
+from intake.rules.clock import today as paris_today
 from intake.triage.audit import ReadKind
 
 SEQUENCE = itertools.count(1)
@@ -716,7 +717,7 @@ def test_the_fiche_shows_what_the_eps_needs_and_nothing_of_the_family(app, coord
     assert response.status_code == 200
     page = text_of(response)
     assert page.count('<article class="fiche ') == 2
-    today = datetime.now(PARIS).date()
+    today = paris_today()
     for expected in (
         reference,
         "Inès B.",

@@ -15,7 +15,8 @@ from test_outbox import COORDINATION, GUARDIAN_EMAIL, REFERRER_EMAIL, submit
 from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Agreement, OutboxMessage, Referral, Source, StatusChange, User, utcnow
-from intake.triage.operations import change_status, status_changed
+from intake.signals import status_changed
+from intake.triage.operations import change_status
 
 STAFF = "coord@testville.example"
 

@@ -31,10 +31,10 @@ from test_outbox import (
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source
-from intake.notifications import commands, worker
-from intake.notifications.failures import StopReason, reason_label, stop_reason
+from intake.notifications import commands, smtp, worker
 from intake.notifications.render import render_message
 from intake.notifications.worker import DeliveryReport, claim_batch
+from intake.rules.mail import StopReason, reason_label, stop_reason
 
 BASE_URL = "https://pre.testville.example"
 LEASE = 300
@@ -137,7 +137,7 @@ def test_render_message_is_what_the_worker_sends(app, smtp):
 def wire_bytes(mail, monkeypatch) -> bytes:
     """`mail` as the worker writes it, with the same boundaries and date every time."""
     counter = iter(range(1000))
-    monkeypatch.setattr(worker, "boundary", lambda: f"=_bound{next(counter)}")
+    monkeypatch.setattr(smtp, "boundary", lambda: f"=_bound{next(counter)}")
     mail.date = 1_790_000_000
     return mail.as_bytes()
 
@@ -150,15 +150,15 @@ def test_the_wire_policy_writes_what_compat32_writes(app, monkeypatch):
     submit(app, source=Source.PARENT)
     with app.app_context():
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        mails = [worker.to_mail(row, app.config) for row in rows]
+        mails = [smtp.to_mail(row, app.config) for row in rows]
         mails[0].subject = "Une orientation très longue : " + "é" * 120
         mails[1].extra_headers["X-Long"] = "a " * 60
         assert len(mails) >= 4
-        compat32 = worker.policy.compat32.clone(linesep="\r\n")
+        compat32 = smtp.policy.compat32.clone(linesep="\r\n")
         for mail in mails:
             ours = wire_bytes(mail, monkeypatch)
             with monkeypatch.context() as plain:
-                plain.setattr(worker, "WIRE_POLICY", compat32)
+                plain.setattr(smtp, "WIRE_POLICY", compat32)
                 reference = wire_bytes(mail, monkeypatch)
             assert ours == reference
             assert b'boundary="=_bound0"' in ours and b"Subject: " in ours

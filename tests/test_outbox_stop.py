@@ -16,16 +16,10 @@ from test_outbox import deliver, later, outbox, submit
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source
-from intake.notifications.failures import (
-    StopReason,
-    classify,
-    describe,
-    kind_label,
-    reason_label,
-    stop_reason,
-)
+from intake.notifications.failures import classify, describe
 from intake.notifications.worker import DeliveryReport, pending_count
 from intake.rules import vocabulary as vocab
+from intake.rules.mail import StopReason, kind_label, reason_label, stop_reason
 
 UNKNOWN = "inconnu@ecole.example"
 BUSY = "occupe@ecole.example"

@@ -6,11 +6,12 @@ import dataclasses
 import json
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from intake.rules.ages import age_on, years_and_months_on
 from intake.rules.screening import (
     N_,
     AgeStatus,
@@ -19,7 +20,6 @@ from intake.rules.screening import (
     Residence,
     SchoolStatus,
     Screening,
-    age_on,
     best,
     decide,
     residence_of,
@@ -27,7 +27,7 @@ from intake.rules.screening import (
     worst,
 )
 from intake.territory.addresses import ParsedAddress, parse_address
-from intake.territory.model import load_territory, parse_territory
+from intake.territory.reader import load_territory, parse_territory
 
 TERRITORY_FILE = Path(__file__).with_name("territory.toml")
 TERRITORY = load_territory(TERRITORY_FILE)
@@ -181,13 +181,21 @@ def test_unknown_eligibility_value_is_refused():
         "31-mar-1-may",
     ],
 )
-def test_age_on(birth_date, day, expected):
-    assert age_on(birth_date, day) == expected
+def test_years_and_months_on(birth_date, day, expected):
+    assert years_and_months_on(birth_date, day) == expected
 
 
-def test_age_on_refuses_a_day_before_birth():
+def test_years_and_months_on_refuses_a_day_before_birth():
     with pytest.raises(ValueError, match="after"):
-        age_on(date(2020, 1, 2), date(2020, 1, 1))
+        years_and_months_on(date(2020, 1, 2), date(2020, 1, 1))
+
+
+def test_age_on_counts_the_years_of_years_and_months_on():
+    """The fiche's age in years and the screening's agree, 29 February and 31sts included."""
+    for birth in (date(2012, 2, 29), date(2016, 1, 31), date(2016, 9, 10), date(2016, 12, 31)):
+        for days in range(5 * 366):
+            day = birth + timedelta(days=days)
+            assert age_on(birth, day) == years_and_months_on(birth, day)[0]
 
 
 RANGE = "(2 à 16 ans)."

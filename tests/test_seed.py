@@ -34,7 +34,7 @@ from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.rules.screening import best
 from intake.rules.search import needle, order_key, referral_key
 from intake.rules.workflow import FINAL, TRANSITIONS, Status
-from intake.territory.model import load_territory
+from intake.territory.reader import load_territory
 
 NOW = datetime(2026, 5, 4, tzinfo=UTC)
 COUNT = 60

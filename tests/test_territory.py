@@ -17,10 +17,8 @@ from intake.territory.model import (
     Qpv,
     School,
     Street,
-    TerritoryError,
-    load_territory,
-    parse_territory,
 )
+from intake.territory.reader import TerritoryError, load_territory, parse_territory
 
 TERRITORY_FILE = Path(__file__).with_name("territory.toml")
 BASE = TERRITORY_FILE.read_text(encoding="utf-8")

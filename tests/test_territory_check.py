@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from intake.opendata.check import describe_qpv, describe_street, postcode_in
-from intake.territory.model import Qpv, Street, load_territory
+from intake.territory.model import Qpv, Street
+from intake.territory.reader import load_territory
 
 ROOT = Path(__file__).parent.parent
 

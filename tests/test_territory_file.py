@@ -7,7 +7,7 @@ import tomlkit
 from conftest import TERRITORY
 
 from intake.opendata.territory_file import read_document, unified_diff, write_text
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 
 def test_a_document_round_trips_byte_for_byte(tmp_path):

@@ -14,7 +14,10 @@ from babel.support import Translations
 from flask import render_template_string
 from flask_babel import force_locale, gettext, lazy_gettext
 from jinja2 import ChoiceLoader, DictLoader, Environment
+from markupsafe import escape
+from wtforms.fields import Label
 
+from intake import i18n
 from intake.rules.vocabulary import status_label
 
 MESSAGES = {
@@ -122,6 +125,46 @@ def test_code_and_lazy_strings_translate_too(english_app):
         assert gettext("Bonjour %(name)s", name="Léa") == "Hello Léa"
         assert str(lazy) == "Sign in"
         assert status_label("new") == "New"
+
+
+# What the code and the templates do with a lazy label.
+LAZY_USES = [
+    str,
+    repr,
+    len,
+    hash,
+    list,
+    escape,
+    lambda text: text + "!",
+    lambda text: "« " + text,
+    lambda text: text * 2,
+    lambda text: text[0],
+    lambda text: text == "Sign in",
+    lambda text: text != "Sign in",
+    lambda text: text < "Sign up",
+    lambda text: "Sign" in text,
+    lambda text: text.upper(),
+    lambda text: f"{text}",
+    lambda text: Label("field", text)(),
+]
+
+
+@pytest.mark.parametrize("use", LAZY_USES)
+def test_the_rules_lazy_text_is_used_as_flask_babels(english_app, use):
+    """`intake.i18n._l`, which the pure rules write their labels with, translates and
+    behaves as Flask-Babel's lazy strings do."""
+    ours, theirs = i18n._l("Se connecter"), lazy_gettext("Se connecter")
+    with english_app.test_request_context("/"):
+        assert use(ours) == use(theirs)
+    assert use(ours) == use(theirs)  # outside a request, untranslated
+
+
+def test_the_rules_lazy_text_formats_after_translating(english_app):
+    with english_app.test_request_context("/"):
+        assert i18n._l("Bonjour %(name)s") % {"name": "Léa"} == "Hello Léa"
+        assert i18n.gettext("Se connecter") == "Sign in"
+        with force_locale("fr"):
+            assert str(i18n._l("Se connecter")) == "Se connecter"
 
 
 def test_force_locale_still_switches_code_and_templates(english_app):

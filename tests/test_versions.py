@@ -10,12 +10,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
 from intake.models import Referral, User
+from intake.signals import status_changed
 from intake.triage.operations import (
     StaleVersion,
     add_note,
     change_status,
     check_version,
-    status_changed,
 )
 
 

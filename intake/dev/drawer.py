@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from intake.dev.draws import Places, draw_address, draw_mobile, draw_text, paris_date
+from intake.dev.draws import Places, draw_address, draw_mobile, draw_text
 from intake.dev.odds import DECLINE_REASONS, LEVELS, REDIRECT_SERVICES, STATUS_TABLES
 from intake.dev.texts import (
     ACTIONS,
@@ -30,10 +30,12 @@ from intake.dev.words import (
     ORGANISATIONS,
     OTHER_SCHOOLS,
 )
+from intake.rules.ages import age_on, years_and_months_on
+from intake.rules.clock import PARIS, local_date
 from intake.rules.decisions import AGREEMENT_METHODS
-from intake.rules.screening import Eligibility, age_on, best, screen
+from intake.rules.screening import Eligibility, best, screen
 from intake.rules.search import normalise, referral_key
-from intake.rules.vocabulary import DOMAINS, PARIS, REFERRER_ROLES
+from intake.rules.vocabulary import DOMAINS, REFERRER_ROLES
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Territory
 
@@ -113,7 +115,7 @@ class Drawer:
             first, last = last.upper(), first  # the two fields swapped
         else:
             first, last = normalise(first), normalise(last)  # all lower case, no accents
-        day = paris_date(row["received_at"])
+        day = local_date(row["received_at"])
         child = children[0]
         child.update(
             first_name=first,
@@ -134,7 +136,7 @@ class Drawer:
     def received_dates(self, count: int) -> list[datetime]:
         """Sorted receipt moments over the last three years, busier lately, in office hours."""
         rng = self.rng
-        today = paris_date(self.now)
+        today = local_date(self.now)
         moments = []
         for _ in range(count):
             # A programme's queue is alive: a sixth of the referrals came in the last month.
@@ -178,7 +180,7 @@ class Drawer:
         the day only through the age on that day, in years (and months below the programme's
         minimum age), so children of the same age at the same address and school share one
         call."""
-        years, months = age_on(birth_date, day)
+        years, months = years_and_months_on(birth_date, day)
         age = (years, months) if years < self.territory.programme.min_age else years
         key = (age, school, address, postcode)
         found = self._screenings.get(key)
@@ -206,7 +208,7 @@ class Drawer:
             else:
                 years = rng.choice((rng.uniform(0.3, programme.min_age), rng.uniform(17, 19)))
             birth_date = day - timedelta(days=int(years * 365.25))
-            age = age_on(birth_date, day)[0]
+            age = age_on(birth_date, day)
             level = LEVELS[age] if age < len(LEVELS) else "other"
             pool = self.places.secondary if age >= 11 else self.places.primary
             pool = pool or self.places.schools
@@ -243,7 +245,7 @@ class Drawer:
         guardian_last = family if rng.random() < 0.85 else rng.choice(LAST_NAMES)
         guardian_first = rng.choice(GUARDIAN_FIRST_NAMES)
         address, postcode, city = rng.choice(self.addresses)
-        day = paris_date(received_at)
+        day = local_date(received_at)
         count = rng.choices((1, 2, 3), (75, 20, 5))[0]
         children = self.children(count, family, day, address, postcode)
         first = children[0]

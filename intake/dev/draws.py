@@ -1,22 +1,16 @@
-"""The seeder's single draws: an address, a mobile number, a text, moments; Paris dates."""
+"""The seeder's single draws: an address, a mobile number, a text, moments."""
 
 from __future__ import annotations
 
 import functools
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import phonenumbers
 
 from intake.dev.words import OUTSIDE, STREETS
 from intake.rules.search import normalise
-from intake.rules.vocabulary import PARIS
 from intake.territory.model import Street, Territory
-
-
-def paris_date(moment: datetime) -> date:
-    """The day `moment` falls on in Paris."""
-    return moment.astimezone(PARIS).date()
 
 
 class Places:

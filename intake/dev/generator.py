@@ -15,10 +15,11 @@ from typing import Any
 
 from intake.dev import DEFAULT_SEED
 from intake.dev.drawer import Drawer
-from intake.dev.draws import draw_times, paris_date
+from intake.dev.draws import draw_times
 from intake.dev.texts import AGREEMENT_COMMENTS, NOTES
 from intake.duplicates.likeness import name_similarity
 from intake.models import PairState
+from intake.rules.clock import local_date
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Territory
 
@@ -109,7 +110,7 @@ def generate(
             statuses[offset : offset + chunk_size],
             strict=True,
         ):
-            year = paris_date(received_at).year
+            year = local_date(received_at).year
             number = last_numbers.get(year, 0) + 1
             last_numbers[year] = number
             row = gen.referral(received_at, status, year, number)
@@ -257,14 +258,14 @@ def _agreement(
         # Often signed a day or two before the coordination records it, never before the
         # referral came in.
         "given_on": max(
-            paris_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
-            paris_date(row["received_at"]),
+            local_date(recorded_at) - timedelta(days=rng.choice((0, 0, 0, 1, 2))),
+            local_date(row["received_at"]),
         ),
         "method": rng.choice(gen.methods),
         "comment": rng.choice(AGREEMENT_COMMENTS),
         "recorded_at": recorded_at,
         "recorded_by_id": gen.user(),
-        "withdrawn_on": paris_date(withdrawn_at) if withdrawn_at else None,
+        "withdrawn_on": local_date(withdrawn_at) if withdrawn_at else None,
         "withdrawn_at": withdrawn_at,
         "withdrawn_by_id": gen.user() if withdrawn_at else None,
     }

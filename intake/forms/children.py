@@ -12,7 +12,8 @@ from wtforms.validators import Length, StopValidation, ValidationError
 
 from intake.forms.base import single_line, translations
 from intake.forms.dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
-from intake.forms.fields import options, paris_today, parse_date, required, school_choices
+from intake.forms.fields import options, parse_date, required, school_choices
+from intake.rules.clock import today
 from intake.rules.vocabulary import CLASS_LEVELS
 
 # A child's index in a field name (`children-2-first_name`, `remove_child-2`): ASCII digits,
@@ -82,7 +83,7 @@ class BirthDateField(DateField):
         self.raw_data = list(typed.values())
         self.parts = typed
         self.data = None
-        result = read_date(typed["day"], typed["month"], typed["year"], paris_today())
+        result = read_date(typed["day"], typed["month"], typed["year"], today())
         if isinstance(result, DateProblem):
             self.problem(result)
         else:
@@ -100,7 +101,7 @@ class BirthDateField(DateField):
                 DateProblem(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2015."))
             )
             return
-        found = birth_date_problem(born, paris_today())
+        found = birth_date_problem(born, today())
         if found is not None:
             self.problem(found)
             return

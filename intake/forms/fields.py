@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 
 import phonenumbers
 from flask import current_app
@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, StringField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
-from intake.rules.vocabulary import PARIS
 from intake.territory.model import Territory
 
 # What a phone number is made of: ASCII digits and the usual separators (spaces, no-break
@@ -97,11 +96,6 @@ def parse_date(text: str) -> date | None:
         return date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:  # 30 February, month 13, year 0
         return None
-
-
-def paris_today() -> date:
-    """Today in France, where the programme is: a child's age and "the future" are counted there."""
-    return datetime.now(PARIS).date()
 
 
 # Short enough to show whole in the closed list on a 360 px phone (tests/test_browser.py).

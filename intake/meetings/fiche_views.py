@@ -6,13 +6,11 @@ login, and a coordinator.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint
 from flask_login import current_user, login_required
 
 from intake.meetings.fiches import render_fiches
-from intake.rules.vocabulary import PARIS
+from intake.rules.clock import today
 from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
 
@@ -31,4 +29,4 @@ def fiche(reference: str):
     """One referral's fiche de liaison; ages today."""
     referral = get_referral(reference)
     record_read(current_user, ReadKind.FICHE, [referral.reference])
-    return render_fiches([referral], datetime.now(PARIS).date(), None)
+    return render_fiches([referral], today(), None)

@@ -6,8 +6,9 @@ from datetime import date
 
 from flask import current_app, render_template
 
-from intake.meetings.operations import age_on, fiche_reason, short_name
+from intake.meetings.operations import fiche_reason, short_name
 from intake.models import Meeting, Referral
+from intake.rules.ages import age_on
 
 
 def fiche_children(referral: Referral, day: date) -> list[dict]:

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from intake.forms import BaseForm, multi_line, single_line
 from intake.meetings.operations import MAX_ATTENDEES, AttendeeError, parse_attendees
-from intake.rules.vocabulary import PARIS
+from intake.rules.clock import moment_at, today
 from intake.triage.forms import DayField, StatusForm
 
 # "14:30", "14h30", "14 h 30", "9h", "09.15": how people write a time of day in France.
@@ -53,7 +53,7 @@ def plausible_year(form, field) -> None:
     """A meeting of this century and of the next few years, not a typing slip."""
     if field.data is None:
         return
-    this_year = datetime.now(PARIS).year
+    this_year = today().year
     if not (2000 <= field.data.year <= this_year + 5):
         raise ValidationError(_l("Vérifiez l’année."))
 
@@ -107,7 +107,7 @@ class MeetingForm(BaseForm):
 
     def starts_at(self) -> datetime:
         """The meeting's start as an aware datetime in Paris (stored in UTC by the model)."""
-        return datetime.combine(self.day.data, self.start.data, tzinfo=PARIS)
+        return moment_at(self.day.data, self.start.data)
 
 
 class AddItemForm(MeetingVersionedForm):

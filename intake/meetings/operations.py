@@ -7,7 +7,7 @@ change of a meeting's agenda bumps the meeting's version, so a page read before 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -17,7 +17,8 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.i18n import N_
 from intake.models import AgendaItem, Meeting, Referral, User, utcnow
-from intake.rules.vocabulary import PARIS, format_date, status_label
+from intake.rules.clock import local_date, moment_at
+from intake.rules.vocabulary import format_date, status_label
 from intake.rules.workflow import Status, TransitionError, allowed_next
 from intake.triage.operations import change_status
 
@@ -123,14 +124,14 @@ def touch_meeting(meeting: Meeting) -> None:
 
 def meeting_day(meeting: Meeting) -> date:
     """The day of the meeting in Paris."""
-    return meeting.starts_at.astimezone(PARIS).date()
+    return local_date(meeting.starts_at)
 
 
 def upcoming_meetings(now: datetime | None = None) -> list[Meeting]:
     """Meetings from today on (Paris), soonest first: a meeting that began this morning is
     still where today's decisions are recorded."""
     now = now or utcnow()
-    start_of_day = datetime.combine(now.astimezone(PARIS).date(), time(0), tzinfo=PARIS)
+    start_of_day = moment_at(local_date(now))
     return list(
         db.session.scalars(
             select(Meeting).where(Meeting.starts_at >= start_of_day).order_by(Meeting.starts_at)
@@ -141,7 +142,7 @@ def upcoming_meetings(now: datetime | None = None) -> list[Meeting]:
 def past_meetings(now: datetime | None = None) -> list[Meeting]:
     """Meetings before today (Paris), latest first."""
     now = now or utcnow()
-    start_of_day = datetime.combine(now.astimezone(PARIS).date(), time(0), tzinfo=PARIS)
+    start_of_day = moment_at(local_date(now))
     return list(
         db.session.scalars(
             select(Meeting)
@@ -329,12 +330,6 @@ def record_decision(
         user.id,
     )
     return item
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """A child's age in whole years on `day`."""
-    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - before_birthday
 
 
 def initial(last_name: str) -> str:

@@ -13,6 +13,6 @@ def init_app(app: Flask) -> None:
     app it is sent by.
     """
     from intake.notifications.outbox import queue_decision_emails
-    from intake.triage.operations import status_changed
+    from intake.signals import status_changed
 
     status_changed.connect(queue_decision_emails)

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from intake.extensions import db
 from intake.models import OutboxMessage, utcnow
 from intake.notifications.digest import queue_digests
-from intake.notifications.failures import stop_reason
 from intake.notifications.worker import (
     DeliveryReport,
     deliver_due,
@@ -20,6 +19,7 @@ from intake.notifications.worker import (
     stopped_messages,
     work,
 )
+from intake.rules.mail import stop_reason
 
 outbox_cli = AppGroup("outbox", help="Deliver the e-mails queued in the outbox.")
 

@@ -18,11 +18,12 @@ from sqlalchemy.orm import selectinload
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, User
-from intake.notifications.failures import kind_label
 from intake.notifications.outbox import enqueue_rendered
 from intake.notifications.render import public_url
+from intake.rules.clock import local_date
+from intake.rules.mail import kind_label
 from intake.rules.retention import is_overdue
-from intake.rules.vocabulary import PARIS, format_datetime
+from intake.rules.vocabulary import format_datetime
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Territory
 
@@ -35,7 +36,7 @@ def already_had_one_today(last_digest_at: datetime | None, now: datetime) -> boo
     the command that day sends nothing, whatever arrived in between (it waits for tomorrow's)."""
     if last_digest_at is None:
         return False
-    return last_digest_at.astimezone(PARIS).date() == now.astimezone(PARIS).date()
+    return local_date(last_digest_at) == local_date(now)
 
 
 def lacks_agreement(

@@ -145,7 +145,7 @@ def enqueue_decision_emails(
 
 
 def queue_decision_emails(sender: Any, referral: Referral, change: StatusChange, **_: Any) -> None:
-    """`status_changed` receiver: the notices join the transaction of the change itself."""
+    """`intake.signals.status_changed` receiver: the notices join the transaction of the change."""
     messages = enqueue_decision_emails(referral, change, sender.config)
     if messages:
         current_app.logger.info(

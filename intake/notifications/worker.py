@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import secrets
 import signal
-import smtplib
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.generator import BytesGenerator
-from email.header import Header
-from email.utils import parseaddr
-from typing import Any
 
-import idna
 from flask import current_app
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import Message
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, utcnow
-from intake.notifications.failures import StopReason, classify, describe, stopped_error, summary
-from intake.notifications.render import render_message
-
-# Flask-Mail opens its sockets without a timeout: a server that accepts the connection and then
-# stays silent would hang the worker, and every queued e-mail with it.
-DEFAULT_SMTP_TIMEOUT = 30
+from intake.notifications.failures import classify, describe, stopped_error, summary
+from intake.notifications.smtp import DEFAULT_SMTP_TIMEOUT, Courier, to_mail
+from intake.rules.mail import StopReason
 
 # How many messages one claim takes: few enough to be sent well within the lease even by a
 # slow server, enough that claiming costs little per message.
 CLAIM_SIZE = 50
-
-# After these errors smtplib has already reset the SMTP session, so the connection can carry the
-# next message; after any other error it is closed and a fresh one is opened.
-RECIPIENT_ERRORS = (
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPSenderRefused,
-    smtplib.SMTPDataError,
-)
-# What opening a connection may raise when the server or the network misbehaves.
-TRANSPORT_ERRORS = (smtplib.SMTPException, OSError, BadHeaderError)
 
 
 @dataclass(frozen=True)
@@ -67,136 +44,6 @@ def backoff(attempts: int, base: int, cap: int) -> timedelta:
     exponent = max(attempts, 1) - 1
     # Past 2**40 the product exceeds any sensible cap; stop there rather than build huge ints.
     return timedelta(seconds=min(base * 2 ** min(exponent, 40), cap))
-
-
-class TimeoutConnection(Connection):
-    """Flask-Mail's connection, opened with a socket timeout."""
-
-    def __init__(self, mail, timeout: float) -> None:
-        super().__init__(mail)
-        self.timeout = timeout
-
-    def configure_host(self) -> smtplib.SMTP:
-        """Open and authenticate the SMTP session as Flask-Mail does, but with a timeout."""
-        mail = self.mail
-        smtp_class = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
-        host = smtp_class(mail.server, mail.port, timeout=self.timeout)
-        host.set_debuglevel(int(mail.debug))
-        if mail.use_tls:
-            host.starttls()
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
-        return host
-
-    def open(self) -> TimeoutConnection:
-        """Connect now (or not at all when MAIL_SUPPRESS_SEND is on, as Flask-Mail does)."""
-        return self.__enter__()
-
-    def is_open(self) -> bool:
-        """Whether the SMTP session can carry another message.
-
-        smtplib closes it itself on a 421 reply ("closing"), even one raised as a refusal of
-        the recipients, which otherwise leaves the session usable.
-        """
-        return self.host is not None and self.host.sock is not None
-
-    def close(self) -> None:
-        """Say goodbye to the server; a connection that is already broken is just dropped."""
-        host, self.host = self.host, None
-        if host is None:
-            return
-        try:
-            host.quit()
-        except (smtplib.SMTPException, OSError):
-            host.close()
-
-
-def ascii_address(address: str) -> str:
-    """`address` with its domain in the IDNA 2008 form that mail servers expect.
-
-    Flask-Mail would encode a non-ASCII domain with Python's IDNA 2003 codec, which maps some
-    letters to others: `straße.example` would become `strasse.example`, another domain. The
-    forms refuse a non-ASCII local part; the domain is converted here, as the e-mail address
-    validator checked it (UTS 46).
-    """
-    local, at, domain = address.rpartition("@")
-    if not at or domain.isascii():
-        return address
-    try:
-        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
-    except idna.IDNAError:
-        return address  # refused by the server, then stopped as a permanent failure
-
-
-class WirePolicy(policy.Compat32):
-    """The email package's compat32 policy, writing a header that already fits on its line
-    in plain ASCII as it is. compat32 makes a `Header` of every header and runs its folding
-    algorithm, to hand back the same text for such a one: an eighth of the worker's time per
-    message, for the sixteen headers of an e-mail and its parts."""
-
-    def fold_binary(self, name: str, value: Any) -> bytes:
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and "\n" not in value
-            and "\r" not in value
-            and len(name) + 2 + len(value) <= self.max_line_length
-        ):
-            return f"{name}: {value}{self.linesep}".encode("ascii")
-        return super().fold_binary(name, value)
-
-
-# The bytes Flask-Mail would send, written by the email package's compat32 generator: the
-# same headers and bodies, without the modern policy parsing each header back through the
-# header registry on the way out, which was a third of the worker's time per message.
-WIRE_POLICY = WirePolicy(linesep="\r\n")
-
-
-def boundary() -> str:
-    """A MIME boundary no body can hold: "=_" never appears in quoted-printable or base64,
-    and 128 random bits nowhere else. Given to each multipart before it is written, it spares
-    the generator compiling a regular expression per part to check a boundary of its own."""
-    return "=_" + secrets.token_hex(16)
-
-
-class OutboxMail(Message):
-    """A Flask-Mail message that is turned into bytes by the cheaper generator."""
-
-    def as_bytes(self) -> bytes:
-        mime = self._message()
-        mime.policy = WIRE_POLICY
-        for part in mime.walk():
-            if part.is_multipart():
-                part.set_boundary(boundary())
-        if self.subject and not self.subject.isascii():
-            # Folded by the Header itself, as RFC 2047 words that start on the header's line.
-            mime.replace_header("Subject", Header(self.subject, "utf-8", header_name="Subject"))
-        out = io.BytesIO()
-        BytesGenerator(out, mangle_from_=False, policy=WIRE_POLICY).flatten(mime)
-        return out.getvalue()
-
-
-def to_mail(message: OutboxMessage, config: Mapping[str, Any]) -> Message:
-    """Build the Flask-Mail message of an outbox row, writing its e-mail now if need be.
-
-    Raises ReferralGone for a message that has no stored body and no referral left.
-    """
-    sender = current_app.extensions["mail"].default_sender
-    rendered = render_message(message, config)
-    mail = OutboxMail(
-        subject=rendered.subject,
-        recipients=[ascii_address(address) for address in message.recipients],
-        body=rendered.text,
-        html=rendered.html,
-        sender=sender,
-        # Auto-Submitted keeps out-of-office replies away (RFC 3834).
-        extra_headers={"Auto-Submitted": "auto-generated"},
-    )
-    # Every attempt of one row carries the same Message-ID, so a resend after a crash is
-    # recognisable as the same e-mail (and dropped as a duplicate by many mail systems).
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    mail.msgId = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
-    return mail
 
 
 def due_messages(now: datetime):
@@ -377,9 +224,7 @@ def deliver_due(
     now = now or utcnow()
     config = current_app.config
     lease = timedelta(seconds=config["INTAKE_OUTBOX_LEASE"])
-    timeout = config.get("INTAKE_SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
-    connection: TimeoutConnection | None = None
-    connect_error: BaseException | None = None
+    courier = Courier(config.get("INTAKE_SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT))
     claimed_total = 0
     sent = failed = stopped = 0
     session = db.session()
@@ -420,15 +265,8 @@ def deliver_due(
                     )
                     break
                 # Connect only once something is due, so an idle worker never touches the
-                # server.
-                if connection is None and connect_error is None:
-                    try:
-                        connection = TimeoutConnection(
-                            current_app.extensions["mail"], timeout
-                        ).open()
-                    except TRANSPORT_ERRORS as error:
-                        # A dead server: every due message records it, without a new try each.
-                        connect_error = error
+                # server. A dead server: every due message records it, without a new try each.
+                connect_error = courier.connect()
                 # The row's due_at is what it was before the claim, unless a retry moves it.
                 due_at = claimed[message.id]
                 if connect_error is not None:
@@ -438,16 +276,14 @@ def deliver_due(
                     failed += 1
                     continue
                 try:
-                    mail.send(connection)
+                    courier.send(mail)
                 # Deliberately broad: a single poison message (a row without recipients, a
                 # header Flask-Mail refuses, a bug) must not stop the queue behind it. It is
                 # stopped and shown to the coordination, as an address the server refuses is.
                 # Database errors cannot arise here: this block only talks SMTP, and the
-                # session work around it lets them reach `work()`.
+                # session work around it lets them reach `work()`. The courier has dropped
+                # the connection unless it can carry the next message.
                 except Exception as error:
-                    if not isinstance(error, RECIPIENT_ERRORS) or not connection.is_open():
-                        connection.close()
-                        connection = None
                     message.due_at = due_at
                     stopped += record_failure(message, error, now)
                     commit_result()
@@ -457,8 +293,7 @@ def deliver_due(
                 commit_result()
                 sent += 1
     finally:
-        if connection is not None:
-            connection.close()
+        courier.close()
         session.expire_on_commit = expire_on_commit
         # The next round must read rows afresh, not these copies.
         session.expire_all()

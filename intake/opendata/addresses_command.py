@@ -15,14 +15,15 @@ import click
 import numpy as np
 import tomlkit
 from flask import current_app
+from flask.cli import with_appcontext
 from tomlkit.items import Array
 
 from intake.opendata.ban import BanAddress, BanError, read_addresses
-from intake.opendata.commands import territory_cli
 from intake.opendata.contours import ContoursError, inside, read_contours
 from intake.opendata.qpv_streets import PlacedPoint, QpvStreets, StreetEntries, qpv_streets
 from intake.opendata.territory_file import read_document, unified_diff, write_text
-from intake.territory.model import Qpv, TerritoryError, load_territory
+from intake.territory.model import Qpv
+from intake.territory.reader import TerritoryError, load_territory
 
 
 class AddressImportError(ValueError):
@@ -179,7 +180,8 @@ def summary(result: AddressImport, ban_path: Path) -> list[str]:
     return lines
 
 
-@territory_cli.command("import-addresses")
+@click.command("import-addresses")
+@with_appcontext
 @click.argument("ban_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--contours",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from intake.opendata.check import address_report, territory_report
-from intake.opendata.commands import territory_cli
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 
-@territory_cli.command("check")
+@click.command("check")
+@with_appcontext
 @click.argument("addresses", nargs=-1, metavar="[ADDRESS]...")
 def check(addresses: tuple[str, ...]) -> None:
     """Validate the territory file; show its QPVs and schools, and where each ADDRESS lies.

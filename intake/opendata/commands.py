@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-territory_cli = AppGroup("territory", help="Build and check the territory file.")
+from intake.opendata.addresses_command import import_addresses_command
+from intake.opendata.check_command import check
+from intake.opendata.schools_command import import_schools
 
-# Each command lives in a module of its own and registers itself on `territory_cli`; they are
-# imported here, below the group they need.
-from intake.opendata import addresses_command, check_command, schools_command  # noqa: E402, F401
+# Each command lives in a module of its own that knows nothing of the group: the group is
+# put together here, so that no command module imports this one back.
+territory_cli = AppGroup("territory", help="Build and check the territory file.")
+territory_cli.add_command(import_addresses_command)
+territory_cli.add_command(check)
+territory_cli.add_command(import_schools)

@@ -26,7 +26,8 @@ import tomlkit
 from tomlkit.items import AoT, Comment, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
-from intake.territory.model import School, Territory, TerritoryError
+from intake.territory.model import School, Territory
+from intake.territory.reader import TerritoryError
 
 # Our name for each column → its lower-cased header in the export.
 COLUMNS = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import tomlkit
 from flask import current_app
+from flask.cli import with_appcontext
 
-from intake.opendata.commands import territory_cli
 from intake.opendata.schools import (
     DirectoryError,
     commune_table,
@@ -22,10 +22,11 @@ from intake.opendata.schools import (
     warnings,
 )
 from intake.opendata.territory_file import check_text, read_document, unified_diff, write_text
-from intake.territory.model import TerritoryError, load_territory
+from intake.territory.reader import TerritoryError, load_territory
 
 
-@territory_cli.command("import-schools")
+@click.command("import-schools")
+@with_appcontext
 @click.argument("directory_file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--commune",

@@ -15,7 +15,8 @@ from pathlib import Path
 import tomlkit
 from tomlkit.toml_document import TOMLDocument
 
-from intake.territory.model import Territory, TerritoryError, parse_territory
+from intake.territory.model import Territory
+from intake.territory.reader import TerritoryError, parse_territory
 
 
 def read_document(path: str | os.PathLike[str]) -> TOMLDocument:

@@ -27,9 +27,9 @@ from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
 from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, SOURCE_FIELDS, stored_value
 from intake.referrals.screening import screen_child
+from intake.rules.clock import local_date
 from intake.rules.screening import Eligibility, best
 from intake.rules.search import referral_key
-from intake.rules.vocabulary import PARIS
 from intake.rules.workflow import Status
 from intake.territory.model import Territory
 
@@ -96,7 +96,7 @@ def new_referral(source: Source, data: dict[str, Any], received_at: datetime) ->
     the Paris year of that day: not numbered yet, without children, history or e-mails."""
     return Referral(
         fingerprint=fingerprint(source, data),
-        year=received_at.astimezone(PARIS).date().year,
+        year=local_date(received_at).year,
         source=source.value,
         received_at=received_at,
         last_activity_at=received_at,

@@ -24,13 +24,13 @@ from werkzeug.exceptions import TooManyRequests
 from intake.errors import error_page
 from intake.extensions import csrf, db, limiter
 from intake.forms.children import REMOVE_CHILD, split_list_key
-from intake.forms.fields import paris_today
 from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
 from intake.notifications.outbox import outcome_context
 from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
+from intake.rules.clock import today
 from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps
 from intake.throttling import retry_delay
 from intake.tokens import read_token
@@ -104,7 +104,7 @@ def show(template: str, form: ReferralBase, status: int = 200, **context):
     """The form, with its warnings beside its fields and in their summary, whatever the reason
     it is shown again (errors, a child added or removed, the check button)."""
     territory = current_app.extensions["territory"]
-    form.warn(territory.programme, paris_today())
+    form.warn(territory.programme, today())
     return render_template(template, form=form, **context), status
 
 
@@ -141,7 +141,7 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
         return show(template, form)
     territory = current_app.extensions["territory"]
     # What deserves a second look is carried to the confirmation.
-    form.warn(territory.programme, paris_today())
+    form.warn(territory.programme, today())
     try:
         referral = create_referral(source, form.data, territory)
         # Read before the commit expires them: reading after would cost two more queries.

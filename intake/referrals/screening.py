@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from intake.models import Child, Referral
+from intake.rules.clock import local_date
 from intake.rules.screening import Screening, screen
-from intake.rules.vocabulary import PARIS
 from intake.territory.model import Territory
 
 
@@ -17,5 +17,5 @@ def screen_child(child: Child, referral: Referral, territory: Territory) -> Scre
         address=referral.address,
         postcode=referral.postcode,
         territory=territory,
-        today=referral.received_at.astimezone(PARIS).date(),
+        today=local_date(referral.received_at),
     )

@@ -5,7 +5,7 @@ The codes are the contract's (section 3, "Decisions", and the agreement route).
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from intake.i18n import _l
 
 # Why a referral is declined or redirected.
 REASONS: dict[str, str] = {

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from intake.i18n import N_
+from intake.rules.ages import years_and_months_on
 from intake.territory.addresses import street_candidates
 from intake.territory.model import Programme, Qpv, Street, Territory
 
@@ -118,29 +119,6 @@ def worst(values: Iterable[Eligibility | str]) -> Eligibility:
 # --- Age ------------------------------------------------------------------------------------
 
 
-def _monthiversary(birth_date: date, months: int) -> date:
-    """The day the child completes `months` months; a missing day rolls to the 1st after."""
-    year, month = divmod(birth_date.month - 1 + months, 12)
-    year += birth_date.year
-    try:
-        return date(year, month + 1, birth_date.day)
-    except ValueError:
-        # 29 February in a common year, or the 31st of a 30-day month: the day after the
-        # month's last is the 1st of the next (never January, as December has 31 days).
-        return date(year, month + 2, 1)
-
-
-def age_on(birth_date: date, day: date) -> tuple[int, int]:
-    """Completed (years, months) on day; 29 February birthdays fall on 1 March in common years."""
-    if day < birth_date:
-        raise ValueError(f"birth date {birth_date} is after {day}")
-    months = (day.year - birth_date.year) * 12 + day.month - birth_date.month
-    if _monthiversary(birth_date, months) > day:
-        months -= 1
-    years, rest = divmod(months, 12)
-    return years, rest
-
-
 def _age_in_words(years: int, months: int, *, with_months: bool) -> str:
     """French words for an age: "1 an", "2 ans", "1 an et 11 mois", "5 mois"."""
     if years == 0:
@@ -180,7 +158,7 @@ def _screen_age(
     birth_date, today = _as_date(birth_date), _as_date(today)
     if birth_date > today:
         return AgeStatus.UNKNOWN, Reason("age_after_receipt", AGE_AFTER_RECEIPT)
-    years, months = age_on(birth_date, today)
+    years, months = years_and_months_on(birth_date, today)
     bounds = {"min_age": programme.min_age, "max_age": programme.max_age}
     if years < programme.min_age:
         # Months matter for a toddler a few weeks short of the minimum age.

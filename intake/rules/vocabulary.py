@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
-from intake.notifications.failures import kind_label, reason_label
+from intake.i18n import _l, gettext
+from intake.rules.clock import local_datetime
 
 # Re-exported: the templates read decisions' labels as vocab.REASONS…
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY  # noqa: F401
+from intake.rules.mail import kind_label, reason_label
 from intake.rules.workflow import LABELS, PUBLIC_LABELS, Status
 
 DOMAINS: dict[str, str] = {
@@ -84,8 +83,6 @@ READ_KINDS: dict[str, str] = {
     "export.xlsx": _l("export tableur"),
 }
 
-PARIS = ZoneInfo("Europe/Paris")
-
 
 def status_label(code: str) -> str:
     """The coordinator's word for a status."""
@@ -140,7 +137,7 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(PARIS)
+        value = local_datetime(value)
     return value.strftime("%d/%m/%Y")
 
 
@@ -152,7 +149,7 @@ def datetime_formatter() -> Callable[[datetime | None], str]:
     def format_one(value: datetime | None) -> str:
         if value is None:
             return ""
-        local = value.astimezone(PARIS)
+        local = local_datetime(value)
         return pattern % {"date": local.strftime("%d/%m/%Y"), "time": local.strftime("%H:%M")}
 
     return format_one

@@ -11,8 +11,8 @@ from sqlalchemy import delete, func, select
 from intake.duplicates.pairs import forget_referrals
 from intake.extensions import db
 from intake.models import AgendaItem, OutboxMessage, ReadEvent, Referral, utcnow
+from intake.rules.clock import local_datetime
 from intake.rules.retention import is_expired, months_before
-from intake.rules.vocabulary import PARIS
 from intake.rules.workflow import FINAL
 from intake.triage.audit import purge_reads, reads
 
@@ -90,5 +90,5 @@ def reads_command(reference: str | None, email: str | None) -> None:
         more = read.total - len(read.references)
         if more > 0:
             shown += f" (and {more} more)"
-        at = read.at.astimezone(PARIS).isoformat(timespec="seconds")
+        at = local_datetime(read.at).isoformat(timespec="seconds")
         click.echo(f"{at}  {read.email or '(deleted account)'}  {read.kind}  {shown}")

@@ -14,7 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from intake.extensions import db
 from intake.forms.fields import OTHER_SCHOOL
 from intake.models import Correction, Referral
-from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, PARIS, format_date, format_phone, label
+from intake.rules.clock import local_datetime
+from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, format_date, format_phone, label
 from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
 from intake.triage.blueprint import bp
@@ -44,7 +45,7 @@ def stale_message(error: StaleVersion) -> str:
     return gettext(
         "Ce dossier a été modifié par %(who)s à %(time)s, rechargez-le.",
         who=error.by.email if error.by is not None else gettext("un autre compte"),
-        time=error.at.astimezone(PARIS).strftime("%H:%M"),
+        time=local_datetime(error.at).strftime("%H:%M"),
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app, render_template
 from flask_babel import gettext
 from flask_login import current_user
@@ -11,7 +9,8 @@ from flask_login import current_user
 from intake.extensions import db
 from intake.forms.fields import options
 from intake.models import Referral
-from intake.rules.vocabulary import PARIS, format_datetime, status_label
+from intake.rules.clock import local_datetime, today
+from intake.rules.vocabulary import format_datetime, status_label
 from intake.rules.workflow import TransitionError, allowed_next
 from intake.triage.audit import ReadKind, reads, record_read
 from intake.triage.filters import referents
@@ -21,7 +20,6 @@ from intake.triage.forms import (
     NoteForm,
     StatusForm,
     WithdrawAgreementForm,
-    today,
 )
 from intake.triage.operations import StaleVersion
 from intake.triage.undelivered import undelivered_mail
@@ -74,8 +72,8 @@ def stale_message(stale: StaleVersion) -> str:
     """The 409's sentence: who changed the referral last, and when (Paris time; the day is
     only said when it is not today)."""
     by = stale.by.email if stale.by else gettext("un autre compte")
-    at = stale.at.astimezone(PARIS)
-    if at.date() == datetime.now(PARIS).date():
+    at = local_datetime(stale.at)
+    if at.date() == today():
         return gettext(
             "Ce dossier a été modifié par %(by)s à %(time)s, rechargez-le.",
             by=by,

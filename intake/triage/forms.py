@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -22,8 +20,9 @@ from intake.forms.children import ChildForm, ChildList
 from intake.forms.fields import options, parse_date
 from intake.forms.referral import ReferralBase
 from intake.models import Referral
+from intake.rules.clock import today
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY
-from intake.rules.vocabulary import PARIS, format_phone
+from intake.rules.vocabulary import format_phone
 
 
 class VersionedForm(BaseForm):
@@ -52,15 +51,10 @@ def not_in_future(form, field) -> None:
     not so far back that it can only be a typing slip."""
     if field.data is None:
         return
-    if field.data > datetime.now(PARIS).date():
+    if field.data > today():
         raise ValidationError(_l("La date ne peut pas être dans le futur."))
     if field.data.year < 2000:
         raise ValidationError(_l("Vérifiez l’année."))
-
-
-def today() -> date:
-    """Today in Paris, the default of the agreement forms' dates."""
-    return datetime.now(PARIS).date()
 
 
 class StatusForm(VersionedForm):

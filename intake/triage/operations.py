@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from blinker import Namespace
 from flask import current_app
 
 from intake.i18n import N_
 from intake.models import Agreement, Assignment, Note, Referral, StatusChange, User
 from intake.rules.workflow import FINAL, TransitionError, check_decision, check_transition
-
-signals = Namespace()
-# Sent by change_status with `change` (the StatusChange, flushed) once a move is recorded, in
-# the same transaction: the notifications queue their e-mails from it.
-status_changed = signals.signal("status-changed")
+from intake.signals import status_changed
 
 
 class StaleVersion(Exception):

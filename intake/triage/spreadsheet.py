@@ -18,12 +18,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from intake.models import Child, Referral, StatusChange
+from intake.rules.ages import age_on
+from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
-from intake.rules.screening import age_on
 from intake.rules.vocabulary import (
     DOMAINS,
     ELIGIBILITY,
-    PARIS,
     REFERRER_ROLES,
     SOURCES,
     label,
@@ -112,7 +112,7 @@ def rows_query(filters: QueueFilters) -> Select:
 
 def local(moment: datetime) -> datetime:
     """A UTC timestamp as the programme's clock read it: spreadsheets know no time zones."""
-    return moment.astimezone(PARIS).replace(tzinfo=None)
+    return local_datetime(moment).replace(tzinfo=None)
 
 
 def row_values(row: Any, territory: Territory) -> list[Any]:
@@ -127,7 +127,7 @@ def row_values(row: Any, territory: Territory) -> list[Any]:
         gettext("oui") if row.urgent else gettext("non"),
         label(ELIGIBILITY, row.eligibility),
         row.position + 1,
-        age_on(row.birth_date, received.date())[0] if row.birth_date <= received.date() else "",
+        age_on(row.birth_date, received.date()) if row.birth_date <= received.date() else "",
         row.class_level,
         school.name if school else (row.school_other or gettext("Autre, ou non scolarisé")),
         school.priority if school else "",
