@@ -11,68 +11,29 @@ back after each test, so a test that changes them changes nothing for the next o
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import smtplib
-import socket
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from intake import create_app
 from intake.auth.operations import create_user
 from intake.extensions import db, limiter
-
-HERE = Path(__file__).parent
-TERRITORY = HERE / "territory.toml"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-PASSWORD = "correct horse battery"
-
-# The read log's tables: every display of a referral is recorded, the page that answers a
-# refused change included. Tests that show a refused request changed nothing leave them out
-# (tests/test_read_log.py checks what they record).
-READ_LOG_TABLES = frozenset({"read_event", "read_referral"})
-
-BASE_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "INTAKE_TERRITORY": str(TERRITORY),
-    "WTF_CSRF_ENABLED": False,
-    "RATELIMIT_ENABLED": False,
-    # Port 9 (discard) is closed here: mail reaching it without an `smtp` fixture fails loudly.
-    "MAIL_SERVER": "127.0.0.1",
-    "MAIL_PORT": 9,
-    "MAIL_DEFAULT_SENDER": "pre@testville.example",
-    # Flask-Mail swallows mail under TESTING; these tests want it to reach a real server.
-    "MAIL_SUPPRESS_SEND": False,
-    "INTAKE_BASE_URL": "https://pre.testville.example",
-    "INTAKE_NOTIFY": "",
-    # scrypt costs ~0.2 s a hash; tests hash often and check hashing, not its cost.
-    "INTAKE_PASSWORD_METHOD": "pbkdf2:sha256:1000",
-}
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def migrate_to_head(url: str) -> None:
-    """Apply the Alembic migrations to the database at `url`, as `flask db upgrade` does."""
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
+from tests.support.app import (
+    BASE_CONFIG,
+    PASSWORD,
+    TERRITORY,
+    TEST_DATABASE_URL,
+    login,
+    migrate_to_head,
+    migrated_database,
+    release,
+)
+from tests.support.smtp import ALLOWED_SMTP, SmtpSink, serving
 
 
 @pytest.fixture(scope="session")
@@ -81,35 +42,6 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     migrate_to_head(f"sqlite:///{path}")
     return path
-
-
-def schema_url(schema: str) -> str:
-    """TEST_DATABASE_URL with `schema` first on PostgreSQL's search path."""
-    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-@contextmanager
-def migrated_database(directory: Path, template: Path | None, prefix: str) -> Iterator[str]:
-    """A migrated database for as long as the block lasts: a copy of the migrated SQLite
-    `template` in `directory`, or a PostgreSQL schema of its own, dropped at the end."""
-    if not TEST_DATABASE_URL:
-        path = directory / f"{prefix}.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = schema_url(schema)
-    try:
-        migrate_to_head(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 class WorkerDatabase:
@@ -169,14 +101,6 @@ def territory_copy(tmp_path) -> Path:
     path = tmp_path / "territory.toml"
     path.write_bytes(TERRITORY.read_bytes())
     return path
-
-
-def release(app) -> None:
-    """Close the app's session and its connections: the next test's database replaces the
-    file they were open on (SQLite), or must not wait on their locks (PostgreSQL)."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -241,23 +165,6 @@ def users(app) -> dict[str, str]:
     return {"coordinator": "coord@testville.example", "viewer": "viewer@testville.example"}
 
 
-def login(client, email: str, password: str = PASSWORD):
-    """Log `client` in through the real form."""
-    return client.post("/connexion", data={"email": email, "password": password})
-
-
-VERSION_INPUT = re.compile(r'name="version" type="hidden" value="(\d+)"')
-
-
-def post_change(client, reference: str, action: str = "status", **data):
-    """POST one of a referral's change forms (`status`, `notes`, `agreement`…) as its page
-    would: with the version the detail page shows right now."""
-    page = client.get(f"/triage/{reference}").get_data(as_text=True)
-    found = VERSION_INPUT.search(page)
-    data.setdefault("version", found.group(1) if found else "")
-    return client.post(f"/triage/{reference}/{action}", data=data)
-
-
 @pytest.fixture
 def coordinator(client, users):
     """`client`, logged in as a coordinator."""
@@ -272,41 +179,6 @@ def viewer(client, users):
     return client
 
 
-class SmtpSink:
-    """A real SMTP server on a loopback port, keeping what it receives."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.envelopes: list = []
-        self.controller: Controller | None = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        ALLOWED_SMTP.add(("127.0.0.1", self.port))
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def messages(self):
-        """The received messages, parsed."""
-        from email import message_from_bytes, policy
-
-        return [
-            message_from_bytes(env.original_content, policy=policy.default)
-            for env in self.envelopes
-        ]
-
-
-ALLOWED_SMTP: set[tuple[str, int]] = {("127.0.0.1", 9)}
-
-
 @pytest.fixture(autouse=True)
 def forbid_stray_smtp(monkeypatch):
     """Fail any test that talks to an SMTP server it did not start."""
@@ -318,19 +190,6 @@ def forbid_stray_smtp(monkeypatch):
         return real_connect(self, host, port, source_address)
 
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
-
-
-@contextmanager
-def serving(app, sink: SmtpSink) -> Iterator[SmtpSink]:
-    """Run `sink` with the app's Flask-Mail pointed at it, for as long as the block lasts."""
-    sink.start()
-    app.extensions["mail"].server = "127.0.0.1"
-    app.extensions["mail"].port = sink.port
-    try:
-        yield sink
-    finally:
-        sink.stop()
-        ALLOWED_SMTP.discard(("127.0.0.1", sink.port))
 
 
 @pytest.fixture

@@ -18,11 +18,10 @@ from sqlalchemy import select
 from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.meetings.operations import create_meeting
-from intake.models import Referral, Source, User
+from intake.models import Child, Referral, Source, User
 from intake.public.operations import create_referral
 from intake.triage.operations import change_status, record_agreement
-
-PASSWORD = "correct horse battery"
+from tests.support.app import PASSWORD
 
 # Each referral's situation is numbered: two identical forms within 30 minutes are taken for
 # a double send and stored once.
@@ -151,6 +150,31 @@ PROFESSIONAL = {
 }
 
 
+# A parent's request as the validated form hands it to `create_referral`.
+PARENT_DATA = {
+    "children": [
+        {
+            "first_name": "Léa",
+            "last_name": "Martin",
+            "birth_date": date(2016, 5, 4),
+            "school": "0629001A",
+            "school_other": "",
+            "class_level": "CE2",
+        }
+    ],
+    "guardian_name": "Sophie Martin",
+    "guardian_phone": "0612345678",
+    "guardian_email": "",
+    "address": "3 rue des Tilleuls",
+    "postcode": "62999",
+    "city": "Testville",
+    "domains": ["school"],
+    "situation": "Difficultés en lecture.",
+    "consent": True,
+    "heard_from": "",
+}
+
+
 def referral_data(
     source: Source = Source.PARENT, *, children: list[dict] | None = None, **overrides
 ) -> dict[str, Any]:
@@ -275,3 +299,71 @@ def make_meeting(
         )
         db.session.commit()
         return meeting.id
+
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def store_referrals(app, count: int, *, same_time: int = 0, first: int = 1, **fields) -> list[str]:
+    """Store `count` referrals one minute apart (the last `same_time` of them received at the
+    very same instant), numbered from `first`, and return their references oldest first.
+
+    Rows written directly, not through `create_referral`: the queue's tests need hundreds of
+    referrals at chosen moments and numbers, and screening or e-mails would only slow them."""
+    references = []
+    with app.app_context():
+        for n in range(count):
+            at = START + timedelta(minutes=min(n, count - same_time))
+            number = first + n
+            referral = Referral(
+                reference=f"PRE-2026-{number:05d}",
+                year=2026,
+                number=number,
+                fingerprint=f"f{number}",
+                source="parent",
+                received_at=at,
+                last_activity_at=at,
+                status="new",
+                eligibility="eligible",
+                guardian_name=fields.get("guardian_name", f"Parent {n}"),
+                guardian_phone=fields.get("guardian_phone"),
+                address="1 rue X",
+                postcode="62999",
+                city="Testville",
+                situation="…",
+            )
+            referral.children.append(
+                Child(
+                    first_name=fields.get("first_name", "Léa"),
+                    last_name=fields.get("last_name", f"Nom{n}"),
+                    birth_date=date(2016, 5, 4),
+                    school="0629001A",
+                    class_level="CE2",
+                    eligibility="eligible",
+                )
+            )
+            db.session.add(referral)
+            references.append(referral.reference)
+        db.session.commit()
+    return references
+
+
+def parent_data(**overrides) -> dict:
+    """A parent's request, different from every other one made here (not a double send)."""
+    return {
+        **PARENT_DATA,
+        "situation": f"{PARENT_DATA['situation']} (n° {next(SEQUENCE)})",
+        **overrides,
+    }
+
+
+def correction_data(version: int | str = 1, **overrides) -> dict:
+    """The correction form as the page pre-fills it for the stored referral, with overrides."""
+    data = orientation()
+    values = {
+        **child_fields(0),
+        **{name: data[name] for name in ("guardian_name", "guardian_phone", "guardian_email")},
+        **{name: data[name] for name in ("address", "postcode", "city", "domains")},
+        "version": str(version),
+    }
+    return {**values, **overrides}

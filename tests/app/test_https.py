@@ -1,0 +1,198 @@
+"""HTTPS is the tested path: the cross-site rule, and staff at work in Chromium over TLS.
+
+The browser test runs the app the way production does (`gunicorn 'wsgi:app'`, two workers,
+TLS, no debug, a real secret key) on this test's own database; the pages send
+`Referrer-Policy: no-referrer`, so Chromium's POSTs carry no Referer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from intake import is_cross_site
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral, StatusChange
+from tests.support.app import PASSWORD
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+from tests.support.builders import orientation
+from tests.support.production import production_server
+
+OWN = "https://pre.testville.example"
+
+# (Sec-Fetch-Site, Origin, refused?) for a POST to OWN; None is a header not sent.
+CROSS_SITE_CASES = {
+    "this site's page, no-referrer policy": ("same-origin", "null", False),
+    "this site's page, origin named": ("same-origin", OWN, False),
+    "typed or bookmarked by the user": ("none", None, False),
+    "old browser or script: no header": (None, None, False),
+    "old browser, origin withheld": (None, "null", False),
+    "old browser, this origin": (None, OWN, False),
+    "origin in upper case": (None, OWN.upper(), False),
+    "fetch metadata in upper case": ("SAME-ORIGIN", None, False),
+    "empty origin header": (None, "", False),
+    "another site": ("cross-site", None, True),
+    "another site, origin withheld": ("cross-site", "null", True),
+    "another site, fetch metadata in upper case": ("Cross-Site", None, True),
+    "a sibling subdomain": ("same-site", None, True),
+    "old browser, another site": (None, "https://evil.example", True),
+    "old browser, this host over http": (None, "http://pre.testville.example", True),
+    "old browser, this host on another port": (None, OWN + ":8443", True),
+    "old browser, a subdomain of this host": (None, "https://x.pre.testville.example", True),
+    "old browser, this host as a suffix": (None, "https://pre.testville.example.evil", True),
+    "same-origin claimed, foreign origin": ("same-origin", "https://evil.example", True),
+}
+
+
+@pytest.mark.parametrize(
+    ("sec_fetch_site", "origin", "refused"), CROSS_SITE_CASES.values(), ids=CROSS_SITE_CASES
+)
+def test_is_cross_site(sec_fetch_site, origin, refused):
+    assert is_cross_site(sec_fetch_site, origin, OWN) is refused
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
+def test_staff_change_a_status_in_chromium_over_https(database_url, client, users, tmp_path):
+    """Log in, open a referral and change its status through gunicorn over TLS."""
+    from playwright.sync_api import sync_playwright
+
+    # The referral comes in through the public form (CSRF off for this client).
+    assert client.post("/orientation", data=orientation()).status_code == 303
+    with client.application.app_context():
+        reference = db.session.scalar(select(Referral.reference))
+        db.session.remove()
+
+    requests = []
+    with (
+        production_server(database_url, tmp_path) as server,
+        sync_playwright() as playwright,
+    ):
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # The throwaway CA is not in Chromium's store; the certificate itself is real TLS.
+            context = chromium.new_context(ignore_https_errors=True)
+            context.set_default_timeout(10_000)
+            page = context.new_page()
+            page.on("request", lambda request: requests.append(request))
+
+            page.goto(server.url("/connexion"))
+            page.fill("#email", users["coordinator"])
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Se connecter", exact=True).click()
+            assert page.url == server.url("/triage/"), page.locator("main").inner_text()
+
+            with page.expect_navigation():
+                page.get_by_role("link", name=reference, exact=True).click()
+            page.select_option("#status", "in_review")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Enregistrer", exact=True).click()
+            assert page.url == server.url(f"/triage/{reference}"), page.locator("main").inner_text()
+
+            cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+            headers = [(request.method, request.url, request.all_headers()) for request in requests]
+        finally:
+            chromium.close()
+
+    with client.application.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        assert referral.status == "in_review"
+        history = db.session.scalars(
+            select(StatusChange).where(StatusChange.referral_id == referral.id)
+        ).all()
+        change = history[-1]
+        assert (change.from_status, change.to_status) == ("new", "in_review")
+        assert change.user.email == users["coordinator"]
+        db.session.remove()
+
+    assert cookies["session"]["secure"] and cookies["session"]["httpOnly"], cookies
+    assert all(url.startswith("https://") for _, url, _ in headers), headers
+    assert not [(m, url) for m, url, h in headers if "referer" in h], "a Referer was sent"
+    # What the cross-site rule relies on: the browser says same-origin, and names no origin.
+    posts = [h for method, _, h in headers if method == "POST"]
+    assert len(posts) == 2, headers
+    for post in posts:
+        assert post["sec-fetch-site"] == "same-origin"
+        assert post.get("origin", "null") == "null"
+    # gunicorn is stopped and its workers with it: nothing is left in its process group.
+    assert server.process.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(server.process.pid, 0)
+    log = server.log()
+    assert "Listening at: https://" in log
+    # The production log shows the app's INFO events, one line each, with ids and no address.
+    lines = log.splitlines()
+    for event in (
+        " INFO intake: login user_id=",
+        f" INFO intake: status changed reference={reference} from=new to=in_review user_id=",
+    ):
+        assert sum(event in line for line in lines) == 1, (event, log)
+    assert users["coordinator"] not in log and PASSWORD not in log
+    assert "Traceback" not in log
+
+
+def test_concurrent_submissions_through_gunicorn_over_https_are_whole(database_url, app, tmp_path):
+    """The public form as production serves it (gunicorn, two workers, TLS, CSRF on, no
+    Referer): browsers sending at once each get a 303, and every referral is stored whole,
+    numbered without gap or repeat, with its child, its history and its e-mails, all written
+    with the submission's Core INSERTs."""
+    senders, sends = 4, 5
+
+    def send_all(server, index: int) -> int:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", server.port, context=server.ssl_context(), timeout=30
+        )
+        try:
+            connection.request("GET", "/orientation")
+            answer = connection.getresponse()
+            page = answer.read().decode()
+            cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1)
+            for number in range(sends):
+                form = orientation(situation=f"Envoi {index}-{number} par gunicorn.")
+                connection.request(
+                    "POST",
+                    "/orientation",
+                    urllib.parse.urlencode({**form, "csrf_token": token}, doseq=True),
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": cookie,
+                        "Origin": "null",
+                        "Sec-Fetch-Site": "same-origin",
+                    },
+                )
+                answer = connection.getresponse()
+                answer.read()
+                assert answer.status == 303, answer.status
+                assert answer.getheader("Location") == "/confirmation"
+                cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+        finally:
+            connection.close()
+        return sends
+
+    with production_server(database_url, tmp_path) as server, ThreadPoolExecutor(senders) as pool:
+        sent = sum(pool.map(lambda index: send_all(server, index), range(senders)))
+
+    total = senders * sends
+    assert sent == total
+    with app.app_context():
+        referrals = db.session.scalars(select(Referral).order_by(Referral.number)).all()
+        assert [r.number for r in referrals] == list(range(1, total + 1))
+        for referral in referrals:
+            assert [child.first_name for child in referral.children] == ["Léa"]
+            assert [change.to_status for change in referral.history] == ["new"]
+            assert referral.version == 1 and "martin" in referral.search_key
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert sorted(set(kinds)) == [
+            "acknowledgement",
+            "coordinator_alert",
+            "family_acknowledgement",
+        ]
+        assert len(kinds) == 3 * total
+        db.session.remove()

@@ -1,0 +1,72 @@
+"""The browser tests' fixtures: one Chromium and one live https server per test process.
+
+Starting Chromium takes a second, and a live server costs a throwaway certificate and half a
+second to stop (Werkzeug polls for shutdown): once per process, not once per test. Each test
+still gets an emptied database, its own browser context (cookies) and the server's app with
+its settings put back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from intake import create_app
+from intake.extensions import limiter
+from tests.support.app import BASE_CONFIG, release
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, new_context
+from tests.support.browser import live_server as serve
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the process; each test opens its own context."""
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def running_server(worker_database) -> Iterator[LiveServer]:
+    """The app as production runs it (CSRF on, Secure cookies) on the process's database,
+    served over https on a loopback port."""
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": worker_database.url,
+            "WTF_CSRF_ENABLED": True,
+            "SESSION_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_SECURE": True,
+        }
+    )
+    with serve(app) as running:
+        yield running
+    release(app)
+
+
+@pytest.fixture
+def server(running_server: LiveServer, database_url: str) -> Iterator[LiveServer]:
+    """The live server on an emptied database; its app's settings put back after the test."""
+    app = running_server.app
+    config = dict(app.config)
+    territory = app.extensions["territory"]
+    # Flask-Limiter's switch is global, set by the last app built (see the `app` fixture).
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    yield running_server
+    release(app)
+    app.config.clear()
+    app.config.update(config)
+    app.extensions["territory"] = territory
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (own cookies), JavaScript on."""
+    context = new_context(browser)
+    yield context.new_page()
+    context.close()

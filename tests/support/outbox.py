@@ -1,0 +1,126 @@
+"""The e-mail tests' family (the Quenouille, easy to spot in any message) and the outbox
+read, delivered and decided the way the mail tests need."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from intake.extensions import db
+from intake.models import OutboxMessage, Referral, Source, StatusChange, utcnow
+from intake.notifications.worker import DeliveryReport, deliver_due
+from intake.signals import status_changed
+from tests.support.builders import make_referral
+
+COORDINATION = "coordination@testville.example"
+
+
+REFERRER_EMAIL = "h.marchetti@ecole-tilleuls.example"
+
+
+GUARDIAN_EMAIL = "famille.quenouille@example.net"
+
+
+CHILD = {
+    "first_name": "Zéphyrine",
+    "last_name": "Quenouille",
+    "birth_date": date(2016, 5, 4),
+    "school": "0629001A",
+    "school_other": "",
+    "class_level": "CM1",
+}
+
+
+SHARED = {
+    "guardian_name": "Bérénice Quenouille",
+    "guardian_phone": "+33612345678",
+    "guardian_email": GUARDIAN_EMAIL,
+    "address": "12 rue des Tilleuls",
+    "postcode": "62999",
+    "city": "Testville",
+    "domains": ["school", "health"],
+    "situation": "Grandes difficultés de lecture ; suivi orthophonique interrompu depuis mars.",
+}
+
+
+PROFESSIONAL = {
+    # Without the family's e-mail, a professional's referral is acknowledged to its sender
+    # only; test_notify.py adds the family's address and its acknowledgement.
+    "guardian_email": "",
+    "referrer_name": "Hippolyte Marchetti",
+    "referrer_organisation": "Réseau d’aides Marchetti",
+    "referrer_role": "teacher",
+    "referrer_email": REFERRER_EMAIL,
+    "referrer_phone": "+33321000001",
+    "actions_tried": "Programme personnalisé de réussite éducative depuis la rentrée.",
+    "family_informed": True,
+    "urgent": False,
+}
+
+
+PARENT = {"consent": True, "heard_from": "La maîtresse de Zéphyrine"}
+
+
+SEQUENCE = itertools.count(1)
+
+
+def referral_data(source: Source, *, second_child: bool = False, **overrides) -> dict:
+    """A complete, validated-looking form `data` for `source`."""
+    children = [dict(CHILD)]
+    if second_child:
+        children.append({**CHILD, "first_name": "Anatole", "birth_date": date(2019, 1, 9)})
+    extra = PROFESSIONAL if source == Source.PROFESSIONAL else PARENT
+    # Each call is a different referral: the same text twice would be taken for a double send.
+    unique = {"situation": f"{SHARED['situation']} (n° {next(SEQUENCE)})"}
+    return {"children": children, **SHARED, **extra, **unique, **overrides}
+
+
+def submit(app, source: Source = Source.PROFESSIONAL, **overrides) -> str:
+    """Store a referral of this family through the builders; return its reference."""
+    return make_referral(app, source, **referral_data(source, **overrides))
+
+
+def outbox(app) -> list[dict]:
+    """The outbox rows, as plain dicts readable outside the app context."""
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [
+            {column.key: getattr(row, column.key) for column in OutboxMessage.__table__.columns}
+            for row in rows
+        ]
+
+
+def deliver(app, **kwargs) -> DeliveryReport:
+    """Run one delivery round in a fresh app context."""
+    with app.app_context():
+        return deliver_due(**kwargs)
+
+
+def later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def decide(
+    app,
+    reference: str,
+    to: str,
+    comment: str = "Commentaire interne : famille Quenouille en difficulté",
+    **decision,
+) -> None:
+    """Record a decision as the status form does: the change carries its structured part
+    (reason, service, withdrawn_by, share_reason) when `status_changed` is sent."""
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        change = StatusChange(
+            at=utcnow(),
+            from_status=referral.status,
+            to_status=to,
+            comment=comment,
+            **decision,
+        )
+        referral.history.append(change)
+        referral.status = to
+        status_changed.send(app, referral=referral, change=change)
+        db.session.commit()

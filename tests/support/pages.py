@@ -1,0 +1,19 @@
+"""Reading pages as a test reads them: field errors, the CSRF token a form carries."""
+
+from __future__ import annotations
+
+import re
+
+
+def errors_of(html: str) -> dict[str, str]:
+    """Each field's own error message, by the id of its input."""
+    return {
+        match.group(1): re.sub(r"<[^>]+>", "", match.group(2)).replace("Erreur :", "").strip()
+        for match in re.finditer(r'class="error-message" id="([^"]+)-error">(.*?)</p>', html, re.S)
+    }
+
+
+def csrf_token(client, path: str) -> str:
+    """The token Flask-WTF put in the form at `path`, as a browser would send it back."""
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)

@@ -1,0 +1,558 @@
+"""The coordinator's workspace in the queue: status tabs with bounded counts, the new
+filters (origin, school, urgency, référent, suspected duplicates), the three sorts and their
+pages, the waits shown on each row, and the exports under the same filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from intake.auth.operations import create_user
+from intake.extensions import db
+from intake.models import Child, Referral, User
+from intake.triage import counts
+from intake.triage.cursors import Cursor
+from intake.triage.filters import PARAMS, QueueFilters
+from tests.support.app import PASSWORD, login
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+TILLEULS, MOULIN, CENTRE = "0629001A", "0629002B", "0629003C"
+
+
+def add(app, number: int, *, days_ago: float = 0, idle_days: float | None = None, **fields) -> str:
+    """Store referral PRE-2026-<number>, received `days_ago` days ago and last touched
+    `idle_days` ago (default: when received); `schools` lists its children's schools, the
+    other keywords are Referral columns. Returns its reference."""
+    received = NOW - timedelta(days=days_ago)
+    touched = NOW - timedelta(days=idle_days) if idle_days is not None else received
+    schools = fields.pop("schools", [TILLEULS])
+    with app.app_context():
+        referral = Referral(
+            reference=f"PRE-2026-{number:05d}",
+            year=2026,
+            number=number,
+            fingerprint=f"f{number}",
+            source=fields.pop("source", "parent"),
+            received_at=received,
+            last_activity_at=touched,
+            status=fields.pop("status", "new"),
+            eligibility="eligible",
+            guardian_name=fields.pop("guardian_name", f"Parent {number}"),
+            address="1 rue X",
+            postcode="62999",
+            city="Testville",
+            situation="…",
+            **fields,
+        )
+        for position, school in enumerate(schools):
+            referral.children.append(
+                Child(
+                    position=position,
+                    first_name="Léa",
+                    last_name=f"Nom{number}",
+                    birth_date=date(2016, 5, 4),
+                    school=school,
+                    school_other="École privée" if school == "other" else None,
+                    class_level="CE2",
+                    eligibility="eligible",
+                )
+            )
+        db.session.add(referral)
+        db.session.commit()
+        return referral.reference
+
+
+def user_id(app, email: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def shown(html: str) -> list[str]:
+    """The references a queue page lists, in order."""
+    return re.findall(r'">(PRE-\d{4}-\d{5})</a>', html)
+
+
+def page(client, **args) -> str:
+    response = client.get("/triage/", query_string=args)
+    assert response.status_code == 200, args
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def workspace(app, users):
+    """Eight referrals, each picked out by one of the filters, and the coordinator's and a
+    second coordinator's ids."""
+    me = user_id(app, users["coordinator"])
+    with app.app_context():
+        create_user("other@testville.example", PASSWORD, "coordinator")
+        db.session.commit()
+    other = user_id(app, "other@testville.example")
+    refs = {
+        "plain": add(app, 1, days_ago=8),
+        "professional": add(app, 2, days_ago=7, source="professional"),
+        "moulin": add(app, 3, days_ago=6, schools=[CENTRE, MOULIN]),
+        "other_school": add(app, 4, days_ago=5, schools=["other"]),
+        "urgent": add(app, 5, days_ago=4, urgent=True, source="professional"),
+        "mine": add(app, 6, days_ago=3, assigned_to_id=me, status="in_review"),
+        "theirs": add(app, 7, days_ago=2, assigned_to_id=other, status="in_review"),
+        "duplicate": add(app, 8, days_ago=1, duplicate_suspected=True, status="eps"),
+    }
+    return refs, me, other
+
+
+def newest_first(refs: dict[str, str], *names: str) -> list[str]:
+    return sorted((refs[name] for name in names), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param({"source": "professional"}, ["professional", "urgent"], id="source-pro"),
+        pytest.param(
+            {"source": "parent"},
+            ["plain", "moulin", "other_school", "mine", "theirs", "duplicate"],
+            id="source-parent",
+        ),
+        pytest.param({"school": MOULIN}, ["moulin"], id="school-second-child"),
+        pytest.param({"school": CENTRE}, ["moulin"], id="school-first-child"),
+        pytest.param({"school": "other"}, ["other_school"], id="school-other"),
+        pytest.param(
+            {"school": TILLEULS},
+            ["plain", "professional", "urgent", "mine", "theirs", "duplicate"],
+            id="school-tilleuls",
+        ),
+        pytest.param({"urgent": "1"}, ["urgent"], id="urgent"),
+        pytest.param({"duplicate": "1"}, ["duplicate"], id="duplicate"),
+        pytest.param({"assigned": "me"}, ["mine"], id="assigned-me"),
+        pytest.param(
+            {"assigned": "nobody"},
+            ["plain", "professional", "moulin", "other_school", "urgent", "duplicate"],
+            id="assigned-nobody",
+        ),
+        pytest.param({"assigned": "me", "status": "new"}, [], id="assigned-me-new"),
+        pytest.param({"source": "professional", "urgent": "1"}, ["urgent"], id="combined"),
+        pytest.param({"q": "nom3", "school": MOULIN}, ["moulin"], id="search-and-school"),
+        pytest.param({"q": "nom3", "school": TILLEULS}, [], id="search-elsewhere"),
+        pytest.param({"q": "parent 6", "assigned": "me"}, ["mine"], id="search-and-mine"),
+        pytest.param({"q": "parent 6", "assigned": "nobody"}, [], id="search-not-nobody"),
+    ],
+)
+def test_each_filter_selects_exactly_its_referrals(coordinator, workspace, args, expected):
+    refs, _, _ = workspace
+    assert shown(page(coordinator, **args)) == newest_first(refs, *expected)
+
+
+def test_assigned_to_another_staff_member_by_id(coordinator, workspace):
+    refs, me, other = workspace
+    assert shown(page(coordinator, assigned=str(other))) == [refs["theirs"]]
+    assert shown(page(coordinator, assigned=str(me))) == [refs["mine"]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"source": "robot"},
+        {"school": "9999999Z"},
+        {"school": "'; drop table referral"},
+        {"urgent": "yes"},
+        {"duplicate": "2"},
+        {"assigned": "someone"},
+        {"assigned": "999999"},
+        {"assigned": "9" * 40},
+        {"assigned": "٣"},
+        {"sort": "random"},
+        {"sort": "urgency", "older": "1.1"},
+        {"sort": "urgency", "older": "x.1.1"},
+        {"sort": "waiting", "newer": "1.1.1"},
+        {"status": "bogus", "eligibility": "x", "agreement": "maybe"},
+    ],
+)
+def test_unknown_values_are_ignored_never_an_error(coordinator, workspace, args):
+    refs, _, _ = workspace
+    # A known sort is kept; only what is unknown is dropped.
+    kept = {"sort": args["sort"]} if args.get("sort") in ("urgency", "waiting") else {}
+    assert shown(page(coordinator, **args)) == shown(page(coordinator, **kept))
+    assert len(shown(page(coordinator, **args))) == len(refs)
+
+
+def test_a_viewers_id_is_not_offered_but_their_cases_are(app, coordinator, users, workspace):
+    """The filter offers coordinators, and any account still named on a case."""
+    viewer = user_id(app, users["viewer"])
+    html = page(coordinator)
+    assert f'<option value="{viewer}"' not in html
+    assert shown(page(coordinator, assigned=str(viewer))) == shown(html)  # ignored
+    add(app, 50, assigned_to_id=viewer)
+    html = page(coordinator)
+    assert f'<option value="{viewer}"' in html
+    assert shown(page(coordinator, assigned=str(viewer))) == ["PRE-2026-00050"]
+
+
+def tabs(html: str) -> dict[str, tuple[str, bool, str]]:
+    """The status tabs: label -> (count text, whether current, href)."""
+    nav = html.split('class="tabs"', 1)[1].split("</nav>", 1)[0]
+    found = {}
+    for href, current, label, count in re.findall(
+        r'<a href="([^"]*)"( aria-current="page")?>([^<]*?) <span class="tab-count">\(([^)]*)\)',
+        nav,
+    ):
+        found[label] = (count, bool(current), href.replace("&amp;", "&"))
+    return found
+
+
+def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
+    html = page(coordinator)
+    counts = {label: count for label, (count, _, _) in tabs(html).items()}
+    assert counts == {
+        "Toutes": "8",
+        "Nouvelle": "5",
+        "En cours d’examen": "2",
+        "À l’ordre du jour de l’EPS": "1",
+        "Parcours engagé": "0",
+        "Clôturée": "0",
+        "Orientée vers un autre service": "0",
+        "Non retenue": "0",
+        "Retirée": "0",
+    }
+    assert tabs(html)["Toutes"][1] and not tabs(html)["Nouvelle"][1]
+    # Under another filter, each tab counts what that filter leaves; the status chosen does
+    # not change the other tabs' counts.
+    filtered = tabs(page(coordinator, source="parent", status="in_review"))
+    assert {label: count for label, (count, _, _) in filtered.items() if count != "0"} == {
+        "Toutes": "6",
+        "Nouvelle": "3",
+        "En cours d’examen": "2",
+        "À l’ordre du jour de l’EPS": "1",
+    }
+    assert filtered["En cours d’examen"][1] and not filtered["Toutes"][1]
+    # The tab links keep the other filters and choose their own status.
+    assert filtered["Nouvelle"][2] == "/triage/?status=new&source=parent"
+    assert filtered["Toutes"][2] == "/triage/?source=parent"
+    assert shown(page(coordinator, source="parent", status="in_review")) == newest_first(
+        workspace[0], "mine", "theirs"
+    )
+
+
+def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
+    monkeypatch.setattr(counts, "COUNT_LIMIT", 3)
+    app = make_app()
+    for number in range(1, 6):
+        add(app, number, days_ago=number)
+    add(app, 6, status="eps")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    found = tabs(page(client))
+    assert found["Toutes"][0] == "3+"
+    assert found["Nouvelle"][0] == "3+"
+    assert found["À l’ordre du jour de l’EPS"][0] == "1"
+    assert "Plus de 3 orientations" in page(client)
+
+
+def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
+    make_app, users, monkeypatch
+):
+    """Under a filter, the tabs count the newest FILTERED_COUNT_LIMIT + 1 matches only (no
+    index serves a status among, say, the parents' referrals): past it, each says "at least"."""
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
+    app = make_app()
+    add(app, 1, days_ago=9, status="eps")  # the oldest: out of the window
+    for number in range(2, 6):
+        add(app, number, days_ago=number)
+    add(app, 6, days_ago=1, status="in_review")
+    add(app, 7, source="professional", status="closed")
+    client = app.test_client()
+    login(client, users["coordinator"])
+    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
+    assert found["Toutes"] == "3+"
+    assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
+    assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
+    # Below the limit, the same filter counts exactly.
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 10)
+    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
+    assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
+        "6",
+        "4",
+        "1",
+    )
+    assert found["Clôturée"] == "0"
+
+
+def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, users, monkeypatch):
+    """Without a filter, or with a status only, each status is counted from its own index up
+    to COUNT_LIMIT; under another filter or a search, every match counted is a row read, so
+    the page and its tabs stop at FILTERED_COUNT_LIMIT."""
+    monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
+    app = make_app()
+    for number in range(1, 6):
+        add(app, number, days_ago=number)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    assert "5 orientations" in page(client)
+    assert "5 orientations" in page(client, status="new")
+    assert tabs(page(client))["Nouvelle"][0] == "5"
+    filtered = page(client, source="parent")
+    assert "Plus de 3 orientations" in filtered and "5 orientations" not in filtered
+    assert tabs(filtered)["Nouvelle"][0] == "3+"
+    assert "Plus de 3 orientations" in page(client, status="new", source="parent")
+    assert "Plus de 3 orientations" in page(client, q="lea")
+
+
+def test_the_limit_reads_in_french():
+    """1000 reads "1 000" in French (a narrow no-break space between thousands)."""
+    from flask_babel import format_number
+
+    from intake import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.test_request_context():
+        assert format_number(counts.COUNT_LIMIT).replace("\u202f", " ") == "1 000"
+
+
+def test_tabs_are_a_navigation_with_the_current_one_marked(coordinator, workspace):
+    html = page(coordinator, status="eps", urgent="1")
+    assert '<nav aria-label="Statuts" class="tabs">' in html
+    current = re.findall(r'<a href="([^"]*)" aria-current="page">([^<]*)<', html)
+    assert ("/triage/?status=eps&amp;urgent=1", "À l’ordre du jour de l’EPS ") in current
+
+
+def test_links_carry_every_filter(make_app, users):
+    app = make_app(INTAKE_PAGE_SIZE=1)
+    me = user_id(app, users["coordinator"])
+    for number in range(1, 4):
+        add(app, number, days_ago=number, source="professional", urgent=True, assigned_to_id=me,
+            duplicate_suspected=True)  # fmt: skip
+    client = app.test_client()
+    login(client, users["coordinator"])
+    args = {
+        "source": "professional",
+        "school": TILLEULS,
+        "urgent": "1",
+        "assigned": "me",
+        "duplicate": "1",
+        "agreement": "missing",
+        "q": "nom",
+        "sort": "urgency",
+    }
+    html = page(client, **args).replace("&amp;", "&")
+    links = re.findall(r'href="(/triage/[^"#]*)"', html)
+    for kind in ("older=", "status=new", "export.csv", "export.xlsx"):
+        link = next(link for link in links if kind in link)
+        for name, value in args.items():
+            assert f"{name}={value}" in link, (kind, name)
+
+
+def test_sort_is_left_out_of_links_when_it_is_the_default(coordinator, workspace):
+    assert "sort=" not in page(coordinator, sort="received")
+    assert QueueFilters.from_args(MultiDict({"sort": "received"})).as_args() == {}
+
+
+def expected_order(app, sort: str) -> list[str]:
+    """Every reference in the order `sort` should show them, computed here in Python."""
+    with app.app_context():
+        rows = db.session.scalars(select(Referral)).all()
+        keys = {
+            "received": lambda r: (-r.received_at.timestamp(), -r.id),
+            "urgency": lambda r: (not r.urgent, -r.received_at.timestamp(), -r.id),
+            "waiting": lambda r: (r.last_activity_at.timestamp(), r.id),
+        }
+        return [r.reference for r in sorted(rows, key=keys[sort])]
+
+
+def follow(client, html: str, label: str) -> str | None:
+    """The page behind the pagination link labelled `label`, or None without one."""
+    match = re.search(rf'<a href="([^"]*)">{label}</a>', html)
+    if match is None:
+        return None
+    return page_at(client, match.group(1).replace("&amp;", "&"))
+
+
+def page_at(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+NEXT = {"received": "Plus anciennes", "urgency": "Page suivante", "waiting": "Page suivante"}
+PREVIOUS = {"received": "Plus récentes", "urgency": "Page précédente", "waiting": "Page précédente"}
+
+
+@pytest.mark.parametrize("sort", ["received", "urgency", "waiting"])
+@pytest.mark.parametrize("extra", [{}, {"source": "parent"}], ids=["all", "filtered"])
+def test_every_sort_pages_forwards_and_back_over_each_row_once(make_app, users, sort, extra):
+    """Thirteen referrals with ties on every key (the same receipt time, the same last
+    action, urgent and not), three a page: forwards then back, every one exactly once and in
+    the sort's order."""
+    app = make_app(INTAKE_PAGE_SIZE=3)
+    for number in range(1, 14):
+        add(
+            app,
+            number,
+            # Four share one receipt time, three another; the rest a day apart.
+            days_ago=2 if number <= 4 else 5 if number <= 7 else number,
+            # Five share one last action.
+            idle_days=1 if number % 3 == 0 or number == 13 else number / 2,
+            urgent=number in (2, 3, 6, 9, 12),
+            source="professional" if number in (5, 11) else "parent",
+        )
+    client = app.test_client()
+    login(client, users["coordinator"])
+    expected = expected_order(app, sort)
+    if extra:
+        expected = [ref for ref in expected if ref not in ("PRE-2026-00005", "PRE-2026-00011")]
+    pages = [page_at(client, "/triage/?" + "&".join(f"{k}={v}" for k, v in
+                                                    {**extra, "sort": sort}.items()))]  # fmt: skip
+    while (following := follow(client, pages[-1], NEXT[sort])) is not None:
+        pages.append(following)
+    forwards = [shown(html) for html in pages]
+    assert [ref for each in forwards for ref in each] == expected
+    assert all(len(each) == 3 for each in forwards[:-1]) and forwards[-1]
+    backwards = [shown(pages[-1])]
+    html = pages[-1]
+    while (previous := follow(client, html, PREVIOUS[sort])) is not None:
+        html = previous
+        backwards.append(shown(html))
+    assert backwards == list(reversed(forwards))
+
+
+@pytest.mark.parametrize(
+    ("sort", "cursor"),
+    [
+        ("received", Cursor(datetime(2026, 3, 1, 9, tzinfo=UTC), 7)),
+        ("waiting", Cursor(datetime(2026, 3, 1, 9, 0, 0, 5, tzinfo=UTC), 7)),
+        ("urgency", Cursor(datetime(2026, 3, 1, 9, tzinfo=UTC), 7, urgent=True)),
+        ("urgency", Cursor(datetime(1999, 12, 31, tzinfo=UTC), 1, urgent=False)),
+    ],
+)
+def test_cursors_round_trip_in_each_sort(sort, cursor):
+    assert Cursor.parse(str(cursor), sort) == cursor
+    # A link of one order means nothing to the other: no cursor rather than a wrong one.
+    other = "received" if sort == "urgency" else "urgency"
+    assert Cursor.parse(str(cursor), other) is None
+
+
+def test_each_row_says_how_long_it_has_waited(app, coordinator, users):
+    me = user_id(app, users["coordinator"])
+    add(app, 1, days_ago=12, idle_days=3, status="in_review", assigned_to_id=me)
+    add(app, 2, days_ago=9, idle_days=8)  # new and untouched past remind_after_days (7)
+    add(app, 3, days_ago=1.5, idle_days=0.2)
+    add(app, 4, days_ago=30, idle_days=20, status="closed")
+    rows = {
+        ref: row
+        for row in page(coordinator).split("<tr>")[2:]
+        for ref in shown(row)
+    }  # fmt: skip
+
+    def cells(ref):
+        return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                  rows[ref], re.S)]  # fmt: skip
+
+    assert cells("PRE-2026-00001")[1:3] == ["reçue il y a 12 jours", "il y a 3 jours"]
+    assert cells("PRE-2026-00001")[-1] == users["coordinator"]
+    assert "late" not in rows["PRE-2026-00001"]
+    # Past the territory's remind_after_days: marked by a class and said in words.
+    assert cells("PRE-2026-00002")[1] == "reçue il y a 9 jours"
+    assert cells("PRE-2026-00002")[2].startswith("il y a 8 jours")
+    assert "À relancer" in rows["PRE-2026-00002"]
+    assert "(sans action depuis 7 jours ou plus)" in rows["PRE-2026-00002"]
+    assert "Nouvelle depuis plus de 7 jours" in rows["PRE-2026-00002"]
+    assert rows["PRE-2026-00002"].count('class="late"') == 2
+    assert cells("PRE-2026-00003")[1:3] == ["reçue il y a 1 jour", "aujourd’hui"]
+    assert cells("PRE-2026-00003")[-1] == "Aucun"
+    # A closed referral waits for nothing.
+    assert "late" not in rows["PRE-2026-00004"] and "relancer" not in rows["PRE-2026-00004"]
+
+
+def test_the_queue_names_its_search_and_every_control(coordinator, workspace):
+    html = page(coordinator)
+    assert '<label for="q">Référence, nom, téléphone, professionnel ou école</label>' in html
+    form = html.split('role="search"', 1)[1].split("</form>", 1)[0]
+    for control in re.findall(r'<(?:select|input) id="([^"]+)"', form):
+        assert f'<label for="{control}">' in form, control
+    assert '<option value="0629002B">Collège Jean Moulin</option>' in form
+    assert '<option value="other">' in form
+    assert '<th scope="col">Référent</th>' in html
+
+
+def test_my_cases_are_one_click_away_and_marked_when_shown(app, coordinator, workspace):
+    refs, _, _ = workspace
+    detail = coordinator.get(f"/triage/{refs['plain']}").get_data(as_text=True)
+    assert '<a href="/triage/?assigned=me">Mes dossiers</a>' in detail
+    html = page(coordinator, assigned="me")
+    assert '<a href="/triage/?assigned=me" aria-current="page">Mes dossiers</a>' in html
+    assert shown(html) == [refs["mine"]]
+    assert "<h1>Mes dossiers</h1>" in html
+
+
+def csv_references(client, **args) -> list[str]:
+    response = client.get("/triage/export.csv", query_string=args)
+    assert response.status_code == 200
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    return [row["reference"] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param({"assigned": "me"}, ["mine"], id="assigned-me"),
+        pytest.param(
+            {"assigned": "nobody"},
+            ["plain", "professional", "moulin", "other_school", "urgent", "duplicate"],
+            id="assigned-nobody",
+        ),
+        pytest.param({"source": "professional"}, ["professional", "urgent"], id="source"),
+        pytest.param({"school": MOULIN}, ["moulin"], id="school"),
+        pytest.param({"urgent": "1"}, ["urgent"], id="urgent"),
+        pytest.param({"duplicate": "1"}, ["duplicate"], id="duplicate"),
+        pytest.param(
+            {"assigned": "nobody", "status": "new", "q": "nom4"}, ["other_school"], id="combined"
+        ),  # fmt: skip
+    ],
+)
+def test_the_exports_apply_every_filter(coordinator, workspace, args, expected):
+    refs, _, _ = workspace
+    assert csv_references(coordinator, **args) == newest_first(refs, *expected)
+    response = coordinator.get("/triage/export.xlsx", query_string=args)
+    data = response.get_data()
+    response.close()  # as the server does once sent: the temporary file goes with it
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    column = rows[0].index("Référence")
+    in_sheet = [row[column] for row in rows[1:]]
+    # A row per child: the referral with two children is there twice.
+    assert list(dict.fromkeys(in_sheet)) == newest_first(refs, *expected)
+
+
+def test_the_export_by_someone_elses_id(coordinator, workspace):
+    refs, _, other = workspace
+    assert csv_references(coordinator, assigned=str(other)) == [refs["theirs"]]
+
+
+def test_the_export_log_names_the_filters(coordinator, workspace, caplog):
+    csv_references(coordinator, assigned="me", school=MOULIN, urgent="1", source="parent")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("export ")]
+    assert lines == [
+        "export user_id=1 status=- eligibility=- agreement=- source=parent school=0629002B"
+        " urgent=1 assigned=me duplicate=- search=no rows=0"
+    ]
+
+
+NASTY = ["", " ", "0", "-1", "1e9", "9" * 40, "%", "'", '"', "\\", "٣", "1.2.3", "é", "me ", "null"]
+
+
+def test_no_value_of_any_parameter_breaks_the_queue_or_its_exports(coordinator, workspace):
+    for name in (*PARAMS, "older", "newer"):
+        for value in NASTY:
+            # A cursor is read according to the sort: each sort reads it its own way.
+            sorts = ("received", "urgency", "waiting") if name in ("older", "newer") else ("",)
+            for sort in sorts:
+                args = {name: value, "sort": sort} if sort else {name: value}
+                assert coordinator.get("/triage/", query_string=args).status_code == 200, args
+            response = coordinator.get("/triage/export.csv", query_string={name: value})
+            response.get_data()  # read to the end, as a server does with a streamed export
+            response.close()
+            assert response.status_code == 200, (name, value)
