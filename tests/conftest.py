@@ -20,14 +20,13 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from intake import create_app
 from intake.auth.operations import create_user
 from intake.extensions import db, limiter
 from tests.support.app import (
-    BASE_CONFIG,
     PASSWORD,
     TERRITORY,
     TEST_DATABASE_URL,
+    build_app,
     login,
     migrate_to_head,
     migrated_database,
@@ -106,7 +105,7 @@ def territory_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def shared_app(worker_database: WorkerDatabase):
     """The process's app on its database, with the tests' configuration."""
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": worker_database.url})
+    app = build_app(worker_database.url)
     yield app
     release(app)
 
@@ -117,7 +116,7 @@ def make_app(database_url: str):
     apps = []
 
     def factory(**overrides):
-        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app = build_app(database_url, **overrides)
         apps.append(app)
         return app
 

@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import IO, Any
 
 from flask_babel import gettext
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
@@ -145,6 +143,10 @@ def write_workbook(rows: Iterable[Any], territory: Territory, out: IO[bytes]) ->
     """Write the rows to `out` as an .xlsx workbook, in openpyxl's write-only mode (each row
     goes to disk as it is appended, so memory does not grow with the export). Returns how many
     rows were written."""
+    # Imported here: openpyxl (and the numpy it brings) costs an eighth of a second at every
+    # worker's and command's start, for the one route that writes a workbook.
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(gettext("Orientations"))
     sheet.append(HEADERS)
@@ -159,6 +161,8 @@ def write_workbook(rows: Iterable[Any], territory: Territory, out: IO[bytes]) ->
 def cells(sheet: Any, values: list[Any]) -> Iterator[Any]:
     """Cells for `values`: text always stored as text, never read as a formula, and times
     shown the French way."""
+    from openpyxl.cell import WriteOnlyCell  # see write_workbook
+
     for value in values:
         cell = WriteOnlyCell(sheet, value=value)
         if isinstance(value, str):

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from intake import create_app
 from intake.extensions import limiter
-from tests.support.app import BASE_CONFIG, release
+from tests.support.app import build_app, release
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, new_context
 from tests.support.browser import live_server as serve
 
@@ -35,14 +34,11 @@ def browser() -> Iterator[Browser]:
 def running_server(worker_database) -> Iterator[LiveServer]:
     """The app as production runs it (CSRF on, Secure cookies) on the process's database,
     served over https on a loopback port."""
-    app = create_app(
-        {
-            **BASE_CONFIG,
-            "SQLALCHEMY_DATABASE_URI": worker_database.url,
-            "WTF_CSRF_ENABLED": True,
-            "SESSION_COOKIE_SECURE": True,
-            "REMEMBER_COOKIE_SECURE": True,
-        }
+    app = build_app(
+        worker_database.url,
+        WTF_CSRF_ENABLED=True,
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
     )
     with serve(app) as running:
         yield running

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -46,9 +48,34 @@ BASE_CONFIG = {
 }
 
 
+class TemplateCache(BytecodeCache):
+    """Compiled templates kept in memory for every app a test process builds: each new app's
+    first pages would otherwise parse and compile their templates again."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = TemplateCache()
+
+
+def build_app(url: str, **overrides) -> Flask:
+    """The app on the database at `url`, with the tests' configuration and `overrides`."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    return app
+
+
 def migrate_to_head(url: str) -> None:
     """Apply the Alembic migrations to the database at `url`, as `flask db upgrade` does."""
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    app = build_app(url)
     with app.app_context():
         upgrade()
         db.engine.dispose()
