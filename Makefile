@@ -8,6 +8,11 @@ BIN := $(VENV)/bin
 # pyproject.toml keeps the lower bounds.
 LOCK := requirements.lock
 
+# Let Python keep the modules it compiles (some machines set PYTHONDONTWRITEBYTECODE): every
+# test process, and every server or command a test starts, would otherwise compile Flask,
+# SQLAlchemy and the app from source again, a fifth of the suite's time.
+export PYTHONDONTWRITEBYTECODE :=
+
 .PHONY: run test lint format messages bench fuzz lock clean
 
 # uv installs the locked versions in a second or two where pip takes half a minute (most of a
