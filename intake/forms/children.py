@@ -14,6 +14,7 @@ from intake.forms.base import single_line, translations
 from intake.forms.dates import MISSING, PARTS, DateProblem, birth_date_problem, read_date
 from intake.forms.fields import options, parse_date, required, school_choices
 from intake.rules.clock import today
+from intake.rules.screening import OTHER_SCHOOL
 from intake.rules.vocabulary import CLASS_LEVELS
 
 # A child's index in a field name (`children-2-first_name`, `remove_child-2`): ASCII digits,
@@ -186,5 +187,5 @@ class ChildForm(Form):
 
     def validate_school_other(self, field: StringField) -> None:
         """The free-text school is required exactly when 'other' is chosen."""
-        if self.school.data == "other" and not field.data:
+        if self.school.data == OTHER_SCHOOL and not field.data:
             raise ValidationError(_l("Indiquez le nom de l’établissement, ou « non scolarisé »."))

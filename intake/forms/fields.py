@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, StringField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
+from intake.rules.screening import OTHER_SCHOOL
+from intake.rules.vocabulary import OTHER_SCHOOL_LABEL
 from intake.territory.model import Territory
 
 # What a phone number is made of: ASCII digits and the usual separators (spaces, no-break
@@ -98,10 +100,6 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-# Short enough to show whole in the closed list on a 360 px phone (tests/test_browser.py).
-OTHER_SCHOOL = _l("Autre, ou non scolarisé")
-
-
 def _name_key(name: str) -> str:
     """Sort key for a name: "École" among the E, not after Z."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -147,5 +145,5 @@ def build_school_choices(territory: Territory) -> list[SelectChoice]:
             )
             for school in schools
         ),
-        SelectChoice("other", OTHER_SCHOOL),
+        SelectChoice(OTHER_SCHOOL, OTHER_SCHOOL_LABEL),
     ]

@@ -15,6 +15,9 @@ from intake.rules.ages import years_and_months_on
 from intake.territory.addresses import street_candidates
 from intake.territory.model import Programme, Qpv, Street, Territory
 
+# The school a form sends for "another school, or none": not a UAI, screened "to check".
+OTHER_SCHOOL = "other"
+
 
 class Eligibility(StrEnum):
     """The advice screening gives on a child or a referral."""
@@ -188,7 +191,7 @@ def _screen_school(school: str | None, territory: Territory) -> tuple[SchoolStat
     uai = (school or "").strip()
     if not uai:
         return SchoolStatus.UNKNOWN, Reason("school_missing", SCHOOL_MISSING)
-    if uai.casefold() == "other":
+    if uai.casefold() == OTHER_SCHOOL:
         return SchoolStatus.UNKNOWN, Reason("school_other", SCHOOL_OTHER)
     found = territory.school(uai)
     if found is None:

@@ -63,6 +63,10 @@ SOURCES: dict[str, str] = {
     "parent": _l("Demande d’un parent"),
 }
 
+# What the school lists show for OTHER_SCHOOL (intake.rules.screening). Short enough to show
+# whole in the closed list on a 360 px phone (tests/browser/test_browser.py).
+OTHER_SCHOOL_LABEL = _l("Autre, ou non scolarisé")
+
 ELIGIBILITY: dict[str, str] = {
     "eligible": _l("Éligible"),
     "to_check": _l("À vérifier"),

@@ -12,10 +12,17 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
-from intake.forms.fields import OTHER_SCHOOL
 from intake.models import Correction, Referral
 from intake.rules.clock import local_datetime
-from intake.rules.vocabulary import CLASS_LEVELS, DOMAINS, format_date, format_phone, label
+from intake.rules.screening import OTHER_SCHOOL
+from intake.rules.vocabulary import (
+    CLASS_LEVELS,
+    DOMAINS,
+    OTHER_SCHOOL_LABEL,
+    format_date,
+    format_phone,
+    label,
+)
 from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
 from intake.triage.blueprint import bp
@@ -110,8 +117,8 @@ def shown_value(name: str, value: Any) -> str:
         except (TypeError, ValueError):
             return str(value)
     if name == "school":
-        if value == "other":
-            return str(OTHER_SCHOOL)
+        if value == OTHER_SCHOOL:
+            return str(OTHER_SCHOOL_LABEL)
         school = current_app.extensions["territory"].school(value)
         return f"{school.name} ({school.uai})" if school else str(value)
     if name == "class_level":

@@ -10,14 +10,13 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from intake.models import Agreement, Child, Referral, Role, Source, User
-from intake.rules.screening import Eligibility
+from intake.rules.screening import OTHER_SCHOOL, Eligibility
 from intake.rules.workflow import Status
 from intake.triage.cursors import MAX_ID, SORTS
 from intake.triage.search import search_condition
 
 AGREEMENT_FILTERS = ("received", "missing")
 # `school`: a UAI of the territory, or this for a child at another school or none.
-OTHER_SCHOOL = "other"
 # The query parameters the filters read, in the order the links carry them.
 PARAMS = (
     "status",

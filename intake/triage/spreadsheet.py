@@ -22,6 +22,7 @@ from intake.rules.decisions import REASONS, SERVICES
 from intake.rules.vocabulary import (
     DOMAINS,
     ELIGIBILITY,
+    OTHER_SCHOOL_LABEL,
     REFERRER_ROLES,
     SOURCES,
     label,
@@ -127,7 +128,7 @@ def row_values(row: Any, territory: Territory) -> list[Any]:
         row.position + 1,
         age_on(row.birth_date, received.date()) if row.birth_date <= received.date() else "",
         row.class_level,
-        school.name if school else (row.school_other or gettext("Autre, ou non scolarisé")),
+        school.name if school else (row.school_other or str(OTHER_SCHOOL_LABEL)),
         school.priority if school else "",
         label(ELIGIBILITY, row.child_eligibility),
         ", ".join(label(DOMAINS, code) for code in row.domains or []),
