@@ -63,14 +63,14 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_duplicates.py
 	$(BIN)/python bench/report.py
 
-# Generated requests (tests/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
+# Generated requests (tests/app/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
 FUZZ_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
 fuzz: $(VENV)/.installed-test
 	TEST_DATABASE_URL= INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
-		$(BIN)/python -m pytest tests/test_fuzz.py -q
+		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 	TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
-		$(BIN)/python -m pytest tests/test_fuzz.py -q
+		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 
 # The catalogue template for translators; French is the source language.
 messages: $(VENV)/.installed

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from bench_pages import OUT as PAGES_OUT  # noqa: E402
 from bench_pages import (  # noqa: E402
@@ -52,7 +52,6 @@ from bench_pages import (  # noqa: E402
     seed,
     size_label,
 )
-from forms_data import child_fields, request_form  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from intake.dev.words import FIRST_NAMES, LAST_NAMES  # noqa: E402
@@ -61,6 +60,7 @@ from intake.models import Child, DuplicatePair, Referral  # noqa: E402
 from intake.public import operations  # noqa: E402
 from intake.rules.retention import months_before  # noqa: E402
 from intake.rules.workflow import FINAL  # noqa: E402
+from tests.support.builders import child_fields, request_form  # noqa: E402
 
 OUT = PAGES_OUT.with_name("bench_duplicates.json")
 GOAL_ID = "DUP"

@@ -14,15 +14,15 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 from flask_migrate import upgrade  # noqa: E402
-from forms_data import request_form  # noqa: E402
 
 from intake import create_app  # noqa: E402
 from intake.rules.screening import screen  # noqa: E402
 from intake.territory.model import Street  # noqa: E402
 from intake.territory.reader import load_territory  # noqa: E402
+from tests.support.builders import request_form  # noqa: E402
 
 TERRITORY = load_territory(ROOT / "tests" / "territory.toml")
 

@@ -47,17 +47,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(BENCH)]
+sys.path[:0] = [str(ROOT), str(BENCH)]
 
 import bare_app  # noqa: E402
 import psycopg  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
-from conftest import free_port  # noqa: E402
-from forms_data import child_fields, orientation  # noqa: E402
-from production import gunicorn_command, production_environment  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from intake.dev.words import FIRST_NAMES, LAST_NAMES  # noqa: E402
+from tests.support.builders import child_fields, orientation  # noqa: E402
+from tests.support.production import gunicorn_command, production_environment  # noqa: E402
+from tests.support.smtp import free_port  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 DATABASES = [
@@ -189,7 +189,7 @@ def flask_command(*args: str) -> list[str]:
 
 
 def app_environment(database_url: str, port: int, overrides: dict | None = None) -> dict:
-    """Production's environment (tests/production.py) over plain http, without throttling."""
+    """Production's environment (tests/support/production.py), plain http, no throttling."""
     return production_environment(
         database_url, f"http://{HOST}:{port}", {**PRODUCTION_OVERRIDES, **(overrides or {})}
     )

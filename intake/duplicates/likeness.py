@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from intake.rules.search import normalise
 
-# Chosen from the table of tests/test_duplicates.py, whose scores fall in two groups:
+# Chosen from the table of tests/duplicates/test_duplicates.py, whose scores fall in two groups:
 # - one child written two ways scores 90 or more: accents, case, hyphens, swapped fields,
 #   "Ben Ali"/"Benali", "Marie" for "Marie-Lou" all score 100; a letter more in the family
 #   name ("Martins") 96; "St Martin" for "Saint-Martin" 93; two letters swapped in a long

@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery"
 
 # The read log's tables: every display of a referral is recorded, the page that answers a
 # refused change included. Tests that show a refused request changed nothing leave them out
-# (tests/test_read_log.py checks what they record).
+# (tests/triage/test_read_log.py checks what they record).
 READ_LOG_TABLES = frozenset({"read_event", "read_referral"})
 
 BASE_CONFIG = {
