@@ -13,7 +13,7 @@ LOCK := requirements.lock
 # SQLAlchemy and the app from source again, a fifth of the suite's time.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint format messages bench fuzz lock clean
+.PHONY: run test lint format messages bench bench-suite fuzz lock clean
 
 # uv installs the locked versions in a second or two where pip takes half a minute (most of a
 # fresh `make test`), so the virtualenv is made without pip and uv is put in it; where uv cannot
@@ -62,6 +62,11 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_duplicates.py
 	$(BIN)/python bench/report.py
+
+# `make test` on fresh clones of this commit and of the one before issue 22, one after the other
+# (about six minutes): the suite's time before and after (bench/out/suite.json).
+bench-suite: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_suite.py
 
 # Generated requests (tests/app/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
