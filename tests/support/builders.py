@@ -367,3 +367,18 @@ def correction_data(version: int | str = 1, **overrides) -> dict:
         "version": str(version),
     }
     return {**values, **overrides}
+
+
+def make_orientation(app: Flask, **overrides) -> str:
+    """Store a professional's referral holding what `orientation()` posts (the family's
+    e-mail, both domains, its situation, numbered), as if sent through the form; return its
+    reference. For a test that reads those values back, or corrects them with
+    `correction_data()`; `overrides` as for `make_referral`."""
+    form = orientation()
+    fields = {
+        "guardian_email": form["guardian_email"],
+        "domains": form["domains"],
+        "situation": f"{form['situation']} (n° {next(SEQUENCE)})",
+        **overrides,
+    }
+    return make_referral(app, Source.PROFESSIONAL, **fields)
