@@ -193,11 +193,13 @@ def make_referral(
     received_at: datetime | None = None,
     status: str | None = None,
     check_duplicates: bool = True,
+    last_activity_at: datetime | None = None,
     **overrides,
 ) -> str:
     """Store a referral as the form's view does (`create_referral`, then commit); return its
     reference. `status` puts it straight at that status, with no history: for a test about
-    what is done at a status, not how it was reached (`decide` walks the real path)."""
+    what is done at a status, not how it was reached (`decide` walks the real path).
+    `last_activity_at` says when it was last touched (default: when received)."""
     data = referral_data(source, children=children, **overrides)
     with app.app_context():
         referral = create_referral(
@@ -209,6 +211,8 @@ def make_referral(
         )
         if status is not None:
             referral.status = status
+        if last_activity_at is not None:
+            referral.last_activity_at = last_activity_at
         db.session.commit()
         return referral.reference
 
