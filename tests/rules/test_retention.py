@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.extensions import db
-from intake.models import Child, Note, OutboxMessage, Referral, Source, StatusChange
-from intake.public.operations import create_referral
+from intake.models import Child, Note, OutboxMessage, Referral, StatusChange
 from intake.rules.retention import is_expired, is_overdue, months_before
-from tests.support.builders import parent_data as data
+from tests.support.builders import make_referral
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -62,20 +61,12 @@ def test_overdue_referrals_are_the_ones_still_new(status, received, expected):
     assert is_overdue(status, received, NOW, 7) is expected
 
 
-def make(app, received_at: datetime, status: str, last_activity_at: datetime) -> str:
-    with app.app_context():
-        referral = create_referral(Source.PARENT, data(), app.extensions["territory"], received_at)
-        referral.status = status
-        referral.last_activity_at = last_activity_at
-        db.session.commit()
-        return referral.reference
-
-
 def test_purge_deletes_expired_referrals_whole_and_only_them(app, runner):
     old = datetime(2023, 1, 10, tzinfo=UTC)
-    expired = make(app, old, "declined", old)
-    ongoing = make(app, old, "accepted", old)
-    recent = make(app, old, "closed", datetime.now(UTC))
+    expired = make_referral(app, received_at=old, status="declined")
+    ongoing = make_referral(app, received_at=old, status="accepted")
+    now = datetime.now(UTC)
+    recent = make_referral(app, received_at=old, status="closed", last_activity_at=now)
     with app.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == expired))
         referral.notes.append(Note(text="Orientée vers le CMP.", at=old))
@@ -103,11 +94,11 @@ def test_purge_deletes_expired_referrals_whole_and_only_them(app, runner):
 
 
 def test_queue_flags_referrals_left_new_too_long(app, coordinator):
-    waiting = make(app, datetime(2026, 1, 5, tzinfo=UTC), "new", datetime(2026, 1, 5, tzinfo=UTC))
-    handled = make(
-        app, datetime(2026, 1, 5, tzinfo=UTC), "in_review", datetime(2026, 1, 6, tzinfo=UTC)
-    )
-    fresh = make(app, datetime.now(UTC), "new", datetime.now(UTC))
+    january = datetime(2026, 1, 5, tzinfo=UTC)
+    waiting = make_referral(app, received_at=january, status="new")
+    next_day = datetime(2026, 1, 6, tzinfo=UTC)
+    handled = make_referral(app, received_at=january, status="in_review", last_activity_at=next_day)
+    fresh = make_referral(app, status="new")
     html = coordinator.get("/triage/").get_data(as_text=True)
     rows = {ref: html.split(ref, 1)[1].split("</tr>", 1)[0] for ref in (waiting, handled, fresh)}
     assert "Nouvelle depuis plus de 7 jours" in rows[waiting]

@@ -13,7 +13,7 @@ from intake.forms import multi_line, single_line
 from intake.models import Referral
 from intake.rules.text import clean_text
 from tests.support.app import PASSWORD, post_change
-from tests.support.builders import orientation
+from tests.support.builders import make_orientation
 
 SINGLE_LINE = [
     # (typed, stored)
@@ -132,9 +132,7 @@ def test_every_text_field_is_cleaned(app):
 
 
 def test_staff_notes_and_comments_are_stored_clean(app, coordinator):
-    assert coordinator.post("/orientation", data=orientation()).status_code == 303
-    with app.app_context():
-        reference = db.session.scalar(select(Referral.reference))
+    reference = make_orientation(app)
     typed = " \u202eAppel\u202c à la mère\r\nRDV mardi\x07 "
     note = post_change(coordinator, reference, "notes", text=typed)
     status = post_change(coordinator, reference, status="in_review", comment=typed)

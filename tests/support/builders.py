@@ -193,11 +193,13 @@ def make_referral(
     received_at: datetime | None = None,
     status: str | None = None,
     check_duplicates: bool = True,
+    last_activity_at: datetime | None = None,
     **overrides,
 ) -> str:
     """Store a referral as the form's view does (`create_referral`, then commit); return its
     reference. `status` puts it straight at that status, with no history: for a test about
-    what is done at a status, not how it was reached (`decide` walks the real path)."""
+    what is done at a status, not how it was reached (`decide` walks the real path).
+    `last_activity_at` says when it was last touched (default: when received)."""
     data = referral_data(source, children=children, **overrides)
     with app.app_context():
         referral = create_referral(
@@ -209,6 +211,8 @@ def make_referral(
         )
         if status is not None:
             referral.status = status
+        if last_activity_at is not None:
+            referral.last_activity_at = last_activity_at
         db.session.commit()
         return referral.reference
 
@@ -304,26 +308,42 @@ def make_meeting(
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def store_referrals(app, count: int, *, same_time: int = 0, first: int = 1, **fields) -> list[str]:
-    """Store `count` referrals one minute apart (the last `same_time` of them received at the
-    very same instant), numbered from `first`, and return their references oldest first.
+def store_referrals(
+    app,
+    count: int,
+    *,
+    same_time: int = 0,
+    first: int = 1,
+    start: datetime = START,
+    schools: tuple[str, ...] = ("0629001A",),
+    columns: dict[str, Any] | None = None,
+    **fields,
+) -> list[str]:
+    """Store `count` referrals one minute apart from `start` (the last `same_time` of them
+    received at the very same instant), numbered from `first`, and return their references
+    oldest first. Each has a child at each school of `schools` ("other": one outside the
+    territory's list); `columns` gives every one of them other Referral columns (source,
+    status, urgent, assigned_to_id, duplicate_suspected, last_activity_at…).
 
     Rows written directly, not through `create_referral`: the queue's tests need hundreds of
     referrals at chosen moments and numbers, and screening or e-mails would only slow them."""
     references = []
     with app.app_context():
         for n in range(count):
-            at = START + timedelta(minutes=min(n, count - same_time))
+            at = start + timedelta(minutes=min(n, count - same_time))
             number = first + n
+            values = {
+                "source": "parent",
+                "received_at": at,
+                "last_activity_at": at,
+                "status": "new",
+                **(columns or {}),
+            }
             referral = Referral(
                 reference=f"PRE-2026-{number:05d}",
                 year=2026,
                 number=number,
                 fingerprint=f"f{number}",
-                source="parent",
-                received_at=at,
-                last_activity_at=at,
-                status="new",
                 eligibility="eligible",
                 guardian_name=fields.get("guardian_name", f"Parent {n}"),
                 guardian_phone=fields.get("guardian_phone"),
@@ -331,17 +351,21 @@ def store_referrals(app, count: int, *, same_time: int = 0, first: int = 1, **fi
                 postcode="62999",
                 city="Testville",
                 situation="…",
+                **values,
             )
-            referral.children.append(
-                Child(
-                    first_name=fields.get("first_name", "Léa"),
-                    last_name=fields.get("last_name", f"Nom{n}"),
-                    birth_date=date(2016, 5, 4),
-                    school="0629001A",
-                    class_level="CE2",
-                    eligibility="eligible",
+            for position, school in enumerate(schools):
+                referral.children.append(
+                    Child(
+                        position=position,
+                        first_name=fields.get("first_name", "Léa"),
+                        last_name=fields.get("last_name", f"Nom{n}"),
+                        birth_date=date(2016, 5, 4),
+                        school=school,
+                        school_other="École privée" if school == "other" else None,
+                        class_level="CE2",
+                        eligibility="eligible",
+                    )
                 )
-            )
             db.session.add(referral)
             references.append(referral.reference)
         db.session.commit()
@@ -367,3 +391,18 @@ def correction_data(version: int | str = 1, **overrides) -> dict:
         "version": str(version),
     }
     return {**values, **overrides}
+
+
+def make_orientation(app: Flask, **overrides) -> str:
+    """Store a professional's referral holding what `orientation()` posts (the family's
+    e-mail, both domains, its situation, numbered), as if sent through the form; return its
+    reference. For a test that reads those values back, or corrects them with
+    `correction_data()`; `overrides` as for `make_referral`."""
+    form = orientation()
+    fields = {
+        "guardian_email": form["guardian_email"],
+        "domains": form["domains"],
+        "situation": f"{form['situation']} (n° {next(SEQUENCE)})",
+        **overrides,
+    }
+    return make_referral(app, Source.PROFESSIONAL, **fields)

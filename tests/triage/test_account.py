@@ -78,14 +78,12 @@ def test_a_bad_choice_is_refused_in_french_and_changes_nothing(
 
 
 def test_the_form_needs_its_csrf_token(make_app):
-    from intake.auth.operations import create_user
     from tests.support.app import PASSWORD
+    from tests.support.builders import make_user
     from tests.support.pages import csrf_token
 
     app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        create_user("coord@testville.example", PASSWORD)
-        db.session.commit()
+    make_user(app, "coord@testville.example")
     client = app.test_client()
     token = csrf_token(client, "/connexion")
     client.post(

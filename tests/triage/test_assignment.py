@@ -7,35 +7,25 @@ import re
 import pytest
 from sqlalchemy import select
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Assignment, Referral, User
 from tests.support.app import PASSWORD, login, post_change
-from tests.support.builders import orientation
-
-
-def submit(client, situation: str = "Léa a du mal à lire.") -> str:
-    data = orientation(situation=situation)
-    assert client.post("/orientation", data=data).status_code == 303
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
+from tests.support.builders import make_orientation, make_user, orientation, post_referral
 
 
 @pytest.fixture
 def staff(app, users) -> dict[str, int]:
     """Account ids: the coordinator, a second coordinator, the viewer, an inactive
     coordinator."""
+    second = make_user(app, "second@testville.example")
+    gone = make_user(app, "gone@testville.example", active=False)
     with app.app_context():
-        create_user("second@testville.example", PASSWORD, "coordinator")
-        gone = create_user("gone@testville.example", PASSWORD, "coordinator")
-        gone.active = False
-        db.session.commit()
         ids = dict(db.session.execute(select(User.email, User.id)).all())
     return {
         "coordinator": ids[users["coordinator"]],
-        "second": ids["second@testville.example"],
+        "second": second,
         "viewer": ids[users["viewer"]],
-        "gone": ids["gone@testville.example"],
+        "gone": gone,
     }
 
 
@@ -56,7 +46,7 @@ def state(app) -> tuple:
 
 
 def test_a_coordinator_names_a_referent_then_none(app, client, staff, caplog):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     _, version, activity, _ = state(app)
     response = post_change(client, reference, "assign", assigned_to=str(staff["second"]))
@@ -88,7 +78,7 @@ def test_a_coordinator_names_a_referent_then_none(app, client, staff, caplog):
 
 
 def test_naming_the_same_referent_again_changes_nothing(app, client, staff):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     post_change(client, reference, "assign", assigned_to=str(staff["coordinator"]))
     before = state(app)
@@ -97,7 +87,7 @@ def test_naming_the_same_referent_again_changes_nothing(app, client, staff):
     assert state(app) == before
     assert len(before[3]) == 1
     # Nobody, when nobody is named already: nothing either.
-    other = submit(client, "Une autre situation.")
+    other = make_orientation(app)
     with app.app_context():
         rows_before = db.session.scalar(select(db.func.count(Assignment.id)))
     assert post_change(client, other, "assign", assigned_to="").status_code == 303
@@ -107,7 +97,7 @@ def test_naming_the_same_referent_again_changes_nothing(app, client, staff):
 
 @pytest.mark.parametrize("who", ["viewer", "gone", "unknown", "text", "huge", "negative"])
 def test_a_referent_must_be_an_active_coordinator(app, client, staff, who):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     value = {
         "unknown": "99999",
@@ -125,7 +115,7 @@ def test_a_referent_must_be_an_active_coordinator(app, client, staff, who):
 
 
 def test_only_active_coordinators_are_offered(app, client, staff):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     html = client.get(f"/triage/{reference}").get_data(as_text=True)
     form = html.split('action="/triage/' + reference + '/assign"', 1)[1].split("</form>", 1)[0]
@@ -139,7 +129,7 @@ def test_only_active_coordinators_are_offered(app, client, staff):
 
 
 def test_viewers_may_not_assign_and_see_no_form(app, client, staff):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "viewer@testville.example")
     before = state(app)
     assert client.get(f"/triage/{reference}/assign").status_code == 403
@@ -151,16 +141,16 @@ def test_viewers_may_not_assign_and_see_no_form(app, client, staff):
     assert "/assign" not in html
 
 
-def test_anonymous_visitors_are_sent_to_login(client, staff):
-    reference = submit(client)
+def test_anonymous_visitors_are_sent_to_login(app, client, staff):
+    reference = make_orientation(app)
     for method in (client.get, client.post):
         response = method(f"/triage/{reference}/assign", data={"assigned_to": "1"})
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/connexion")
 
 
-def test_a_coordinators_get_leads_to_the_form(client, staff):
-    reference = submit(client)
+def test_a_coordinators_get_leads_to_the_form(app, client, staff):
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     response = client.get(f"/triage/{reference}/assign")
     assert response.status_code == 303
@@ -170,7 +160,7 @@ def test_a_coordinators_get_leads_to_the_form(client, staff):
 
 @pytest.mark.parametrize("version", ["stale", "", "abc"])
 def test_a_stale_version_is_refused(app, client, staff, version):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     _, current, _, _ = state(app)
     sent = {"stale": str(current - 1) if current > 1 else "999"}.get(version, version)
@@ -187,7 +177,7 @@ def test_a_stale_version_is_refused(app, client, staff, version):
 
 def test_a_stale_page_loses_to_an_assignment(app, client, staff):
     """Assigning changes the version: a status form read before it is refused."""
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     html = client.get(f"/triage/{reference}").get_data(as_text=True)
     old = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
@@ -204,13 +194,8 @@ def test_the_csrf_token_is_required(make_app, users):
     # The public form, with its own token.
     page = client.get("/orientation").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/orientation", data={**orientation(), "csrf_token": token})
-    assert response.status_code == 303
-    with app.app_context():
-        reference = db.session.scalar(select(Referral.reference))
-        second = create_user("second@testville.example", PASSWORD, "coordinator")
-        db.session.commit()
-        second_id = second.id
+    reference = post_referral(client, data={**orientation(), "csrf_token": token})
+    second_id = make_user(app, "second@testville.example")
     page = client.get("/connexion").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     login_data = {"email": users["coordinator"], "password": PASSWORD, "csrf_token": token}
@@ -230,7 +215,7 @@ def test_the_csrf_token_is_required(make_app, users):
 
 
 def test_the_history_tells_assignments_among_status_changes(app, client, staff):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, "coord@testville.example")
     post_change(client, reference, "assign", assigned_to=str(staff["second"]))
     post_change(client, reference, status="in_review", comment="")
@@ -252,8 +237,8 @@ def test_the_history_tells_assignments_among_status_changes(app, client, staff):
 
 
 def test_the_queue_shows_the_referent_and_my_cases(app, client, staff):
-    mine = submit(client)
-    theirs = submit(client, "Une autre situation.")
+    mine = make_orientation(app)
+    theirs = make_orientation(app)
     login(client, "coord@testville.example")
     post_change(client, mine, "assign", assigned_to=str(staff["coordinator"]))
     post_change(client, theirs, "assign", assigned_to=str(staff["second"]))
@@ -269,7 +254,7 @@ def test_the_operation_itself_refuses_a_viewer_or_an_inactive_account(app, clien
     from intake.rules.workflow import TransitionError
     from intake.triage.operations import assign
 
-    submit(client)
+    make_orientation(app)
     with app.test_request_context():
         referral = db.session.scalar(select(Referral))
         by = db.session.get(User, staff["coordinator"])

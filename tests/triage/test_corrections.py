@@ -9,13 +9,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Child, Referral
 from intake.triage import correction_views
 from intake.triage.corrections import canonical_domains, changed_fields, children_to_screen
 from tests.support.app import PASSWORD, login
-from tests.support.builders import correction_data, orientation
+from tests.support.builders import (
+    correction_data,
+    make_orientation,
+    make_user,
+    orientation,
+    post_referral,
+)
 
 VERSION = re.compile(r'name="version" type="hidden" value="([0-9]+)"')
 
@@ -82,11 +87,9 @@ def test_canonical_domains(codes, expected):
 
 
 @pytest.fixture
-def reference(app, client, users) -> str:
+def reference(app, users) -> str:
     """A stored referral (Léa, born 2016-05-04, QPV address, REP+ school: eligible)."""
-    assert client.post("/orientation", data=orientation()).status_code == 303
-    with app.app_context():
-        return db.session.scalar(select(Referral.reference))
+    return make_orientation(app)
 
 
 def load(app, reference: str) -> Referral:
@@ -408,9 +411,7 @@ def test_a_viewer_sees_the_correction_but_not_the_values(app, users, reference):
 
 
 def test_a_correction_read_before_another_is_refused(app, users, reference):
-    with app.app_context():
-        create_user("other@testville.example", PASSWORD, "coordinator")
-        db.session.commit()
+    make_user(app, "other@testville.example")
     first, second = app.test_client(), app.test_client()
     login(first, users["coordinator"])
     login(second, "other@testville.example")
@@ -466,11 +467,7 @@ def test_the_correction_needs_the_form_token(make_app, users):
     client = app.test_client()
     page = client.get("/orientation").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
-    assert (
-        client.post("/orientation", data={**orientation(), "csrf_token": token}).status_code == 303
-    )
-    with app.app_context():
-        reference = db.session.scalar(select(Referral.reference))
+    reference = post_referral(client, data={**orientation(), "csrf_token": token})
     page = client.get("/connexion").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     login_data = {"email": users["coordinator"], "password": PASSWORD, "csrf_token": token}

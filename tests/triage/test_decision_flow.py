@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from intake.extensions import db
-from intake.models import Referral
 from tests.support.app import post_change
-from tests.support.builders import orientation
-
-
-def stored_reference(app) -> str:
-    with app.app_context():
-        return db.session.scalar(select(Referral.reference))
+from tests.support.builders import make_orientation
 
 
 def plain(message) -> str:
@@ -20,9 +11,7 @@ def plain(message) -> str:
 
 
 def test_a_shared_redirection_reaches_both_with_reason_and_service(app, coordinator, smtp):
-    data = orientation(guardian_email="famille@testville.example")
-    assert coordinator.post("/orientation", data=data).status_code == 303
-    reference = stored_reference(app)
+    reference = make_orientation(app, guardian_email="famille@testville.example")
     assert app.test_cli_runner().invoke(args=["outbox", "send"]).exit_code == 0
     smtp.envelopes.clear()
 
@@ -57,9 +46,7 @@ def test_a_shared_redirection_reaches_both_with_reason_and_service(app, coordina
 
 
 def test_an_unshared_decline_says_the_outcome_without_the_reason(app, coordinator, smtp):
-    data = orientation(guardian_email="")  # the referrer alone is told
-    assert coordinator.post("/orientation", data=data).status_code == 303
-    reference = stored_reference(app)
+    reference = make_orientation(app, guardian_email="")  # the referrer alone is told
     assert app.test_cli_runner().invoke(args=["outbox", "send"]).exit_code == 0
     smtp.envelopes.clear()
     response = post_change(

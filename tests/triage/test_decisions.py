@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Agreement, Note, Referral, StatusChange, User
 from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
 from intake.triage import detail_views
-from tests.support.app import PASSWORD, VERSION_INPUT, login, post_change
-from tests.support.builders import orientation
+from tests.support.app import VERSION_INPUT, login, post_change
+from tests.support.builders import make_orientation, make_user
 
 AGREEMENT = {
     "guardian_name": "Sophie Martin",
@@ -27,16 +26,10 @@ AGREEMENT = {
 }
 
 
-def submit(client, situation: str = "Léa a du mal à lire.") -> str:
-    """A new referral's reference (an identical form sent twice would be stored once)."""
-    assert client.post("/orientation", data=orientation(situation=situation)).status_code == 303
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
-
-
 @pytest.fixture
-def reference(coordinator) -> str:
-    return submit(coordinator)
+def reference(app, coordinator) -> str:
+    """A new referral's reference, the coordinator logged in."""
+    return make_orientation(app)
 
 
 def state(app, reference: str):
@@ -91,7 +84,7 @@ def test_an_agreement_is_recorded_with_who_when_how(app, coordinator, users, ref
 
 
 def test_a_viewer_sees_agreements_without_their_comment_and_cannot_record_one(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, users["coordinator"])
     assert post_change(client, reference, "agreement", **AGREEMENT).status_code == 303
     client.post("/deconnexion")
@@ -159,7 +152,7 @@ def test_a_withdrawal_before_the_agreement_or_of_another_referral_is_refused(
 ):
     post_change(coordinator, reference, "agreement", **AGREEMENT)
     number = agreement_id(app)
-    other = submit(coordinator, "Une autre situation.")
+    other = make_orientation(app)
     before = state(app, reference)
     early = post_change(
         coordinator, reference, f"agreement/{number}/withdraw", withdrawn_on="2025-12-31"
@@ -195,7 +188,7 @@ def test_accepted_needs_an_agreement_not_withdrawn(app, coordinator, reference):
 
 
 def test_the_queue_and_its_export_filter_on_the_agreement(app, coordinator):
-    agreed, missing, withdrawn = (submit(coordinator, f"Situation {n}.") for n in range(3))
+    agreed, missing, withdrawn = (make_orientation(app) for _ in range(3))
     post_change(coordinator, agreed, "agreement", **AGREEMENT)
     post_change(coordinator, withdrawn, "agreement", **AGREEMENT)
     with app.app_context():
@@ -413,9 +406,7 @@ def test_closed_cannot_be_reopened(app, coordinator, reference):
 @pytest.fixture
 def second(app, users):
     """Another coordinator, logged in from another client at the same time."""
-    with app.app_context():
-        create_user("coord2@testville.example", PASSWORD, "coordinator")
-        db.session.commit()
+    make_user(app, "coord2@testville.example")
     client = app.test_client()
     assert login(client, "coord2@testville.example").status_code == 303
     return client

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
 
-from intake.extensions import db
-from intake.models import Referral
 from intake.triage.spreadsheet import HEADERS, neutralise
 from tests.support.app import login, post_change
-from tests.support.builders import child_fields, orientation
+from tests.support.builders import child, make_orientation
 
 
 def workbook_rows(client, query: str = "") -> list[tuple]:
@@ -27,31 +24,20 @@ def workbook_rows(client, query: str = "") -> list[tuple]:
     return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
 
 
-def submit_two_children(client) -> str:
-    data = {
-        **orientation(),
-        **child_fields(
-            1,
-            first_name="Hugo",
-            birth_date="2012-01-15",
-            school="other",
-            school_other='=HYPERLINK("http://x")',
-            class_level="5e",
-        ),
-    }
-    assert client.post("/orientation", data=data).status_code == 303
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
+# Léa, and Hugo at a school outside the list whose name, as typed, looks like a formula.
+HUGO = child(
+    "Hugo",
+    birth_date=date(2012, 1, 15),
+    school="other",
+    school_other='=HYPERLINK("http://x")',
+    class_level="5e",
+)
 
 
 def test_a_row_per_child_with_french_headers_labels_and_local_time(app, client, users):
-    reference = submit_two_children(client)
-    with app.app_context():
-        # Received at 23:30 UTC on New Year's Eve: 00:30 on 1 January in Lillers.
-        db.session.execute(
-            update(Referral).values(received_at=datetime(2025, 12, 31, 23, 30, tzinfo=UTC))
-        )
-        db.session.commit()
+    # Received at 23:30 UTC on New Year's Eve: 00:30 on 1 January in Lillers.
+    received_at = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    reference = make_orientation(app, children=[child(), HUGO], received_at=received_at)
     login(client, users["coordinator"])
     header, *rows = workbook_rows(client)
     assert header == HEADERS
@@ -71,7 +57,7 @@ def test_a_row_per_child_with_french_headers_labels_and_local_time(app, client, 
 
 
 def test_typed_text_never_becomes_a_formula(app, client, users):
-    submit_two_children(client)
+    make_orientation(app, children=[child(), HUGO])
     login(client, users["coordinator"])
     response = client.get("/triage/export.xlsx")
     data = response.get_data()
@@ -83,7 +69,7 @@ def test_typed_text_never_becomes_a_formula(app, client, users):
 
 
 def test_the_decision_and_its_reason_in_words(app, client, users):
-    reference = submit_two_children(client)
+    reference = make_orientation(app, children=[child(), HUGO])
     login(client, users["coordinator"])
     response = post_change(
         client,
@@ -102,8 +88,8 @@ def test_the_decision_and_its_reason_in_words(app, client, users):
 
 
 def test_the_filters_apply(app, client, users):
-    submit_two_children(client)
-    assert client.post("/orientation", data=orientation(situation="Autre")).status_code == 303
+    make_orientation(app, children=[child(), HUGO])
+    make_orientation(app)
     login(client, users["coordinator"])
     assert len(workbook_rows(client)) == 4
     assert len(workbook_rows(client, "?q=pre-2026-00002")) == 2
@@ -137,7 +123,7 @@ def test_neutralise(value, expected):
 
 
 def test_the_export_is_logged_without_the_search_text(app, client, users, caplog):
-    submit_two_children(client)
+    make_orientation(app, children=[child(), HUGO])
     login(client, users["coordinator"])
     workbook_rows(client, "?q=martin")
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("export.xlsx")]

@@ -15,7 +15,7 @@ from intake.models import Referral, User
 from intake.rules.vocabulary import format_datetime
 from intake.triage.listing import InWords, detail_url, queue_rows, referent_of
 from intake.triage.page import Listed
-from tests.support.builders import orientation
+from tests.support.builders import make_orientation
 
 NOW = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 
@@ -114,7 +114,7 @@ def test_the_queue_lists_referents_without_reading_them_again(app, coordinator, 
     """The page's accounts (its `assigned` filter) give the référents' e-mails: no query of
     its own, and the relationship is never loaded (raiseload)."""
     client, email = coordinator, users["coordinator"]
-    client.post("/orientation", data=orientation())
+    make_orientation(app)
     with app.app_context():
         me = db.session.scalars(select(User).where(User.email == email)).one()
         referral = db.session.scalars(select(Referral)).one()

@@ -23,8 +23,11 @@ from intake.triage.filters import PARAMS, QueueFilters, filtered
 from intake.triage.search import holds, search_condition, words_apart
 from intake.triage.search_walk import newest_matches
 from tests.support.app import login
-from tests.support.builders import START, child_fields, orientation
+from tests.support.builders import START, child_fields, make_orientation, orientation
 from tests.support.builders import store_referrals as store
+
+# A second referral the searches below must not find.
+OTHER = {"first": 99, "guardian_name": "Marc Durand", "first_name": "Hugo", "last_name": "Bernard"}
 
 
 def shown(html: str) -> list[str]:
@@ -157,7 +160,7 @@ def test_normalise(text, expected):
 def test_search_finds_by_name_phone_and_reference_whatever_the_accents(make_app, users, typed):
     app = make_app()
     store(app, 1, first_name="Inès", last_name="Ben Ali", guardian_phone="+33612345678")
-    store_other(app)
+    store(app, 1, **OTHER)
     client = app.test_client()
     login(client, users["coordinator"])
     html = client.get("/triage/", query_string={"q": typed}).get_data(as_text=True)
@@ -232,14 +235,9 @@ def test_a_search_finds_exactly_the_keys_that_hold_the_needle(make_app):
         assert 0 < len(db.session.scalars(found).all()) < 5
 
 
-def store_other(app) -> None:
-    """A second referral the searches above must not find."""
-    store(app, 1, first=99, guardian_name="Marc Durand", first_name="Hugo", last_name="Bernard")
-
-
 def test_the_search_key_follows_a_correction(app, client, users):
     """A child's corrected name is found at once, the old one no longer."""
-    assert client.post("/orientation", data=orientation()).status_code == 303
+    make_orientation(app)
     login(client, users["coordinator"])
     with app.app_context():
         referral = db.session.scalar(select(Referral))
@@ -273,7 +271,7 @@ def test_the_first_page_of_a_search_is_taken_from_its_counted_matches(
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", window)
     app = make_app(INTAKE_PAGE_SIZE=2)
     references = store(app, len(STATUSES), last_name="Hamidi")
-    store_other(app)
+    store(app, 1, **OTHER)
     with app.app_context():
         for reference, code in zip(references, STATUSES, strict=True):
             db.session.scalar(select(Referral).where(Referral.reference == reference)).status = code

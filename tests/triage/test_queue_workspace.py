@@ -7,66 +7,29 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from intake.auth.operations import create_user
 from intake.extensions import db
-from intake.models import Child, Referral, User
+from intake.models import Referral, User
 from intake.triage import counts
 from intake.triage.cursors import Cursor
 from intake.triage.filters import PARAMS, QueueFilters
-from tests.support.app import PASSWORD, login
+from tests.support.app import login
+from tests.support.builders import make_user
+from tests.support.builders import store_referrals as store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TILLEULS, MOULIN, CENTRE = "0629001A", "0629002B", "0629003C"
 
 
-def add(app, number: int, *, days_ago: float = 0, idle_days: float | None = None, **fields) -> str:
-    """Store referral PRE-2026-<number>, received `days_ago` days ago and last touched
-    `idle_days` ago (default: when received); `schools` lists its children's schools, the
-    other keywords are Referral columns. Returns its reference."""
-    received = NOW - timedelta(days=days_ago)
-    touched = NOW - timedelta(days=idle_days) if idle_days is not None else received
-    schools = fields.pop("schools", [TILLEULS])
-    with app.app_context():
-        referral = Referral(
-            reference=f"PRE-2026-{number:05d}",
-            year=2026,
-            number=number,
-            fingerprint=f"f{number}",
-            source=fields.pop("source", "parent"),
-            received_at=received,
-            last_activity_at=touched,
-            status=fields.pop("status", "new"),
-            eligibility="eligible",
-            guardian_name=fields.pop("guardian_name", f"Parent {number}"),
-            address="1 rue X",
-            postcode="62999",
-            city="Testville",
-            situation="…",
-            **fields,
-        )
-        for position, school in enumerate(schools):
-            referral.children.append(
-                Child(
-                    position=position,
-                    first_name="Léa",
-                    last_name=f"Nom{number}",
-                    birth_date=date(2016, 5, 4),
-                    school=school,
-                    school_other="École privée" if school == "other" else None,
-                    class_level="CE2",
-                    eligibility="eligible",
-                )
-            )
-        db.session.add(referral)
-        db.session.commit()
-        return referral.reference
+def ago(days: float) -> datetime:
+    """The moment `days` days before NOW: when a referral was received or last touched."""
+    return NOW - timedelta(days=days)
 
 
 def user_id(app, email: str) -> int:
@@ -90,20 +53,24 @@ def workspace(app, users):
     """Eight referrals, each picked out by one of the filters, and the coordinator's and a
     second coordinator's ids."""
     me = user_id(app, users["coordinator"])
-    with app.app_context():
-        create_user("other@testville.example", PASSWORD, "coordinator")
-        db.session.commit()
-    other = user_id(app, "other@testville.example")
-    refs = {
-        "plain": add(app, 1, days_ago=8),
-        "professional": add(app, 2, days_ago=7, source="professional"),
-        "moulin": add(app, 3, days_ago=6, schools=[CENTRE, MOULIN]),
-        "other_school": add(app, 4, days_ago=5, schools=["other"]),
-        "urgent": add(app, 5, days_ago=4, urgent=True, source="professional"),
-        "mine": add(app, 6, days_ago=3, assigned_to_id=me, status="in_review"),
-        "theirs": add(app, 7, days_ago=2, assigned_to_id=other, status="in_review"),
-        "duplicate": add(app, 8, days_ago=1, duplicate_suspected=True, status="eps"),
+    other = make_user(app, "other@testville.example")
+    # PRE-2026-00001 to 00008, received 8 days ago to 1; the searches below look for the
+    # names of the third, fourth and sixth.
+    professional = {"source": "professional"}
+    mine = {"assigned_to_id": me, "status": "in_review"}
+    theirs = {"assigned_to_id": other, "status": "in_review"}
+    duplicate = {"duplicate_suspected": True, "status": "eps"}
+    made = {
+        "plain": store(app, 1, first=1, start=ago(8)),
+        "professional": store(app, 1, first=2, start=ago(7), columns=professional),
+        "moulin": store(app, 1, first=3, start=ago(6), schools=(CENTRE, MOULIN), last_name="Nom3"),
+        "other_school": store(app, 1, first=4, start=ago(5), schools=("other",), last_name="Nom4"),
+        "urgent": store(app, 1, first=5, start=ago(4), columns={**professional, "urgent": True}),
+        "mine": store(app, 1, first=6, start=ago(3), columns=mine, guardian_name="Parent 6"),
+        "theirs": store(app, 1, first=7, start=ago(2), columns=theirs),
+        "duplicate": store(app, 1, first=8, start=ago(1), columns=duplicate),
     }
+    refs = {name: reference for name, (reference,) in made.items()}
     return refs, me, other
 
 
@@ -188,7 +155,7 @@ def test_a_viewers_id_is_not_offered_but_their_cases_are(app, coordinator, users
     html = page(coordinator)
     assert f'<option value="{viewer}"' not in html
     assert shown(page(coordinator, assigned=str(viewer))) == shown(html)  # ignored
-    add(app, 50, assigned_to_id=viewer)
+    store(app, 1, first=50, start=NOW, columns={"assigned_to_id": viewer})
     html = page(coordinator)
     assert f'<option value="{viewer}"' in html
     assert shown(page(coordinator, assigned=str(viewer))) == ["PRE-2026-00050"]
@@ -243,8 +210,8 @@ def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
     monkeypatch.setattr(counts, "COUNT_LIMIT", 3)
     app = make_app()
     for number in range(1, 6):
-        add(app, number, days_ago=number)
-    add(app, 6, status="eps")
+        store(app, 1, first=number, start=ago(number))
+    store(app, 1, first=6, start=NOW, columns={"status": "eps"})
     client = app.test_client()
     login(client, users["coordinator"])
     found = tabs(page(client))
@@ -261,11 +228,12 @@ def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
     index serves a status among, say, the parents' referrals): past it, each says "at least"."""
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
-    add(app, 1, days_ago=9, status="eps")  # the oldest: out of the window
+    # The oldest: out of the window.
+    store(app, 1, first=1, start=ago(9), columns={"status": "eps"})
     for number in range(2, 6):
-        add(app, number, days_ago=number)
-    add(app, 6, days_ago=1, status="in_review")
-    add(app, 7, source="professional", status="closed")
+        store(app, 1, first=number, start=ago(number))
+    store(app, 1, first=6, start=ago(1), columns={"status": "in_review"})
+    store(app, 1, first=7, start=NOW, columns={"source": "professional", "status": "closed"})
     client = app.test_client()
     login(client, users["coordinator"])
     found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
@@ -290,7 +258,7 @@ def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, use
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
     for number in range(1, 6):
-        add(app, number, days_ago=number)
+        store(app, 1, first=number, start=ago(number))
     client = app.test_client()
     login(client, users["coordinator"])
     assert "5 orientations" in page(client)
@@ -324,9 +292,9 @@ def test_tabs_are_a_navigation_with_the_current_one_marked(coordinator, workspac
 def test_links_carry_every_filter(make_app, users):
     app = make_app(INTAKE_PAGE_SIZE=1)
     me = user_id(app, users["coordinator"])
+    flagged = {"source": "professional", "urgent": True, "duplicate_suspected": True}
     for number in range(1, 4):
-        add(app, number, days_ago=number, source="professional", urgent=True, assigned_to_id=me,
-            duplicate_suspected=True)  # fmt: skip
+        store(app, 1, first=number, start=ago(number), columns={**flagged, "assigned_to_id": me})
     client = app.test_client()
     login(client, users["coordinator"])
     args = {
@@ -390,16 +358,15 @@ def test_every_sort_pages_forwards_and_back_over_each_row_once(make_app, users, 
     the sort's order."""
     app = make_app(INTAKE_PAGE_SIZE=3)
     for number in range(1, 14):
-        add(
-            app,
-            number,
-            # Four share one receipt time, three another; the rest a day apart.
-            days_ago=2 if number <= 4 else 5 if number <= 7 else number,
+        columns = {
             # Five share one last action.
-            idle_days=1 if number % 3 == 0 or number == 13 else number / 2,
-            urgent=number in (2, 3, 6, 9, 12),
-            source="professional" if number in (5, 11) else "parent",
-        )
+            "last_activity_at": ago(1 if number % 3 == 0 or number == 13 else number / 2),
+            "urgent": number in (2, 3, 6, 9, 12),
+            "source": "professional" if number in (5, 11) else "parent",
+        }
+        # Four share one receipt time, three another; the rest a day apart.
+        received = ago(2 if number <= 4 else 5 if number <= 7 else number)
+        store(app, 1, first=number, start=received, columns=columns)
     client = app.test_client()
     login(client, users["coordinator"])
     expected = expected_order(app, sort)
@@ -438,10 +405,13 @@ def test_cursors_round_trip_in_each_sort(sort, cursor):
 
 def test_each_row_says_how_long_it_has_waited(app, coordinator, users):
     me = user_id(app, users["coordinator"])
-    add(app, 1, days_ago=12, idle_days=3, status="in_review", assigned_to_id=me)
-    add(app, 2, days_ago=9, idle_days=8)  # new and untouched past remind_after_days (7)
-    add(app, 3, days_ago=1.5, idle_days=0.2)
-    add(app, 4, days_ago=30, idle_days=20, status="closed")
+    mine = {"status": "in_review", "assigned_to_id": me}
+    store(app, 1, first=1, start=ago(12), columns={"last_activity_at": ago(3), **mine})
+    # New and untouched past remind_after_days (7).
+    store(app, 1, first=2, start=ago(9), columns={"last_activity_at": ago(8)})
+    store(app, 1, first=3, start=ago(1.5), columns={"last_activity_at": ago(0.2)})
+    closed = {"last_activity_at": ago(20), "status": "closed"}
+    store(app, 1, first=4, start=ago(30), columns=closed)
     rows = {
         ref: row
         for row in page(coordinator).split("<tr>")[2:]

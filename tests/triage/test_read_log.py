@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -13,19 +13,11 @@ from sqlalchemy import func, select, update
 from intake import create_app
 from intake.config import ConfigurationError
 from intake.extensions import db
-from intake.models import ReadEvent, ReadReferral, Referral, User
+from intake.models import ReadEvent, ReadReferral, User
 from intake.triage.audit import ReadKind, purge_reads, reads, record_read
 from tests.support.app import login, post_change
-from tests.support.builders import child_fields, orientation
+from tests.support.builders import child, make_orientation
 from tests.support.builders import store_referrals as store
-
-
-def submit(client, **child) -> str:
-    """Store a referral through the public form and return its reference."""
-    data = {**orientation(), **child_fields(**child)} if child else orientation()
-    assert client.post("/orientation", data=data).status_code == 303
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
 
 
 def events(app) -> list[tuple[str, str | None, list[str], dict]]:
@@ -52,8 +44,8 @@ def events(app) -> list[tuple[str, str | None, list[str], dict]]:
 
 
 def test_each_display_of_a_referral_is_logged_with_who_read_it(app, client, users):
-    reference = submit(client)
-    other = submit(client, first_name="Hugo")
+    reference = make_orientation(app)
+    other = make_orientation(app, children=[child("Hugo")])
     login(client, users["coordinator"])
     client.get(f"/triage/{reference}")
     # The queue lists referrals but shows no file: it is not a read of one.
@@ -68,7 +60,7 @@ def test_each_display_of_a_referral_is_logged_with_who_read_it(app, client, user
 
 
 def test_a_refused_change_shows_the_file_again_and_is_a_read(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, users["coordinator"])
     response = client.post(f"/triage/{reference}/notes", data={"text": "x", "version": "99"})
     assert response.status_code == 409
@@ -79,7 +71,7 @@ def test_a_refused_change_shows_the_file_again_and_is_a_read(app, client, users)
 
 
 def test_the_detail_page_says_who_read_it_last(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     viewer = app.test_client()
     login(viewer, users["viewer"])
     viewer.get(f"/triage/{reference}")
@@ -101,13 +93,8 @@ def test_the_detail_page_says_who_read_it_last(app, client, users):
 
 
 def test_the_csv_export_logs_every_referral_it_sent_and_its_filters(app, client, users):
-    first = submit(client)
-    second = submit(client, first_name="Hugo")
-    with app.app_context():
-        db.session.execute(
-            update(Referral).where(Referral.reference == first).values(status="in_review")
-        )
-        db.session.commit()
+    first = make_orientation(app, status="in_review")
+    second = make_orientation(app, children=[child("Hugo")])
     login(client, users["coordinator"])
     client.get("/triage/export.csv").get_data()
     client.get("/triage/export.csv?status=new&q=hugo").get_data()
@@ -146,9 +133,8 @@ def test_an_export_left_half_way_logs_what_was_sent(make_app, users):
 
 
 def test_the_spreadsheet_export_names_each_referral_once(app, client, users):
-    data = {**orientation(), **child_fields(1, first_name="Hugo", birth_date="2012-01-15")}
-    assert client.post("/orientation", data=data).status_code == 303
-    single = submit(client, first_name="Zoé")
+    make_orientation(app, children=[child(), child("Hugo", birth_date=date(2012, 1, 15))])
+    single = make_orientation(app, children=[child("Zoé")])
     login(client, users["coordinator"])
     response = client.get("/triage/export.xlsx")
     response.close()
@@ -256,7 +242,7 @@ def test_a_bad_log_period_stops_the_app(monkeypatch, value):
 
 
 def test_status_change_then_detail_is_one_read_per_display(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, users["coordinator"])
     post_change(client, reference, status="in_review", comment="")
     client.get(f"/triage/{reference}")

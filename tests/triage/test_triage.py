@@ -5,23 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.models import Referral, StatusChange
+from intake.models import Referral, Source, StatusChange
 from tests.support.app import login, post_change
-from tests.support.builders import child_fields, orientation, request_form
+from tests.support.builders import child, make_orientation, make_referral
 
-
-def submit(client, path="/orientation", **overrides) -> str:
-    """Post a valid form and return the reference it got."""
-    data = orientation(**overrides) if path == "/orientation" else request_form(**overrides)
-    assert client.post(path, data=data).status_code == 303
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
+# A child born in 2005, at a school outside priority education: not eligible.
+TOO_OLD = {"birth_date": date(2005, 1, 1), "school": "0629003C"}
 
 
 @pytest.mark.parametrize(
@@ -35,7 +30,7 @@ def test_anonymous_visitors_are_sent_to_login(client, path):
 
 
 def test_anonymous_status_change_and_note_are_refused(app, client):
-    reference = submit(client)
+    reference = make_orientation(app)
     for path, data in (("status", {"status": "in_review"}), ("notes", {"text": "x"})):
         response = client.post(f"/triage/{reference}/{path}", data=data)
         assert response.status_code == 302
@@ -92,12 +87,8 @@ def test_login_is_throttled(make_app, users):
 
 
 def test_queue_lists_newest_first_with_screening(app, coordinator):
-    first = submit(coordinator)
-    second = submit(
-        coordinator,
-        "/demande",
-        **child_fields(0, first_name="Hugo", birth_date="2005-01-01", school="0629003C"),
-    )
+    first = make_orientation(app)
+    second = make_referral(app, Source.PARENT, children=[child("Hugo", **TOO_OLD)])
     html = coordinator.get("/triage/").get_data(as_text=True)
     assert html.index(second) < html.index(first)
     assert "Non éligible" in html and "Éligible" in html
@@ -105,13 +96,8 @@ def test_queue_lists_newest_first_with_screening(app, coordinator):
 
 
 def test_queue_filters_by_status_eligibility_and_name(app, coordinator):
-    eligible = submit(coordinator)
-    too_old = submit(
-        coordinator,
-        **child_fields(
-            0, first_name="Hugo", last_name="Bernard", birth_date="2005-01-01", school="0629003C"
-        ),
-    )
+    eligible = make_orientation(app)
+    too_old = make_orientation(app, children=[child("Hugo", "Bernard", **TOO_OLD)])
     assert f">{too_old}<" in coordinator.get("/triage/?eligibility=not_eligible").get_data(
         as_text=True
     )
@@ -129,8 +115,8 @@ def test_queue_filters_by_status_eligibility_and_name(app, coordinator):
     assert coordinator.get("/triage/?status=nope&eligibility=%27&page=abc").status_code == 200
 
 
-def test_queue_search_treats_wildcards_literally(coordinator):
-    submit(coordinator)
+def test_queue_search_treats_wildcards_literally(app, coordinator):
+    make_orientation(app)
     assert "Aucune orientation" in coordinator.get("/triage/?q=%25").get_data(as_text=True)
     assert "Aucune orientation" in coordinator.get("/triage/?q=_").get_data(as_text=True)
 
@@ -138,7 +124,7 @@ def test_queue_search_treats_wildcards_literally(coordinator):
 def test_queue_is_paginated(make_app, users):
     app = make_app(INTAKE_PAGE_SIZE=2)
     client = app.test_client()
-    references = [submit(client, situation=f"Situation {n}") for n in range(3)]
+    references = [make_orientation(app) for _ in range(3)]
     login(client, users["coordinator"])
     page1 = client.get("/triage/").get_data(as_text=True)
     assert references[2] in page1 and references[1] in page1 and references[0] not in page1
@@ -149,8 +135,8 @@ def test_queue_is_paginated(make_app, users):
     assert "Plus anciennes" not in page2 and "Plus récentes" in page2
 
 
-def test_detail_shows_everything_with_reasons_and_history(coordinator):
-    reference = submit(coordinator, urgent="y")
+def test_detail_shows_everything_with_reasons_and_history(app, coordinator):
+    reference = make_orientation(app, urgent=True)
     html = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
     for expected in (
         reference,
@@ -180,7 +166,7 @@ def test_unknown_reference_is_404(coordinator):
 
 
 def test_status_change_records_who_when_from_to_why(app, coordinator, users):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     response = post_change(
         coordinator, reference, status="in_review", comment="Appel à la famille prévu."
     )
@@ -199,7 +185,7 @@ def test_status_change_records_who_when_from_to_why(app, coordinator, users):
 
 
 def test_the_whole_path_to_closed(app, coordinator):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     agreement = {"guardian_name": "Sophie Martin", "given_on": "2026-01-05", "method": "phone"}
     assert post_change(coordinator, reference, "agreement", **agreement).status_code == 303
     for status in ("in_review", "eps", "accepted", "closed"):
@@ -228,7 +214,7 @@ def test_the_whole_path_to_closed(app, coordinator):
 def test_refused_transition_is_explained_and_changes_nothing(
     app, coordinator, path, target, comment, message
 ):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     for step in path:
         response = post_change(
             coordinator, reference, status=step, comment="raison", reason="age", confirm="y"
@@ -251,7 +237,7 @@ def test_refused_transition_is_explained_and_changes_nothing(
 
 
 def test_decline_with_a_reason_is_final(app, coordinator):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     response = post_change(
         coordinator,
         reference,
@@ -269,7 +255,7 @@ def test_decline_with_a_reason_is_final(app, coordinator):
 
 
 def test_viewer_reads_but_cannot_change(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, users["viewer"])
     html = client.get(f"/triage/{reference}").get_data(as_text=True)
     assert "Léa" in html and "Changer le statut" not in html
@@ -285,10 +271,8 @@ def test_viewer_reads_but_cannot_change(app, client, users):
 
 
 def test_export_csv_applies_filters_and_uses_codes(app, coordinator):
-    eligible = submit(coordinator)
-    too_old = submit(
-        coordinator, "/demande", **child_fields(0, birth_date="2005-01-01", school="0629003C")
-    )
+    eligible = make_orientation(app)
+    too_old = make_referral(app, Source.PARENT, children=[child(**TOO_OLD)])
     response = coordinator.get("/triage/export.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -313,7 +297,7 @@ def test_export_csv_applies_filters_and_uses_codes(app, coordinator):
 def test_coordinator_adds_a_note_that_shows_with_author_and_counts_as_activity(
     app, coordinator, users
 ):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     with app.app_context():
         before = db.session.scalar(select(Referral.last_activity_at))
     response = post_change(coordinator, reference, "notes", text="  Appel à la mère : RDV mardi.  ")
@@ -331,7 +315,7 @@ def test_coordinator_adds_a_note_that_shows_with_author_and_counts_as_activity(
 
 @pytest.mark.parametrize(("text", "message"), [("   ", "Écrivez la note."), ("x" * 4001, "4000")])
 def test_bad_note_is_refused_with_its_message(app, coordinator, text, message):
-    reference = submit(coordinator)
+    reference = make_orientation(app)
     response = post_change(coordinator, reference, "notes", text=text)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -340,7 +324,7 @@ def test_bad_note_is_refused_with_its_message(app, coordinator, text, message):
 
 
 def test_viewer_reads_notes_but_cannot_add_one(app, client, users):
-    reference = submit(client)
+    reference = make_orientation(app)
     login(client, users["coordinator"])
     assert post_change(client, reference, "notes", text="Dossier complet.").status_code == 303
     client.post("/deconnexion")

@@ -24,10 +24,11 @@ from intake.models import (
     OutboxMessage,
     ReadEvent,
     Referral,
+    Source,
     StatusChange,
 )
 from tests.support.app import PASSWORD, post_change
-from tests.support.builders import correction_data, orientation, request_form
+from tests.support.builders import correction_data, make_meeting, make_orientation, make_referral
 
 # What a viewer may do in the staff area: read the queue, a referral, the EPS meetings and
 # their agenda, and choose their own e-mail alerts. Every other (endpoint, method) of the
@@ -65,16 +66,10 @@ def world(make_app, users):
     def token(path: str) -> str:
         return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
-    data = orientation(situation=SITUATION, actions_tried=ACTIONS, guardian_phone=OLD_PHONE)
-    data["csrf_token"] = token("/orientation")
-    assert client.post("/orientation", data=data).status_code == 303
-    parent = request_form(heard_from=HEARD_FROM)
-    parent["csrf_token"] = token("/demande")
-    assert client.post("/demande", data=parent).status_code == 303
-    with app.app_context():
-        reference, request_reference = db.session.scalars(
-            select(Referral.reference).order_by(Referral.id)
-        ).all()
+    reference = make_orientation(
+        app, situation=SITUATION, actions_tried=ACTIONS, guardian_phone=OLD_PHONE
+    )
+    request_reference = make_referral(app, Source.PARENT, heard_from=HEARD_FROM)
     log_in(client, users["coordinator"])
     for action, fields in (
         ("notes", {"text": NOTE}),
@@ -99,15 +94,17 @@ def world(make_app, users):
     correction["csrf_token"] = token(f"/triage/{reference}/correction")
     response = client.post(f"/triage/{reference}/correction", data=correction)
     assert response.status_code == 303
+    meeting_id = make_meeting(
+        app,
+        datetime(2026, 12, 3, 13, 30, tzinfo=UTC),
+        "CCAS, salle du conseil",
+        [{"name": "Mme Leroy", "organisation": "CCAS"}],
+        by=users["coordinator"],
+    )
     with app.app_context():
         agreement_id = db.session.scalar(select(Agreement.id))
-        meeting = Meeting(
-            starts_at=datetime(2026, 12, 3, 13, 30, tzinfo=UTC),
-            place="CCAS, salle du conseil",
-            attendees=[{"name": "Mme Leroy", "organisation": "CCAS"}],
-        )
+        meeting = db.session.get(Meeting, meeting_id)
         meeting.items.append(AgendaItem(referral_id=db.session.scalar(select(Referral.id))))
-        db.session.add(meeting)
         db.session.commit()
         item_id = meeting.items[0].id
         # Both stored referrals name Léa Martin, born 4 May 2016: the check paired them.
