@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from intake.extensions import db
-from intake.models import Referral, StatusChange
+from intake.models import Referral, Source, StatusChange
 from tests.support.app import PASSWORD, VERSION_INPUT
-from tests.support.builders import orientation, request_form
+from tests.support.builders import make_referral, orientation, post_referral, request_form
 from tests.support.pages import csrf_token
 from tests.support.smtp import ALLOWED_SMTP, SmtpSink
 
@@ -96,16 +96,6 @@ def log_in(client, email: str) -> None:
     assert all("; Secure" in cookie for cookie in session_cookie), session_cookie
 
 
-def send_orientation(client) -> str:
-    """Post a valid referral through /orientation as a browser does; return its reference."""
-    response = client.post(
-        "/orientation", data={**orientation(), "csrf_token": csrf_token(client, "/orientation")}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-    page = client.get("/confirmation").get_data(as_text=True)
-    return re.search(r"PRE-\d{4}-\d{5}", page).group(0)
-
-
 def stored(app, reference: str) -> tuple[str, list[str]]:
     """The referral's status in the database, and the statuses its history records."""
     with app.app_context():
@@ -130,7 +120,9 @@ def test_referral_travels_from_the_form_to_the_inbox_and_the_queue(production, u
         page = client.get("/orientation")
         assert "max-age" in page.headers["Strict-Transport-Security"]
         assert page.headers["Referrer-Policy"] == "no-referrer"
-        reference = send_orientation(client)
+        form = {**orientation(), "csrf_token": csrf_token(client, "/orientation")}
+        reference = post_referral(client, "/orientation", form)
+        assert reference in client.get("/confirmation").get_data(as_text=True)
         assert sink.envelopes == []  # the request never talks to SMTP
 
         # 2. The worker delivers the outbox to a real SMTP server.
@@ -215,7 +207,7 @@ CROSS_SITE = {
 @pytest.mark.parametrize("headers", CROSS_SITE.values(), ids=CROSS_SITE.keys())
 def test_cross_site_post_with_a_valid_token_is_refused(production, users, headers):
     app, client = production
-    reference = send_orientation(client)
+    reference = make_referral(app, Source.PROFESSIONAL)
     log_in(client, users["coordinator"])
     token = csrf_token(client, f"/triage/{reference}")
 
@@ -275,7 +267,7 @@ def test_cross_site_login_and_public_form_are_refused(production, users):
 def test_request_without_fetch_metadata_or_origin_still_needs_the_token(production, users):
     """An old browser or a script sends neither header: the token alone decides."""
     app, client = production
-    reference = send_orientation(client)
+    reference = make_referral(app, Source.PROFESSIONAL)
     log_in(client, users["coordinator"])
     bare = {"Sec-Fetch-Site": None, "Origin": None}
     response = client.post(

@@ -29,7 +29,6 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from intake import create_app
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Referral
 from tests.support.app import (
@@ -39,7 +38,7 @@ from tests.support.app import (
     TEST_DATABASE_URL,
     migrated_database,
 )
-from tests.support.builders import orientation, request_form
+from tests.support.builders import make_user, orientation, post_referral, request_form
 
 REQUESTS = int(os.environ.get("INTAKE_FUZZ_REQUESTS", "300"))
 COORDINATOR = "coord@testville.example"
@@ -351,12 +350,8 @@ class Site:
             ),
         }
         app = self.apps[False]
-        with app.app_context():
-            create_user(COORDINATOR, PASSWORD, "coordinator")
-            db.session.commit()
-        assert app.test_client().post("/orientation", data=orientation()).status_code == 303
-        with app.app_context():
-            self.reference = db.session.scalar(select(Referral.reference))
+        make_user(app, COORDINATOR)
+        self.reference = post_referral(app.test_client())
         self.coordinators = {}
         for csrf_app in (False, True):
             self.coordinators[csrf_app] = self.apps[csrf_app].test_client()

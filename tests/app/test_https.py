@@ -21,7 +21,7 @@ from intake.extensions import db
 from intake.models import OutboxMessage, Referral, StatusChange
 from tests.support.app import PASSWORD
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
-from tests.support.builders import orientation
+from tests.support.builders import orientation, post_referral
 from tests.support.production import production_server
 
 OWN = "https://pre.testville.example"
@@ -63,10 +63,7 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
     from playwright.sync_api import sync_playwright
 
     # The referral comes in through the public form (CSRF off for this client).
-    assert client.post("/orientation", data=orientation()).status_code == 303
-    with client.application.app_context():
-        reference = db.session.scalar(select(Referral.reference))
-        db.session.remove()
+    reference = post_referral(client)
 
     requests = []
     with (

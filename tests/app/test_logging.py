@@ -26,16 +26,13 @@ ROOT = Path(__file__).parents[2]
 PRODUCTION_SCRIPT = f"""
 import re
 from wsgi import app
-from intake.auth.operations import create_user
 from intake.extensions import db
-from tests.support.builders import orientation
+from tests.support.builders import make_user, orientation, post_referral
 
-with app.app_context():
-    create_user("coord@testville.example", {PASSWORD!r}, "coordinator")
-    db.session.commit()
+make_user(app, "coord@testville.example")
 client = app.test_client()
 base = "https://pre.testville.example"
-assert client.post(base + "/orientation", data=orientation()).status_code == 303
+post_referral(client, base + "/orientation", orientation())
 response = client.post(
     base + "/connexion", data={{"email": "coord@testville.example", "password": {PASSWORD!r}}}
 )

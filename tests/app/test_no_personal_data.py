@@ -12,14 +12,11 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import time_machine
 from sqlalchemy import select
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Note, OutboxMessage, Referral, Source
-from intake.public.operations import create_referral
-from tests.support.app import PASSWORD
+from tests.support.builders import get_referral, make_referral, make_user
 from tests.support.outbox import decide
 
 COORDINATION = "coordination@testville.example"
@@ -98,22 +95,26 @@ SECRETS = [
 ]
 
 
-def store(app, source: Source, **overrides) -> str:
-    data = {"children": [dict(c) for c in CHILDREN], **PERSONAL}
-    if source == Source.PROFESSIONAL:
-        data.update(PROFESSIONAL, guardian_email=FAMILY)
-    else:
-        data.update(consent=True, heard_from="Le docteur Ygrec", guardian_email=FAMILY)
-    data["situation"] += f" ({next(COUNTER)})"  # not a double submission
-    data.update(overrides)
+PARENT = {"consent": True, "heard_from": "Le docteur Ygrec"}
+COUNTER = iter(range(1, 100))
+
+
+def store(app, source: Source, received_at: datetime | None = None) -> str:
+    """One of this family's referrals through `make_referral`, with an internal note."""
+    fields = {
+        **PERSONAL,
+        **(PROFESSIONAL if source == Source.PROFESSIONAL else PARENT),
+        "guardian_email": FAMILY,
+        "situation": f"{PERSONAL['situation']} ({next(COUNTER)})",  # not a double submission
+    }
+    children = [dict(c) for c in CHILDREN]
+    reference = make_referral(app, source, children=children, received_at=received_at, **fields)
     with app.app_context():
-        referral = create_referral(source, data, app.extensions["territory"])
+        referral = get_referral(reference)
         referral.notes.append(Note(text=NOTE))
         db.session.commit()
-        return referral.reference
+    return reference
 
-
-COUNTER = iter(range(1, 100))
 
 # What each decision is recorded with; each comment holds a secret.
 DECISIONS = {
@@ -127,14 +128,11 @@ DECISIONS = {
 
 
 def test_no_message_of_any_kind_carries_personal_data(app, smtp):
-    with app.app_context():
-        create_user(EACH, PASSWORD)
-        create_user(DAILY, PASSWORD).alerts = "daily"
-        db.session.commit()
+    make_user(app, EACH)
+    make_user(app, DAILY, alerts="daily")
 
     # A referral received ten days ago, still new: the digest reminds of it.
-    with time_machine.travel(datetime.now(UTC) - timedelta(days=10), tick=False):
-        store(app, Source.PROFESSIONAL)
+    store(app, Source.PROFESSIONAL, received_at=datetime.now(UTC) - timedelta(days=10))
     store(app, Source.PARENT)
     decided = {}
     for name, decision in DECISIONS.items():

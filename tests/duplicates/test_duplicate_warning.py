@@ -17,24 +17,30 @@ from sqlalchemy import event, select, text, update
 from intake.duplicates import pairs as duplicate_pairs
 from intake.extensions import db
 from intake.models import DuplicatePair, Referral, Source, StatusChange
-from intake.public.operations import create_referral
 from tests.support.app import login, post_change
-from tests.support.builders import PARENT_DATA, child_fields, orientation, request_form
+from tests.support.builders import (
+    child,
+    child_fields,
+    correction_data,
+    make_referral,
+    orientation,
+    post_referral,
+    request_form,
+)
 
 SEQUENCE = count(1)
 
 INES = {"first_name": "Inès", "last_name": "Benali", "birth_date": "2016-03-12"}
 INES_AGAIN = {"first_name": "INES", "last_name": "BEN ALI", "birth_date": "2016-03-12"}
+HUGO = {"first_name": "Hugo", "last_name": "Bernard", "birth_date": "2015-01-01"}
+HUGO_AGAIN = {"first_name": "HUGO", "last_name": "BERNARD", "birth_date": "2015-01-01"}
 
 
-def submit(client, path: str = "/orientation", **child: str) -> str:
-    """Post a valid form for one child and return the reference it got."""
-    fields = {**child_fields(0, **child), "situation": f"Situation n° {next(SEQUENCE)}"}
-    data = orientation(**fields) if path == "/orientation" else request_form(**fields)
-    response = client.post(path, data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)
-    with client.application.app_context():
-        return db.session.scalars(select(Referral.reference).order_by(Referral.id.desc())).first()
+def child_form(path: str = "/orientation", **names: str) -> dict:
+    """A valid form of `path` for one child (its names and birth date as given), for
+    `post_referral`."""
+    fields = {**child_fields(0, **names), "situation": f"Situation n° {next(SEQUENCE)}"}
+    return orientation(**fields) if path == "/orientation" else request_form(**fields)
 
 
 def referral(app, reference: str) -> Referral:
@@ -76,8 +82,8 @@ def decide(client, reference: str, pair_id: int, decision: str, version: str | N
 
 
 def test_the_same_child_written_differently_warns_on_both_referrals(app, coordinator):
-    first = submit(coordinator, **INES)
-    second = submit(coordinator, "/demande", **INES_AGAIN)
+    first = post_referral(coordinator, data=child_form(**INES))
+    second = post_referral(coordinator, "/demande", child_form("/demande", **INES_AGAIN))
     [pair] = pairs(app)
     assert pair.state == "suspected" and pair.score == 100
     with app.app_context():
@@ -104,8 +110,8 @@ def test_the_same_child_written_differently_warns_on_both_referrals(app, coordin
 
 
 def test_a_child_born_another_day_is_not_a_duplicate(app, coordinator):
-    first = submit(coordinator, **INES)
-    second = submit(coordinator, **{**INES, "birth_date": "2016-03-13"})
+    first = post_referral(coordinator, data=child_form(**INES))
+    second = post_referral(coordinator, data=child_form(**{**INES, "birth_date": "2016-03-13"}))
     assert pairs(app) == []
     assert flagged(app, first, second) == [False, False]
     assert "Doublon possible" not in page(coordinator, second)
@@ -113,8 +119,8 @@ def test_a_child_born_another_day_is_not_a_duplicate(app, coordinator):
 
 def test_another_child_born_the_same_day_is_not_a_duplicate(app, coordinator):
     # Twins in two referrals: same family, same day, another first name.
-    submit(coordinator, **INES)
-    submit(coordinator, **{**INES, "first_name": "Ilyes"})
+    post_referral(coordinator, data=child_form(**INES))
+    post_referral(coordinator, data=child_form(**{**INES, "first_name": "Ilyes"}))
     assert pairs(app) == []
 
 
@@ -129,17 +135,17 @@ def test_siblings_of_one_referral_are_not_compared(app, client):
 
 
 def test_a_final_referral_is_not_compared(app, coordinator):
-    declined = submit(coordinator, **INES)
+    declined = post_referral(coordinator, data=child_form(**INES))
     post_change(
         coordinator, declined, status="declined", reason="unreachable", comment="", confirm="y"
     )
     assert referral(app, declined).status == "declined"
-    submit(coordinator, **INES_AGAIN)
+    post_referral(coordinator, data=child_form(**INES_AGAIN))
     assert pairs(app) == []
 
 
 def test_a_referral_older_than_24_months_is_not_compared(app, coordinator):
-    old = submit(coordinator, **INES)
+    old = post_referral(coordinator, data=child_form(**INES))
     with app.app_context():
         long_ago = datetime.now(UTC) - timedelta(days=2 * 365 + 10)
         db.session.execute(
@@ -149,18 +155,18 @@ def test_a_referral_older_than_24_months_is_not_compared(app, coordinator):
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-    submit(coordinator, **INES_AGAIN)
+    post_referral(coordinator, data=child_form(**INES_AGAIN))
     assert pairs(app) == []
     assert flagged(app, old) == [False]
 
 
 def test_the_flag_does_not_make_the_other_referral_s_open_form_stale(app, coordinator):
-    first = submit(coordinator, **INES)
+    first = post_referral(coordinator, data=child_form(**INES))
     # A coordinator has the first referral open, at this version…
     seen = re.search(r'name="version" type="hidden" value="(\d+)"', page(coordinator, first))
     version_before = referral(app, first).version
     # …when the same child is referred again.
-    submit(coordinator, **INES_AGAIN)
+    post_referral(coordinator, data=child_form(**INES_AGAIN))
     assert flagged(app, first) == [True]
     assert referral(app, first).version == version_before
     response = coordinator.post(
@@ -175,7 +181,7 @@ def test_a_coordinator_s_change_of_the_other_referral_only_delays_the_submission
     """Two real transactions: a coordinator's change of the earlier referral is being
     written when the same child is referred again. The submission waits for it, then is
     stored with its warning; the coordinator's change stands, with its version."""
-    first = submit(client, **INES)
+    first = post_referral(client, data=child_form(**INES))
     writing, release = threading.Event(), threading.Event()
     results: dict[str, object] = {}
     errors: list[BaseException] = []
@@ -196,14 +202,10 @@ def test_a_coordinator_s_change_of_the_other_referral_only_delays_the_submission
     def submission() -> None:
         try:
             writing.wait(10)
-            with app.app_context():
-                data = {**PARENT_DATA, "situation": "Une autre orientation."}
-                data["children"] = [
-                    {**PARENT_DATA["children"][0], **INES_AGAIN, "birth_date": date(2016, 3, 12)}
-                ]
-                stored = create_referral(Source.PARENT, data, app.extensions["territory"])
-                db.session.commit()
-                results["reference"] = stored.reference
+            same_child = child(**{**INES_AGAIN, "birth_date": date(2016, 3, 12)})
+            results["reference"] = make_referral(
+                app, Source.PARENT, children=[same_child], situation="Une autre orientation."
+            )
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -225,7 +227,7 @@ def test_a_coordinator_s_change_of_the_other_referral_only_delays_the_submission
 
 
 def test_the_submission_is_stored_when_the_check_fails(app, client, monkeypatch, caplog):
-    submit(client, **INES)
+    post_referral(client, data=child_form(**INES))
 
     def broken(referral, since):
         # A database error, as a lock timeout would be: on PostgreSQL it aborts the
@@ -234,7 +236,7 @@ def test_the_submission_is_stored_when_the_check_fails(app, client, monkeypatch,
 
     monkeypatch.setattr(duplicate_pairs, "candidates", broken)
     with caplog.at_level(logging.ERROR):
-        reference = submit(client, **INES_AGAIN)
+        reference = post_referral(client, data=child_form(**INES_AGAIN))
     assert reference.startswith("PRE-")
     stored = referral(app, reference)
     assert stored.duplicate_suspected is False
@@ -249,13 +251,13 @@ def test_the_submission_is_stored_when_the_check_fails(app, client, monkeypatch,
 
 
 def test_a_python_error_in_the_rule_does_not_block_either(app, client, monkeypatch):
-    submit(client, **INES)
+    post_referral(client, data=child_form(**INES))
 
     def broken(a, b):
         raise ZeroDivisionError
 
     monkeypatch.setattr(duplicate_pairs, "similarity", broken)
-    reference = submit(client, **INES_AGAIN)
+    reference = post_referral(client, data=child_form(**INES_AGAIN))
     assert referral(app, reference).status == "new"
     assert pairs(app) == []
 
@@ -266,8 +268,8 @@ def test_a_python_error_in_the_rule_does_not_block_either(app, client, monkeypat
 @pytest.fixture
 def suspected(app, coordinator):
     """(earlier reference, later reference, pair id): one child referred twice."""
-    first = submit(coordinator, **INES)
-    second = submit(coordinator, "/demande", **INES_AGAIN)
+    first = post_referral(coordinator, data=child_form(**INES))
+    second = post_referral(coordinator, "/demande", child_form("/demande", **INES_AGAIN))
     [pair] = pairs(app)
     return first, second, pair.id
 
@@ -329,8 +331,8 @@ def test_dismissing_is_never_proposed_again_even_after_a_correction(app, coordin
 
 def test_each_answer_and_each_finding_logs_one_line_of_ids(app, coordinator, caplog):
     with caplog.at_level(logging.INFO, logger="intake"):
-        first = submit(coordinator, **INES)
-        second = submit(coordinator, **INES_AGAIN)
+        first = post_referral(coordinator, data=child_form(**INES))
+        second = post_referral(coordinator, data=child_form(**INES_AGAIN))
         [pair] = pairs(app)
         decide(coordinator, second, pair.id, "dismiss")
     lines = [r.getMessage() for r in caplog.records if "duplicate" in r.getMessage()]
@@ -381,7 +383,7 @@ def test_a_stale_version_is_refused_with_409(app, coordinator, suspected):
 
 def test_a_pair_that_does_not_name_the_referral_is_404(app, coordinator, suspected):
     first, second, pair_id = suspected
-    third = submit(coordinator, first_name="Hugo", last_name="Bernard")
+    third = post_referral(coordinator, data=child_form(first_name="Hugo", last_name="Bernard"))
     assert decide(coordinator, third, pair_id, "confirm").status_code == 404
     assert decide(coordinator, second, 999_999, "confirm").status_code == 404
     assert decide(coordinator, second, 2**40, "dismiss").status_code == 404
@@ -390,7 +392,10 @@ def test_a_pair_that_does_not_name_the_referral_is_404(app, coordinator, suspect
 
 def test_a_referral_keeps_its_flag_while_another_pair_waits(app, coordinator, suspected):
     first, second, pair_id = suspected
-    third = submit(coordinator, first_name="Inès", last_name="Ben-Ali", birth_date="2016-03-12")
+    third = post_referral(
+        coordinator,
+        data=child_form(first_name="Inès", last_name="Ben-Ali", birth_date="2016-03-12"),
+    )
     assert len(pairs(app)) == 3
     decide(coordinator, first, pair_id, "dismiss")
     # The first and second referrals each still wait for an answer about the third.
@@ -405,10 +410,8 @@ def test_answering_with_csrf_on(make_app, users):
         html = client.get(path).get_data(as_text=True)
         return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
-    for child in (INES, INES_AGAIN):
-        fields = {**child_fields(0, **child), "situation": f"n° {next(SEQUENCE)}"}
-        data = {**orientation(**fields), "csrf_token": token("/orientation")}
-        assert client.post("/orientation", data=data).status_code == 303
+    for names in (INES, INES_AGAIN):
+        post_referral(client, data={**child_form(**names), "csrf_token": token("/orientation")})
     response = client.post(
         "/connexion",
         data={"email": users["coordinator"], "password": "correct horse battery",
@@ -434,10 +437,9 @@ def referral_reference(app, referral_id: int) -> str:
 # --- After a correction ---------------------------------------------------------------------
 
 
-def correct(client, reference: str, **child: str):
-    """POST the correction form of a one-child referral (sent by `submit`), with the child's
-    fields changed as given."""
-    data = orientation()
+def correct(client, reference: str, **changes: str):
+    """POST the correction form of a one-child referral (sent by `child_form`), with the
+    child's fields changed as given."""
     stored = referral(client.application, reference)
     with client.application.app_context():
         [kid] = db.session.scalar(select(Referral).where(Referral.reference == reference)).children
@@ -446,18 +448,13 @@ def correct(client, reference: str, **child: str):
             "last_name": kid.last_name,
             "birth_date": kid.birth_date.isoformat(),
         }
-    form = {
-        **child_fields(0, **{**values, **child}),
-        **{name: data[name] for name in ("guardian_name", "guardian_phone", "guardian_email")},
-        **{name: data[name] for name in ("address", "postcode", "city", "domains")},
-        "version": str(stored.version),
-    }
+    form = correction_data(stored.version, **child_fields(0, **{**values, **changes}))
     return client.post(f"/triage/{reference}/correction", data=form)
 
 
 def test_a_correction_that_makes_two_children_one_warns(app, coordinator):
-    first = submit(coordinator, **INES)
-    second = submit(coordinator, first_name="Hugo", last_name="Bernard", birth_date="2015-01-01")
+    first = post_referral(coordinator, data=child_form(**INES))
+    second = post_referral(coordinator, data=child_form(**HUGO))
     assert pairs(app) == []
     response = correct(coordinator, second, **INES_AGAIN)
     assert response.status_code == 303
@@ -468,8 +465,8 @@ def test_a_correction_that_makes_two_children_one_warns(app, coordinator):
 
 
 def test_a_correction_of_the_earlier_referral_keeps_the_later_child_first(app, coordinator):
-    first = submit(coordinator, first_name="Hugo", last_name="Bernard", birth_date="2015-01-01")
-    second = submit(coordinator, **INES)
+    first = post_referral(coordinator, data=child_form(**HUGO))
+    second = post_referral(coordinator, data=child_form(**INES))
     assert correct(coordinator, first, **INES_AGAIN).status_code == 303
     [pair] = pairs(app)
     assert referral_reference(app, pair.referral_id) == second
@@ -504,10 +501,10 @@ def test_a_correction_survives_a_failing_check(app, coordinator, suspected, monk
 
 
 def test_the_purge_deletes_the_pairs_of_purged_referrals_and_their_flags(app, runner, coordinator):
-    expired = submit(coordinator, **INES)
-    kept = submit(coordinator, **INES_AGAIN)
-    other_a = submit(coordinator, first_name="Hugo", last_name="Bernard", birth_date="2015-01-01")
-    other_b = submit(coordinator, first_name="HUGO", last_name="BERNARD", birth_date="2015-01-01")
+    expired = post_referral(coordinator, data=child_form(**INES))
+    kept = post_referral(coordinator, data=child_form(**INES_AGAIN))
+    other_a = post_referral(coordinator, data=child_form(**HUGO))
+    other_b = post_referral(coordinator, data=child_form(**HUGO_AGAIN))
     assert len(pairs(app)) == 2
     with app.app_context():
         long_ago = datetime.now(UTC) - timedelta(days=3 * 365)
@@ -529,7 +526,7 @@ def test_the_purge_deletes_the_pairs_of_purged_referrals_and_their_flags(app, ru
 
 
 def test_a_child_sent_again_and_again_is_paired_with_the_newest_sendings_only(app, client):
-    references = [submit(client) for _ in range(6)]
+    references = [post_referral(client) for _ in range(6)]
     with app.app_context():
         last = referral(app, references[-1])
         others = sorted(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -14,11 +13,8 @@ from sqlalchemy.orm import Session
 from intake.extensions import db
 from intake.models import Referral, Source
 from intake.public.operations import create_referral, next_reference
-from tests.support.builders import orientation
+from tests.support.builders import make_referral, orientation
 from tests.support.builders import parent_data as data
-
-SEQUENCE = itertools.count(1)
-
 
 # 23:30 UTC on 31 December: already the new year in Paris, where references take their year.
 NEW_YEARS_EVE_UTC = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
@@ -32,22 +28,12 @@ def new_years_eve():
         yield
 
 
-def store(app, received_at: datetime | None = None, **overrides) -> str:
-    """Create and commit one parent's request; return its reference."""
-    with app.app_context():
-        referral = create_referral(
-            Source.PARENT, data(**overrides), app.extensions["territory"], received_at
-        )
-        db.session.commit()
-        return referral.reference
-
-
 def test_references_count_up_within_a_year_and_restart_the_next(app):
-    assert store(app, datetime(2026, 3, 1, tzinfo=UTC)) == "PRE-2026-00001"
-    assert store(app, datetime(2026, 3, 2, tzinfo=UTC)) == "PRE-2026-00002"
+    assert make_referral(app, received_at=datetime(2026, 3, 1, tzinfo=UTC)) == "PRE-2026-00001"
+    assert make_referral(app, received_at=datetime(2026, 3, 2, tzinfo=UTC)) == "PRE-2026-00002"
     # 23:30 UTC on 31 December is already the new year in Paris, where the programme is.
-    assert store(app, datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "PRE-2027-00001"
-    assert store(app, datetime(2026, 6, 1, tzinfo=UTC)) == "PRE-2026-00003"
+    assert make_referral(app, received_at=NEW_YEARS_EVE_UTC) == "PRE-2027-00001"
+    assert make_referral(app, received_at=datetime(2026, 6, 1, tzinfo=UTC)) == "PRE-2026-00003"
 
 
 def test_a_rolled_back_submission_gives_its_number_back(app):
@@ -105,7 +91,7 @@ def test_concurrent_submissions_get_distinct_consecutive_references(app, new_yea
     def submit() -> None:
         try:
             start.wait(10)
-            references.append(store(app))
+            references.append(make_referral(app))
         except BaseException as error:  # reported below, with the thread's failure
             errors.append(error)
 

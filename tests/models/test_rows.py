@@ -10,16 +10,13 @@ from intake.extensions import db
 from intake.models import Child, OutboxMessage, Referral, Source, StatusChange
 from intake.public.operations import create_referral
 from intake.rules.search import referral_key
-from tests.support.builders import PARENT_DATA
+from tests.support.builders import child, referral_data
 
-TWO_CHILDREN = {
-    **PARENT_DATA,
-    "guardian_email": "famille@exemple.fr",
-    "children": [
-        PARENT_DATA["children"][0],
-        {**PARENT_DATA["children"][0], "first_name": "Tom", "last_name": "Martin-Ali"},
-    ],
-}
+TWO_CHILDREN = referral_data(
+    Source.PARENT,
+    children=[child(), child("Tom", "Martin-Ali")],
+    guardian_email="famille@exemple.fr",
+)
 
 
 def statements_during(app, action) -> list[str]:

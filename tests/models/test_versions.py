@@ -16,14 +16,12 @@ from intake.triage.operations import (
     change_status,
     check_version,
 )
-from tests.support.builders import orientation
+from tests.support.builders import post_referral
 
 
 @pytest.fixture
-def stored(app, client, users):
-    assert client.post("/orientation", data=orientation()).status_code == 303
-    with app.app_context():
-        return db.session.scalar(select(Referral.reference))
+def stored(client, users):
+    return post_referral(client)
 
 
 def load(reference: str) -> Referral:

@@ -8,11 +8,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Agreement, OutboxMessage, Referral, User
 from intake.notifications.digest import already_had_one_today, lacks_agreement
-from tests.support.app import PASSWORD
+from tests.support.builders import make_user
 from tests.support.outbox import COORDINATION, submit
 
 # Monday 9 March 2026, 07:00 in Paris (UTC+1): when cron runs the digest.
@@ -53,20 +52,6 @@ def test_a_missing_agreement_is_flagged_after_the_reminder_delay(
     assert lacks_agreement(status, received, has_agreement, NOW, 7) is expected
 
 
-def account(app, email: str, alerts: str = "daily", **fields) -> None:
-    with app.app_context():
-        user = create_user(email, PASSWORD)
-        user.alerts = alerts
-        for key, value in fields.items():
-            setattr(user, key, value)
-        db.session.commit()
-
-
-def submitted_at(app, moment: datetime, **overrides) -> str:
-    with time_machine.travel(moment, tick=False):
-        return submit(app, **overrides)
-
-
 def set_referral(app, reference: str, **fields) -> None:
     with app.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
@@ -97,18 +82,18 @@ def digests(app) -> list[OutboxMessage]:
 @pytest.fixture
 def scene(app):
     """Referrals of various ages and states, and accounts with every choice."""
-    old = submitted_at(app, NOW - timedelta(days=10))  # new for 10 days, no agreement
-    agreed = submitted_at(app, NOW - timedelta(days=9))
+    old = submit(app, received_at=NOW - timedelta(days=10))  # new for 10 days, no agreement
+    agreed = submit(app, received_at=NOW - timedelta(days=9))
     set_referral(
         app,
         agreed,
         status="in_review",
         agreement=Agreement(guardian_name="x", given_on=date(2026, 3, 1), method="phone"),
     )
-    declined = submitted_at(app, NOW - timedelta(days=8))
+    declined = submit(app, received_at=NOW - timedelta(days=8))
     set_referral(app, declined, status="declined")
-    week = submitted_at(app, NOW - timedelta(days=3))  # too recent for reminders
-    yesterday = submitted_at(app, NOW - timedelta(hours=20))
+    week = submit(app, received_at=NOW - timedelta(days=3))  # too recent for reminders
+    yesterday = submit(app, received_at=NOW - timedelta(hours=20))
     # The declined referral's acknowledgement was refused for good.
     with app.app_context():
         message = db.session.scalars(
@@ -120,13 +105,12 @@ def scene(app):
         message.last_error = "address_refused: SMTPRecipientsRefused 550 5.1.1"
         db.session.commit()
 
-    account(app, "first@testville.example")  # never had a digest: the last 24 hours
-    account(
-        app, "since@testville.example", last_digest_at=NOW - timedelta(days=4)
-    )  # covers `week` and `yesterday`
-    account(app, "each@testville.example", alerts="each")
-    account(app, "none@testville.example", alerts="none")
-    account(app, "gone@testville.example", active=False)
+    make_user(app, "first@testville.example", alerts="daily")  # never had one: the last 24 hours
+    four_days_ago = NOW - timedelta(days=4)  # covers `week` and `yesterday`
+    make_user(app, "since@testville.example", alerts="daily", last_digest_at=four_days_ago)
+    make_user(app, "each@testville.example", alerts="each")
+    make_user(app, "none@testville.example", alerts="none")
+    make_user(app, "gone@testville.example", alerts="daily", active=False)
     return {
         "old": old,
         "agreed": agreed,
@@ -190,7 +174,7 @@ def test_a_second_run_the_same_day_sends_nothing_and_the_next_day_starts_over(ap
     assert len(digests(app)) == 2
 
     # The next morning: nothing new since, but the reminders still stand.
-    later = submitted_at(app, NOW + timedelta(hours=5))
+    later = submit(app, received_at=NOW + timedelta(hours=5))
     output = run_digest(app, NOW + timedelta(days=1))
     assert output[-1] == "2 digests queued"
     assert all("1 new, 1 waiting" in line for line in output[:2])
@@ -199,7 +183,7 @@ def test_a_second_run_the_same_day_sends_nothing_and_the_next_day_starts_over(ap
 
 
 def test_nothing_to_report_sends_nothing_and_keeps_the_window(app):
-    account(app, "quiet@testville.example")
+    make_user(app, "quiet@testville.example", alerts="daily")
     assert run_digest(app, NOW) == ["0 digests queued"]
     assert digests(app) == []
     with app.app_context():

@@ -10,11 +10,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.models import Agreement, OutboxMessage, Referral, Source, User
 from intake.triage.operations import change_status
-from tests.support.app import PASSWORD, login
+from tests.support.app import login
+from tests.support.builders import make_user
 from tests.support.outbox import COORDINATION, GUARDIAN_EMAIL, REFERRER_EMAIL, decide, submit
 from tests.support.smtp import SmtpSink, serving
 
@@ -38,14 +38,6 @@ def received(smtp) -> dict[str, dict[str, str]]:
                 "html": message.get_body(("html",)).get_content(),
             }
     return emails
-
-
-def staff_account(app, email: str = STAFF, role: str = "coordinator", **fields) -> None:
-    with app.app_context():
-        user = create_user(email, PASSWORD, role)
-        for key, value in fields.items():
-            setattr(user, key, value)
-        db.session.commit()
 
 
 def kinds(app) -> list[tuple[str, list[str]]]:
@@ -135,13 +127,13 @@ def test_no_second_acknowledgement_when_there_is_nobody_else(app, source, overri
 
 def test_staff_accounts_that_want_each_referral_join_the_alert_once(make_app):
     app = make_app(INTAKE_NOTIFY="extra@testville.example")
-    staff_account(app, "each@testville.example")
-    staff_account(app, "COORDINATION@testville.example")  # already in `notify`
-    staff_account(app, "daily@testville.example", alerts="daily")
-    staff_account(app, "none@testville.example", alerts="none")
-    staff_account(app, "gone@testville.example", active=False)
-    staff_account(app, "viewer@testville.example", role="viewer")  # viewers start with none
-    staff_account(app, "reader@testville.example", role="viewer", alerts="each")
+    make_user(app, "each@testville.example")
+    make_user(app, "COORDINATION@testville.example")  # already in `notify`
+    make_user(app, "daily@testville.example", alerts="daily")
+    make_user(app, "none@testville.example", alerts="none")
+    make_user(app, "gone@testville.example", active=False)
+    make_user(app, "viewer@testville.example", "viewer")  # viewers start with none
+    make_user(app, "reader@testville.example", "viewer", alerts="each")
 
     with serving(app, SmtpSink()) as smtp:
         submit(app)
@@ -159,8 +151,8 @@ def test_staff_accounts_that_want_each_referral_join_the_alert_once(make_app):
 
 
 def test_a_new_viewer_account_asks_for_no_alert(app):
-    staff_account(app, "viewer@testville.example", role="viewer")
-    staff_account(app, STAFF)
+    make_user(app, "viewer@testville.example", "viewer")
+    make_user(app, STAFF)
     with app.app_context():
         alerts = dict(db.session.execute(select(User.email, User.alerts)).all())
     assert alerts == {"viewer@testville.example": "none", STAFF: "each"}
@@ -283,7 +275,7 @@ def test_steps_that_are_not_decisions_tell_nobody(app, status):
 def test_change_status_queues_the_notice_in_its_own_transaction(app):
     """Through the real operation: the notice is written with the change, or not at all."""
     reference = submit(app, guardian_email=GUARDIAN_EMAIL)
-    staff_account(app)
+    make_user(app, STAFF)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == STAFF))
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
@@ -312,14 +304,14 @@ def test_change_status_queues_the_notice_in_its_own_transaction(app):
 
 
 def test_the_alert_account_choice_is_case_insensitive_against_notify(app):
-    staff_account(app, "Coordination@Testville.example")
+    make_user(app, "Coordination@Testville.example")
     submit(app)
     (alert,) = [recipients for kind, recipients in kinds(app) if kind == "coordinator_alert"]
     assert alert == [COORDINATION]
 
 
 def test_a_logged_in_viewer_is_not_alerted_by_default(app, client):
-    staff_account(app, "viewer@testville.example", role="viewer")
+    make_user(app, "viewer@testville.example", "viewer")
     assert login(client, "viewer@testville.example").status_code == 303
     submit(app)
     (alert,) = [recipients for kind, recipients in kinds(app) if kind == "coordinator_alert"]

@@ -24,13 +24,11 @@ from intake.notifications import worker
 from intake.notifications.worker import DeliveryReport, backoff, deliver_due, pending_count, work
 from intake.public.operations import create_referral
 from tests.support.app import TEST_DATABASE_URL
+from tests.support.builders import orientation
 from tests.support.outbox import (
-    CHILD,
     COORDINATION,
     GUARDIAN_EMAIL,
-    PROFESSIONAL,
     REFERRER_EMAIL,
-    SHARED,
     deliver,
     later,
     outbox,
@@ -95,23 +93,8 @@ def test_form_submission_queues_mail_without_talking_to_smtp(app, client, smtp, 
         return real_connect(self, *args, **kwargs)
 
     monkeypatch.setattr(smtplib.SMTP, "connect", counting_connect)
-    form = {
-        "children-0-first_name": CHILD["first_name"],
-        "children-0-last_name": CHILD["last_name"],
-        "children-0-birth_date": CHILD["birth_date"].isoformat(),
-        "children-0-school": CHILD["school"],
-        "children-0-class_level": CHILD["class_level"],
-        **{key: SHARED[key] for key in ("guardian_name", "address", "postcode", "city")},
-        "guardian_phone": "06 12 34 56 78",
-        "guardian_email": GUARDIAN_EMAIL,
-        "domains": SHARED["domains"],
-        "situation": SHARED["situation"],
-        **{key: PROFESSIONAL[key] for key in ("referrer_name", "referrer_organisation")},
-        "referrer_role": "teacher",
-        "referrer_email": REFERRER_EMAIL,
-        "family_informed": "y",
-        "website": "",
-    }
+    # The family's address and the referrer's differ: three messages.
+    form = orientation(guardian_email=GUARDIAN_EMAIL, referrer_email=REFERRER_EMAIL)
 
     response = client.post("/orientation", data=form)
 

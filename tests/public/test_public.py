@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from intake.models import Source
 from intake.tokens import make_token
 from tests.support.app import post_change
-from tests.support.builders import orientation, request_form
+from tests.support.builders import make_referral
 
 ROOT = Path(__file__).parents[2]
+# A family's words about their child: the status page repeats none of them ("lire").
+SITUATION = "Léa a du mal à lire et se fatigue vite en classe."
 
 
 def test_landing_page_presents_the_programme_from_the_territory(client):
@@ -62,16 +65,16 @@ def test_healthz_answers_503_when_the_database_does_not(make_app, tmp_path):
     assert response.get_json()["status"] != "ok"
 
 
-def reference_and_token(app, client, path="/orientation", data=orientation):
-    client.post(path, data=data())
-    reference = client.get("/confirmation").get_data(as_text=True)
-    reference = re.search(r"PRE-\d{4}-\d{5}", reference).group(0)
+def reference_and_token(app, source: Source = Source.PROFESSIONAL) -> tuple[str, str]:
+    """A stored referral of `source` (its situation saying the child reads badly, which its
+    status page must not repeat) and the token of its status page."""
+    reference = make_referral(app, source, situation=SITUATION)
     with app.app_context():
         return reference, make_token("status", reference)
 
 
 def test_status_page_shows_reference_date_and_public_label_only(app, client):
-    reference, token = reference_and_token(app, client)
+    reference, token = reference_and_token(app)
     response = client.get(f"/suivi/{token}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -84,7 +87,7 @@ def test_status_page_shows_reference_date_and_public_label_only(app, client):
 
 
 def test_status_page_follows_the_status(app, client, users):
-    reference, token = reference_and_token(app, client, "/demande", request_form)
+    reference, token = reference_and_token(app, Source.PARENT)
     client.post(
         "/connexion", data={"email": users["coordinator"], "password": "correct horse battery"}
     )
@@ -99,7 +102,7 @@ def test_status_page_follows_the_status(app, client, users):
     "kind", ["tampered", "garbage", "other-salt", "other-key", "expired", "unknown"]
 )
 def test_bad_status_tokens_answer_404(app, client, monkeypatch, kind):
-    reference, token = reference_and_token(app, client)
+    reference, token = reference_and_token(app)
     with app.app_context():
         if kind == "tampered":
             token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from intake.extensions import db
 from intake.models import Referral
 from tests.support.app import PASSWORD, READ_LOG_TABLES, login, post_change
-from tests.support.builders import child_fields, orientation, request_form
+from tests.support.builders import child_fields, orientation, post_referral, request_form
 from tests.support.pages import errors_of
 
 
@@ -205,8 +205,7 @@ def test_login_fields_sent_as_files_are_missing(client, users):
 
 
 def test_a_note_sent_as_a_file_is_missing_and_nothing_changes(app, coordinator):
-    assert coordinator.post("/orientation", data=orientation()).status_code == 303
-    reference = reference_of(app)
+    reference = post_referral(coordinator)
     before = rows(app)
     response = post_change(coordinator, reference, "notes", text=as_file())
     assert response.status_code == 422
@@ -215,8 +214,7 @@ def test_a_note_sent_as_a_file_is_missing_and_nothing_changes(app, coordinator):
 
 
 def test_a_status_comment_sent_as_a_file_is_not_read(app, coordinator):
-    assert coordinator.post("/orientation", data=orientation()).status_code == 303
-    reference = reference_of(app)
+    reference = post_referral(coordinator)
     response = post_change(coordinator, reference, status="in_review", comment=as_file())
     assert response.status_code == 303
     with app.app_context():
@@ -225,8 +223,7 @@ def test_a_status_comment_sent_as_a_file_is_not_read(app, coordinator):
 
 
 def test_viewer_posts_with_files_are_refused_and_change_nothing(app, client, users):
-    assert client.post("/orientation", data=orientation()).status_code == 303
-    reference = reference_of(app)
+    reference = post_referral(client)
     assert login(client, users["viewer"]).status_code == 303
     before = rows(app)
     for path, data in (
@@ -245,11 +242,6 @@ def test_viewer_posts_with_files_are_refused_and_change_nothing(app, client, use
             assert response.status_code in (400, 403)
     assert rows(app) == before
     assert client.post("/deconnexion", data={"x": as_file()}).status_code == 303
-
-
-def reference_of(app) -> str:
-    with app.app_context():
-        return db.session.scalar(select(Referral.reference))
 
 
 ODD_NEXT = [
