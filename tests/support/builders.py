@@ -79,20 +79,20 @@ def shared_fields(**overrides) -> dict:
     }
 
 
+# The professional who refers, as typed in the form and as stored alike.
+REFERRER = {
+    "referrer_name": "Paul Durand",
+    "referrer_organisation": "École Les Tilleuls",
+    "referrer_role": "teacher",
+    "referrer_email": "paul.durand@ecole.example",
+    "referrer_phone": "",
+    "actions_tried": "Aide personnalisée depuis septembre.",
+}
+
+
 def orientation(**overrides) -> dict:
     """A complete, valid professional referral, as posted to /orientation."""
-    return shared_fields(
-        **{
-            "referrer_name": "Paul Durand",
-            "referrer_organisation": "École Les Tilleuls",
-            "referrer_role": "teacher",
-            "referrer_email": "paul.durand@ecole.example",
-            "referrer_phone": "",
-            "actions_tried": "Aide personnalisée depuis septembre.",
-            "family_informed": "y",
-            **overrides,
-        }
-    )
+    return shared_fields(**{**REFERRER, "family_informed": "y", **overrides})
 
 
 def request_form(**overrides) -> dict:
@@ -129,7 +129,7 @@ def child(first_name: str = "Léa", last_name: str = "Martin", **overrides) -> d
 
 FAMILY = {
     "guardian_name": "Sophie Martin",
-    "guardian_phone": "+33612345678",
+    "guardian_phone": "0612345678",
     "guardian_email": "",
     "address": "3 rue des Tilleuls",
     "postcode": "62999",
@@ -138,41 +138,11 @@ FAMILY = {
     "situation": "Difficultés en lecture.",
 }
 PARENT = {"consent": True, "heard_from": ""}
-PROFESSIONAL = {
-    "referrer_name": "Paul Durand",
-    "referrer_organisation": "École Les Tilleuls",
-    "referrer_role": "teacher",
-    "referrer_email": "paul.durand@ecole.example",
-    "referrer_phone": "",
-    "actions_tried": "Aide personnalisée depuis septembre.",
-    "family_informed": True,
-    "urgent": False,
-}
+PROFESSIONAL = {**REFERRER, "family_informed": True, "urgent": False}
 
 
 # A parent's request as the validated form hands it to `create_referral`.
-PARENT_DATA = {
-    "children": [
-        {
-            "first_name": "Léa",
-            "last_name": "Martin",
-            "birth_date": date(2016, 5, 4),
-            "school": "0629001A",
-            "school_other": "",
-            "class_level": "CE2",
-        }
-    ],
-    "guardian_name": "Sophie Martin",
-    "guardian_phone": "0612345678",
-    "guardian_email": "",
-    "address": "3 rue des Tilleuls",
-    "postcode": "62999",
-    "city": "Testville",
-    "domains": ["school"],
-    "situation": "Difficultés en lecture.",
-    "consent": True,
-    "heard_from": "",
-}
+PARENT_DATA = {"children": [child()], **FAMILY, **PARENT}
 
 
 def referral_data(
