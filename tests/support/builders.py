@@ -18,9 +18,9 @@ from sqlalchemy import select
 from intake.auth.operations import create_user
 from intake.extensions import db
 from intake.meetings.operations import create_meeting
-from intake.models import Child, Referral, Source, User
+from intake.models import Child, Referral, Source, StatusChange, User, utcnow
 from intake.public.operations import create_referral
-from intake.triage.operations import change_status, record_agreement
+from intake.signals import status_changed
 from tests.support.app import PASSWORD
 
 # Each referral's situation is numbered: two identical forms within 30 minutes are taken for
@@ -192,46 +192,22 @@ def get_referral(reference: str) -> Referral:
     return db.session.scalar(select(Referral).where(Referral.reference == reference))
 
 
-# --- Decisions, through the triage operations -----------------------------------------------
-
-# The path from `new` to each status, as the status machine allows it.
-PATHS = {
-    "in_review": ["in_review"],
-    "eps": ["in_review", "eps"],
-    "accepted": ["in_review", "eps", "accepted"],
-    "redirected": ["in_review", "redirected"],
-    "declined": ["in_review", "declined"],
-    "withdrawn": ["withdrawn"],
-    "closed": ["in_review", "eps", "accepted", "closed"],
-}
-# What each decision needs besides a comment.
-DECISION_CODES = {
-    "redirected": {"reason": "mainstream_service", "service": "clas"},
-    "declined": {"reason": "age"},
-    "withdrawn": {"withdrawn_by": "family"},
-}
+# --- Decisions --------------------------------------------------------------------------------
 
 
-def decide(app: Flask, reference: str, status: str, *, by: str, **codes) -> None:
-    """Walk the referral from where it stands to `status` through `change_status`, as the
-    coordinator `by` (an e-mail) would, one transition at a time; an agreement is recorded
-    before `accepted`, as the rule requires. `codes` override a decision's reason, service…"""
+def decide(app: Flask, reference: str, to: str, comment: str = "Commentaire interne.", **codes):
+    """Record a decision as a coordinator's status form does, `to` whatever status, without the
+    status machine's checks (its own tests go through the routes): the change carries its codes
+    (reason, service, withdrawn_by, share_reason) when `status_changed` is sent, so the e-mails
+    and the status page see it as they would."""
     with app.app_context():
         referral = get_referral(reference)
-        user = db.session.scalar(select(User).where(User.email == by))
-        path = PATHS[status]
-        for step in path[path.index(referral.status) + 1 if referral.status in path else 0 :]:
-            if step == "accepted" and not referral.agreements:
-                record_agreement(
-                    referral,
-                    user,
-                    guardian_name=referral.guardian_name,
-                    given_on=date.today(),
-                    method="phone",
-                    comment="",
-                )
-            extra = {**DECISION_CODES.get(step, {}), **(codes if step == status else {})}
-            change_status(referral, step, f"Vers {step}.", user, **extra)
+        change = StatusChange(
+            at=utcnow(), from_status=referral.status, to_status=to, comment=comment, **codes
+        )
+        referral.history.append(change)
+        referral.status = to
+        status_changed.send(app, referral=referral, change=change)
         db.session.commit()
 
 

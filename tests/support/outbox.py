@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.models import OutboxMessage, Referral, Source, StatusChange, utcnow
+from intake.models import OutboxMessage, Source
 from intake.notifications.worker import DeliveryReport, deliver_due
-from intake.signals import status_changed
+from tests.support import builders
 from tests.support.builders import make_referral
 
 COORDINATION = "coordination@testville.example"
@@ -107,20 +107,7 @@ def decide(
     reference: str,
     to: str,
     comment: str = "Commentaire interne : famille Quenouille en difficulté",
-    **decision,
+    **codes,
 ) -> None:
-    """Record a decision as the status form does: the change carries its structured part
-    (reason, service, withdrawn_by, share_reason) when `status_changed` is sent."""
-    with app.app_context():
-        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
-        change = StatusChange(
-            at=utcnow(),
-            from_status=referral.status,
-            to_status=to,
-            comment=comment,
-            **decision,
-        )
-        referral.history.append(change)
-        referral.status = to
-        status_changed.send(app, referral=referral, change=change)
-        db.session.commit()
+    """The builders' `decide`, with this family's internal comment, which no e-mail may show."""
+    builders.decide(app, reference, to, comment, **codes)
