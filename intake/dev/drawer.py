@@ -83,7 +83,7 @@ class Drawer:
         return normalise(name).replace(" ", "-")
 
     def search_key(self, row: dict[str, Any], children: list[dict[str, Any]]) -> str:
-        """`intake.search.referral_key` of the referral's row and its children's."""
+        """`intake.rules.search.referral_key` of the referral's row and its children's."""
         return referral_key(
             SimpleNamespace(**row, children=[SimpleNamespace(**child) for child in children])
         )

@@ -7,7 +7,7 @@ another first name ("Léa" and "Léo", "Louis" and "Louise").
 
 How the score is built:
 
-- Each name is normalised as the queue's search normalises it (`intake.search.normalise`):
+- Each name is normalised as the queue's search normalises it (`intake.rules.search.normalise`):
   lower case, no accents, hyphens and apostrophes to spaces.
 - First name with first name, family name with family name; and also crossed, since people
   swap the two fields. The better of the two alignments counts.

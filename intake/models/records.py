@@ -53,7 +53,7 @@ class StatusChange(ReferralRecord, db.Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
-    # A decision's structured part (contract, "Decisions"): codes of intake.decisions.
+    # A decision's structured part (contract, "Decisions"): codes of intake.rules.decisions.
     reason: Mapped[str | None] = mapped_column(String(40), index=True)
     service: Mapped[str | None] = mapped_column(String(40), index=True)
     withdrawn_by: Mapped[str | None] = mapped_column(String(20))
@@ -73,7 +73,7 @@ class Agreement(db.Model):
     )
     guardian_name: Mapped[str] = mapped_column(String(200))
     given_on: Mapped[date] = mapped_column(Date)
-    # signed_form, in_person, phone, email (intake.decisions.AGREEMENT_METHODS)
+    # signed_form, in_person, phone, email (intake.rules.decisions.AGREEMENT_METHODS)
     method: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

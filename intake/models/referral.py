@@ -86,7 +86,7 @@ class Referral(db.Model):
     # A digest of what was typed: the same form sent twice in a row (a double click, a
     # reloaded POST) is recognised and not stored again.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    # What staff search by, normalised (intake.search); kept up to date on every flush that
+    # What staff search by, normalised (intake.rules.search); kept up to date on every flush that
     # writes the referral or a child. Indexed by the migration: pg_trgm on PostgreSQL, an FTS5
     # trigram table on SQLite.
     search_key: Mapped[str] = mapped_column(Text, default="")

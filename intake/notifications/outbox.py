@@ -95,7 +95,7 @@ def referral_emails(
     it, and for a professional's referral to the family too when its e-mail is known.
 
     Built, not added to the session: the submission writes them with its other new rows
-    (`intake.rows`). The worker writes each e-mail from the referral itself (reference,
+    (`intake.models.rows`). The worker writes each e-mail from the referral itself (reference,
     children, screening) when it sends it.
     """
     messages = []

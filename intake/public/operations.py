@@ -117,10 +117,10 @@ def create_referral(
 
     Everything is built first, in memory; then the reference number is taken, and the
     referral, its children, its history and its e-mails are written with one INSERT a table
-    (`intake.rows`) just before the caller commits, so the counter's lock is held for as short
-    a time as can be. Its children are then compared with those of the other open referrals
-    (the duplicate warning), under that lock so that a referral sent a moment earlier is
-    seen.
+    (`intake.models.rows`) just before the caller commits, so the counter's lock is held for
+    as short a time as can be. Its children are then compared with those of the other open
+    referrals (the duplicate warning), under that lock so that a referral sent a moment
+    earlier is seen.
 
     The check never makes the submission fail, yet runs without a savepoint of its own (two
     more round trips and a nested transaction on every submission, for a failure that should

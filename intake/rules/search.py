@@ -117,7 +117,7 @@ def phrase(wanted: str) -> str:
 # ORDER_STEP, plus what its id lacks to LAST_ID. The queue then reads a search's matches in
 # the index's own order and stops after a page, and reads them upwards, which FTS5 does in
 # half the time it takes to read downwards. Ids stay below ORDER_STEP
-# (intake.triage.queries.MAX_ID) and seconds below 2**32, so a number fits in 63 bits.
+# (intake.triage.cursors.MAX_ID) and seconds below 2**32, so a number fits in 63 bits.
 ORDER_STEP = 2**31
 LAST_ID = ORDER_STEP - 1
 LAST_SECOND = 2**32 - 1

@@ -78,7 +78,7 @@ ROLES: dict[str, str] = {
     "viewer": _l("Lecture seule"),
 }
 
-# What a read log entry was (intake.audit.ReadKind), as "Consulté par" says it.
+# What a read log entry was (intake.triage.audit.ReadKind), as "Consulté par" says it.
 READ_KINDS: dict[str, str] = {
     "detail": _l("dossier"),
     "fiche": _l("fiche de liaison"),

@@ -82,7 +82,7 @@ class TransitionError(ValueError):
 
 @dataclass(frozen=True)
 class Decision:
-    """A decision's structured part, as stored: codes of intake.decisions, or None."""
+    """A decision's structured part, as stored: codes of intake.rules.decisions, or None."""
 
     reason: str | None = None
     service: str | None = None

@@ -66,7 +66,7 @@ class StatusForm(VersionedForm):
         validate_choice=False,
         validators=[DataRequired(_l("Choisissez un statut."))],
     )
-    # Codes are checked by intake.workflow.check_decision, the one place that knows which
+    # Codes are checked by intake.rules.workflow.check_decision, the one place that knows which
     # status needs which: an unknown one answers with a message there, not "Not a valid choice".
     reason = SelectField(
         _l("Motif"),

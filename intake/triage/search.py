@@ -11,7 +11,7 @@ from intake.rules.search import LAST_ID, MIN_INDEXED, ORDER_STEP, needle, phrase
 
 def search_condition(text_typed: str) -> ColumnElement[bool]:
     """Referrals whose search key holds what was typed, insensitive to case, accents and
-    punctuation (intake.search). Served by an index on both databases: pg_trgm's GIN index
+    punctuation (intake.rules.search). Served by an index on both databases: pg_trgm's GIN index
     answers LIKE on PostgreSQL; on SQLite the FTS5 trigram table answers a phrase query.
 
     A needle of several words of three characters or more is looked up by its words, and
@@ -60,7 +60,7 @@ def holds_whole(wanted: str) -> ColumnElement[bool]:
     return func.strpos(Referral.search_key, wanted) > 0
 
 
-# SQLite's FTS5 table of the search keys, numbered in the queue's order (intake.search).
+# SQLite's FTS5 table of the search keys, numbered in the queue's order (intake.rules.search).
 SEARCH_INDEX = table("referral_search")
 INDEX_KEY = literal_column("referral_search.rowid")
 INDEX_MATCH = literal_column("referral_search")
