@@ -71,6 +71,9 @@ class WorkerDatabase:
             return
         tables = ", ".join(f'"{name}"' for name in self.tables)
         with self.engine.begin() as conn:
+            # A connection the last test left open in a transaction would make TRUNCATE wait
+            # for ever: fail this test with PostgreSQL's message instead of hanging the run.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
