@@ -21,12 +21,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from intake.auth.operations import create_user
-from intake.extensions import db, limiter
+from intake.extensions import db
 from tests.support.app import (
     PASSWORD,
     TERRITORY,
     TEST_DATABASE_URL,
     build_app,
+    lent,
     login,
     migrate_to_head,
     migrated_database,
@@ -51,12 +52,10 @@ class WorkerDatabase:
         self.template = template
         self.tables: list[str] = []
         if TEST_DATABASE_URL:
-            engine = create_engine(url)
-            # Every table the migrations made, but the one recording the revision.
-            names = inspect(engine).get_table_names()
-            self.tables = [name for name in names if name != "alembic_version"]
-            engine.dispose()
             self.engine = create_engine(url)
+            # Every table the migrations made, but the one recording the revision.
+            names = inspect(self.engine).get_table_names()
+            self.tables = [name for name in names if name != "alembic_version"]
 
     def reset(self) -> None:
         """Bring the database back to just-migrated: no row, every counter at its start."""
@@ -131,20 +130,9 @@ def make_app(database_url: str):
 @pytest.fixture
 def app(shared_app, database_url: str):
     """The application under test, CSRF off (end-to-end tests turn it on): the process's app,
-    whatever the test changes of its configuration, territory or mail server put back after."""
-    config = dict(shared_app.config)
-    territory = shared_app.extensions["territory"]
-    mail = shared_app.extensions["mail"]
-    mail_server = (mail.server, mail.port)
-    # Flask-Limiter keeps `enabled` on its one global object, set by the last app built: a
-    # test's own app with limits on would otherwise leave them on for this one.
-    limiter.enabled = bool(shared_app.config["RATELIMIT_ENABLED"])
-    yield shared_app
-    release(shared_app)
-    shared_app.config.clear()
-    shared_app.config.update(config)
-    shared_app.extensions["territory"] = territory
-    mail.server, mail.port = mail_server
+    whatever the test changes of it put back after."""
+    with lent(shared_app):
+        yield shared_app
 
 
 @pytest.fixture

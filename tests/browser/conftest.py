@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from intake.extensions import limiter
-from tests.support.app import build_app, release
+from tests.support.app import build_app, lent, release
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, new_context
 from tests.support.browser import live_server as serve
 
@@ -48,16 +47,8 @@ def running_server(worker_database) -> Iterator[LiveServer]:
 @pytest.fixture
 def server(running_server: LiveServer, database_url: str) -> Iterator[LiveServer]:
     """The live server on an emptied database; its app's settings put back after the test."""
-    app = running_server.app
-    config = dict(app.config)
-    territory = app.extensions["territory"]
-    # Flask-Limiter's switch is global, set by the last app built (see the `app` fixture).
-    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
-    yield running_server
-    release(app)
-    app.config.clear()
-    app.config.update(config)
-    app.extensions["territory"] = territory
+    with lent(running_server.app):
+        yield running_server
 
 
 @pytest.fixture

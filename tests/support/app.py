@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from intake import create_app
-from intake.extensions import db
+from intake.extensions import db, limiter
 
 TESTS = Path(__file__).parents[1]
 TERRITORY = TESTS / "territory.toml"
@@ -133,3 +133,24 @@ def release(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def lent(app: Flask) -> Iterator[Flask]:
+    """A process-wide app lent to one test: whatever the test changes of its configuration,
+    territory or mail server is put back after it, and its connections are closed."""
+    config = dict(app.config)
+    territory = app.extensions["territory"]
+    mail = app.extensions["mail"]
+    mail_server = (mail.server, mail.port)
+    # Flask-Limiter keeps `enabled` on its one global object, set by the last app built: a
+    # test's own app with limits on would otherwise leave them on for this one.
+    limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    try:
+        yield app
+    finally:
+        release(app)
+        app.config.clear()
+        app.config.update(config)
+        app.extensions["territory"] = territory
+        mail.server, mail.port = mail_server

@@ -168,7 +168,7 @@ def make_referral(
 ) -> str:
     """Store a referral as the form's view does (`create_referral`, then commit); return its
     reference. `status` puts it straight at that status, with no history: for a test about
-    what is done at a status, not how it was reached (`decide` walks the real path).
+    what is done at a status, not how it was reached.
     `last_activity_at` says when it was last touched (default: when received)."""
     data = referral_data(source, children=children, **overrides)
     with app.app_context():

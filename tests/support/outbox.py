@@ -15,13 +15,8 @@ from tests.support import builders
 from tests.support.builders import make_referral
 
 COORDINATION = "coordination@testville.example"
-
-
 REFERRER_EMAIL = "h.marchetti@ecole-tilleuls.example"
-
-
 GUARDIAN_EMAIL = "famille.quenouille@example.net"
-
 
 CHILD = {
     "first_name": "Zéphyrine",
@@ -31,7 +26,6 @@ CHILD = {
     "school_other": "",
     "class_level": "CM1",
 }
-
 
 SHARED = {
     "guardian_name": "Bérénice Quenouille",
@@ -43,7 +37,6 @@ SHARED = {
     "domains": ["school", "health"],
     "situation": "Grandes difficultés de lecture ; suivi orthophonique interrompu depuis mars.",
 }
-
 
 PROFESSIONAL = {
     # Without the family's e-mail, a professional's referral is acknowledged to its sender
@@ -58,7 +51,6 @@ PROFESSIONAL = {
     "family_informed": True,
     "urgent": False,
 }
-
 
 PARENT = {"consent": True, "heard_from": "La maîtresse de Zéphyrine"}
 
