@@ -6,22 +6,13 @@ For `flask territory check`, which a coordinator runs before going live. Residen
 
 from __future__ import annotations
 
-import re
+from datetime import date
 
 from intake.rules.screening import Residence, decide
-from intake.territory.addresses import parse_address
-from intake.territory.model import Qpv, Street, Territory
+from intake.territory.addresses import parse_address, postcode_in
+from intake.territory.model import Qpv, Sources, Street, Territory
 
-# A postcode: five digits standing alone ("62190", never part of a longer number).
-_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 PRIORITY_LABELS = (("REP+", "REP+"), ("REP", "REP"), ("", "not in priority education"))
-
-
-def postcode_in(text: str) -> str:
-    """The postcode written in an address ("12 rue Neuve, 62190 Lillers"), or ''."""
-    found = _POSTCODE.findall(text)
-    # The last one: a postcode ends a French address, after the street and its number.
-    return found[-1] if found else ""
 
 
 def describe_street(street: Street) -> str:
@@ -65,7 +56,29 @@ def describe_qpv(qpv: Qpv) -> str:
     )
 
 
-def territory_report(territory: Territory) -> list[str]:
+SOURCE_NAMES = {
+    "ban": "Base Adresse Nationale",
+    "qpv": "QPV 2024 contours (ANCT)",
+    "schools": "school directory (Éducation nationale)",
+}
+
+
+def sources_report(sources: Sources | None, today: date) -> list[str]:
+    """Where the streets and schools come from, and how old they are."""
+    if sources is None:
+        return ["Sources: none recorded (streets and schools written by hand or imported)."]
+    age = (today - sources.built_on).days
+    lines = [f"Built on {sources.built_on.isoformat()} ({age} days ago) from:"]
+    for file in sources.files:
+        where = file.url or "a file given on the command line"
+        lines.append(
+            f"  {SOURCE_NAMES[file.kind]}: {file.name}, dated {file.date.isoformat()}, "
+            f"sha256 {file.sha256[:12]}…, {where}"
+        )
+    return lines
+
+
+def territory_report(territory: Territory, today: date | None = None) -> list[str]:
     """The file's neighbourhoods and schools, as the coordinator checks them before going live."""
     programme = territory.programme
     lines = [
@@ -79,6 +92,8 @@ def territory_report(territory: Territory) -> list[str]:
         )
         + ".",
     ]
+    if today is not None:
+        lines.extend(sources_report(territory.sources, today))
     if not territory.qpvs:
         lines.append("No QPV: every address in the territory is screened outside the QPVs.")
     lines.extend(describe_qpv(qpv) for qpv in territory.qpvs)

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from intake.opendata.check import address_report, territory_report
+from intake.rules.clock import today
 from intake.territory.reader import TerritoryError, load_territory
 
 
@@ -24,7 +25,7 @@ def check(addresses: tuple[str, ...]) -> None:
         territory = load_territory(path)
     except TerritoryError as error:
         raise click.ClickException(str(error)) from None
-    for line in territory_report(territory):
+    for line in territory_report(territory, today()):
         click.echo(line)
     for address in addresses:
         click.echo()

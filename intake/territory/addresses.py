@@ -265,3 +265,14 @@ def parse_address(address: str) -> ParsedAddress | None:
         return None
     # max() keeps the first of equals: the earliest part wins a tie.
     return max(candidates, key=lambda c: c[0])[1]
+
+
+# A postcode: five digits standing alone ("62190", never part of a longer number).
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+
+
+def postcode_in(text: str) -> str:
+    """The postcode written in an address ("12 rue Neuve, 62190 Lillers"), or ''."""
+    found = _POSTCODE.findall(text)
+    # The last one: a postcode ends a French address, after the street and its number.
+    return found[-1] if found else ""

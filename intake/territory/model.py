@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from intake.territory.addresses import normalise_street
 
@@ -11,6 +12,9 @@ from intake.territory.addresses import normalise_street
 RULES = ("qpv_or_priority_school", "qpv_and_priority_school")
 PRIORITIES = ("REP", "REP+", "")
 SIDES = ("odd", "even")
+# The open data a territory is built from (`territory build`): the Base Adresse Nationale, the
+# ANCT's QPV contours, the Éducation nationale's school directory.
+SOURCE_KINDS = ("ban", "qpv", "schools")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,25 @@ class Programme:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """One open-data file the territory was built from, as `territory build` read it."""
+
+    kind: str  # one of SOURCE_KINDS
+    name: str  # the file's name ("adresses-62.csv.gz")
+    url: str  # where it was downloaded from; "" for a file given on the command line
+    date: date  # the file's date (its Last-Modified, else the day it was fetched)
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Sources:
+    """When the territory's streets and schools were built, and from which files."""
+
+    built_on: date
+    files: tuple[SourceFile, ...]
+
+
+@dataclass(frozen=True)
 class Territory:
     """Everything the territory file declares."""
 
@@ -128,6 +151,8 @@ class Territory:
     qpvs: tuple[Qpv, ...]
     schools: tuple[School, ...]
     source: str
+    # None for a file written by hand (or by the import commands) rather than built.
+    sources: Sources | None = None
 
     def school(self, uai: str) -> School | None:
         """The school with this UAI code (case-insensitive), or None."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,15 @@ from intake.territory.model import (
     PRIORITIES,
     RULES,
     SIDES,
+    SOURCE_KINDS,
     Commune,
     Contact,
     Offer,
     Programme,
     Qpv,
     School,
+    SourceFile,
+    Sources,
     Street,
     Territory,
 )
@@ -69,7 +73,7 @@ _UAI = re.compile(r"^[0-9]{7}[A-Z]$")
 # Five characters: digits, or Corsica's 2A/2B followed by three digits.
 _INSEE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
-_TOP_KEYS = ("programme", "contact", "offers", "communes", "qpv", "schools")
+_TOP_KEYS = ("programme", "contact", "offers", "communes", "qpv", "schools", "sources")
 _PROGRAMME_KEYS = (
     "name",
     "organisation",
@@ -87,6 +91,9 @@ _COMMUNE_KEYS = ("name", "insee", "postcodes")
 _QPV_KEYS = ("code", "name", "commune", "streets")
 _STREET_KEYS = ("name", "from", "to", "side")
 _SCHOOL_KEYS = ("uai", "name", "commune", "priority")
+_SOURCES_KEYS = ("built_on", "files")
+_SOURCE_FILE_KEYS = ("kind", "name", "url", "date", "sha256")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 _MISSING = object()
 
@@ -209,6 +216,9 @@ class _Reader:
         by_name = {c.name.casefold(): c.name for c in communes}
         qpvs = self.qpvs(self.tables(data, "qpv", "qpv"), by_name)
         schools = self.schools(self.tables(data, "schools", "schools"), by_name)
+        sources = None
+        if "sources" in data:
+            sources = self.sources(self.table(data["sources"], "sources", _SOURCES_KEYS))
         return Territory(
             programme=programme,
             contact=contact,
@@ -217,6 +227,7 @@ class _Reader:
             qpvs=qpvs,
             schools=schools,
             source=self.source,
+            sources=sources,
         )
 
     def programme(self, data: dict[str, Any]) -> Programme:
@@ -369,3 +380,41 @@ class _Reader:
                 )
             schools.append(School(uai=uai, name=name, commune=commune, priority=priority))
         return tuple(schools)
+
+    def day(self, data: dict[str, Any], key: str, where: str) -> date:
+        path = f"{where}.{key}"
+        value = data.get(key, _MISSING)
+        if value is _MISSING:
+            raise self.required(path)
+        # A TOML date (2026-12-06) or, written by hand, a date and time: the day is kept.
+        if isinstance(value, datetime):
+            return value.date()
+        if not isinstance(value, date):
+            raise self.fail("", f"{path} must be a date like 2026-12-06, not {_describe(value)}")
+        return value
+
+    def sources(self, data: dict[str, Any]) -> Sources:
+        where = "sources"
+        built_on = self.day(data, "built_on", where)
+        files = []
+        for index, raw in enumerate(self.tables(data, "files", f"{where}.files"), start=1):
+            at = f"{where}.files[{index}]"
+            self.table(raw, at, _SOURCE_FILE_KEYS)
+            kind = self.string(raw, "kind", at)
+            if kind not in SOURCE_KINDS:
+                raise self.fail(
+                    "", f"{at}.kind must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}"
+                )
+            sha256 = self.string(raw, "sha256", at).lower()
+            if not _SHA256.match(sha256):
+                raise self.fail("", f"{at}.sha256 must be 64 hexadecimal digits, not {sha256!r}")
+            files.append(
+                SourceFile(
+                    kind=kind,
+                    name=self.string(raw, "name", at),
+                    url=self.string(raw, "url", at, default="", empty=True),
+                    date=self.day(raw, "date", at),
+                    sha256=sha256,
+                )
+            )
+        return Sources(built_on=built_on, files=tuple(files))

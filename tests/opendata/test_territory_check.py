@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.opendata.check import describe_qpv, describe_street, postcode_in
+from intake.opendata.check import describe_qpv, describe_street
+from intake.territory.addresses import postcode_in
 from intake.territory.model import Qpv, Street
 from intake.territory.reader import load_territory
 
