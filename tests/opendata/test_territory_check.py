@@ -78,6 +78,7 @@ def test_check_shows_the_qpvs_and_the_schools_by_priority(check, territory_copy)
         "Programme de Réussite Éducative de Testville: ages 2 to 16, rule qpv_or_priority_school.\n"
         "Communes: Testville (INSEE 62901, postcodes 62999); "
         "Autreville (INSEE 62902, postcodes 62998).\n"
+        "Sources: none recorded (streets and schools written by hand or imported).\n"
         "QPV QN06299X Les Tilleuls (Testville): 4 streets: 1 whole, 2 ranges of numbers, "
         "1 one side only\n"
         "Schools: 4\n"
