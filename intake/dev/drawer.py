@@ -30,6 +30,7 @@ from intake.dev.words import (
     ORGANISATIONS,
     OTHER_SCHOOLS,
 )
+from intake.referrals.screening import screening_columns
 from intake.rules.ages import age_on, years_and_months_on
 from intake.rules.clock import PARIS, local_date
 from intake.rules.decisions import AGREEMENT_METHODS
@@ -127,8 +128,10 @@ class Drawer:
         )
         for name in ("guardian_name", "address", "postcode", "city"):
             row[name] = earlier_row[name]
-        child["eligibility"], child["screening"] = self.screening(
-            child["birth_date"], child["school"], row["address"], row["postcode"], day
+        child.update(
+            self.screening(
+                child["birth_date"], child["school"], row["address"], row["postcode"], day
+            )
         )
         row["eligibility"] = best(c["eligibility"] for c in children).value
         return earlier_row, earlier_child
@@ -193,7 +196,7 @@ class Drawer:
                 territory=self.territory,
                 today=day,
             )
-            found = (result.eligibility.value, result.to_dict())
+            found = screening_columns(result, self.territory)
             self._screenings[key] = found
         return found
 
@@ -220,7 +223,7 @@ class Drawer:
             else:
                 school, school_other = "other", rng.choice(OTHER_SCHOOLS)
             last_name = family if rng.random() < 0.92 else rng.choice(LAST_NAMES)
-            eligibility, screening = self.screening(birth_date, school, address, postcode, day)
+            screened = self.screening(birth_date, school, address, postcode, day)
             rows.append(
                 {
                     "position": position,
@@ -230,8 +233,7 @@ class Drawer:
                     "school": school,
                     "school_other": school_other,
                     "class_level": level,
-                    "eligibility": eligibility,
-                    "screening": screening,
+                    **screened,
                 }
             )
         return rows

@@ -203,6 +203,15 @@ class Child(db.Model):
     class_level: Mapped[str] = mapped_column(String(10))
     eligibility: Mapped[str] = mapped_column(String(20))
     screening: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the screening saw, in columns the yearly figures count from (not from the JSON):
+    # the residence code, the QPV matched (None outside any), the school's UAI and network as
+    # the territory listed them that day ("REP+", "REP", "" none; None: school not listed),
+    # and the day the territory file was built (None for a file written by hand).
+    screening_residence: Mapped[str | None] = mapped_column(String(20))
+    screening_qpv: Mapped[str | None] = mapped_column(String(16))
+    screening_uai: Mapped[str | None] = mapped_column(String(8))
+    screening_network: Mapped[str | None] = mapped_column(String(4))
+    screening_territory_date: Mapped[date | None] = mapped_column(Date)
 
     referral: Mapped[Referral] = relationship(back_populates="children")
 

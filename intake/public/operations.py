@@ -26,7 +26,7 @@ from intake.models import (
 from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
 from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, SOURCE_FIELDS, stored_value
-from intake.referrals.screening import screen_child
+from intake.referrals.screening import apply_screening, screen_child
 from intake.rules.clock import local_date
 from intake.rules.screening import Eligibility, best
 from intake.rules.search import referral_key
@@ -135,9 +135,7 @@ def create_referral(
             position=position,
             **{name: stored_value(name, child_data[name]) for name in CHILD_FIELDS},
         )
-        result = screen_child(child, referral, territory)
-        child.eligibility = result.eligibility.value
-        child.screening = result.to_dict()
+        apply_screening(child, screen_child(child, referral, territory), territory)
         referral.children.append(child)
     referral.eligibility = best(Eligibility(child.eligibility) for child in referral.children).value
     referral.history.append(

@@ -13,7 +13,7 @@ from typing import Any
 from intake.i18n import N_
 from intake.rules.ages import years_and_months_on
 from intake.territory.addresses import street_candidates
-from intake.territory.model import Programme, Qpv, Street, Territory
+from intake.territory.model import Programme, Qpv, School, Street, Territory
 
 # The school a form sends for "another school, or none": not a UAI, screened "to check".
 OTHER_SCHOOL = "other"
@@ -81,6 +81,10 @@ class Screening:
     residence: Residence
     qpv_code: str | None
     reasons: tuple[Reason, ...]
+    # The school as the territory listed it that day: its UAI and network ("REP+", "REP", or
+    # "" outside priority education); both None when the school was not in the list.
+    school_uai: str | None = None
+    school_network: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form, for storing with the referral."""
@@ -90,6 +94,8 @@ class Screening:
             "school": self.school.value,
             "residence": self.residence.value,
             "qpv_code": self.qpv_code,
+            "school_uai": self.school_uai,
+            "school_network": self.school_network,
             "reasons": [
                 {
                     "code": r.code,
@@ -187,20 +193,24 @@ SCHOOL_OTHER = N_("Établissement : autre établissement, hors de la liste du pr
 SCHOOL_NOT_LISTED = N_("Établissement : code %(uai)s absent de la liste du programme, à vérifier.")
 
 
-def _screen_school(school: str | None, territory: Territory) -> tuple[SchoolStatus, Reason]:
+def _screen_school(
+    school: str | None, territory: Territory
+) -> tuple[SchoolStatus, Reason, School | None]:
     uai = (school or "").strip()
     if not uai:
-        return SchoolStatus.UNKNOWN, Reason("school_missing", SCHOOL_MISSING)
+        return SchoolStatus.UNKNOWN, Reason("school_missing", SCHOOL_MISSING), None
     if uai.casefold() == OTHER_SCHOOL:
-        return SchoolStatus.UNKNOWN, Reason("school_other", SCHOOL_OTHER)
+        return SchoolStatus.UNKNOWN, Reason("school_other", SCHOOL_OTHER), None
     found = territory.school(uai)
     if found is None:
-        return SchoolStatus.UNKNOWN, Reason("school_not_listed", SCHOOL_NOT_LISTED, {"uai": uai})
+        reason = Reason("school_not_listed", SCHOOL_NOT_LISTED, {"uai": uai})
+        return SchoolStatus.UNKNOWN, reason, None
     if found.is_priority:
         params = {"school": found.name, "network": found.priority}
-        return SchoolStatus.PRIORITY, Reason("school_priority", SCHOOL_PRIORITY, params)
+        return SchoolStatus.PRIORITY, Reason("school_priority", SCHOOL_PRIORITY, params), found
     params = {"school": found.name}
-    return SchoolStatus.NOT_PRIORITY, Reason("school_not_priority", SCHOOL_NOT_PRIORITY, params)
+    reason = Reason("school_not_priority", SCHOOL_NOT_PRIORITY, params)
+    return SchoolStatus.NOT_PRIORITY, reason, found
 
 
 # --- Residence ------------------------------------------------------------------------------
@@ -370,7 +380,7 @@ def screen(
 ) -> Screening:
     """Screen one child on the day the referral was received; advice only, a person decides."""
     age, age_reason = _screen_age(birth_date, today, territory.programme)
-    school_status, school_reason = _screen_school(school, territory)
+    school_status, school_reason, listed = _screen_school(school, territory)
     location = _locate(address, postcode, territory)
     place = _PLACE_RULES[territory.programme.rule](location.residence, school_status)
     return Screening(
@@ -380,4 +390,6 @@ def screen(
         residence=location.residence,
         qpv_code=location.qpv.code if location.qpv else None,
         reasons=(age_reason, location.reason, school_reason),
+        school_uai=listed.uai if listed else None,
+        school_network=listed.priority if listed else None,
     )

@@ -13,7 +13,7 @@ from intake.duplicates.pairs import recheck_referral, safely
 from intake.extensions import db
 from intake.models import Correction, Referral, User
 from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, stored_value
-from intake.referrals.screening import screen_child
+from intake.referrals.screening import apply_screening, screen_child
 from intake.rules.screening import Eligibility, best
 from intake.rules.vocabulary import DOMAINS
 from intake.territory.model import Territory
@@ -104,10 +104,9 @@ def rescreen(
     children = []
     for position in positions:
         child = referral.children[position]
-        after = screen_child(child, referral, territory).to_dict()
-        children.append({"position": position, "before": dict(child.screening), "after": after})
-        child.eligibility = after["eligibility"]
-        child.screening = after
+        previous = dict(child.screening)
+        apply_screening(child, screen_child(child, referral, territory), territory)
+        children.append({"position": position, "before": previous, "after": child.screening})
     referral.eligibility = best(Eligibility(c.eligibility) for c in referral.children).value
     return {"children": children, "referral": {"before": before, "after": referral.eligibility}}
 

@@ -873,6 +873,8 @@ def test_full_screening():
                 {"school": "École Les Tilleuls", "network": "REP+"},
             ),
         ),
+        school_uai="0629001A",
+        school_network="REP+",
     )
     assert texts(result) == [
         "Âge : 8 ans à la date de réception, dans la tranche du programme (2 à 16 ans).",
@@ -913,6 +915,8 @@ def test_to_dict_is_json_ready():
         "school": "not_priority",
         "residence": "outside_qpv",
         "qpv_code": None,
+        "school_uai": "0629003C",
+        "school_network": "",
         "reasons": [
             {
                 "code": "age_in_range",
@@ -989,3 +993,22 @@ def test_a_qpv_without_listed_streets_never_rules_an_address_out(rule):
     assert (
         run(territory, address="1 rue X", postcode="75001").residence is Residence.OUTSIDE_TERRITORY
     )
+
+
+@pytest.mark.parametrize(
+    ("school", "uai", "network"),
+    [
+        ("0629001A", "0629001A", "REP+"),
+        ("0629002B", "0629002B", "REP"),
+        ("0629001a", "0629001A", "REP+"),
+        ("0629003C", "0629003C", ""),
+        ("other", None, None),
+        ("", None, None),
+        ("9999999Z", None, None),
+    ],
+    ids=["rep-plus", "rep", "lower-case-uai", "not-priority", "other", "empty", "not-listed"],
+)
+def test_screening_keeps_the_school_as_the_territory_lists_it(school, uai, network):
+    result = run(school=school)
+    assert (result.school_uai, result.school_network) == (uai, network)
+    assert (result.to_dict()["school_uai"], result.to_dict()["school_network"]) == (uai, network)
