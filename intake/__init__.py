@@ -127,7 +127,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     # Imported for their routes, which they add to the triage blueprint before it is registered
     # (in any order: no two modules' rules share an address, so none can shadow another).
-    from intake.triage import correction_views, detail_views, duplicate_views, queue_views  # noqa: F401
+    from intake.triage import (  # noqa: F401
+        correction_views,
+        detail_views,
+        duplicate_views,
+        queue_views,
+        territory_views,
+    )
 
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(account_bp, url_prefix="/triage")

@@ -1,18 +1,19 @@
 """What a territory file will do, in words: its neighbourhoods, its schools, given addresses.
 
 For `flask territory check`, which a coordinator runs before going live. Residence comes from
-`screening.decide`, the very decision screening makes. Pure functions, no Flask.
+`screening.decide`, the very decision screening makes; the counts, groups and placing are
+`intake.rules.territory_summary`'s, which the coordinator's page says in French. Pure
+functions, no Flask.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from intake.rules.screening import Residence, decide
-from intake.territory.addresses import parse_address, postcode_in
+from intake.rules.territory_summary import place, schools_by_network, street_counts
 from intake.territory.model import Qpv, Sources, Street, Territory
 
-PRIORITY_LABELS = (("REP+", "REP+"), ("REP", "REP"), ("", "not in priority education"))
+NETWORK_LABELS = {"REP+": "REP+", "REP": "REP", "": "not in priority education"}
 
 
 def describe_street(street: Street) -> str:
@@ -41,18 +42,15 @@ def describe_qpv(qpv: Qpv) -> str:
             f"{title}: no street listed yet, so every address of {qpv.commune} is screened "
             '"to check" for residence'
         )
-    streets = len({street.key for street in qpv.streets})
-    whole = sum(1 for s in qpv.streets if not s.is_limited)
-    ranges = sum(1 for s in qpv.streets if s.from_ is not None or s.to is not None)
-    sides = len(qpv.streets) - whole - ranges
+    counts = street_counts(qpv)
     entries = (
         ""
-        if streets == len(qpv.streets)
-        else f" in {_plural(len(qpv.streets), 'entry', 'entries')}"
+        if counts.streets == counts.entries
+        else f" in {_plural(counts.entries, 'entry', 'entries')}"
     )
     return (
-        f"{title}: {_plural(streets, 'street')}{entries}: {whole} whole, "
-        f"{_plural(ranges, 'range')} of numbers, {sides} one side only"
+        f"{title}: {_plural(counts.streets, 'street')}{entries}: {counts.whole} whole, "
+        f"{_plural(counts.ranges, 'range')} of numbers, {counts.sides} one side only"
     )
 
 
@@ -101,45 +99,34 @@ def territory_report(territory: Territory, today: date | None = None) -> list[st
         lines.append('Schools: none listed; the forms offer "other" only, screened "to check".')
         return lines
     lines.append(f"Schools: {len(territory.schools)}")
-    for priority, label in PRIORITY_LABELS:
-        schools = [s for s in territory.schools if s.priority == priority]
-        if schools:
-            lines.append(f"  {label}: {len(schools)}")
-            lines.extend(f"    {s.uai} {s.name} ({s.commune})" for s in schools)
+    for network, schools in schools_by_network(territory.schools):
+        lines.append(f"  {NETWORK_LABELS[network]}: {len(schools)}")
+        lines.extend(f"    {s.uai} {s.name} ({s.commune})" for s in schools)
     return lines
 
 
 def address_report(text: str, territory: Territory) -> list[str]:
     """How screening places an address written as on a form ("12 rue Neuve, 62190")."""
-    postcode = postcode_in(text)
-    parsed = parse_address(text)
+    placement = place(text, territory)
+    parsed, decision = placement.parsed, placement.decision
     if parsed is None:
         read = "no street"
     else:
         number = f"number {parsed.number}{parsed.suffix}" if parsed.number is not None else ""
         read = f'{number or "no number"}, street "{parsed.street_key}"'
-    decision = decide(text, postcode, territory)
     if decision.street is not None:
         entry = f"{decision.qpv.code} {decision.qpv.name}: {describe_street(decision.street)}"
     elif decision.qpv is not None:
         entry = f"{decision.qpv.code} {decision.qpv.name}, which lists no street yet"
     else:
         entry = "no street entry of the file"
-        if decision.residence is Residence.OUTSIDE_QPV and parsed is not None:
+        if placement.other_numbers:
             # Not a decision, an explanation: the same street is listed, for other numbers.
-            communes = {c.name for c in territory.communes_for_postcode(postcode)}
-            others = [
-                describe_street(street)
-                for qpv in territory.qpvs
-                if qpv.commune in communes
-                for street in qpv.streets
-                if street.key == parsed.street_key
-            ]
-            if others:
-                entry += f"; listed for other numbers only: {'; '.join(others)}"
+            others = "; ".join(describe_street(street) for _, street in placement.other_numbers)
+            entry += f"; listed for other numbers only: {others}"
     return [
         f"{text}",
-        f"  read as: {read}, postcode {postcode or 'none'}",
+        f"  read as: {read}, postcode {placement.postcode or 'none'}",
         f"  residence: {decision.residence.value}",
         f"  decided by: {entry}",
         f"  reason: {decision.reason.text}",

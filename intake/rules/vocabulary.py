@@ -78,6 +78,22 @@ ROLES: dict[str, str] = {
     "viewer": _l("Lecture seule"),
 }
 
+# Where screening places an address (intake.rules.screening.Residence), as the territory
+# page says it.
+RESIDENCES: dict[str, str] = {
+    "qpv": _l("En quartier prioritaire (QPV)"),
+    "outside_qpv": _l("Hors QPV"),
+    "outside_territory": _l("Hors du territoire"),
+    "unknown": _l("À vérifier"),
+}
+
+# The open data a territory is built from (intake.territory.model.SOURCE_KINDS).
+SOURCE_FILES: dict[str, str] = {
+    "ban": _l("Base Adresse Nationale"),
+    "qpv": _l("Contours des QPV 2024 (ANCT)"),
+    "schools": _l("Annuaire de l’éducation (Éducation nationale)"),
+}
+
 # What a read log entry was (intake.triage.audit.ReadKind), as "Consulté par" says it.
 READ_KINDS: dict[str, str] = {
     "detail": _l("dossier"),

@@ -239,3 +239,33 @@ class AssignForm(VersionedForm):
             raise ValidationError(
                 _l("Choisissez un membre de la coordination dont le compte est actif.")
             )
+
+
+# An address fits in one line: the longest French ones ("Bâtiment …, résidence …, 12 bis
+# avenue …, 62190 Lillers") stay well under this.
+ADDRESS_MAX = 300
+
+
+class PlaceForm(BaseForm):
+    """« Où se trouve cette adresse ? »: an address placed as screening places it, read
+    from the query string (`?adresse=`), without CSRF: it changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    adresse = StringField(
+        _l("Adresse"),
+        # No-break spaces inside the guillemets: « never ends a line, » never starts one.
+        description=_l(
+            "Numéro, rue et code postal, par exemple «\u00a012 rue Neuve, 62190\u00a0»."
+        ),
+        filters=[single_line],
+        validators=[
+            Length(
+                max=ADDRESS_MAX,
+                message=_l("L’adresse doit tenir en %(max)d caractères au plus."),
+            )
+        ],
+        # An address is personal data: not kept in the browser's form history.
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )

@@ -16,6 +16,7 @@ from tests.support.browser import (
     DOMAINS,
     FAMILY,
     FIRST_CHILD,
+    HORIZONTAL_OVERFLOW,
     SECOND_CHILD,
     SKIP_REASON,
     assert_child,
@@ -311,16 +312,6 @@ def test_no_content_security_policy_violation(page, server, users):
             "() => { const s = document.createElement('style');"
             " s.textContent = 'body { color: red }'; document.head.append(s); }"
         )
-
-
-HORIZONTAL_OVERFLOW = """() => ({
-    overflow: document.documentElement.scrollWidth > window.innerWidth,
-    scrollWidth: document.documentElement.scrollWidth,
-    culprits: [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .slice(0, 5)
-        .map(el => el.outerHTML.slice(0, 120)),
-})"""
 
 
 def test_phone_viewport_has_no_horizontal_scrolling(browser, server, users):

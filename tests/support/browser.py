@@ -217,6 +217,18 @@ def open_referral(page: Page, reference: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
 
 
+# Whether the page is wider than the window (a phone would scroll sideways), and the first
+# elements that stick out.
+HORIZONTAL_OVERFLOW = """() => ({
+    overflow: document.documentElement.scrollWidth > window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    culprits: [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .slice(0, 5)
+        .map(el => el.outerHTML.slice(0, 120)),
+})"""
+
+
 def axe_report(page: Page, label: str) -> str | None:
     """Run axe-core's WCAG 2.0/2.1 A and AA rules on `page`; a report when anything fails."""
     results = Axe().run(

@@ -1,15 +1,17 @@
 """Test data, one way: referrals, decisions, meetings and staff accounts made through the
 application's own operations, and the public forms' fields as a browser posts them.
 
-Every test that needs a referral, a decided referral, a meeting or a user makes it here, so
-a change to what a referral holds is made once. Each builder opens its own app context and
-commits, as a view would, and returns plain values (a reference, an id) usable outside it.
+Every test that needs a referral, a decided referral, a meeting, a user or a territory built
+from open data makes it here, so a change to what a referral holds is made once. Each builder
+opens its own app context and commits, as a view would, and returns plain values (a
+reference, an id) usable outside it.
 """
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -21,7 +23,9 @@ from intake.meetings.operations import create_meeting
 from intake.models import Child, Referral, Source, StatusChange, User, utcnow
 from intake.public.operations import create_referral
 from intake.signals import status_changed
-from tests.support.app import PASSWORD
+from intake.territory.model import Territory
+from intake.territory.reader import load_territory
+from tests.support.app import PASSWORD, TERRITORY
 
 # Each referral's situation is numbered: two identical forms within 30 minutes are taken for
 # a double send and stored once.
@@ -352,3 +356,39 @@ def make_orientation(app: Flask, **overrides) -> str:
         **overrides,
     }
     return make_referral(app, Source.PROFESSIONAL, **fields)
+
+
+# --- A territory built from open data --------------------------------------------------------
+
+BAN_URL = "https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-62.csv.gz"
+BAN_SHA256 = "0123456789abcdef" * 4
+
+
+def built_territory(directory: Path, built_on: date) -> Territory:
+    """The test territory with a [sources] table, as `territory build` writes it: built on
+    `built_on` from the BAN (downloaded three days before) and a school directory given by hand
+    (no URL). Written to `directory` and read as the app reads its file."""
+    path = directory / "territory-built.toml"
+    path.write_text(
+        TERRITORY.read_text(encoding="utf-8")
+        + f"""
+[sources]
+built_on = {built_on.isoformat()}
+
+[[sources.files]]
+kind = "ban"
+name = "adresses-62.csv.gz"
+url = "{BAN_URL}"
+date = {(built_on - timedelta(days=3)).isoformat()}
+sha256 = "{BAN_SHA256}"
+
+[[sources.files]]
+kind = "schools"
+name = "fr-en-annuaire-education.csv"
+url = ""
+date = {built_on.isoformat()}
+sha256 = "{"f" * 64}"
+""",
+        encoding="utf-8",
+    )
+    return load_territory(path)
