@@ -17,6 +17,18 @@ START_REFUSED = (
 )
 
 
+# Where `territory build` (intake/opendata/build.py) downloads the official files, unless
+# FLASK_INTAKE_OPENDATA_*_URL say otherwise. The Base Adresse Nationale's file of a département:
+BAN_URL = "https://adresse.data.gouv.fr/data/ban/adresses/latest/csv/adresses-{departement}.csv.gz"
+# The ANCT's "Quartiers prioritaires de la politique de la ville (QPV)" on data.gouv.fr: the
+# stable address of its GeoJSON resource (WGS84), QPV 2024, codes in `code_qp`.
+QPV_URL = "https://www.data.gouv.fr/fr/datasets/r/942d4ee8-8142-4556-8ea1-335537ce1119"
+# The school directory's export, filtered on one commune, `;`-separated with its field names.
+SCHOOLS_URL = (
+    "https://data.education.gouv.fr/api/explore/v2.1/catalog/datasets/fr-en-annuaire-education"
+    "/exports/csv?where=code_commune%3D%22{insee}%22&delimiter=%3B"
+)
+
 # A Redis that takes connections but never answers would otherwise hold limited requests for
 # redis-py's default timeouts (5 s a try in redis-py 8, none in older ones) before the fallback.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
@@ -45,6 +57,16 @@ def defaults(app: Flask) -> dict:
         "INTAKE_TERRITORY": str(instance / "territory.sample.toml"),
         "INTAKE_NOTIFY": "",
         "INTAKE_BASE_URL": "http://127.0.0.1:5000",
+        # Where `territory build` keeps what it downloaded, to ask next time for a newer file only.
+        "INTAKE_OPENDATA_CACHE": str(instance / "opendata"),
+        "INTAKE_OPENDATA_BAN_URL": BAN_URL,
+        "INTAKE_OPENDATA_QPV_URL": QPV_URL,
+        "INTAKE_OPENDATA_SCHOOLS_URL": SCHOOLS_URL,
+        # A download's socket timeout (s), its tries, and the first wait between them (s),
+        # doubled at each retry.
+        "INTAKE_OPENDATA_TIMEOUT": 30,
+        "INTAKE_OPENDATA_ATTEMPTS": 4,
+        "INTAKE_OPENDATA_BACKOFF": 2,
         "INTAKE_PAGE_SIZE": 25,
         # How many reverse proxies stand before the app: their X-Forwarded-For/-Proto are
         # trusted so throttling sees the visitor's address, not the proxy's.

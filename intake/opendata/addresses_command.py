@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +18,13 @@ import tomlkit
 from flask import current_app
 from flask.cli import with_appcontext
 from tomlkit.items import Array
+from tomlkit.toml_document import TOMLDocument
 
 from intake.opendata.ban import BanAddress, BanError, read_addresses
-from intake.opendata.contours import ContoursError, inside, read_contours
+from intake.opendata.contours import Contours, ContoursError, inside, read_contours
 from intake.opendata.qpv_streets import PlacedPoint, QpvStreets, StreetEntries, qpv_streets
 from intake.opendata.territory_file import read_document, unified_diff, write_text
-from intake.territory.model import Qpv
+from intake.territory.model import Qpv, Territory
 from intake.territory.reader import TerritoryError, load_territory
 
 
@@ -75,6 +77,40 @@ def streets_array(streets: tuple[StreetEntries, ...]) -> Array:
     return tomlkit.parse(text)["streets"]
 
 
+def set_streets(
+    document: TOMLDocument,
+    qpvs: Sequence[Qpv],
+    territory: Territory,
+    by_commune: Mapping[str, Sequence[BanAddress]],
+    contours: Contours,
+) -> tuple[QpvImport, ...]:
+    """Write the streets of each of `qpvs` into its [[qpv]] table of `document`, from its
+    commune's address points (by INSEE code) placed against its contour."""
+    insee = {commune.name: commune.insee for commune in territory.communes}
+    # Codes are unique once validated, and validation reads them stripped and upper-cased.
+    tables = {str(table["code"]).strip().upper(): table for table in document["qpv"]}
+    results = []
+    for qpv in qpvs:
+        addresses = by_commune[insee[qpv.commune]]
+        lons = np.fromiter((a.lon for a in addresses), dtype=float, count=len(addresses))
+        lats = np.fromiter((a.lat for a in addresses), dtype=float, count=len(addresses))
+        placed = inside(contours.geometries[qpv.code], lons, lats)
+        streets = qpv_streets(
+            PlacedPoint(a.street, a.number, bool(is_in))
+            for a, is_in in zip(addresses, placed, strict=True)
+        )
+        tables[qpv.code]["streets"] = streets_array(streets.streets)
+        results.append(
+            QpvImport(
+                qpv=qpv,
+                insee=insee[qpv.commune],
+                streets=streets,
+                repaired=contours.repaired.get(qpv.code, ""),
+            )
+        )
+    return tuple(results)
+
+
 def import_addresses(
     territory_path: str | os.PathLike[str],
     ban_path: str | os.PathLike[str],
@@ -108,32 +144,12 @@ def import_addresses(
 
     document = read_document(path)
     before = tomlkit.dumps(document)
-    # Codes are unique once validated, and validation reads them stripped and upper-cased.
-    tables = {str(table["code"]).strip().upper(): table for table in document["qpv"]}
-    results = []
-    for qpv in territory.qpvs:
-        addresses = by_commune[insee[qpv.commune]]
-        lons = np.fromiter((a.lon for a in addresses), dtype=float, count=len(addresses))
-        lats = np.fromiter((a.lat for a in addresses), dtype=float, count=len(addresses))
-        placed = inside(contours.geometries[qpv.code], lons, lats)
-        streets = qpv_streets(
-            PlacedPoint(a.street, a.number, bool(is_in))
-            for a, is_in in zip(addresses, placed, strict=True)
-        )
-        tables[qpv.code]["streets"] = streets_array(streets.streets)
-        results.append(
-            QpvImport(
-                qpv=qpv,
-                insee=insee[qpv.commune],
-                streets=streets,
-                repaired=contours.repaired.get(qpv.code, ""),
-            )
-        )
+    results = set_streets(document, territory.qpvs, territory, by_commune, contours)
     return AddressImport(
         path=path,
         before=before,
         after=tomlkit.dumps(document),
-        qpvs=tuple(results),
+        qpvs=results,
         rows=extract.rows,
         kept=len(extract.addresses),
         unplaced=extract.unplaced,

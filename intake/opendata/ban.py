@@ -47,6 +47,10 @@ class BanExtract:
     addresses: list[BanAddress] = field(default_factory=list)
     rows: int = 0  # every data row of the file
     unplaced: int = 0  # rows of the territory's communes without a usable lon/lat
+    # Each kept commune's name and postcodes as the BAN gives them (`nom_commune`,
+    # `code_postal`), for a [[communes]] table that `territory build` adds.
+    names: dict[str, str] = field(default_factory=dict)
+    postcodes: dict[str, set[str]] = field(default_factory=dict)
 
 
 def read_house_number(text: str) -> int | None:
@@ -106,6 +110,7 @@ def read_addresses(path: str | os.PathLike[str], insee_codes: Collection[str]) -
             columns = _columns(header, source)
             i_number, i_street, i_insee, i_lon, i_lat = (columns[c] for c in REQUIRED_COLUMNS)
             i_suffix = columns.get("rep")
+            i_name, i_postcode = columns.get("nom_commune"), columns.get("code_postal")
             width = max(i_number, i_street, i_insee, i_lon, i_lat, i_suffix or 0) + 1
             for row in reader:
                 if not row:
@@ -120,6 +125,10 @@ def read_addresses(path: str | os.PathLike[str], insee_codes: Collection[str]) -
                 insee = row[i_insee]
                 if insee not in codes:
                     continue
+                if i_name is not None and insee not in extract.names and len(row) > i_name:
+                    extract.names[insee] = row[i_name].strip()
+                if i_postcode is not None and len(row) > i_postcode and row[i_postcode].strip():
+                    extract.postcodes.setdefault(insee, set()).add(row[i_postcode].strip())
                 try:
                     lon, lat = float(row[i_lon]), float(row[i_lat])
                 except ValueError:

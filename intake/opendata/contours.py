@@ -21,6 +21,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 CODE_PROPERTIES = ("code_qp", "code_quartier", "code")
+# Where the files name a neighbourhood: the ANCT's `lib_qp` (or `nom_qp`), extracts' others.
+NAME_PROPERTIES = ("lib_qp", "nom_qp", "nom_quartier", "label", "nom", "name")
 _POLYGONAL = ("Polygon", "MultiPolygon")
 # Names a GeoJSON "crs" member (an older GeoJSON form) may give to WGS84 lon/lat.
 _WGS84_NAMES = ("EPSG:4326", "EPSG::4326", "CRS84")
@@ -36,14 +38,20 @@ class Contours:
 
     geometries: dict[str, BaseGeometry] = field(default_factory=dict)
     repaired: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # as the file names them ("" if not)
+
+
+def _first(properties: dict, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = properties.get(name)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
 
 
 def _code(properties: dict) -> str | None:
-    for name in CODE_PROPERTIES:
-        value = properties.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip().upper()
-    return None
+    code = _first(properties, CODE_PROPERTIES)
+    return code.upper() if code else None
 
 
 def _check_crs(data: dict, source: str) -> None:
@@ -58,10 +66,11 @@ def _check_crs(data: dict, source: str) -> None:
         )
 
 
-def read_contours(path: str | os.PathLike[str], codes: Collection[str]) -> Contours:
-    """The contours of these QPV codes, valid and prepared; ContoursError if one is missing."""
+def read_contours(path: str | os.PathLike[str], codes: Collection[str] | None) -> Contours:
+    """The contours of these QPV codes (every one in the file for None), valid and prepared;
+    ContoursError if one asked for is missing."""
     source = os.fspath(path)
-    wanted = {code.upper() for code in codes}
+    wanted = {code.upper() for code in codes} if codes is not None else None
     try:
         data = json.loads(Path(path).read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -76,11 +85,13 @@ def read_contours(path: str | os.PathLike[str], codes: Collection[str]) -> Conto
         raise ContoursError(f"{source}: its FeatureCollection has no list of features")
 
     parts: dict[str, list[BaseGeometry]] = {}
+    names: dict[str, str] = {}
     for index, feature in enumerate(features, start=1):
         properties = feature.get("properties") if isinstance(feature, dict) else None
         code = _code(properties) if isinstance(properties, dict) else None
-        if code not in wanted:
+        if code is None or (wanted is not None and code not in wanted):
             continue
+        names.setdefault(code, _first(properties, NAME_PROPERTIES) or "")
         geometry = feature.get("geometry") or {}
         kind = geometry.get("type") if isinstance(geometry, dict) else None
         if kind not in _POLYGONAL:
@@ -95,7 +106,7 @@ def read_contours(path: str | os.PathLike[str], codes: Collection[str]) -> Conto
                 f"{source}: feature {index} ({code}): unreadable geometry: {exc}"
             ) from None
 
-    missing = sorted(wanted - parts.keys())
+    missing = sorted(wanted - parts.keys()) if wanted is not None else []
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise ContoursError(
@@ -103,7 +114,7 @@ def read_contours(path: str | os.PathLike[str], codes: Collection[str]) -> Conto
             f"(looked in properties {', '.join(CODE_PROPERTIES)})"
         )
 
-    contours = Contours()
+    contours = Contours(names=names)
     for code, geometries in parts.items():
         geometry = geometries[0] if len(geometries) == 1 else shapely.union_all(geometries)
         if not geometry.is_valid:
