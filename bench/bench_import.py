@@ -1,10 +1,13 @@
-"""Benchmark: `territory import-addresses` on a whole département's BAN file.
+"""Benchmark: `territory import-addresses` and `territory build` on a whole département.
 
 Run with `make bench`. Writes a 600,000-row file in the BAN's format, gzipped as downloaded
 (most rows in other communes, some thousands in Lillers around the real QPV contour), then
 imports it in a fresh process and reports its time and peak memory (the process's maximum
 resident set), next to a bare `csv.reader` pass over the same file measured in the same run.
-Goal on the reference machine: under 20 s and under 200 MB.
+Then `territory build` in a fresh process: the same file, the contours and a school directory
+downloaded from a loopback HTTP server (run by this script, outside the measured process),
+cached, then imported. Goals on the reference machine: the import under 20 s and 200 MB; the
+build within 1.5× of the import alone and under 200 MB.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
 DATA = ROOT / "tests" / "data"
 ROWS = 600_000
 LILLERS_STREETS, NUMBERS_PER_STREET = 160, 50  # 8,000 addresses in Lillers
 GOAL_SECONDS, GOAL_MB = 20, 200
+GOAL_BUILD_RATIO = 1.5
 sys.path.insert(0, str(DATA))
 
 from make_ban_fixture import HEADER  # noqa: E402 - the official header, kept in one place
@@ -107,6 +112,32 @@ def territory_copy(folder: Path) -> Path:
     return path
 
 
+def build(territory: str, base_url: str) -> dict:
+    """`territory build --commune 62516 --write`, its files downloaded from `base_url`."""
+    from intake.opendata.build import Downloader, Given, build_territory, obtain
+    from intake.opendata.territory_file import write_text
+    from intake.rules.clock import today
+
+    cache = Path(territory).parent / "cache"
+    downloader = Downloader(
+        cache=cache,
+        urls={
+            "ban": base_url + "/adresses-{departement}.csv.gz",
+            "qpv": base_url + "/qpv.geojson",
+            "schools": base_url + "/annuaire-{insee}.csv",
+        },
+    )
+    files = obtain(["62516"], Given(), downloader)
+    result = build_territory(Path(territory), ["62516"], *files, today=today())
+    write_text(territory, result.after)
+    return {
+        "kept": len(result.extract.addresses),
+        "rows": result.extract.rows,
+        "streets": sum(len(q.streets.streets) for q in result.qpvs),
+        "schools": len(result.schools),
+    }
+
+
 def measure(territory: str, ban: str, contours: str, mode: str) -> None:
     """In a fresh process: run one thing, print its time and peak memory as JSON."""
     sys.path.insert(0, str(ROOT))
@@ -115,7 +146,9 @@ def measure(territory: str, ban: str, contours: str, mode: str) -> None:
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    if mode == "import":
+    if mode == "build":
+        detail = build(territory, ban)  # `ban` is the server's address here
+    elif mode == "import":
         result = import_addresses(territory, ban, contours)
         write_text(territory, result.after)
         detail = {
@@ -150,7 +183,9 @@ def main() -> None:
         size = ban.stat().st_size / 2**20
         bare = run_measure(territory_copy(folder), ban, "bare")
         done = run_measure(territory_copy(folder), ban, "import")
+        built = measure_build(folder, ban)
     assert done["rows"] == bare["rows"] == ROWS and done["kept"] == lillers
+    assert built["rows"] == ROWS and built["kept"] == lillers
     mib = done["peak_kib"] / 1024
     print(f"BAN file: {ROWS:,} rows ({lillers:,} in Lillers), gzip {size:.1f} MB")
     print(f"bare csv.reader pass:          {bare['seconds']:6.2f} s")
@@ -165,6 +200,82 @@ def main() -> None:
     )
     within = done["seconds"] < GOAL_SECONDS and mib < GOAL_MB
     print(f"goal (< {GOAL_SECONDS} s, < {GOAL_MB} MB): {'met' if within else 'MISSED'}")
+    ratio = built["seconds"] / done["seconds"]
+    built_mib = built["peak_kib"] / 1024
+    print(
+        f"territory build --write:       {built['seconds']:6.2f} s   "
+        f"ratio to the import {ratio:4.2f}×   peak {built_mib:.0f} MB   "
+        f"({built['streets']} streets, {built['schools']} schools; downloads from loopback)"
+    )
+    met = ratio <= GOAL_BUILD_RATIO and built_mib < GOAL_MB
+    print(f"goal (≤ {GOAL_BUILD_RATIO}× the import, < {GOAL_MB} MB): {'met' if met else 'MISSED'}")
+    OUT.mkdir(exist_ok=True)
+    figures = [
+        (
+            "import-addresses --write, 600,000-row BAN file: ratio to a bare csv.reader pass",
+            done["seconds"] / bare["seconds"],
+            "ratio",
+            "",
+            None,
+        ),
+        (
+            "import-addresses --write: seconds",
+            done["seconds"],
+            "s",
+            f"< {GOAL_SECONDS} s",
+            done["seconds"] < GOAL_SECONDS,
+        ),
+        ("import-addresses --write: peak memory", mib, "MB", f"< {GOAL_MB} MB", mib < GOAL_MB),
+        (
+            "territory build --write (downloads from loopback): ratio to the import alone",
+            ratio,
+            "ratio",
+            f"≤ {GOAL_BUILD_RATIO}×",
+            ratio <= GOAL_BUILD_RATIO,
+        ),
+        (
+            "territory build --write: peak memory",
+            built_mib,
+            "MB",
+            f"< {GOAL_MB} MB",
+            built_mib < GOAL_MB,
+        ),
+    ]
+    records = [
+        {
+            "id": "TERRITORY",
+            "database": "",
+            "measure": measure,
+            "value": value,
+            "unit": unit,
+            "goal": goal,
+            "met": met,
+        }
+        for measure, value, unit, goal, met in figures
+    ]
+    (OUT / "import.json").write_text(json.dumps(records, indent=1))
+
+
+def measure_build(folder: Path, ban: Path) -> dict:
+    """Serve the files from a loopback HTTP server in this process; build in a fresh one."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.opendata_server import serving_files
+
+    schools = (DATA / "fr-en-annuaire-education.csv").read_bytes()
+    files = {
+        "/adresses-62.csv.gz": ban.read_bytes(),
+        "/qpv.geojson": (DATA / "qpv-2024-lillers-bethune.geojson").read_bytes(),
+        "/annuaire-62516.csv": schools,
+    }
+    (folder / "build").mkdir()
+    territory = territory_copy(folder / "build")
+    with serving_files(files) as server:
+        base = server.url("")
+        command = [sys.executable, __file__, "--measure", str(territory), base, "-", "build"]
+        done = subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, check=True
+        )
+    return json.loads(done.stdout)
 
 
 if __name__ == "__main__":
