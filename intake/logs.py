@@ -8,6 +8,7 @@ references and codes only: the code that logs never passes names, addresses or f
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from flask import Flask
@@ -40,6 +41,25 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
+# The query string of a request line: "GET /triage/territoire?adresse=12+rue… HTTP/1.1".
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
+class QueryStringFilter(logging.Filter):
+    """Drop the query string from the development server's request lines: `?adresse=` (the
+    staff page that places an address) and `?q=` (a search by name) carry personal data,
+    which the log never holds. Paths carry references and ids only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                _QUERY.sub("?…", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = _QUERY.sub("?…", record.msg)
+        return True
+
+
 def log_level(value: str | int) -> int:
     """The numeric level of a name such as "INFO" or "debug", or of a number; ValueError else."""
     if isinstance(value, int):
@@ -64,3 +84,6 @@ def configure_logging(app: Flask) -> None:
     handler = StderrHandler()
     handler.setFormatter(OneLineFormatter(FORMAT))
     logger.addHandler(handler)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, QueryStringFilter) for f in werkzeug.filters):
+        werkzeug.addFilter(QueryStringFilter())

@@ -178,3 +178,19 @@ def test_migrations_in_the_same_process_do_not_make_the_log_double(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("probe after migrations") == 1, result.stderr
     assert "Running upgrade  -> 0001" in result.stderr  # alembic still says what it does
+
+
+def test_the_development_server_logs_no_query_string(app, caplog):
+    """`flask run` logs each request line: the query string, where `?adresse=` and `?q=` carry
+    an address or a name, is dropped; the path and the status stay."""
+    from werkzeug._internal import _log
+
+    request = "GET /triage/territoire?adresse=12+rue+Neuve%2C+62190 HTTP/1.1"
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        _log("info", '127.0.0.1 - - [06/Dec/2026 22:40:00] "%s" %s %s', request, "200", "-")
+        _log("info", "GET /triage/?q=Martin HTTP/1.1 200")
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert lines == [
+        '127.0.0.1 - - [06/Dec/2026 22:40:00] "GET /triage/territoire?… HTTP/1.1" 200 -',
+        "GET /triage/?… HTTP/1.1 200",
+    ]
