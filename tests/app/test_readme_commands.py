@@ -46,6 +46,7 @@ from tests.support.smtp import SmtpSink, free_port
 # The account README.md's first command gives a new password, which its own
 # `users create EMAIL` makes here; `printf … | users create a@b.fr` makes the second.
 SECOND_EMAIL = "a@b.fr"
+# A password, typed twice as the password commands ask.
 TWICE = "une phrase de passe assez longue\n" * 2
 TIMEOUT = 120  # seconds for one command, on a busy machine
 
@@ -76,16 +77,16 @@ class Copy:
         # thread enters an app context of its own, as a threaded server's requests do.
         self.app = build_app(f"sqlite:///{self.database}")
 
-    def python(self, *args: str, **options) -> subprocess.CompletedProcess:
+    def python(self, *args: str) -> subprocess.CompletedProcess:
+        """Run this Python in the copy, as `make` runs it there."""
         return subprocess.run(
             [sys.executable, *args],
             cwd=self.folder,
-            env={**self.env, **options.pop("env", {})},
+            env=self.env,
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
             check=False,
-            **options,
         )
 
     @property
@@ -223,16 +224,18 @@ def with_write(dry_run: str, written: str) -> Callable[[Sequence[str]], str]:
 
 COMMANDS: dict[str, Way] = {
     "db upgrade": Way(1, r"Running upgrade .* -> 0001"),
+    # One writer at a time on the SQLite file in this phase: the seed's transaction is long.
     "users create": Way(
         2,
         r"^Created coordinator account \S+@\S+\.$",
-        lane="users",
+        lane="database",
         values={"EMAIL": [DEMO_EMAIL]},
         stdin=TWICE,
     ),
     "dev seed": Way(
         2,
         r"^Added \d+ fictional referrals in [\d.]+ s \(seed \d+\)\.$",
+        lane="database",
         values={"N": ["20"], "S": ["7"]},
     ),
     "territory import-addresses": Way(
@@ -379,6 +382,8 @@ def run_command(copy: Copy, command: ReadmeCommand, way: Way) -> str | None:
         output = done.stdout + done.stderr
         problem = f"exited with {done.returncode}" if done.returncode else None
     shows = way.shows if isinstance(way.shows, str) else way.shows(argv)
+    if problem is None and "Traceback (most recent call last)" in output:
+        problem = "it printed a traceback"
     if problem is None and not re.search(shows, output, re.MULTILINE):
         problem = f"its output does not match {shows!r}"
     if problem is None:
