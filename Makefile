@@ -36,26 +36,33 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
 	$(call install,-e '.[test]')
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+# This machine's secret key and development database, written after the first install so that
+# `.venv/bin/flask --app wsgi …` works in any shell; never rewritten, never committed (the
+# tests read none of it: they give the app an instance folder of their own).
+INSTANCE_CONFIG := instance/config.py
+$(INSTANCE_CONFIG): | $(VENV)/.installed
+	$(BIN)/python -m intake.dev.instance_config
+
+run: $(VENV)/.installed $(INSTANCE_CONFIG)
 	$(BIN)/python -m intake.dev.server
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # ruff's checks, then the architecture's import contracts (.importlinter).
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo --no-cache
 
-format: $(VENV)/.installed-test
+format: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 # BENCH_QUICK=1 shortens every run of bench_pages.py, bench_server.py and bench_duplicates.py
 # (a smoke run: its figures mean little). Each writes bench/out/*.json; report.py turns them
 # into BENCHMARKS.md.
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_pages.py
@@ -65,20 +72,20 @@ bench: $(VENV)/.installed-test
 
 # `make test` on fresh clones of this commit and of the one before issue 22, one after the other
 # (about six minutes): the suite's time before and after (bench/out/suite.json).
-bench-suite: $(VENV)/.installed-test
+bench-suite: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	$(BIN)/python bench/bench_suite.py
 
 # Generated requests (tests/app/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
 FUZZ_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
-fuzz: $(VENV)/.installed-test
+fuzz: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 	TEST_DATABASE_URL= INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
 		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 	TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
 		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 
 # The catalogue template for translators; French is the source language.
-messages: $(VENV)/.installed
+messages: $(VENV)/.installed $(INSTANCE_CONFIG)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o messages.pot .
 
 # Re-resolve every dependency to its newest version allowed by pyproject.toml; review the diff.

@@ -49,10 +49,31 @@ class IntakeFlask(Flask):
         )
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application: configuration, territory, extensions, blueprints, commands."""
+# Names another instance folder than Flask's `instance/` beside the package: the tests point
+# it at an empty folder of their own, so that a developer's instance/config.py (which `make`
+# writes, with a key and a database) changes nothing they build or start.
+INSTANCE_PATH_VARIABLE = "INTAKE_INSTANCE_PATH"
+
+
+def instance_folder(path: str | os.PathLike | None = None) -> str:
+    """The folder the app reads `config.py` from (and keeps its default database and
+    territory in): `path`, else $INTAKE_INSTANCE_PATH, else Flask's `instance/` beside the
+    package."""
+    chosen = path or os.environ.get(INSTANCE_PATH_VARIABLE)
+    if chosen:
+        return os.path.abspath(chosen)
+    return Flask(__name__).instance_path
+
+
+def create_app(
+    test_config: dict | None = None, instance_path: str | os.PathLike | None = None
+) -> Flask:
+    """Build the application: configuration, territory, extensions, blueprints, commands.
+
+    `instance_path` is the instance folder (see `instance_folder`)."""
     app = IntakeFlask(
         __name__,
+        instance_path=instance_folder(instance_path),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

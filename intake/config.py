@@ -13,7 +13,7 @@ START_REFUSED = (
     "FLASK_SECRET_KEY is not set: refusing to start in production with the development key. "
     "Generate one and export it, for example:\n"
     "  export FLASK_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
-    "(or set SECRET_KEY in instance/config.py; use FLASK_DEBUG=1 only on a developer's machine)."
+    "(or set SECRET_KEY in instance/config.py: on a developer's machine, `make run` writes one)."
 )
 
 

@@ -20,10 +20,12 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from intake import INSTANCE_PATH_VARIABLE
 from intake.auth.operations import create_user
 from intake.extensions import db
 from tests.support.app import (
     PASSWORD,
+    SAMPLE_TERRITORY,
     TERRITORY,
     TEST_DATABASE_URL,
     build_app,
@@ -34,6 +36,20 @@ from tests.support.app import (
     release,
 )
 from tests.support.smtp import ALLOWED_SMTP, SmtpSink, serving
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tests_instance(tmp_path_factory) -> Iterator[Path]:
+    """The instance folder of every app the tests build, here or in a process they start
+    (gunicorn, `flask --app wsgi …`, `make run`'s server): the checkout's as a fresh clone has
+    it, the sample territory and no config.py. The one `make` wrote for the developer, with a
+    secret key and a database, must change nothing the tests see, above all not whether
+    production refuses to start."""
+    folder = tmp_path_factory.mktemp("instance")
+    shutil.copyfile(SAMPLE_TERRITORY, folder / SAMPLE_TERRITORY.name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INSTANCE_PATH_VARIABLE, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,8 @@ def main() -> int:
     base_url = f"http://{HOST}:{port}"
     # Links in the e-mails printed below point at this server.
     env.setdefault("FLASK_INTAKE_BASE_URL", base_url)
-    # A developer's machine: the development secret key is acceptable here, never in production.
+    # A developer's machine, served over plain http: debug mode (cookies without Secure, the
+    # debugger). The key is instance/config.py's, which `make` wrote before this started.
     env.setdefault("FLASK_DEBUG", "1")
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     children: list[subprocess.Popen] = []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.models import Agreement, OutboxMessage, Referral, User
 from intake.notifications.digest import already_had_one_today, lacks_agreement
-from tests.support.builders import make_user
+from tests.support.builders import make_user, store_referrals
 from tests.support.outbox import COORDINATION, submit
 
 # Monday 9 March 2026, 07:00 in Paris (UTC+1): when cron runs the digest.
@@ -197,3 +197,15 @@ def test_the_digest_is_delivered_by_the_outbox_not_by_the_command(app, smtp, sce
     (first, _since) = digests(app)
     assert first.referral_id is None and first.sent_at is None
     assert COORDINATION not in first.recipients
+
+
+def test_a_long_digest_keeps_its_lines_short_enough_for_smtp(app, smtp):
+    """SMTP servers refuse a line of over 998 characters (RFC 5321; the test server answers
+    500): a backlog listed on one line of HTML stopped the digest for good, as refused."""
+    store_referrals(app, 60, start=NOW - timedelta(days=30))
+    make_user(app, "first@testville.example", alerts="daily")
+    assert run_digest(app, NOW)[-1] == "1 digest queued"
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    (envelope,) = smtp.envelopes
+    assert max(len(line) for line in envelope.original_content.splitlines()) <= 998

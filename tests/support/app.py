@@ -21,6 +21,8 @@ from intake.extensions import db, limiter
 
 TESTS = Path(__file__).parents[1]
 TERRITORY = TESTS / "territory.toml"
+# Lillers, the territory the app reads when told of none (intake/config.py's default).
+SAMPLE_TERRITORY = TESTS.parent / "instance" / "territory.sample.toml"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery"
 
