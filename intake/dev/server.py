@@ -13,9 +13,14 @@ import subprocess
 import sys
 import time
 
+from intake.rules.clock import today
+from intake.rules.territory_summary import gaps
+from intake.territory.model import Territory
+
 HOST, DEFAULT_PORT = "127.0.0.1", 5000
 DEMO_EMAIL = "coordination@exemple.fr"
 NEW_LOGIN_COMMAND = ".venv/bin/flask --app wsgi users set-password {email}"
+BUILD_COMMAND = ".venv/bin/flask --app wsgi territory build {communes} --write"
 
 
 class StartError(Exception):
@@ -49,7 +54,8 @@ def free_port() -> int:
 
 
 def ensure_demo_coordinator(base_url: str) -> None:
-    """Create the demo coordinator if there is no coordinator yet, and print its login."""
+    """Create the demo coordinator if there is no coordinator yet, and print its login; then
+    say whether the territory still lacks its streets or schools."""
     from sqlalchemy import select
 
     from intake import create_app
@@ -65,12 +71,28 @@ def ensure_demo_coordinator(base_url: str) -> None:
                 f"Coordinator account: {existing.email} (already exists; password unchanged)."
                 f"\nForgot it? Set a new one with: {NEW_LOGIN_COMMAND.format(email=existing.email)}"
             )
-            return
-        password = secrets.token_urlsafe(12)
-        create_user(DEMO_EMAIL, password, Role.COORDINATOR)
-        db.session.commit()
-    print(f"\nDemo coordinator created — log in at {base_url}/connexion with")
-    print(f"  e-mail:   {DEMO_EMAIL}\n  password: {password}\n")
+        else:
+            password = secrets.token_urlsafe(12)
+            create_user(DEMO_EMAIL, password, Role.COORDINATOR)
+            db.session.commit()
+            print(f"\nDemo coordinator created — log in at {base_url}/connexion with")
+            print(f"  e-mail:   {DEMO_EMAIL}\n  password: {password}\n")
+    if hint := territory_hint(app.extensions["territory"]):
+        print(hint)
+
+
+def territory_hint(territory: Territory) -> str | None:
+    """One line when the territory lists no street or no school yet, with the command that
+    builds them (screening says "to check" for every address and school until then)."""
+    missing = {gap.code for gap in gaps(territory, today())}
+    if not missing & {"qpv_without_streets", "no_school", "commune_without_school"}:
+        return None
+    communes = " ".join(f"--commune {c.insee}" for c in territory.communes if c.insee)
+    return (
+        f"The territory file ({territory.source}) lists no QPV street or no school yet: "
+        'every address or school screens "to check". Build them from open data (needs '
+        f"internet): {BUILD_COMMAND.format(communes=communes or '--commune INSEE')}"
+    )
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ so that the README never prints a command nobody ran.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import signal
@@ -33,6 +34,7 @@ from intake.extensions import db
 from intake.models import OutboxMessage, Referral, User, utcnow
 from intake.triage.audit import ReadKind, record_read
 from tests.support.app import build_app, release
+from tests.support.opendata_server import serving_files
 from tests.support.readme import (
     PLACEHOLDER,
     README,
@@ -49,6 +51,7 @@ SECOND_EMAIL = "a@b.fr"
 # A password, typed twice as the password commands ask.
 TWICE = "une phrase de passe assez longue\n" * 2
 TIMEOUT = 120  # seconds for one command, on a busy machine
+DATA = Path(__file__).parents[1] / "data"
 
 
 class Copy:
@@ -215,6 +218,9 @@ class Way:
     serve: Callable[[Served], None] | None = None
     # Arguments added to the README's: `{port}` is a free port.
     extra: tuple[str, ...] = ()
+    # Serve the official open-data files from a loopback server, at the FLASK_INTAKE_OPENDATA_*
+    # addresses: a command that downloads them never reaches the internet.
+    opendata: bool = False
 
 
 def with_write(dry_run: str, written: str) -> Callable[[Sequence[str]], str]:
@@ -253,9 +259,27 @@ COMMANDS: dict[str, Way] = {
     "territory check": Way(
         2,
         # After `import-addresses --write`: the street is in the QPV.
-        r"^12 rue Neuve, 62190\n  read as: .*\n  residence: qpv$",
+        r"^1[28] rue Neuve, 62190\n  read as: .*\n  residence: qpv$",
         lane="territory",
         values={"ADDRESS": ["12 rue Neuve, 62190"]},
+    ),
+    # After `check`: the build rewrites the streets the import wrote, and adds the schools.
+    "territory build": Way(
+        2,
+        with_write(
+            r"^Nothing written: run again with --write to rewrite \S+\.$",
+            r"^Wrote \S+/instance/territory\.sample\.toml\. Restart the app",
+        ),
+        lane="territory",
+        values={
+            "INSEE": ["62516"],
+            "FILE": [
+                "tests/data/ban-lillers.csv",
+                "tests/data/qpv-2024-lillers-bethune.geojson",
+                "tests/data/fr-en-annuaire-education-lillers.csv",
+            ],
+        },
+        opendata=True,
     ),
     "territory import-schools": Way(
         2,
@@ -366,6 +390,44 @@ def run_command(copy: Copy, command: ReadmeCommand, way: Way) -> str | None:
         *(word.format(port=port) for word in way.extra),
     ]
     env = {**copy.env, **way.env}
+    with opendata_served(way.opendata) as addresses:
+        env.update(addresses)
+        output, problem = run_argv(copy, command, way, argv, env, port)
+    shows = way.shows if isinstance(way.shows, str) else way.shows(argv)
+    if problem is None and "Traceback (most recent call last)" in output:
+        problem = "it printed a traceback"
+    if problem is None and not re.search(shows, output, re.MULTILINE):
+        problem = f"its output does not match {shows!r}"
+    if problem is None:
+        return None
+    return f"{command.where()}\n  ran: {' '.join(argv[2:])}\n  {problem}; output:\n{output}"
+
+
+OPENDATA = {
+    "/adresses-62.csv.gz": gzip.compress((DATA / "ban-lillers.csv").read_bytes()),
+    "/qpv.geojson": (DATA / "qpv-2024-lillers-bethune.geojson").read_bytes(),
+    "/annuaire-62516.csv": (DATA / "fr-en-annuaire-education-lillers.csv").read_bytes(),
+}
+
+
+@contextmanager
+def opendata_served(wanted: bool) -> Iterator[dict[str, str]]:
+    """The FLASK_INTAKE_OPENDATA_* settings of a loopback server of the fixtures, if wanted."""
+    if not wanted:
+        yield {}
+        return
+    with serving_files(OPENDATA) as server:
+        yield {
+            "FLASK_INTAKE_OPENDATA_BAN_URL": server.url("/adresses-{departement}.csv.gz"),
+            "FLASK_INTAKE_OPENDATA_QPV_URL": server.url("/qpv.geojson"),
+            "FLASK_INTAKE_OPENDATA_SCHOOLS_URL": server.url("/annuaire-{insee}.csv"),
+        }
+
+
+def run_argv(
+    copy: Copy, command: ReadmeCommand, way: Way, argv: list[str], env: dict, port: int
+) -> tuple[str, str | None]:
+    """Run the command's process: its output, and what went wrong (None if nothing)."""
     if way.serve is not None:
         output, problem = serve(copy, argv, env, way, port)
     else:
@@ -381,14 +443,7 @@ def run_command(copy: Copy, command: ReadmeCommand, way: Way) -> str | None:
         )
         output = done.stdout + done.stderr
         problem = f"exited with {done.returncode}" if done.returncode else None
-    shows = way.shows if isinstance(way.shows, str) else way.shows(argv)
-    if problem is None and "Traceback (most recent call last)" in output:
-        problem = "it printed a traceback"
-    if problem is None and not re.search(shows, output, re.MULTILINE):
-        problem = f"its output does not match {shows!r}"
-    if problem is None:
-        return None
-    return f"{command.where()}\n  ran: {' '.join(argv[2:])}\n  {problem}; output:\n{output}"
+    return output, problem
 
 
 def serve(copy: Copy, argv: list[str], env: dict, way: Way, port: int) -> tuple[str, str | None]:

@@ -148,3 +148,16 @@ def test_make_run_serves_on_port_and_shows_each_email_once_readably(tmp_path):
     # Not the raw SMTP exchange that Flask-Mail's debug mode printed, with escaped bytes.
     assert "send: b'" not in text and "reply: b'" not in text and "\\xc3" not in text
     assert "Traceback" not in text
+
+
+def test_make_run_says_when_the_territory_still_lacks_streets_or_schools():
+    """The shipped sample (Lillers) lists no street and no school until it is built: `make
+    run` says so with the command that builds them; a complete territory gets no line."""
+    from intake.dev.server import territory_hint
+    from intake.territory.reader import load_territory
+
+    sample = load_territory(ROOT / "instance" / "territory.sample.toml")
+    hint = territory_hint(sample)
+    assert hint is not None and 'screens "to check"' in hint
+    assert hint.endswith(".venv/bin/flask --app wsgi territory build --commune 62516 --write")
+    assert territory_hint(load_territory(TERRITORY)) is None

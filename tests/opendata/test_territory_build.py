@@ -83,7 +83,7 @@ CONTOURS = anct_contours()
 FILES = {
     "/ban/adresses-62.csv.gz": gzip.compress(BAN_ROWS),
     "/anct/qpv2024.geojson": CONTOURS,
-    "/annuaire/62516.csv": directory(),
+    "/annuaire/62516.csv": (DATA / "fr-en-annuaire-education-lillers.csv").read_bytes(),
 }
 
 
@@ -146,6 +146,10 @@ def typed(row: dict[str, str]) -> str:
 )
 def test_departement(insee, expected):
     assert departement(insee) == expected
+
+
+def test_the_lillers_directory_fixture_is_what_the_rows_above_give():
+    assert FILES["/annuaire/62516.csv"] == directory()
 
 
 def test_the_sample_screens_on_day_one_after_one_command(build, territory, make_app):
