@@ -12,9 +12,10 @@ from intake.extensions import db
 from intake.models import OutboxMessage, Source
 from intake.notifications.worker import DeliveryReport, deliver_due
 from tests.support import builders
-from tests.support.builders import make_referral
+from tests.support.builders import make_referral, make_user, store_referrals
 
 COORDINATION = "coordination@testville.example"
+DAILY = "daily@testville.example"
 REFERRER_EMAIL = "h.marchetti@ecole-tilleuls.example"
 GUARDIAN_EMAIL = "famille.quenouille@example.net"
 
@@ -103,3 +104,49 @@ def decide(
 ) -> None:
     """The builders' `decide`, with this family's internal comment, which no e-mail may show."""
     builders.decide(app, reference, to, comment, **codes)
+
+
+# Every kind of e-mail the app sends, as `queue_every_kind` queues them.
+EVERY_KIND = frozenset(
+    {
+        "coordinator_alert",
+        "acknowledgement",
+        "family_acknowledgement",
+        "decision_accepted",
+        "decision_redirected",
+        "decision_declined",
+        "decision_withdrawn",
+        "digest",
+    }
+)
+
+# Each decision as `decide` records it, a reason shared where there is one.
+DECISIONS = {
+    "accepted": {},
+    "redirected": {"reason": "territory", "service": "pmi", "share_reason": True},
+    "declined": {"reason": "unreachable", "share_reason": True},
+    "withdrawn": {"withdrawn_by": "family", "share_reason": True},
+}
+
+
+def queue_every_kind(app, backlog: int = 0) -> list[str]:
+    """Queue an e-mail of every kind (EVERY_KIND): a professional's referral that gives the
+    family's e-mail and a parent's request, a referral decided each way, and the digest of an
+    account that asked for one, listing `backlog` referrals more, stored in bulk weeks ago
+    (still new, without agreement: each is listed twice). Returns the references submitted."""
+    make_user(app, DAILY, alerts="daily")
+    references = [
+        submit(app, Source.PROFESSIONAL, guardian_email=GUARDIAN_EMAIL),
+        submit(app, Source.PARENT),
+    ]
+    for status, codes in DECISIONS.items():
+        reference = submit(app, Source.PROFESSIONAL, guardian_email=GUARDIAN_EMAIL)
+        decide(app, reference, "in_review")
+        decide(app, reference, status, **codes)
+        references.append(reference)
+    if backlog:
+        # Numbered after the submissions', which took the year's first numbers.
+        store_referrals(app, backlog, first=1001, start=datetime.now(UTC) - timedelta(days=60))
+    result = app.test_cli_runner().invoke(args=["outbox", "digest"])
+    assert result.exit_code == 0 and "1 digest queued" in result.output, result.output
+    return references
