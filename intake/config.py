@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -14,6 +17,18 @@ START_REFUSED = (
     "Generate one and export it, for example:\n"
     "  export FLASK_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\"\n"
     "(or set SECRET_KEY in instance/config.py: on a developer's machine, `make run` writes one)."
+)
+
+# Where links point when INTAKE_BASE_URL is not given: `make run`'s development server.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+BASE_URL_MISSING = (
+    "FLASK_INTAKE_BASE_URL is not set: the links this command writes (e-mails, reset links) "
+    f"would point at {DEVELOPMENT_BASE_URL}, a development server nobody else can open. "
+    "Set it to the site's public address in this command's environment, as in the web "
+    "server's (export FLASK_INTAKE_BASE_URL=https://pre.example.fr): cron and a new shell do "
+    "not inherit a service's environment. On a developer's machine, INTAKE_BASE_URL in "
+    "instance/config.py will do."
 )
 
 
@@ -56,7 +71,6 @@ def defaults(app: Flask) -> dict:
         "MAIL_DEBUG": False,
         "INTAKE_TERRITORY": str(instance / "territory.sample.toml"),
         "INTAKE_NOTIFY": "",
-        "INTAKE_BASE_URL": "http://127.0.0.1:5000",
         # Where `territory build` keeps what it downloaded, to ask next time for a newer file only.
         "INTAKE_OPENDATA_CACHE": str(instance / "opendata"),
         "INTAKE_OPENDATA_BAN_URL": BAN_URL,
@@ -125,6 +139,13 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
+    # Left out of the defaults to know whether it was given: a production command that
+    # writes links refuses the development default (`require_base_url`) rather than mail
+    # people a link to 127.0.0.1, as a digest run from cron without the service's environment
+    # once did.
+    app.config["INTAKE_BASE_URL_GIVEN"] = "INTAKE_BASE_URL" in app.config
+    app.config.setdefault("INTAKE_BASE_URL", DEVELOPMENT_BASE_URL)
+    check_base_url(app.config["INTAKE_BASE_URL"])
     months = app.config["INTAKE_READ_LOG_MONTHS"]
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
         raise ConfigurationError(
@@ -140,3 +161,30 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["INTAKE_PRODUCTION"] = production
+
+
+def check_base_url(value: Any) -> None:
+    """Refuse an INTAKE_BASE_URL that cannot start a link: it must be an absolute http(s)
+    address, without query or fragment (paths are appended to it)."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # an unclosed IPv6 bracket
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigurationError(
+            "FLASK_INTAKE_BASE_URL must be the site's address, such as https://pre.example.fr "
+            f"or https://example.fr/pre: {value!r}"
+        )
+
+
+def require_base_url(config: Mapping[str, Any]) -> None:
+    """Stop a production command that would write links on the development default (see
+    BASE_URL_MISSING); in development and tests the default stands."""
+    if config.get("INTAKE_PRODUCTION") and not config.get("INTAKE_BASE_URL_GIVEN"):
+        raise ConfigurationError(BASE_URL_MISSING)

@@ -1,5 +1,6 @@
-"""Write this machine's `instance/config.py` once: a random secret key and the development
-database, so that `.venv/bin/flask --app wsgi …` works in any shell of a developer's machine.
+"""Write this machine's `instance/config.py` once: a random secret key, the development
+database and the development server's address for links, so that
+`.venv/bin/flask --app wsgi …` works in any shell of a developer's machine.
 
 `make` runs it after its first install (`python -m intake.dev.instance_config [FOLDER]`,
 FOLDER being the app's instance folder unless given). A file already there is never touched:
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from intake import instance_folder
+from intake.config import DEVELOPMENT_BASE_URL
 
 CONFIG_NAME = "config.py"
 
@@ -27,6 +29,10 @@ TEMPLATE = """\
 # FLASK_SQLALCHEMY_DATABASE_URI) in its environment instead.
 SECRET_KEY = {key}
 SQLALCHEMY_DATABASE_URI = {database}
+# Links in e-mails and `users reset-link` point here: `make run`'s server. Without it, a
+# command that writes links refuses to run outside debug mode (production sets
+# FLASK_INTAKE_BASE_URL, the site's public address).
+INTAKE_BASE_URL = {base_url}
 """
 
 
@@ -40,6 +46,7 @@ def write_instance_config(folder: str | os.PathLike) -> Path | None:
     text = TEMPLATE.format(
         key=json.dumps(secrets.token_hex(32)),
         database=json.dumps(f"sqlite:///{folder / 'intake.sqlite3'}", ensure_ascii=False),
+        base_url=json.dumps(DEVELOPMENT_BASE_URL),
     )
     try:
         # O_EXCL: a file written meanwhile by another `make` is left as it is, too.

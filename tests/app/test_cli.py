@@ -91,6 +91,8 @@ def test_db_upgrade_and_users_create_from_a_shell(tmp_path):
         "FLASK_SECRET_KEY": "cli-test-key",
         "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "FLASK_INTAKE_TERRITORY": str(TERRITORY),
+        # Production's commands that write links need the site's address (`outbox send`).
+        "FLASK_INTAKE_BASE_URL": "https://pre.testville.example",
     }
     env.pop("FLASK_DEBUG", None)
     upgrade = flask_cli("db", "upgrade", env=env)

@@ -11,7 +11,7 @@ import pytest
 from flask import Config
 
 from intake import INSTANCE_PATH_VARIABLE, create_app
-from intake.config import START_REFUSED, ConfigurationError
+from intake.config import START_REFUSED, ConfigurationError, require_base_url
 from intake.dev.instance_config import main, write_instance_config
 from tests.support.app import TERRITORY
 
@@ -31,6 +31,9 @@ def test_it_writes_a_random_key_and_the_database_for_its_owner_only(tmp_path):
     written = settings(folder)
     assert re.fullmatch(r"[0-9a-f]{64}", written["SECRET_KEY"])
     assert written["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'intake.sqlite3'}"
+    # Links point at `make run`'s server: without it, `outbox send` or `users reset-link`
+    # would refuse to run outside debug mode.
+    assert written["INTAKE_BASE_URL"] == "http://127.0.0.1:5000"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# This machine's development settings: written once by `make`")
     assert "it sets FLASK_SECRET_KEY" in text
@@ -64,6 +67,7 @@ def test_production_starts_with_it_and_refuses_without_it(tmp_path, monkeypatch)
     assert app.config["INTAKE_PRODUCTION"] and not app.debug
     assert app.config["SECRET_KEY"] == settings(folder)["SECRET_KEY"]
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'intake.sqlite3'}"
+    require_base_url(app.config)  # commands that write links run, on make run's address
 
     empty = tmp_path / "empty"
     empty.mkdir()
