@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 
 from flask import Flask
 from flask.logging import default_handler
@@ -197,6 +198,13 @@ def log_level(value: str | int) -> int:
     return level
 
 
+def scrubbing_excepthook(kind: type[BaseException], error: BaseException, trace) -> None:
+    """Print an uncaught exception as Python does, but scrubbed: a command's traceback (`flask
+    outbox work` under systemd, `outbox digest` under cron) ends up in a log too."""
+    text = "".join(traceback.format_exception(kind, error, trace))
+    sys.stderr.write(scrub(text, _chain(error)))
+
+
 # Where a database error can be logged from outside the app's logger: the root logger (and
 # so every library's logger that has no handler of its own), SQLAlchemy's (its pool logs the
 # errors of resetting or closing a connection), gunicorn's error log (an error that escapes
@@ -219,7 +227,8 @@ def scrub_every_log(app_logger: logging.Logger) -> None:
     A logger's filters see only the records logged on that logger itself; a handler's, every
     record it writes, whichever logger below sent it. So both: on each logger named above and
     on each handler they have now (gunicorn's are made before the app is loaded), and on the
-    last-resort handler that writes a warning when no handler exists at all.
+    last-resort handler that writes a warning when no handler exists at all. A traceback
+    that no logger catches (a command's) is printed scrubbed too (`scrubbing_excepthook`).
     """
     loggers = [app_logger, *(logging.getLogger(name) for name in SCRUBBED_LOGGERS)]
     for logger in loggers:
@@ -228,6 +237,9 @@ def scrub_every_log(app_logger: logging.Logger) -> None:
             install_filter(handler, PERSONAL_DATA_FILTER)
     if logging.lastResort is not None:
         install_filter(logging.lastResort, PERSONAL_DATA_FILTER)
+    # Only over Python's own: a debugger's or a test runner's hook is theirs to keep.
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = scrubbing_excepthook
 
 
 def configure_logging(app: Flask) -> None:

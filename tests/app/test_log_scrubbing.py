@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.extensions import db
 from intake.logs import OneLineFormatter, PersonalDataFilter, scrub
 from intake.models import Agreement
-from tests.support.app import PASSWORD
+from tests.support.app import PASSWORD, TERRITORY
 from tests.support.builders import get_referral, make_referral, make_user, orientation
 from tests.support.builders import request_form as parent_form
 from tests.support.production import production_environment, production_server
@@ -212,6 +212,44 @@ def test_the_filter_is_installed_once_whatever_the_apps_built(make_app):
     for name in ("", "intake", "sqlalchemy", "gunicorn.error", "werkzeug"):
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, PersonalDataFilter) for f in filters) == 1, name
+
+
+UNCAUGHT = """
+from wsgi import app
+
+class NotNullViolation(Exception):
+    pass
+
+raise NotNullViolation(
+    'null value in column "given_on" of relation "agreement" violates not-null constraint\\n'
+    "DETAIL:  Failing row contains (7, 3, Mme Zoé Testnom, null, phone, 06 11 22 33 44)."
+)
+"""
+
+
+def test_a_command_that_dies_on_a_database_error_prints_it_scrubbed(tmp_path):
+    """No logger sees an exception a command does not catch: Python prints it, to the
+    journal or cron's mail."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    environment.update(
+        FLASK_DEBUG="1",
+        FLASK_INTAKE_TERRITORY=str(TERRITORY),
+        FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", UNCAUGHT],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert_clean(result.stderr)
+    assert "Traceback (most recent call last)" in result.stderr
+    assert 'NotNullViolation: null value in column "given_on"' in result.stderr
+    assert "DETAIL: Failing row contains (…)." in result.stderr
 
 
 # --- A production run: nothing it was sent reaches its log ----------------------------------
