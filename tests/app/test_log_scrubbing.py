@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.extensions import db
 from intake.logs import OneLineFormatter, PersonalDataFilter, scrub
 from intake.models import Agreement
-from tests.support.app import PASSWORD, TERRITORY
+from tests.support.app import PASSWORD, TERRITORY, run_script
 from tests.support.builders import get_referral, make_referral, make_user, orientation
 from tests.support.builders import request_form as parent_form
 from tests.support.production import production_environment, production_server
@@ -230,20 +229,11 @@ raise NotNullViolation(
 def test_a_command_that_dies_on_a_database_error_prints_it_scrubbed(tmp_path):
     """No logger sees an exception a command does not catch: Python prints it, to the
     journal or cron's mail."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-    environment.update(
+    result = run_script(
+        UNCAUGHT,
         FLASK_DEBUG="1",
         FLASK_INTAKE_TERRITORY=str(TERRITORY),
         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", UNCAUGHT],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert result.returncode == 1
     assert_clean(result.stderr)
@@ -390,7 +380,7 @@ def test_a_production_run_logs_no_name_phone_street_or_text_it_was_sent(
         worker = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "send"],
             cwd=ROOT,
-            env={**environment, "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))},
+            env=environment,
             capture_output=True,
             text=True,
             timeout=120,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -16,10 +14,8 @@ from intake.config import ConfigurationError
 from intake.extensions import db
 from intake.logs import OneLineFormatter
 from intake.models import User
-from tests.support.app import BASE_CONFIG, PASSWORD, TERRITORY
+from tests.support.app import BASE_CONFIG, PASSWORD, TERRITORY, run_script
 from tests.support.builders import orientation
-
-ROOT = Path(__file__).parents[2]
 
 # Runs in a child process: the app exactly as `wsgi.py` builds it from the environment, with
 # no TESTING and no DEBUG, so the log configuration is production's.
@@ -50,25 +46,6 @@ exported = client.get(base + "/triage/export.csv?q=Martin")
 assert exported.status_code == 200 and exported.get_data()
 assert client.post(base + "/deconnexion").status_code == 303
 """
-
-
-def run_script(script: str, **env: str) -> subprocess.CompletedProcess:
-    """Run `script` in a Python of its own, configured by `env` alone (no FLASK_* of ours)."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("FLASK_") or key == "FLASK_APP"
-    }
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def run_production(database_url: str, **env: str) -> subprocess.CompletedProcess:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +68,26 @@ class TemplateCache(BytecodeCache):
 
 
 TEMPLATE_CACHE = TemplateCache()
+
+
+def run_script(script: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `script` in a Python of its own from the checkout, configured by `env` alone (none
+    of this process's FLASK_* variables but FLASK_APP): the app as `wsgi.py` builds it there."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("FLASK_") or key == "FLASK_APP"
+    }
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=TESTS.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def build_app(url: str, **overrides) -> Flask:
