@@ -140,9 +140,8 @@ def load_config(app: Flask, test_config: dict | None = None) -> None:
     if test_config:
         app.config.update(test_config)
     # Left out of the defaults to know whether it was given: a production command that
-    # writes links refuses the development default (`require_base_url`) rather than mail
-    # people a link to 127.0.0.1, as a digest run from cron without the service's environment
-    # once did.
+    # writes links says so (`base_url_warning`) rather than silently mail people a link to
+    # 127.0.0.1, as a digest run from cron without the service's environment once did.
     app.config["INTAKE_BASE_URL_GIVEN"] = "INTAKE_BASE_URL" in app.config
     app.config.setdefault("INTAKE_BASE_URL", DEVELOPMENT_BASE_URL)
     check_base_url(app.config["INTAKE_BASE_URL"])
@@ -183,8 +182,12 @@ def check_base_url(value: Any) -> None:
         )
 
 
-def require_base_url(config: Mapping[str, Any]) -> None:
-    """Stop a production command that would write links on the development default (see
-    BASE_URL_MISSING); in development and tests the default stands."""
+def base_url_warning(config: Mapping[str, Any]) -> str | None:
+    """What a production command that writes links says when it would write them on the
+    development default (see BASE_URL_MISSING); None in development and tests, or when set.
+
+    A warning, not a refusal: the contract makes that address the default, and a worker that
+    refused to start would leave every e-mail undelivered, which is worse than a wrong link."""
     if config.get("INTAKE_PRODUCTION") and not config.get("INTAKE_BASE_URL_GIVEN"):
-        raise ConfigurationError(BASE_URL_MISSING)
+        return f"Warning: {BASE_URL_MISSING}"
+    return None

@@ -18,7 +18,7 @@ from intake.auth.operations import (
     reset_token,
     set_role,
 )
-from intake.config import require_base_url
+from intake.config import base_url_warning
 from intake.extensions import db
 from intake.models import Role, User
 from intake.notifications.render import public_url
@@ -81,7 +81,8 @@ def set_password_command(email: str) -> None:
 @click.argument("email")
 def reset_link_command(email: str) -> None:
     """Print a link where the account's owner chooses a new password: valid 24 hours, once."""
-    require_base_url(current_app.config)
+    if warning := base_url_warning(current_app.config):
+        click.echo(warning, err=True)
     user = run(existing_user, email)
     if not user.active:
         raise click.ClickException(f"{user.email} is deactivated: reactivate it first")

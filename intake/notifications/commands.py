@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from intake.config import require_base_url
+from intake.config import base_url_warning
 from intake.extensions import db
 from intake.models import OutboxMessage, utcnow
 from intake.notifications.digest import queue_digests
@@ -36,7 +36,8 @@ BATCH = 100
 )
 def work_command(poll: float | None) -> None:
     """Deliver queued e-mail until stopped (SIGTERM or Ctrl+C)."""
-    require_base_url(current_app.config)
+    if warning := base_url_warning(current_app.config):
+        click.echo(warning, err=True)
     if poll is None:
         poll = float(current_app.config["INTAKE_OUTBOX_POLL_SECONDS"])
     click.echo(f"outbox worker running, polling every {poll:g}s; stop with Ctrl+C or SIGTERM")
@@ -51,7 +52,8 @@ def send_command() -> None:
     Stopped messages are not pending: they wait for `outbox retry`, and are counted apart
     when there are any.
     """
-    require_base_url(current_app.config)
+    if warning := base_url_warning(current_app.config):
+        click.echo(warning, err=True)
     now = utcnow()
     total = DeliveryReport()
     while True:
@@ -76,7 +78,8 @@ def digest_command() -> None:
     The digests go to the outbox like every e-mail: the worker, or `outbox send`, delivers
     them. An account gets one digest a day at most, and none when there is nothing to say.
     """
-    require_base_url(current_app.config)
+    if warning := base_url_warning(current_app.config):
+        click.echo(warning, err=True)
     now = utcnow()
     queued = queue_digests(current_app.extensions["territory"], current_app.config, now)
     db.session.commit()
