@@ -10,12 +10,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from intake.extensions import db
 from intake.models import Referral, User
+from intake.rules.clock import PARIS
 from intake.triage import counts
 from intake.triage.cursors import Cursor
 from intake.triage.filters import PARAMS, QueueFilters
@@ -403,39 +405,102 @@ def test_cursors_round_trip_in_each_sort(sort, cursor):
     assert Cursor.parse(str(cursor), other) is None
 
 
-def test_each_row_says_how_long_it_has_waited(app, coordinator, users):
-    me = user_id(app, users["coordinator"])
-    mine = {"status": "in_review", "assigned_to_id": me}
-    store(app, 1, first=1, start=ago(12), columns={"last_activity_at": ago(3), **mine})
-    # New and untouched past remind_after_days (7).
-    store(app, 1, first=2, start=ago(9), columns={"last_activity_at": ago(8)})
-    store(app, 1, first=3, start=ago(1.5), columns={"last_activity_at": ago(0.2)})
-    closed = {"last_activity_at": ago(20), "status": "closed"}
-    store(app, 1, first=4, start=ago(30), columns=closed)
-    rows = {
-        ref: row
-        for row in page(coordinator).split("<tr>")[2:]
-        for ref in shown(row)
+# A summer afternoon in Paris (UTC+2): the waits below do not depend on when the suite runs.
+SEEN = datetime(2026, 6, 10, 15, 0, tzinfo=PARIS)
+
+
+def row_cells(html: str) -> dict[str, list[str]]:
+    """Each listed referral's cells, by reference, as text."""
+    rows = {ref: row for row in html.split("<tr>")[2:] for ref in shown(row)}
+    return {
+        ref: [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                      row, re.S)]
+        for ref, row in rows.items()
     }  # fmt: skip
 
-    def cells(ref):
-        return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
-                                                                  rows[ref], re.S)]  # fmt: skip
 
-    assert cells("PRE-2026-00001")[1:3] == ["reçue il y a 12 jours", "il y a 3 jours"]
-    assert cells("PRE-2026-00001")[-1] == users["coordinator"]
+def test_each_row_says_how_long_it_has_waited(app, client, users):
+    me = user_id(app, users["coordinator"])
+    mine = {"status": "in_review", "assigned_to_id": me}
+
+    def before(days: float) -> datetime:
+        return SEEN - timedelta(days=days)
+
+    store(app, 1, first=1, start=before(12), columns={"last_activity_at": before(3), **mine})
+    # New and untouched past remind_after_days (7).
+    store(app, 1, first=2, start=before(9), columns={"last_activity_at": before(8)})
+    # Received yesterday at 03:00, touched this morning.
+    store(app, 1, first=3, start=before(1.5), columns={"last_activity_at": before(0.2)})
+    closed = {"last_activity_at": before(20), "status": "closed"}
+    store(app, 1, first=4, start=before(30), columns=closed)
+    with time_machine.travel(SEEN, tick=False):
+        login(client, users["coordinator"])
+        html = page(client)
+    rows = {ref: row for row in html.split("<tr>")[2:] for ref in shown(row)}
+    cells = row_cells(html)
+    assert cells["PRE-2026-00001"][1:3] == ["reçue il y a 12 jours", "il y a 3 jours"]
+    assert cells["PRE-2026-00001"][-1] == users["coordinator"]
     assert "late" not in rows["PRE-2026-00001"]
     # Past the territory's remind_after_days: marked by a class and said in words.
-    assert cells("PRE-2026-00002")[1] == "reçue il y a 9 jours"
-    assert cells("PRE-2026-00002")[2].startswith("il y a 8 jours")
+    assert cells["PRE-2026-00002"][1] == "reçue il y a 9 jours"
+    assert cells["PRE-2026-00002"][2].startswith("il y a 8 jours")
     assert "À relancer" in rows["PRE-2026-00002"]
     assert "(sans action depuis 7 jours ou plus)" in rows["PRE-2026-00002"]
     assert "Nouvelle depuis plus de 7 jours" in rows["PRE-2026-00002"]
     assert rows["PRE-2026-00002"].count('class="late"') == 2
-    assert cells("PRE-2026-00003")[1:3] == ["reçue il y a 1 jour", "aujourd’hui"]
-    assert cells("PRE-2026-00003")[-1] == "Aucun"
+    assert cells["PRE-2026-00003"][1:3] == ["reçue hier", "aujourd’hui"]
+    assert cells["PRE-2026-00003"][-1] == "Aucun"
     # A closed referral waits for nothing.
     assert "late" not in rows["PRE-2026-00004"] and "relancer" not in rows["PRE-2026-00004"]
+
+
+def paris(day: str) -> datetime:
+    """A moment written "2026-01-14 23:30", as Paris clocks show it."""
+    return datetime.fromisoformat(day).replace(tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("received", "seen", "waited", "last_action", "flagged"),
+    [
+        # The coordinator's report: received the evening before, seen just after midnight.
+        pytest.param("2026-01-14 23:30", "2026-01-15 00:10", "reçue hier", "hier", False,
+                     id="winter-2330-then-0010"),
+        pytest.param("2026-07-14 23:30", "2026-07-15 00:10", "reçue hier", "hier", False,
+                     id="summer-2330-then-0010"),
+        # The same Paris day from one end to the other, though the UTC dates differ in summer
+        # (00:10 in Paris is 22:10 UTC the day before).
+        pytest.param("2026-01-15 00:10", "2026-01-15 23:50", "reçue aujourd’hui", "aujourd’hui",
+                     False, id="winter-same-day"),
+        pytest.param("2026-07-15 00:10", "2026-07-15 23:50", "reçue aujourd’hui", "aujourd’hui",
+                     False, id="summer-same-day"),
+        # Seven Paris days at 00:10, though not seven times 24 hours: "À relancer" (the test
+        # territory's remind_after_days is 7) and overdue, as the row says.
+        pytest.param("2026-01-07 23:30", "2026-01-14 00:10", "reçue il y a 7 jours",
+                     "il y a 7 jours", True, id="winter-a-week-at-midnight"),
+        pytest.param("2026-07-07 23:30", "2026-07-14 00:10", "reçue il y a 7 jours",
+                     "il y a 7 jours", True, id="summer-a-week-at-midnight"),
+        # Six Paris days at 23:50, though more than six times 24 hours: not yet.
+        pytest.param("2026-07-08 00:10", "2026-07-14 23:50", "reçue il y a 6 jours",
+                     "il y a 6 jours", False, id="summer-six-days-at-2350"),
+        # Over spring's change of time (29 March 2026): a night of 23 hours.
+        pytest.param("2026-03-28 23:30", "2026-03-29 00:10", "reçue hier", "hier", False,
+                     id="spring-change"),
+    ],
+)  # fmt: skip
+def test_waits_count_paris_days_around_midnight(
+    app, client, users, received, seen, waited, last_action, flagged
+):
+    """The row's wait, its last action and its flags count Paris calendar days, in winter
+    (UTC+1) and summer (UTC+2), never 24-hour periods or UTC dates."""
+    store(app, 1, start=paris(received))
+    with time_machine.travel(paris(seen), tick=False):
+        login(client, users["coordinator"])
+        html = page(client)
+    (cells,) = row_cells(html).values()
+    assert cells[1] == waited
+    assert cells[2].startswith(last_action)
+    assert ("À relancer" in cells[2]) is flagged
+    assert ("Nouvelle depuis plus de 7 jours" in html) is flagged
 
 
 def test_the_queue_names_its_search_and_every_control(coordinator, workspace):
