@@ -24,6 +24,7 @@ from intake.triage.filters import PARAMS, QueueFilters
 from tests.support.app import login
 from tests.support.builders import make_user
 from tests.support.builders import store_referrals as store
+from tests.support.pages import queue_tabs
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TILLEULS, MOULIN, CENTRE = "0629001A", "0629002B", "0629003C"
@@ -163,21 +164,9 @@ def test_a_viewers_id_is_not_offered_but_their_cases_are(app, coordinator, users
     assert shown(page(coordinator, assigned=str(viewer))) == ["PRE-2026-00050"]
 
 
-def tabs(html: str) -> dict[str, tuple[str, bool, str]]:
-    """The status tabs: label -> (count text, whether current, href)."""
-    nav = html.split('class="tabs"', 1)[1].split("</nav>", 1)[0]
-    found = {}
-    for href, current, label, count in re.findall(
-        r'<a href="([^"]*)"( aria-current="page")?>([^<]*?) <span class="tab-count">\(([^)]*)\)',
-        nav,
-    ):
-        found[label] = (count, bool(current), href.replace("&amp;", "&"))
-    return found
-
-
 def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
     html = page(coordinator)
-    counts = {label: count for label, (count, _, _) in tabs(html).items()}
+    counts = {label: count for label, (count, _, _) in queue_tabs(html).items()}
     assert counts == {
         "Toutes": "8",
         "Nouvelle": "5",
@@ -189,10 +178,10 @@ def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
         "Non retenue": "0",
         "Retirée": "0",
     }
-    assert tabs(html)["Toutes"][1] and not tabs(html)["Nouvelle"][1]
+    assert queue_tabs(html)["Toutes"][1] and not queue_tabs(html)["Nouvelle"][1]
     # Under another filter, each tab counts what that filter leaves; the status chosen does
     # not change the other tabs' counts.
-    filtered = tabs(page(coordinator, source="parent", status="in_review"))
+    filtered = queue_tabs(page(coordinator, source="parent", status="in_review"))
     assert {label: count for label, (count, _, _) in filtered.items() if count != "0"} == {
         "Toutes": "6",
         "Nouvelle": "3",
@@ -216,41 +205,44 @@ def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
     store(app, 1, first=6, start=NOW, columns={"status": "eps"})
     client = app.test_client()
     login(client, users["coordinator"])
-    found = tabs(page(client))
+    found = queue_tabs(page(client))
     assert found["Toutes"][0] == "3+"
     assert found["Nouvelle"][0] == "3+"
     assert found["À l’ordre du jour de l’EPS"][0] == "1"
     assert "Plus de 3 orientations" in page(client)
 
 
-def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
+def test_under_other_filters_past_the_limit_only_the_chosen_status_is_counted(
     make_app, users, monkeypatch
 ):
-    """Under a filter, the tabs count the newest FILTERED_COUNT_LIMIT + 1 matches only (no
-    index serves a status among, say, the parents' referrals): past it, each says "at least"."""
+    """Under a filter with more matches than FILTERED_COUNT_LIMIT, a status's share of the
+    newest matches is no count of it: the tabs showed it as a lower bound ("1+" over a list
+    of 2). Now only "Toutes" and the chosen status are counted, as their lists are."""
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
-    # The oldest: out of the window.
-    store(app, 1, first=1, start=ago(9), columns={"status": "eps"})
+    # The oldest: out of the newest matches.
+    store(app, 1, first=1, start=ago(9), columns={"status": "in_review"})
     for number in range(2, 6):
         store(app, 1, first=number, start=ago(number))
     store(app, 1, first=6, start=ago(1), columns={"status": "in_review"})
     store(app, 1, first=7, start=NOW, columns={"source": "professional", "status": "closed"})
     client = app.test_client()
     login(client, users["coordinator"])
-    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
-    assert found["Toutes"] == "3+"
-    assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
-    assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
-    # Below the limit, the same filter counts exactly.
+    html = page(client, source="parent")
+    found = {label: count for label, (count, _, _) in queue_tabs(html).items()}
+    assert found["Toutes"] == "3+" and "Plus de 3 orientations" in html
+    assert {count for label, count in found.items() if label != "Toutes"} == {None}
+    assert "Plus de 3 orientations répondent à ces filtres : chaque statut est compté" in html
+    chosen = page(client, source="parent", status="in_review")
+    assert queue_tabs(chosen)["En cours d’examen"][0] == "2" and "2 orientations" in chosen
+    assert queue_tabs(chosen)["Nouvelle"][0] is None
+    # Below the limit, the same filter counts every tab, exactly, and says nothing more.
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 10)
-    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
-    assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
-        "6",
-        "4",
-        "1",
-    )
+    html = page(client, source="parent")
+    found = {label: count for label, (count, _, _) in queue_tabs(html).items()}
+    assert (found["Toutes"], found["Nouvelle"], found["En cours d’examen"]) == ("6", "4", "2")
     assert found["Clôturée"] == "0"
+    assert "chaque statut est compté" not in html
 
 
 def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, users, monkeypatch):
@@ -265,10 +257,10 @@ def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, use
     login(client, users["coordinator"])
     assert "5 orientations" in page(client)
     assert "5 orientations" in page(client, status="new")
-    assert tabs(page(client))["Nouvelle"][0] == "5"
+    assert queue_tabs(page(client))["Nouvelle"][0] == "5"
     filtered = page(client, source="parent")
     assert "Plus de 3 orientations" in filtered and "5 orientations" not in filtered
-    assert tabs(filtered)["Nouvelle"][0] == "3+"
+    assert queue_tabs(filtered)["Nouvelle"][0] is None
     assert "Plus de 3 orientations" in page(client, status="new", source="parent")
     assert "Plus de 3 orientations" in page(client, q="lea")
 
