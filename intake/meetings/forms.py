@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from intake.forms import BaseForm, multi_line, single_line
 from intake.meetings.operations import MAX_ATTENDEES, AttendeeError, parse_attendees
 from intake.rules.clock import moment_at, today
+from intake.rules.references import reference_of
 from intake.triage.forms import DayField, StatusForm
 
 # "14:30", "14h30", "14 h 30", "9h", "09.15": how people write a time of day in France.
@@ -110,8 +111,18 @@ class MeetingForm(BaseForm):
         return moment_at(self.day.data, self.start.data)
 
 
+def readable_reference(form, field) -> None:
+    """What was typed reads as a reference (intake.rules.references), however short. Said
+    once: not again after the length's own message."""
+    if field.data and not field.errors and form.wanted_reference() is None:
+        raise ValidationError(
+            _l("Une référence s’écrit PRE-2026-00042, ou 2026-42, ou 42 pour cette année.")
+        )
+
+
 class AddItemForm(MeetingVersionedForm):
-    """Put a referral on the agenda, by its reference."""
+    """Put a referral on the agenda, by its reference as people say it: `PRE-2026-00042`,
+    `2026-42`, or `42` for this year."""
 
     reference = StringField(
         _l("Référence du dossier"),
@@ -119,10 +130,19 @@ class AddItemForm(MeetingVersionedForm):
         validators=[
             DataRequired(_l("Indiquez la référence du dossier, par exemple PRE-2026-00042.")),
             Length(max=40, message=_l("Une référence s’écrit PRE-2026-00042.")),
+            readable_reference,
         ],
-        description=_l("Le dossier doit être « en cours d’examen » ou déjà à l’ordre du jour."),
+        description=_l(
+            "Par exemple PRE-2026-00042, 2026-42, ou 42 pour cette année. Le dossier doit "
+            "être « en cours d’examen » ou déjà à l’ordre du jour."
+        ),
         render_kw={"autocomplete": "off"},
     )
+
+    def wanted_reference(self) -> str | None:
+        """The reference typed, written in full; a number alone is one of this year's, in
+        Paris (on 1 January at 00:30 in Paris, "42" is already next year's)."""
+        return reference_of(self.reference.data or "", today().year)
 
 
 class EnrolForm(BaseForm):

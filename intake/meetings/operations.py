@@ -153,9 +153,9 @@ def past_meetings(now: datetime | None = None) -> list[Meeting]:
 
 
 def find_referral(reference: str) -> Referral | None:
-    """The referral of a reference as someone may type it (spaces, lower case), or None."""
-    wanted = "".join(reference.split()).upper()
-    return db.session.scalar(select(Referral).where(Referral.reference == wanted))
+    """The referral of a reference written in full (`PRE-2026-00042`: what people type is
+    read by intake.rules.references first), or None."""
+    return db.session.scalar(select(Referral).where(Referral.reference == reference))
 
 
 def open_item_elsewhere(referral: Referral, meeting: Meeting) -> AgendaItem | None:

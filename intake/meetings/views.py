@@ -164,13 +164,12 @@ def add_item(meeting_id: int):
     form = AddItemForm()
     check_meeting_version(meeting, form.version.data)
     if form.validate_on_submit():
-        referral = find_referral(form.reference.data)
+        # Written in full: "2" is looked up, and named if unknown, as PRE-2026-00002.
+        wanted = form.wanted_reference()
+        referral = find_referral(wanted)
         if referral is None:
             form.reference.errors = [
-                gettext(
-                    "Aucun dossier ne porte la référence %(reference)s.",
-                    reference=form.reference.data,
-                )
+                gettext("Aucun dossier ne porte la référence %(reference)s.", reference=wanted)
             ]
         else:
             try:

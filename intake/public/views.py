@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
     abort,
@@ -30,7 +28,7 @@ from intake.notifications.outbox import outcome_context
 from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
-from intake.rules.clock import today
+from intake.rules.clock import days_after, today
 from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps
 from intake.throttling import retry_delay
 from intake.tokens import read_token
@@ -242,8 +240,11 @@ def status(token: str):
         steps=public_steps(referral.received_at, referral.status, referral.history),
         step_labels=STEP_LABELS,
         decision=outcome_context(outcome) if outcome else None,
-        contact_by=referral.received_at
-        + timedelta(days=current_app.extensions["territory"].programme.contact_within_days),
+        # The Paris day, as every date the programme gives (intake.rules.clock).
+        contact_by=days_after(
+            referral.received_at,
+            current_app.extensions["territory"].programme.contact_within_days,
+        ),
     )
 
 

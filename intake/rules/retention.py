@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import datetime
 
+from intake.rules.clock import days_between
 from intake.rules.workflow import FINAL, Status
 
 
@@ -24,13 +25,15 @@ def is_expired(
 
 
 def is_overdue(status: str, received_at: datetime, now: datetime, remind_after_days: int) -> bool:
-    """Whether a referral has waited too long in `new` and should be flagged in the queue."""
-    return Status(status) is Status.NEW and (now - received_at).days >= remind_after_days
+    """Whether a referral has waited too long in `new` and should be flagged in the queue:
+    `remind_after_days` Paris days or more since it was received (as days_since counts)."""
+    return Status(status) is Status.NEW and days_since(received_at, now) >= remind_after_days
 
 
 def days_since(moment: datetime, now: datetime) -> int:
-    """Whole days from `moment` to `now` (0 the first 24 hours), as the queue shows waits."""
-    return max((now - moment).days, 0)
+    """Paris calendar days from `moment` to `now`, as the queue shows waits: 0 the day it
+    came, 1 ("hier") from midnight in Paris, whatever the hour it came at."""
+    return days_between(moment, now)
 
 
 def is_stalled(

@@ -62,12 +62,12 @@ def detail_url() -> Callable[[str], str]:
 
 
 class InWords:
-    """`ngettext` of a number of days (`none` for none), each number put into words once per
-    page."""
+    """`ngettext` of a number of days (`none` for none, `one`, when given, for one: "hier"
+    rather than "il y a 1 jour"), each number put into words once per page."""
 
-    def __init__(self, singular: str, plural: str, none: str) -> None:
+    def __init__(self, singular: str, plural: str, none: str, one: str | None = None) -> None:
         self.singular, self.plural = singular, plural
-        self.words: dict[int, str] = {0: none}
+        self.words: dict[int, str] = {0: none} if one is None else {0: none, 1: one}
 
     def __call__(self, days: int) -> str:
         try:
@@ -101,10 +101,16 @@ def queue_rows(
     account by id (at least of every référent of these referrals)."""
     url = detail_url()
     when = datetime_formatter()
+    # Paris calendar days (intake.rules.clock): received at 23:30, seen at 00:10, "hier".
     waited = InWords(
-        "reçue il y a %(num)d jour", "reçue il y a %(num)d jours", gettext("reçue aujourd’hui")
+        "reçue il y a %(num)d jour",
+        "reçue il y a %(num)d jours",
+        gettext("reçue aujourd’hui"),
+        gettext("reçue hier"),
     )
-    untouched = InWords("il y a %(num)d jour", "il y a %(num)d jours", gettext("aujourd’hui"))
+    untouched = InWords(
+        "il y a %(num)d jour", "il y a %(num)d jours", gettext("aujourd’hui"), gettext("hier")
+    )
     sources, eligibility, statuses = labels(SOURCES), labels(ELIGIBILITY), status_labels()
     rows = []
     for referral in referrals:

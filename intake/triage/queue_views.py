@@ -51,6 +51,8 @@ def queue():
         total=counts.total_of(filters.status),
         newest=counts.newest,
     )
+    # The page's tab says what its list says, when the tabs could not count it themselves.
+    counts = counts.counted(filters.status, page.total)
     days = current_app.extensions["territory"].programme.remind_after_days
     undelivered = set(db.session.scalars(with_undelivered_mail([r.id for r in page.items])))
     return render_template(

@@ -32,10 +32,10 @@ from intake.throttling import WORDING, retry_wait
 from tests.support.app import login
 from tests.support.builders import child_fields, orientation, request_form
 from tests.support.production import ProductionServer, production_server
+from tests.support.redis_server import DEFAULT_TEST_REDIS_URL, configured_redis_url, shown
 from tests.support.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 FORMS = {"/orientation": orientation, "/demande": request_form}
 
 
@@ -249,20 +249,21 @@ def test_a_redis_that_never_answers_costs_seconds_not_the_request(make_app, user
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """The Redis on 127.0.0.1:6379; skipped without one, unless INTAKE_REQUIRE_REDIS=1."""
-    client = redis.Redis(
-        host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
-    )
+    """The Redis of TEST_REDIS_URL (redis://127.0.0.1:6379/15 unless set); skipped without
+    one, unless INTAKE_REQUIRE_REDIS=1."""
+    url = configured_redis_url()
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
     try:
+        # Also says whether the database exists (a Redis with fewer, or a cluster's one).
         client.ping()
     except redis.RedisError as error:
-        reason = f"no Redis answers on {REDIS_HOST}:{REDIS_PORT} ({error})"
+        reason = f"no Redis answers at {shown(url)} (TEST_REDIS_URL) ({error})"
         if os.environ.get("INTAKE_REQUIRE_REDIS") == "1":
             pytest.fail(f"{reason}, and INTAKE_REQUIRE_REDIS=1 requires one")
         pytest.skip(f"{reason}; set INTAKE_REQUIRE_REDIS=1 to make this a failure")
     finally:
         client.close()
-    return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+    return url
 
 
 @pytest.fixture
@@ -279,6 +280,43 @@ def key_prefix(redis_url) -> Iterator[str]:
 def redis_keys(redis_url: str, prefix: str) -> list[str]:
     with redis.Redis.from_url(redis_url) as client:
         return [key.decode() for key in client.scan_iter(match=f"*{prefix}*")]
+
+
+@pytest.mark.parametrize(
+    ("environ", "url"),
+    [
+        ({}, "redis://127.0.0.1:6379/15"),
+        ({"TEST_REDIS_URL": ""}, "redis://127.0.0.1:6379/15"),
+        ({"TEST_REDIS_URL": "redis://127.0.0.1:6379/3"}, "redis://127.0.0.1:6379/3"),
+        (
+            {"TEST_REDIS_URL": "redis://:pw@redis.example:6380/0"},
+            "redis://:pw@redis.example:6380/0",
+        ),
+    ],
+    ids=["unset", "empty", "another-database", "another-server"],
+)
+def test_the_tests_redis_is_test_redis_url(environ, url):
+    assert DEFAULT_TEST_REDIS_URL == "redis://127.0.0.1:6379/15"
+    assert configured_redis_url(environ) == url
+    # A message names the server and database, never the password.
+    assert "pw" not in shown(url) and shown(url).endswith(url.rsplit("/", 1)[1])
+
+
+def test_the_counters_go_to_the_database_test_redis_url_names(
+    make_app, users, redis_url, key_prefix
+):
+    """The fixture hands TEST_REDIS_URL to the app: its counters are in that database, and
+    in no other (database 0 above all, a developer's `make run`)."""
+    app = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=key_prefix
+    )
+    assert redis_url == configured_redis_url()
+    login(app.test_client(), users["coordinator"], "not the password")
+    assert redis_keys(redis_url, key_prefix)
+    settings = redis.connection.parse_url(redis_url)
+    elsewhere = 0 if settings.get("db", 0) != 0 else 1
+    with redis.Redis(**{**settings, "db": elsewhere}) as client:
+        assert not list(client.scan_iter(match=f"*{key_prefix}*"))
 
 
 class Worker:

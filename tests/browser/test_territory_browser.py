@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from intake.rules.clock import today
-from tests.support.browser import HORIZONTAL_OVERFLOW, axe_report, log_in, new_context, submit
+from tests.support.browser import HORIZONTAL_OVERFLOW, axe_report, signed_in, submit
 from tests.support.builders import built_territory
 
 SCREENSHOT = "/tmp/territory-page.png"  # noqa: S108 - looked at by whoever changes the page
@@ -19,12 +19,7 @@ def test_the_territory_page_with_a_result_passes_axe_and_fits(browser, server, u
     server.app.extensions["territory"] = built_territory(tmp_path, today() - timedelta(days=400))
     reports = []
     for width, screenshot in ((1280, SCREENSHOT), (390, PHONE_SCREENSHOT)):
-        context = new_context(browser, viewport={"width": width, "height": 900})
-        try:
-            page = context.new_page()
-            messages: list[str] = []
-            page.on("console", lambda message, seen=messages: seen.append(message.text))
-            log_in(page, server, users["coordinator"])
+        with signed_in(browser, server, users["coordinator"], width) as (page, messages):
             with page.expect_navigation():
                 page.get_by_role("link", name="Territoire", exact=True).click()
             page.fill("#adresse", "16 av. Jean-Jaurès, 62999")
@@ -42,7 +37,5 @@ def test_the_territory_page_with_a_result_passes_axe_and_fits(browser, server, u
             csp = [text for text in messages if "Content Security Policy" in text]
             assert not csp, csp
             page.screenshot(path=screenshot, full_page=True)
-        finally:
-            context.close()
     failures = [report for report in reports if report]
     assert not failures, "\n".join(failures)

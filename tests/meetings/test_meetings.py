@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from intake.extensions import db
@@ -25,7 +26,7 @@ from intake.models import (
 from intake.rules.ages import age_on
 from intake.rules.clock import today as paris_today
 from intake.triage.audit import ReadKind
-from tests.support.app import PASSWORD, post_change
+from tests.support.app import PASSWORD, login, post_change
 from tests.support.builders import make_meeting
 from tests.support.meetings import GUARDIAN, REFERRER, child, items, load, make_referral
 
@@ -249,6 +250,58 @@ def test_an_unknown_reference_is_a_clear_error(app, coordinator):
     response = add(coordinator, meeting, "")
     assert response.status_code == 422
     assert "Indiquez la référence du dossier" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["{reference}", "{lower}", "{year}-{number:05d}", "{year}-{number}", "{number:05d}",
+     "{number}", "  {number}  ", " {year}-{number} "],
+)  # fmt: skip
+def test_the_agenda_takes_a_reference_as_people_say_it(app, coordinator, typed):
+    """The short number is what people say at a meeting: "la 2", "2026-2"."""
+    reference = make_referral(app, "in_review")
+    _, year, number = reference.split("-")
+    meeting = make_meeting(app)
+    said = typed.format(reference=reference, lower=reference.lower(), year=year, number=int(number))
+    response = add(coordinator, meeting, said)
+    assert response.status_code == 303, text_of(response)
+    assert items(app, meeting) == [(reference, None)]
+
+
+def test_an_unknown_short_reference_is_named_in_full(app, coordinator):
+    make_referral(app, "in_review")
+    meeting = make_meeting(app)
+    response = add(coordinator, meeting, " 4 ")
+    assert response.status_code == 422
+    year = paris_today().year
+    assert f"Aucun dossier ne porte la référence PRE-{year}-00004." in text_of(response)
+    # What does not read as a reference says how one is written, and is kept as typed.
+    response = add(coordinator, meeting, "Bouchareb")
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Une référence s’écrit PRE-2026-00042, ou 2026-42, ou 42 pour cette année." in page
+    assert 'value="Bouchareb"' in page
+    # Too long: the length's message alone, not a second one saying the same.
+    page = text_of(add(coordinator, meeting, "2" * 41))
+    assert "Une référence s’écrit PRE-2026-00042." in page
+    assert "Une référence s’écrit PRE-2026-00042, ou" not in page
+    assert items(app, meeting) == []
+
+
+def test_a_number_alone_is_this_years_in_paris(app, client, users):
+    """At 00:40 on 1 January in Paris it is still 31 December in UTC: "1" is 2027's first
+    referral, not 2026's."""
+    last_year = make_referral(app, "in_review", received_at=datetime(2026, 12, 31, 11, tzinfo=UTC))
+    # 00:30 in Paris on 1 January 2027.
+    this_year = make_referral(
+        app, "in_review", received_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    )
+    assert (last_year, this_year) == ("PRE-2026-00001", "PRE-2027-00001")
+    with time_machine.travel(datetime(2026, 12, 31, 23, 40, tzinfo=UTC), tick=False):
+        assert login(client, users["coordinator"]).status_code == 303
+        meeting = make_meeting(app)
+        assert add(client, meeting, "1").status_code == 303
+    assert items(app, meeting) == [("PRE-2027-00001", None)]
 
 
 def test_the_agenda_is_reordered_by_buttons(app, coordinator):

@@ -104,3 +104,12 @@ def test_no_name_comment_or_note_appears(app, client):
         "2016",
     ):
         assert secret not in page, secret
+
+
+def test_the_contact_date_is_counted_in_paris_days(app, client):
+    """Received at 23:30 in Paris on the night before spring's change of time: ten days later
+    is 7 April. Ten times 24 hours would end at 00:30 on the 8th, Paris summer time."""
+    with at(datetime(2026, 3, 28, 22, 30, tzinfo=UTC)):
+        reference = submit(app)
+    page = status_page(app, client, reference)
+    assert "Nous vous contactons sous 10 jours, d’ici le 07/04/2026." in page

@@ -51,11 +51,13 @@ def test_only_final_referrals_past_retention_expire(status, last_activity, expec
 @pytest.mark.parametrize(
     ("status", "received", "expected"),
     [
-        ("new", datetime(2026, 11, 20, 12, 0, tzinfo=UTC), True),
-        ("new", datetime(2026, 11, 20, 12, 1, tzinfo=UTC), False),
+        # Paris days (UTC+1 in November): 20/11 at 23:59 in Paris is seven days before the
+        # 27th, whatever the hour; 21/11 at 00:01 in Paris (still the 20th in UTC) is six.
+        ("new", datetime(2026, 11, 20, 22, 59, tzinfo=UTC), True),
+        ("new", datetime(2026, 11, 20, 23, 1, tzinfo=UTC), False),
         ("in_review", datetime(2026, 1, 1, tzinfo=UTC), False),
     ],
-    ids=["new-for-7-days", "new-for-under-7-days", "already-in-review"],
+    ids=["new-for-7-paris-days", "new-for-6-paris-days", "already-in-review"],
 )
 def test_overdue_referrals_are_the_ones_still_new(status, received, expected):
     assert is_overdue(status, received, NOW, 7) is expected

@@ -238,3 +238,20 @@ def axe_report(page: Page, label: str) -> str | None:
     if results.violations_count == 0:
         return None
     return f"--- {label} ({page.url})\n{results.generate_report()}"
+
+
+@contextmanager
+def signed_in(
+    browser: Browser, server: LiveServer, email: str, width: int, height: int = 900
+) -> Iterator[tuple[Page, list[str]]]:
+    """A page `width` px wide, signed in as `email` (it shows the queue), and the console's
+    messages as they come (a CSP violation is said there); its context closed after."""
+    context = new_context(browser, viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        messages: list[str] = []
+        page.on("console", lambda message: messages.append(message.text))
+        log_in(page, server, email)
+        yield page, messages
+    finally:
+        context.close()

@@ -1,4 +1,5 @@
-"""Reading pages as a test reads them: field errors, the CSRF token a form carries."""
+"""Reading pages as a test reads them: field errors, the CSRF token a form carries, the
+queue's tabs."""
 
 from __future__ import annotations
 
@@ -17,3 +18,17 @@ def csrf_token(client, path: str) -> str:
     """The token Flask-WTF put in the form at `path`, as a browser would send it back."""
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def queue_tabs(html: str) -> dict[str, tuple[str | None, bool, str]]:
+    """The queue's status tabs: label -> (its count as shown, "12" or "100+", or None when
+    the tab shows none; whether it is the current one; its href)."""
+    nav = html.split('class="tabs"', 1)[1].split("</nav>", 1)[0]
+    return {
+        label: (count or None, bool(current), href.replace("&amp;", "&"))
+        for href, current, label, count in re.findall(
+            r'<a href="([^"]*)"( aria-current="page")?>([^<]*?)'
+            r'(?: <span class="tab-count">\(([^)]*)\)</span>)?</a>',
+            nav,
+        )
+    }

@@ -35,6 +35,9 @@ def test_waits_in_words_are_ngettext_of_each_number_and_none_for_zero(app):
             assert words(days) == ngettext("il y a %(num)d jour", "il y a %(num)d jours", days)
         assert words(0) == "aujourd’hui"
         assert set(words.words) == {0, 1, 2, 31}  # each number worded once
+        # With a word for one day: "hier", as people say it, not "il y a 1 jour".
+        words = InWords("il y a %(num)d jour", "il y a %(num)d jours", "aujourd’hui", "hier")
+        assert (words(0), words(1), words(2)) == ("aujourd’hui", "hier", "il y a 2 jours")
 
 
 def referral(**fields):

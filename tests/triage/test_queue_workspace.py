@@ -10,18 +10,21 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from intake.extensions import db
 from intake.models import Referral, User
+from intake.rules.clock import PARIS
 from intake.triage import counts
 from intake.triage.cursors import Cursor
 from intake.triage.filters import PARAMS, QueueFilters
 from tests.support.app import login
 from tests.support.builders import make_user
 from tests.support.builders import store_referrals as store
+from tests.support.pages import queue_tabs
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TILLEULS, MOULIN, CENTRE = "0629001A", "0629002B", "0629003C"
@@ -161,21 +164,9 @@ def test_a_viewers_id_is_not_offered_but_their_cases_are(app, coordinator, users
     assert shown(page(coordinator, assigned=str(viewer))) == ["PRE-2026-00050"]
 
 
-def tabs(html: str) -> dict[str, tuple[str, bool, str]]:
-    """The status tabs: label -> (count text, whether current, href)."""
-    nav = html.split('class="tabs"', 1)[1].split("</nav>", 1)[0]
-    found = {}
-    for href, current, label, count in re.findall(
-        r'<a href="([^"]*)"( aria-current="page")?>([^<]*?) <span class="tab-count">\(([^)]*)\)',
-        nav,
-    ):
-        found[label] = (count, bool(current), href.replace("&amp;", "&"))
-    return found
-
-
 def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
     html = page(coordinator)
-    counts = {label: count for label, (count, _, _) in tabs(html).items()}
+    counts = {label: count for label, (count, _, _) in queue_tabs(html).items()}
     assert counts == {
         "Toutes": "8",
         "Nouvelle": "5",
@@ -187,10 +178,10 @@ def test_tabs_count_each_status_under_the_other_filters(coordinator, workspace):
         "Non retenue": "0",
         "Retirée": "0",
     }
-    assert tabs(html)["Toutes"][1] and not tabs(html)["Nouvelle"][1]
+    assert queue_tabs(html)["Toutes"][1] and not queue_tabs(html)["Nouvelle"][1]
     # Under another filter, each tab counts what that filter leaves; the status chosen does
     # not change the other tabs' counts.
-    filtered = tabs(page(coordinator, source="parent", status="in_review"))
+    filtered = queue_tabs(page(coordinator, source="parent", status="in_review"))
     assert {label: count for label, (count, _, _) in filtered.items() if count != "0"} == {
         "Toutes": "6",
         "Nouvelle": "3",
@@ -214,41 +205,44 @@ def test_tab_counts_stop_at_the_limit(make_app, users, monkeypatch):
     store(app, 1, first=6, start=NOW, columns={"status": "eps"})
     client = app.test_client()
     login(client, users["coordinator"])
-    found = tabs(page(client))
+    found = queue_tabs(page(client))
     assert found["Toutes"][0] == "3+"
     assert found["Nouvelle"][0] == "3+"
     assert found["À l’ordre du jour de l’EPS"][0] == "1"
     assert "Plus de 3 orientations" in page(client)
 
 
-def test_under_other_filters_tab_counts_past_the_limit_are_lower_bounds(
+def test_under_other_filters_past_the_limit_only_the_chosen_status_is_counted(
     make_app, users, monkeypatch
 ):
-    """Under a filter, the tabs count the newest FILTERED_COUNT_LIMIT + 1 matches only (no
-    index serves a status among, say, the parents' referrals): past it, each says "at least"."""
+    """Under a filter with more matches than FILTERED_COUNT_LIMIT, a status's share of the
+    newest matches is no count of it: the tabs showed it as a lower bound ("1+" over a list
+    of 2). Now only "Toutes" and the chosen status are counted, as their lists are."""
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 3)
     app = make_app()
-    # The oldest: out of the window.
-    store(app, 1, first=1, start=ago(9), columns={"status": "eps"})
+    # The oldest: out of the newest matches.
+    store(app, 1, first=1, start=ago(9), columns={"status": "in_review"})
     for number in range(2, 6):
         store(app, 1, first=number, start=ago(number))
     store(app, 1, first=6, start=ago(1), columns={"status": "in_review"})
     store(app, 1, first=7, start=NOW, columns={"source": "professional", "status": "closed"})
     client = app.test_client()
     login(client, users["coordinator"])
-    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
-    assert found["Toutes"] == "3+"
-    assert found["Nouvelle"] == "3+" and found["En cours d’examen"] == "1+"
-    assert found["À l’ordre du jour de l’EPS"] == "0+" and found["Clôturée"] == "0+"
-    # Below the limit, the same filter counts exactly.
+    html = page(client, source="parent")
+    found = {label: count for label, (count, _, _) in queue_tabs(html).items()}
+    assert found["Toutes"] == "3+" and "Plus de 3 orientations" in html
+    assert {count for label, count in found.items() if label != "Toutes"} == {None}
+    assert "Plus de 3 orientations répondent à ces filtres : chaque statut est compté" in html
+    chosen = page(client, source="parent", status="in_review")
+    assert queue_tabs(chosen)["En cours d’examen"][0] == "2" and "2 orientations" in chosen
+    assert queue_tabs(chosen)["Nouvelle"][0] is None
+    # Below the limit, the same filter counts every tab, exactly, and says nothing more.
     monkeypatch.setattr(counts, "FILTERED_COUNT_LIMIT", 10)
-    found = {label: count for label, (count, _, _) in tabs(page(client, source="parent")).items()}
-    assert (found["Toutes"], found["Nouvelle"], found["À l’ordre du jour de l’EPS"]) == (
-        "6",
-        "4",
-        "1",
-    )
+    html = page(client, source="parent")
+    found = {label: count for label, (count, _, _) in queue_tabs(html).items()}
+    assert (found["Toutes"], found["Nouvelle"], found["En cours d’examen"]) == ("6", "4", "2")
     assert found["Clôturée"] == "0"
+    assert "chaque statut est compté" not in html
 
 
 def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, users, monkeypatch):
@@ -263,10 +257,10 @@ def test_a_filter_or_a_search_counts_less_far_than_the_whole_queue(make_app, use
     login(client, users["coordinator"])
     assert "5 orientations" in page(client)
     assert "5 orientations" in page(client, status="new")
-    assert tabs(page(client))["Nouvelle"][0] == "5"
+    assert queue_tabs(page(client))["Nouvelle"][0] == "5"
     filtered = page(client, source="parent")
     assert "Plus de 3 orientations" in filtered and "5 orientations" not in filtered
-    assert tabs(filtered)["Nouvelle"][0] == "3+"
+    assert queue_tabs(filtered)["Nouvelle"][0] is None
     assert "Plus de 3 orientations" in page(client, status="new", source="parent")
     assert "Plus de 3 orientations" in page(client, q="lea")
 
@@ -403,39 +397,102 @@ def test_cursors_round_trip_in_each_sort(sort, cursor):
     assert Cursor.parse(str(cursor), other) is None
 
 
-def test_each_row_says_how_long_it_has_waited(app, coordinator, users):
-    me = user_id(app, users["coordinator"])
-    mine = {"status": "in_review", "assigned_to_id": me}
-    store(app, 1, first=1, start=ago(12), columns={"last_activity_at": ago(3), **mine})
-    # New and untouched past remind_after_days (7).
-    store(app, 1, first=2, start=ago(9), columns={"last_activity_at": ago(8)})
-    store(app, 1, first=3, start=ago(1.5), columns={"last_activity_at": ago(0.2)})
-    closed = {"last_activity_at": ago(20), "status": "closed"}
-    store(app, 1, first=4, start=ago(30), columns=closed)
-    rows = {
-        ref: row
-        for row in page(coordinator).split("<tr>")[2:]
-        for ref in shown(row)
+# A summer afternoon in Paris (UTC+2): the waits below do not depend on when the suite runs.
+SEEN = datetime(2026, 6, 10, 15, 0, tzinfo=PARIS)
+
+
+def row_cells(html: str) -> dict[str, list[str]]:
+    """Each listed referral's cells, by reference, as text."""
+    rows = {ref: row for row in html.split("<tr>")[2:] for ref in shown(row)}
+    return {
+        ref: [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>",
+                                                                      row, re.S)]
+        for ref, row in rows.items()
     }  # fmt: skip
 
-    def cells(ref):
-        return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>",
-                                                                  rows[ref], re.S)]  # fmt: skip
 
-    assert cells("PRE-2026-00001")[1:3] == ["reçue il y a 12 jours", "il y a 3 jours"]
-    assert cells("PRE-2026-00001")[-1] == users["coordinator"]
+def test_each_row_says_how_long_it_has_waited(app, client, users):
+    me = user_id(app, users["coordinator"])
+    mine = {"status": "in_review", "assigned_to_id": me}
+
+    def before(days: float) -> datetime:
+        return SEEN - timedelta(days=days)
+
+    store(app, 1, first=1, start=before(12), columns={"last_activity_at": before(3), **mine})
+    # New and untouched past remind_after_days (7).
+    store(app, 1, first=2, start=before(9), columns={"last_activity_at": before(8)})
+    # Received yesterday at 03:00, touched this morning.
+    store(app, 1, first=3, start=before(1.5), columns={"last_activity_at": before(0.2)})
+    closed = {"last_activity_at": before(20), "status": "closed"}
+    store(app, 1, first=4, start=before(30), columns=closed)
+    with time_machine.travel(SEEN, tick=False):
+        login(client, users["coordinator"])
+        html = page(client)
+    rows = {ref: row for row in html.split("<tr>")[2:] for ref in shown(row)}
+    cells = row_cells(html)
+    assert cells["PRE-2026-00001"][1:3] == ["reçue il y a 12 jours", "il y a 3 jours"]
+    assert cells["PRE-2026-00001"][-1] == users["coordinator"]
     assert "late" not in rows["PRE-2026-00001"]
     # Past the territory's remind_after_days: marked by a class and said in words.
-    assert cells("PRE-2026-00002")[1] == "reçue il y a 9 jours"
-    assert cells("PRE-2026-00002")[2].startswith("il y a 8 jours")
+    assert cells["PRE-2026-00002"][1] == "reçue il y a 9 jours"
+    assert cells["PRE-2026-00002"][2].startswith("il y a 8 jours")
     assert "À relancer" in rows["PRE-2026-00002"]
     assert "(sans action depuis 7 jours ou plus)" in rows["PRE-2026-00002"]
     assert "Nouvelle depuis plus de 7 jours" in rows["PRE-2026-00002"]
     assert rows["PRE-2026-00002"].count('class="late"') == 2
-    assert cells("PRE-2026-00003")[1:3] == ["reçue il y a 1 jour", "aujourd’hui"]
-    assert cells("PRE-2026-00003")[-1] == "Aucun"
+    assert cells["PRE-2026-00003"][1:3] == ["reçue hier", "aujourd’hui"]
+    assert cells["PRE-2026-00003"][-1] == "Aucun"
     # A closed referral waits for nothing.
     assert "late" not in rows["PRE-2026-00004"] and "relancer" not in rows["PRE-2026-00004"]
+
+
+def paris(day: str) -> datetime:
+    """A moment written "2026-01-14 23:30", as Paris clocks show it."""
+    return datetime.fromisoformat(day).replace(tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("received", "seen", "waited", "last_action", "flagged"),
+    [
+        # The coordinator's report: received the evening before, seen just after midnight.
+        pytest.param("2026-01-14 23:30", "2026-01-15 00:10", "reçue hier", "hier", False,
+                     id="winter-2330-then-0010"),
+        pytest.param("2026-07-14 23:30", "2026-07-15 00:10", "reçue hier", "hier", False,
+                     id="summer-2330-then-0010"),
+        # The same Paris day from one end to the other, though the UTC dates differ in summer
+        # (00:10 in Paris is 22:10 UTC the day before).
+        pytest.param("2026-01-15 00:10", "2026-01-15 23:50", "reçue aujourd’hui", "aujourd’hui",
+                     False, id="winter-same-day"),
+        pytest.param("2026-07-15 00:10", "2026-07-15 23:50", "reçue aujourd’hui", "aujourd’hui",
+                     False, id="summer-same-day"),
+        # Seven Paris days at 00:10, though not seven times 24 hours: "À relancer" (the test
+        # territory's remind_after_days is 7) and overdue, as the row says.
+        pytest.param("2026-01-07 23:30", "2026-01-14 00:10", "reçue il y a 7 jours",
+                     "il y a 7 jours", True, id="winter-a-week-at-midnight"),
+        pytest.param("2026-07-07 23:30", "2026-07-14 00:10", "reçue il y a 7 jours",
+                     "il y a 7 jours", True, id="summer-a-week-at-midnight"),
+        # Six Paris days at 23:50, though more than six times 24 hours: not yet.
+        pytest.param("2026-07-08 00:10", "2026-07-14 23:50", "reçue il y a 6 jours",
+                     "il y a 6 jours", False, id="summer-six-days-at-2350"),
+        # Over spring's change of time (29 March 2026): a night of 23 hours.
+        pytest.param("2026-03-28 23:30", "2026-03-29 00:10", "reçue hier", "hier", False,
+                     id="spring-change"),
+    ],
+)  # fmt: skip
+def test_waits_count_paris_days_around_midnight(
+    app, client, users, received, seen, waited, last_action, flagged
+):
+    """The row's wait, its last action and its flags count Paris calendar days, in winter
+    (UTC+1) and summer (UTC+2), never 24-hour periods or UTC dates."""
+    store(app, 1, start=paris(received))
+    with time_machine.travel(paris(seen), tick=False):
+        login(client, users["coordinator"])
+        html = page(client)
+    (cells,) = row_cells(html).values()
+    assert cells[1] == waited
+    assert cells[2].startswith(last_action)
+    assert ("À relancer" in cells[2]) is flagged
+    assert ("Nouvelle depuis plus de 7 jours" in html) is flagged
 
 
 def test_the_queue_names_its_search_and_every_control(coordinator, workspace):
