@@ -20,9 +20,9 @@ from intake.extensions import db
 from intake.models import OutboxMessage, Referral, User
 from intake.notifications.outbox import enqueue_rendered
 from intake.notifications.render import public_url
-from intake.rules.clock import local_date
+from intake.rules.clock import local_date, moment_at, today
 from intake.rules.mail import kind_label
-from intake.rules.retention import is_overdue
+from intake.rules.retention import days_since, is_overdue
 from intake.rules.vocabulary import format_datetime
 from intake.rules.workflow import FINAL, Status
 from intake.territory.model import Territory
@@ -44,7 +44,9 @@ def lacks_agreement(
 ) -> bool:
     """Whether a referral should be flagged for its missing agreement: still open, received
     at least `days` days ago, and no legal representative's agreement on record."""
-    return Status(status) not in FINAL and not has_agreement and (now - received_at).days >= days
+    return (
+        Status(status) not in FINAL and not has_agreement and days_since(received_at, now) >= days
+    )
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,13 @@ class Standing:
 
 def standing(now: datetime, days: int) -> Standing:
     """Referrals waiting or lacking an agreement for `days` days, and stopped e-mails."""
-    cutoff = now - timedelta(days=days)
+    # Received before the start of the Paris day `days - 1` days ago: `days` Paris calendar
+    # days or more, as the queue counts waits (not `days` × 24 hours, which left out of the
+    # morning's digest a referral that the queue already flagged since midnight).
+    cutoff = moment_at(today(now) - timedelta(days=days - 1))
     open_ = (
         select(Referral)
-        .where(Referral.status.not_in([s.value for s in FINAL]), Referral.received_at <= cutoff)
+        .where(Referral.status.not_in([s.value for s in FINAL]), Referral.received_at < cutoff)
         .options(selectinload(Referral.agreements))
         .order_by(Referral.received_at, Referral.id)
     )

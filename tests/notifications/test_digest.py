@@ -52,6 +52,36 @@ def test_a_missing_agreement_is_flagged_after_the_reminder_delay(
     assert lacks_agreement(status, received, has_agreement, NOW, 7) is expected
 
 
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        # 23:30 in Paris on Monday 2 March (22:30 UTC): seven Paris days before the 9th,
+        # though only 6 days and 7.5 hours have passed at 07:00 — the queue flags it too.
+        pytest.param(
+            datetime(2026, 3, 2, 22, 30, tzinfo=UTC), True, id="7-paris-days-late-evening"
+        ),
+        # 00:10 in Paris on Tuesday 3 March (23:10 UTC on the 2nd): six Paris days.
+        pytest.param(
+            datetime(2026, 3, 2, 23, 10, tzinfo=UTC), False, id="6-paris-days-after-midnight"
+        ),
+    ],
+)
+def test_the_digest_counts_waits_in_paris_days_as_the_queue_does(app, received, expected):
+    """The digest's "still new" and "no agreement" lists count Paris calendar days, as the
+    queue's "À relancer" does: a referral the queue flags since midnight is in the morning's
+    digest."""
+    from intake.notifications.digest import standing
+    from intake.rules.retention import is_overdue
+
+    [reference] = store_referrals(app, 1, start=received)
+    with app.app_context():
+        lists = standing(NOW, 7)
+    assert (reference in lists.waiting) is expected
+    assert (reference in lists.without_agreement) is expected
+    assert is_overdue("new", received, NOW, 7) is expected
+    assert lacks_agreement("new", received, False, NOW, 7) is expected
+
+
 def set_referral(app, reference: str, **fields) -> None:
     with app.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
