@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import AnyStr
 
-from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy import Row, Select
 
 from intake.extensions import db
 from intake.forms.fields import school_choices
@@ -21,7 +23,7 @@ from intake.triage.exports import export_rows, in_batches
 from intake.triage.filters import QueueFilters, filter_staff
 from intake.triage.listing import queue_rows
 from intake.triage.page import queue_page
-from intake.triage.spreadsheet import neutralise, stream_rows, write_workbook
+from intake.triage.spreadsheet import neutralise, rows_query, workbook
 from intake.triage.undelivered import with_undelivered_mail
 
 EXPORT_COLUMNS = (
@@ -100,36 +102,21 @@ def export():
     server-side cursor on PostgreSQL), so neither the time to the first byte nor the worker's
     memory grows with the number of referrals."""
     filters = current_filters()
-    user_id = current_user.id
 
-    def lines():
+    def lines(batches: Iterable[Sequence[Row]]) -> Iterator[str]:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         yield take(out)
-        rows = 0
-        complete = False
-        read_log = ExportLog(user_id, ReadKind.EXPORT_CSV)
-        batches = in_batches(export_rows(filters))
-        try:
-            # A chunk of the response per batch of rows.
-            for batch in batches:
-                writer.writerows(export_line(row) for row in read_log.through(batch))
-                rows += len(batch)
-                yield take(out)
-            complete = True
-        finally:
-            batches.close()
-            log_export("export", user_id, filters, rows, complete)
-            close_export_log(read_log, filters, rows, complete)
+        # A chunk of the response per batch of rows.
+        for batch in batches:
+            writer.writerows(export_line(row) for row in batch)
+            yield take(out)
 
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": "attachment; filename=orientations.csv",
-            "Cache-Control": "no-store",
-        },
+    return streamed(
+        logged_export(ReadKind.EXPORT_CSV, "export", filters, export_rows(filters), lines),
+        "text/csv",
+        "orientations.csv",
     )
 
 
@@ -137,24 +124,72 @@ def export():
 @coordinator_required
 def export_xlsx():
     """The same selection for office software: a row per child, French headers and labels,
-    Paris time. Built in a temporary file by openpyxl's write-only mode, then sent from it:
-    memory stays flat whatever the number of rows."""
+    Paris time. Streamed as it is written, like the CSV: the workbook's fixed parts leave at
+    once, then the sheet's rows as the database hands them over, deflated into the zip a
+    batch at a time, so neither the first byte nor the worker's memory waits for the last
+    row."""
     filters = current_filters()
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
-    read_log = ExportLog(current_user.id, ReadKind.EXPORT_XLSX)
     territory = current_app.extensions["territory"]
-    rows = write_workbook(read_log.through(stream_rows(filters)), territory, out)
-    out.seek(0)
-    log_export("export.xlsx", current_user.id, filters, rows)
-    close_export_log(read_log, filters, rows)
-    response = send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name="orientations.xlsx",
+    return streamed(
+        logged_export(
+            ReadKind.EXPORT_XLSX,
+            "export.xlsx",
+            filters,
+            rows_query(filters),
+            lambda batches: workbook(batches, territory),
+        ),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "orientations.xlsx",
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+
+
+def logged_export(
+    kind: str,
+    log_name: str,
+    filters: QueueFilters,
+    query: Select,
+    chunks_of: Callable[[Iterable[Sequence[Row]]], Iterator[AnyStr]],
+) -> Iterator[AnyStr]:
+    """An export's chunks, `chunks_of` the batches of `query`'s rows, logged: its first chunk
+    (a header, a workbook's fixed parts) before the database is read or written, then each
+    batch's references in the read log as it goes into its chunk; once the last chunk has
+    been sent, or the client has left (`interrupted`), its log line and its read log's
+    details."""
+    user_id = current_user.id
+    batches = in_batches(query)  # nothing is read before it is iterated
+    rows = 0
+
+    def logged() -> Iterator[Sequence[Row]]:
+        nonlocal rows
+        for batch in batches:
+            logged_batch = list(read_log.through(batch))
+            rows += len(logged_batch)
+            yield logged_batch
+
+    parts = chunks_of(logged())
+    yield next(parts)
+    complete = False
+    # Bound before `logged` first runs: `parts` reads no batch before its second chunk.
+    read_log = ExportLog(user_id, kind)
+    try:
+        yield from parts
+        complete = True
+    finally:
+        batches.close()
+        log_export(log_name, user_id, filters, rows, complete)
+        close_export_log(read_log, filters, rows, complete)
+
+
+def streamed(chunks: Iterator[AnyStr], mimetype: str, filename: str) -> Response:
+    """A download answered as its chunks come, in the request's context, never cached."""
+    return Response(
+        stream_with_context(chunks),
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f"attachment; filename={filename}",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def log_export(

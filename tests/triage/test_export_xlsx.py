@@ -19,7 +19,7 @@ def workbook_rows(client, query: str = "") -> list[tuple]:
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_data()
-    response.close()  # as the server does once sent: the temporary file goes with it
+    response.close()  # as the server does once sent: the export is logged then
     sheet = load_workbook(io.BytesIO(data)).active
     return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
 
