@@ -56,11 +56,32 @@ def read_workbook(data: bytes, read_only: bool = False):
     return load_workbook(io.BytesIO(data), read_only=read_only).active
 
 
+def fork_servers(group: int) -> list[int]:
+    """The multiprocessing fork servers among the processes of the process group `group`."""
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            in_group = int((process / "stat").read_text().rpartition(")")[2].split()[2]) == group
+            command = (process / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if in_group and b"multiprocessing.forkserver" in command:
+            found.append(int(process.name))
+    return found
+
+
 def test_both_exports_through_production_settings(app, users, database_url, tmp_path):
     """Two exports left open after their first bytes hold no worker: the queue still
     answers; then each export, made in a process of its own, is read back whole."""
     references = store(app, 1500)  # a batch and a half: the rows leave in two chunks
     with production_server(database_url, tmp_path) as server:
+        # Each worker's fork server, which every export of that worker is forked from (the
+        # second worker may still be starting).
+        workers = server.log().count("Booting worker with pid")
+        deadline = time.monotonic() + 20
+        while len(fork_servers(server.process.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers >= 2 and len(fork_servers(server.process.pid)) == workers
         signed_in = server.signed_in(users["coordinator"], PASSWORD)
         held = []
         for path in ("/triage/export.xlsx", "/triage/export.csv"):
