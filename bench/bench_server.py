@@ -823,23 +823,43 @@ def seed_command(count: int) -> list[str]:
 
 
 class Sampler(threading.Thread):
-    """Reads the workers' VmRSS every SAMPLE_EVERY seconds, keeping each one's peak."""
+    """Reads the VmRSS of every process of gunicorn's process group (its workers, their
+    export fork servers, and each export's own process while it lives) every SAMPLE_EVERY
+    seconds, keeping each one's peak."""
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, group: int) -> None:
         super().__init__(daemon=True)
-        self.peaks = dict.fromkeys(pids, 0)
+        self.group = group
+        self.peaks: dict[int, int] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            for pid in self.peaks:
-                self.peaks[pid] = max(self.peaks[pid], rss_kib(pid))
+            for pid in in_group(self.group):
+                self.peaks[pid] = max(self.peaks.get(pid, 0), rss_kib(pid))
             self.done.wait(SAMPLE_EVERY)
 
     def stop(self) -> dict[int, int]:
         self.done.set()
         self.join()
         return self.peaks
+
+
+def in_group(group: int) -> list[int]:
+    """The processes of the process group `group`."""
+    return processes_where(lambda process: int(stat_fields(process)[2]) == group)
+
+
+def fork_servers(pids: list[int]) -> list[int]:
+    """Those of `pids` that are multiprocessing fork servers (apart.py's, one a worker)."""
+    found = []
+    for pid in pids:
+        try:
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
 
 
 def stream_export(port: int, cookies: dict[str, str]) -> tuple[int, float, float, int]:
@@ -891,8 +911,9 @@ def p4_export(kind: str, folder: Path) -> None:
             staff.get("/triage/export.csv?q=zzzz-nobody")
         time.sleep(1)
         workers = server.workers()
-        rest = {pid: rss_kib(pid) for pid in workers}
-        sampler = Sampler(workers)
+        before = in_group(server.popen.pid)
+        rest = {pid: rss_kib(pid) for pid in before}
+        sampler = Sampler(server.popen.pid)
         sampler.start()
         status, first_byte, total, rows = stream_export(server.port, staff.cookies)
         peaks = sampler.stop()
@@ -903,8 +924,8 @@ def p4_export(kind: str, folder: Path) -> None:
             anomaly(f"gunicorn replaced a worker during the export: {timeouts[:2]}")
         if status != 200 or rows < P4_SEED:
             anomaly(f"export answered {status} with {rows:,} rows for {P4_SEED:,} referrals")
-    # The worker that served the export is the one whose memory moved most.
-    pid = max(workers, key=lambda p: peaks[p] - rest[p])
+    # The worker that served the export (relaying it) is the one whose memory moved most.
+    pid = max(workers, key=lambda p: peaks.get(p, 0) - rest[p])
     record("P4", kind, "export worker RSS at rest, before", mib(rest[pid]), "MB")
     record("P4", kind, "export worker RSS peak while streaming", mib(peaks[pid]), "MB")
     if after[pid]:
@@ -912,6 +933,24 @@ def p4_export(kind: str, folder: Path) -> None:
     else:
         skip(f"P4 export on {kind}: no RSS after, the worker that served it is gone")
     record("P4", kind, "export RSS peak/rest", peaks[pid] / rest[pid], "ratio", "≤ 1.2")
+    # The export's own process (gunicorn.conf.py: forked from a fork server holding the app)
+    # against that fork server: what writing 100,000 rows added to the app's memory.
+    exporters = [each for each in peaks if each not in rest]
+    servers = fork_servers(list(rest))
+    if exporters and servers:
+        image = max(rest[each] for each in servers)
+        peak = max(peaks[each] for each in exporters)
+        record("P4", kind, "export's own process RSS peak", mib(peak), "MB")
+        record(
+            "P4",
+            kind,
+            "export's process peak / its fork server's RSS",
+            peak / image,
+            "ratio",
+            "≤ 1.2",
+        )
+    else:
+        skip(f"P4 export on {kind}: no export process seen apart from the workers")
     if status != 200:
         skip(f"P4 export on {kind}: no time to first byte or rows/s, the export answered {status}")
         return
@@ -982,6 +1021,18 @@ def rows_in(path: str, body: bytes) -> int:
             rows += (tail + chunk).count(b"</row>")
             tail = chunk[-5:]
     return max(rows - 1, 0)
+
+
+def exports_ended(server: Server, timeout: float = 60.0) -> None:
+    """Wait until no export's process is left in gunicorn's process group: only the master,
+    its workers and each worker's fork server and resource tracker."""
+    settled = 1 + 3 * len(server.workers())
+    deadline = time.monotonic() + timeout
+    while len(in_group(server.popen.pid)) > settled:
+        if time.monotonic() > deadline:
+            anomaly(f"an export's process outlived its client by {timeout:g} s")
+            return
+        time.sleep(0.05)
 
 
 def staff_pages(port: int, cookies: dict[str, str], seconds: float) -> list[float]:
@@ -1069,12 +1120,16 @@ def exports(kind: str, folder: Path) -> None:
             for server, cookies in servers.values():
                 for _ in range(4):
                     download(server.port, cookies, path, first_only=True)
+                    exports_ended(server)
             firsts: dict[int, list[float]] = {size: [] for size in servers}
             for _ in range(FIRST_BYTE_ROUNDS):
                 for size, (server, cookies) in servers.items():
                     answer = download(server.port, cookies, path, first_only=True)
                     if answer.status == 200:
                         firsts[size].append(answer.first_byte)
+                    # The export left after its first bytes stops at its next chunk: the
+                    # next one is timed without it.
+                    exports_ended(server)
             for size, (server, cookies) in servers.items():
                 whole = download(server.port, cookies, path)
                 rows = rows_in(path, whole.body) if whole.status == 200 else 0

@@ -13,13 +13,13 @@ each worker.
 
 Under gunicorn, gunicorn.conf.py calls `start("wsgi:app")` in each worker: a fork server
 imports the app once (multiprocessing's "forkserver": a clean process, not a copy of the
-threaded worker); each export forks a process from it, which lowers its own priority
-(`NICE`), writes the export with the app's own code (`exports.export_chunks`, read log
-included) and sends the chunks through a pipe. The request's thread only passes them on,
-waiting on the pipe without the interpreter's lock. The pipe's buffer is all that is held
-between the two: the export writes no faster than the client reads. A client that leaves
-closes the pipe; the export's next send fails, and it logs itself `interrupted` as it does
-in a thread.
+threaded worker); each export forks a process from it, which writes the export with the
+app's own code (`exports.export_chunks`, read log included) and sends the chunks through a
+pipe, at a lower priority (`NICE`) once its first bytes have gone. The request's thread
+only passes them on, waiting on the pipe without the interpreter's lock. The pipe's buffer
+is all that is held between the two: the export writes no faster than the client reads. A
+client that leaves closes the pipe; the export's next send fails, and it logs itself
+`interrupted` as it does in a thread.
 
 Without `start` (the tests' client, `flask run`), exports run in the request's thread.
 """
@@ -97,8 +97,8 @@ def chunks(kind: str, filters: QueueFilters, user_id: int) -> Iterator[bytes]:
 
 
 def export(sending: Connection, app_path: str, kind: str, filters: QueueFilters, user_id: int):
-    """In the export's own process: write the export into `sending`, at a lower priority."""
-    os.nice(NICE)
+    """In the export's own process: write the export into `sending`, at a lower priority
+    once its first bytes have gone (they cost nothing, and should not wait for a busy CPU)."""
     app = import_string(app_path)
     # A request's context, as in a thread: Flask-Babel's translations and the app's logger.
     with app.test_request_context():
@@ -106,8 +106,10 @@ def export(sending: Connection, app_path: str, kind: str, filters: QueueFilters,
         db.engine.dispose(close=False)
         parts = export_chunks(kind, filters, user_id, app.extensions["territory"])
         try:
-            for part in parts:
+            for number, part in enumerate(parts):
                 sending.send_bytes(part.encode() if isinstance(part, str) else part)
+                if number == 0:
+                    os.nice(NICE)
         except OSError:
             pass  # the client has gone (BrokenPipeError): closing `parts` logs it so
         finally:
