@@ -13,7 +13,7 @@ LOCK := requirements.lock
 # SQLAlchemy and the app from source again, a fifth of the suite's time.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint format messages bench bench-suite fuzz lock clean
+.PHONY: run test lint format messages bench bench-suite fuzz scale lock clean
 
 # uv installs the locked versions in a second or two where pip takes half a minute (most of a
 # fresh `make test`), so the virtualenv is made without pip and uv is put in it; where uv cannot
@@ -83,6 +83,18 @@ fuzz: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 	TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
 		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
+
+# The scale test (`@pytest.mark.scale` in tests/triage/test_export_server.py, skipped by `make
+# test`): 100,000 referrals seeded by `dev seed`, both exports downloaded through gunicorn with
+# gunicorn.conf.py over TLS and every row read back; on SQLite, then on PostgreSQL. About four
+# minutes a database on this project's 2-CPU machines (the seed, a minute and a half; reading
+# the workbook back with openpyxl, about as long). CI runs it after the two suites.
+SCALE_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+scale: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+	TEST_DATABASE_URL= INTAKE_SCALE=1 \
+		$(BIN)/python -m pytest tests/triage/test_export_server.py -m scale -q -s
+	TEST_DATABASE_URL=$(SCALE_DATABASE_URL) INTAKE_SCALE=1 \
+		$(BIN)/python -m pytest tests/triage/test_export_server.py -m scale -q -s
 
 # The catalogue template for translators; French is the source language.
 messages: $(VENV)/.installed $(INSTANCE_CONFIG)

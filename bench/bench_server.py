@@ -1,4 +1,4 @@
-"""Benchmarks that need a real server: gunicorn with two workers, production settings.
+"""Benchmarks that need a real server: gunicorn with production's settings (gunicorn.conf.py).
 
 P1  throughput of a complete POST /orientation, against a bare Flask + SQLAlchemy app
     (bench/bare_app.py) served the same way: runs alternate, the ratio full/bare is the goal.
@@ -9,6 +9,11 @@ P3  submission latency p95 while the outbox worker delivers to an SMTP server th
 P4  worker memory after 100 and after 10,000 requests of a realistic mix; and around a CSV
     export of 100,000 seeded referrals: at rest, peak while streaming, after; the export's
     time to first byte and rows per second.
+EXPORTS (issue 24) both exports through gunicorn exactly as gunicorn.conf.py runs it, on
+    1,000 and on 100,000 seeded referrals: time to first byte (best of rounds, the two
+    sizes alternated) and rows per second; then the queue's p95 for six staff clients
+    (a queue page, then a pause of 0 to 0.6 s, as a person reads it) without exports and
+    while two 100,000-row .xlsx exports run back to back, windows of each alternated.
 
 Each measure runs on SQLite (a file in a temporary folder) and on PostgreSQL (a scratch
 database created and dropped here). Goals are ratios measured in one run, so the figures
@@ -17,7 +22,7 @@ to bench/out/bench_server.json.
 
 Environment: BENCH_QUICK=1 shortens every run (a smoke run); BENCH_DATABASES=sqlite or
 postgresql runs one of them; BENCH_POSTGRES_URL names the server's maintenance database
-(default postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ONLY=p4_export (names of
+(default postgresql://postgres@127.0.0.1:5432/postgres); BENCH_ONLY=exports (names of
 the measure functions, comma-separated) runs those alone, BENCH_OUT=path writes the results
 there; BENCH_P4_REQUESTS and BENCH_SEED change P4's counts.
 """
@@ -29,6 +34,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -89,6 +95,14 @@ P4_FIRST = 100
 P4_REQUESTS = int(os.environ.get("BENCH_P4_REQUESTS") or (500 if QUICK else 10_000))
 P4_SEED = int(os.environ.get("BENCH_SEED") or (2_000 if QUICK else 100_000))
 SAMPLE_EVERY = 0.05  # seconds between two looks at /proc while the export streams
+EXPORT_SIZES = (200, 2_000) if QUICK else (1_000, 100_000)
+FIRST_BYTE_ROUNDS = 3 if QUICK else 7
+STAFF_CLIENTS = 6
+EXPORTS_AT_ONCE = 2
+# Windows of the queue's p95, alternated: without exports, with them; each this long.
+QUEUE_ROUNDS = 2 if QUICK else 4
+QUEUE_SECONDS = 5.0 if QUICK else 15.0
+STAFF_PAUSE = 0.3  # mean seconds between a person's two pages (uniform from 0 to twice it)
 STAFF_EMAIL = "a@b.fr"
 STAFF_PASSWORD = "bench-password-" + secrets.token_hex(4)
 # Without Flask-Limiter's throttling: 60 forms an hour from one address is the contract.
@@ -250,14 +264,26 @@ class Process:
 
 
 class Server(Process):
-    """gunicorn, two sync workers, on a free loopback port."""
+    """gunicorn with production's settings (gunicorn.conf.py, given to the bare app too,
+    which runs from another folder), on a free loopback port; `workers` overrides their
+    number, None keeps the file's."""
 
-    def __init__(self, name: str, app: str, env: dict, cwd: Path, folder: Path, port: int):
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        env: dict,
+        cwd: Path,
+        folder: Path,
+        port: int,
+        workers: int | None = WORKERS,
+    ):
         command = [
             *gunicorn_command(),
             app,
-            "--workers",
-            str(WORKERS),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            *(["--workers", str(workers)] if workers is not None else []),
             "--bind",
             f"{HOST}:{port}",
         ]
@@ -290,11 +316,16 @@ class Server(Process):
 
 
 def full_server(
-    database_url: str, folder: Path, name: str, env_overrides=None, app: str = "wsgi:app"
+    database_url: str,
+    folder: Path,
+    name: str,
+    env_overrides=None,
+    app: str = "wsgi:app",
+    workers: int | None = WORKERS,
 ) -> Server:
     port = free_port()
     env = app_environment(database_url, port, env_overrides)
-    return Server(name, app, env, ROOT, folder, port)
+    return Server(name, app, env, ROOT, folder, port, workers)
 
 
 def bare_server(database_url: str, folder: Path) -> Server:
@@ -792,23 +823,43 @@ def seed_command(count: int) -> list[str]:
 
 
 class Sampler(threading.Thread):
-    """Reads the workers' VmRSS every SAMPLE_EVERY seconds, keeping each one's peak."""
+    """Reads the VmRSS of every process of gunicorn's process group (its workers, their
+    export fork servers, and each export's own process while it lives) every SAMPLE_EVERY
+    seconds, keeping each one's peak."""
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, group: int) -> None:
         super().__init__(daemon=True)
-        self.peaks = dict.fromkeys(pids, 0)
+        self.group = group
+        self.peaks: dict[int, int] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            for pid in self.peaks:
-                self.peaks[pid] = max(self.peaks[pid], rss_kib(pid))
+            for pid in in_group(self.group):
+                self.peaks[pid] = max(self.peaks.get(pid, 0), rss_kib(pid))
             self.done.wait(SAMPLE_EVERY)
 
     def stop(self) -> dict[int, int]:
         self.done.set()
         self.join()
         return self.peaks
+
+
+def in_group(group: int) -> list[int]:
+    """The processes of the process group `group`."""
+    return processes_where(lambda process: int(stat_fields(process)[2]) == group)
+
+
+def fork_servers(pids: list[int]) -> list[int]:
+    """Those of `pids` that are multiprocessing fork servers (apart.py's, one a worker)."""
+    found = []
+    for pid in pids:
+        try:
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
 
 
 def stream_export(port: int, cookies: dict[str, str]) -> tuple[int, float, float, int]:
@@ -860,8 +911,9 @@ def p4_export(kind: str, folder: Path) -> None:
             staff.get("/triage/export.csv?q=zzzz-nobody")
         time.sleep(1)
         workers = server.workers()
-        rest = {pid: rss_kib(pid) for pid in workers}
-        sampler = Sampler(workers)
+        before = in_group(server.popen.pid)
+        rest = {pid: rss_kib(pid) for pid in before}
+        sampler = Sampler(server.popen.pid)
         sampler.start()
         status, first_byte, total, rows = stream_export(server.port, staff.cookies)
         peaks = sampler.stop()
@@ -872,8 +924,8 @@ def p4_export(kind: str, folder: Path) -> None:
             anomaly(f"gunicorn replaced a worker during the export: {timeouts[:2]}")
         if status != 200 or rows < P4_SEED:
             anomaly(f"export answered {status} with {rows:,} rows for {P4_SEED:,} referrals")
-    # The worker that served the export is the one whose memory moved most.
-    pid = max(workers, key=lambda p: peaks[p] - rest[p])
+    # The worker that served the export (relaying it) is the one whose memory moved most.
+    pid = max(workers, key=lambda p: peaks.get(p, 0) - rest[p])
     record("P4", kind, "export worker RSS at rest, before", mib(rest[pid]), "MB")
     record("P4", kind, "export worker RSS peak while streaming", mib(peaks[pid]), "MB")
     if after[pid]:
@@ -881,6 +933,24 @@ def p4_export(kind: str, folder: Path) -> None:
     else:
         skip(f"P4 export on {kind}: no RSS after, the worker that served it is gone")
     record("P4", kind, "export RSS peak/rest", peaks[pid] / rest[pid], "ratio", "≤ 1.2")
+    # The export's own process (gunicorn.conf.py: forked from a fork server holding the app)
+    # against that fork server: what writing 100,000 rows added to the app's memory.
+    exporters = [each for each in peaks if each not in rest]
+    servers = fork_servers(list(rest))
+    if exporters and servers:
+        image = max(rest[each] for each in servers)
+        peak = max(peaks[each] for each in exporters)
+        record("P4", kind, "export's own process RSS peak", mib(peak), "MB")
+        record(
+            "P4",
+            kind,
+            "export's process peak / its fork server's RSS",
+            peak / image,
+            "ratio",
+            "≤ 1.2",
+        )
+    else:
+        skip(f"P4 export on {kind}: no export process seen apart from the workers")
     if status != 200:
         skip(f"P4 export on {kind}: no time to first byte or rows/s, the export answered {status}")
         return
@@ -888,9 +958,228 @@ def p4_export(kind: str, folder: Path) -> None:
     record("P4", kind, "export rows per second", rows / total, "rows/s", "≥ 20000")
 
 
+# --- EXPORTS -------------------------------------------------------------------------------
+
+
+@dataclass
+class Download:
+    """One export read through: status, seconds to its first byte and in all, its body."""
+
+    status: int
+    first_byte: float
+    total: float
+    body: bytes = b""
+
+
+def size_label(count: int) -> str:
+    """1000 → "1k", 200 → "200": as the report names sizes."""
+    return f"{count // 1000}k" if count >= 1000 and count % 1000 == 0 else str(count)
+
+
+def download(port: int, cookies: dict[str, str], path: str, first_only: bool = False):
+    """GET `path` as a signed-in browser, read in chunks (only the first with `first_only`,
+    then the connection is closed, as a client that leaves)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=600)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    start = time.perf_counter()
+    first_byte = None
+    parts = []
+    status = 0
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        while chunk := response.read1(65536):
+            if first_byte is None:
+                first_byte = time.perf_counter() - start
+                if first_only:
+                    break
+            parts.append(chunk)
+    except (http.client.HTTPException, OSError) as error:
+        anomaly(f"{path} broke off after {time.perf_counter() - start:.1f} s: {error!r}")
+    finally:
+        connection.close()
+    total = time.perf_counter() - start
+    return Download(status, first_byte or total, total, b"".join(parts))
+
+
+def rows_in(path: str, body: bytes) -> int:
+    """The data rows of an export's body: the CSV's lines, the sheet's <row> elements, less
+    the header."""
+    if path.endswith(".csv"):
+        return max(body.count(b"\n") - 1, 0)
+    import io
+    import zipfile
+
+    rows, tail = 0, b""
+    with (
+        zipfile.ZipFile(io.BytesIO(body)) as archive,
+        archive.open("xl/worksheets/sheet1.xml") as sheet,
+    ):
+        while chunk := sheet.read(1 << 20):
+            # "</row>" may straddle two reads: the last bytes of one go with the next.
+            rows += (tail + chunk).count(b"</row>")
+            tail = chunk[-5:]
+    return max(rows - 1, 0)
+
+
+def exports_ended(server: Server, timeout: float = 60.0) -> None:
+    """Wait until no export's process is left in gunicorn's process group: only the master,
+    its workers and each worker's fork server and resource tracker."""
+    settled = 1 + 3 * len(server.workers())
+    deadline = time.monotonic() + timeout
+    while len(in_group(server.popen.pid)) > settled:
+        if time.monotonic() > deadline:
+            anomaly(f"an export's process outlived its client by {timeout:g} s")
+            return
+        time.sleep(0.05)
+
+
+def staff_pages(port: int, cookies: dict[str, str], seconds: float) -> list[float]:
+    """STAFF_CLIENTS people browsing the queue for `seconds`: each a queue page (four of
+    the workspace's, in turn), then a pause; the seconds each page took."""
+    latencies: list[float] = []
+    pages = ("/triage/", "/triage/?status=new", "/triage/?sort=urgency", "/triage/?q=martin")
+    stop_at = time.perf_counter() + seconds
+
+    def person(index: int) -> None:
+        browser = Client(port, dict(cookies))
+        rng = random.Random(index)  # noqa: S311 - pauses, not secrets
+        number = index
+        while time.perf_counter() < stop_at and not STOP.is_set():
+            start = time.perf_counter()
+            answer = browser.get(pages[number % len(pages)])
+            latencies.append(time.perf_counter() - start)
+            if answer.status != 200:
+                anomaly(f"{pages[number % len(pages)]} answered {answer.status}")
+            number += 1
+            time.sleep(rng.uniform(0, 2 * STAFF_PAUSE))
+
+    run_clients(STAFF_CLIENTS, person)
+    return latencies
+
+
+def queue_under_exports(port: int, cookies: dict[str, str], large: int) -> tuple[list, list]:
+    """The queue's page times without exports and while EXPORTS_AT_ONCE .xlsx exports of
+    the whole database run back to back, in alternated windows: (without, with)."""
+    without: list[float] = []
+    with_exports: list[float] = []
+    for _ in range(QUEUE_ROUNDS):
+        without += staff_pages(port, cookies, QUEUE_SECONDS)
+        exporting = threading.Event()
+        exporting.set()
+        done: list[Download] = []
+
+        def exporter(exporting=exporting, done=done) -> None:
+            while exporting.is_set() and not STOP.is_set():
+                done.append(download(port, cookies, "/triage/export.xlsx"))
+
+        threads = [threading.Thread(target=exporter, daemon=True) for _ in range(EXPORTS_AT_ONCE)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # both exports under way
+        with_exports += staff_pages(port, cookies, QUEUE_SECONDS)
+        exporting.clear()
+        for thread in threads:
+            thread.join()
+        if not done or any(each.status != 200 for each in done):
+            anomaly(f"an export under the staff's load answered {[d.status for d in done]}")
+        note(
+            f"{len(done)} exports of {large:,} referrals during the window, "
+            f"{sum(each.total for each in done) / max(len(done), 1):.1f} s each"
+        )
+    return without, with_exports
+
+
+def exports(kind: str, folder: Path) -> None:
+    small, large = EXPORT_SIZES
+    print(
+        f"EXPORTS {kind}: CSV and .xlsx through gunicorn with gunicorn.conf.py, at {small:,} "
+        f"and {large:,} seeded referrals; the queue's p95 for {STAFF_CLIENTS} staff clients "
+        f"without exports and while {EXPORTS_AT_ONCE} .xlsx exports of {large:,} run",
+        flush=True,
+    )
+    with ExitStack() as stack:
+        servers = {}
+        for size in (small, large):
+            url = stack.enter_context(scratch_database(kind, folder, f"exports_{size}"))
+            migrate(url)
+            env = app_environment(url, 0)
+            create_coordinator(env)
+            start = time.perf_counter()
+            run_flask(env, *seed_command(size))
+            note(f"seeded {size:,} referrals in {time.perf_counter() - start:.0f} s")
+            server = full_server(url, folder, f"exports_{size}", workers=None)
+            stack.callback(server.stop)
+            staff = Client(server.port)
+            staff.log_in(STAFF_EMAIL, STAFF_PASSWORD)
+            servers[size] = (server, staff.cookies)
+        for path in ("/triage/export.csv", "/triage/export.xlsx"):
+            name = "CSV" if path.endswith(".csv") else ".xlsx"
+            # Every worker has served an export (its fork server warm) before timing.
+            for server, cookies in servers.values():
+                for _ in range(4):
+                    download(server.port, cookies, path, first_only=True)
+                    exports_ended(server)
+            firsts: dict[int, list[float]] = {size: [] for size in servers}
+            for _ in range(FIRST_BYTE_ROUNDS):
+                for size, (server, cookies) in servers.items():
+                    answer = download(server.port, cookies, path, first_only=True)
+                    if answer.status == 200:
+                        firsts[size].append(answer.first_byte)
+                    # The export left after its first bytes stops at its next chunk: the
+                    # next one is timed without it.
+                    exports_ended(server)
+            for size, (server, cookies) in servers.items():
+                whole = download(server.port, cookies, path)
+                rows = rows_in(path, whole.body) if whole.status == 200 else 0
+                if whole.status != 200 or rows < size:
+                    anomaly(f"{path} answered {whole.status} with {rows:,} rows for {size:,}")
+                    continue
+                goal = "" if size == small else ("≥ 5000" if name == ".xlsx" else "≥ 20000")
+                label = f"{name} export, at {size_label(size)}"
+                record(
+                    "EXPORTS", kind, f"{label}: rows per second", rows / whole.total, "rows/s", goal
+                )
+                note(
+                    f"{path} at {size:,}: {rows:,} rows, {len(whole.body) / 1e6:.1f} MB, "
+                    f"{whole.total:.1f} s"
+                )
+            best = {size: min(times) for size, times in firsts.items() if times}
+            for size, seconds in best.items():
+                record(
+                    "EXPORTS",
+                    kind,
+                    f"{name} export, at {size // 1000}k: time to first byte",
+                    seconds * 1000,
+                    "ms",
+                )
+            if len(best) == 2:
+                record(
+                    "EXPORTS",
+                    kind,
+                    f"{name} export, time to first byte, 100k/1k",
+                    best[large] / best[small],
+                    "ratio",
+                    "≤ 1.3",
+                )
+        server, cookies = servers[large]
+        without, with_exports = queue_under_exports(server.port, cookies, large)
+        log = server.log() + servers[small][0].log()
+        for trouble in ("WORKER TIMEOUT", "Traceback"):
+            if trouble in log:
+                anomaly(f"the exports' servers logged {trouble}")
+    quiet, busy = p95(without) * 1000, p95(with_exports) * 1000
+    record("EXPORTS", kind, f"queue p95, {STAFF_CLIENTS} staff clients, no export", quiet, "ms")
+    exporting = f"{EXPORTS_AT_ONCE} exports of {size_label(large)}"
+    record("EXPORTS", kind, f"queue p95, {STAFF_CLIENTS} staff clients, {exporting}", busy, "ms")
+    record("EXPORTS", kind, "queue p95 with exports / without", busy / quiet, "ratio", "≤ 1.5")
+    note(f"{len(without)} and {len(with_exports)} queue pages timed")
+
+
 # --- main ----------------------------------------------------------------------------------
 
-MEASURES = (p1_throughput, p3_latency, p4_memory, p4_export)
+MEASURES = (p1_throughput, p3_latency, p4_memory, p4_export, exports)
 # BENCH_ONLY=p4_export,p1_throughput runs those measures alone.
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -914,7 +1203,8 @@ def postgres_available() -> bool:
 
 def main() -> int:
     print(
-        f"bench_server: gunicorn 'wsgi:app', {WORKERS} sync workers, production settings "
+        f"bench_server: gunicorn 'wsgi:app' with gunicorn.conf.py ({WORKERS} workers but where "
+        "the EXPORTS measure keeps the file's), production settings "
         "(FLASK_SECRET_KEY set, not debug) over plain http; Flask-Limiter throttling "
         "DISABLED (FLASK_RATELIMIT_ENABLED=false) so the load is not refused"
         + ("; BENCH_QUICK: short runs, figures are a smoke test only" if QUICK else ""),

@@ -30,6 +30,8 @@ GOALS = {
     "P3": "P3",
     "P4": "P4",
     "P5": "P5 — outbox drain",
+    "EXPORTS": "Exports (issue 24) — through gunicorn with gunicorn.conf.py, at 1,000 and at "
+    "100,000 referrals, and the queue while two run",
     "TERRITORY": "Territory from open data (issue 23) — a 600,000-row département BAN file",
     "DUP": "Duplicate warning (issue 9) — the check's cost in a submission, at 1,000 and at "
     "100,000 referrals",

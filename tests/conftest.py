@@ -11,6 +11,7 @@ back after each test, so a test that changes them changes nothing for the next o
 
 from __future__ import annotations
 
+import os
 import shutil
 import smtplib
 from collections.abc import Iterator
@@ -36,6 +37,19 @@ from tests.support.app import (
     release,
 )
 from tests.support.smtp import ALLOWED_SMTP, SmtpSink, serving
+
+# The scale tests (`@pytest.mark.scale`: 100,000 referrals, minutes each) run only when asked,
+# by `make scale` (CI runs it after the two suites).
+SCALE = os.environ.get("INTAKE_SCALE", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config, items):
+    if SCALE:
+        return
+    skip = pytest.mark.skip(reason="a scale test: INTAKE_SCALE=1 runs it (make scale)")
+    for item in items:
+        if "scale" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from intake.extensions import db
 from intake.models import ReadEvent, ReadReferral, User, utcnow
@@ -53,13 +53,22 @@ def record_read(user: User | int, kind: str, references: Iterable[str], **detail
 class ExportLog:
     """An export's entry in the read log, written as the export streams: the event when it
     starts, the references of each batch of rows as they pass (inserted a batch at a time,
-    never all held in memory), its details when it ends. Committed by `close`, so an export
-    the client left half-way names what it sent."""
+    never all held in memory), its details when it ends, so that an export the client left
+    half-way names what it sent.
+
+    Each of these writes commits on its own, on a connection apart from the one the export
+    reads its rows through. Written in the request's transaction, the log held that write
+    open for as long as the export streamed, and SQLite lets one transaction write at a
+    time: through a 100,000-row export, every login, submission, status change and second
+    export waited for it, then failed ("database is locked")."""
 
     def __init__(self, user_id: int, kind: str) -> None:
-        self.event = ReadEvent(at=utcnow(), user_id=user_id, kind=kind, details={})
-        db.session.add(self.event)
-        db.session.flush()
+        table = ReadEvent.__table__
+        with db.engine.begin() as connection:
+            inserted = connection.execute(
+                insert(table).values(at=utcnow(), user_id=user_id, kind=kind, details={})
+            )
+            self.event_id: int = inserted.inserted_primary_key[0]
         self._pending: list[dict[str, Any]] = []
         self._last: str | None = None
 
@@ -70,23 +79,27 @@ class ExportLog:
             reference = row.reference  # type: ignore[attr-defined]
             if reference != self._last:
                 self._last = reference
-                self._pending.append({"event_id": self.event.id, "reference": reference})
+                self._pending.append({"event_id": self.event_id, "reference": reference})
                 if len(self._pending) >= INSERT_BATCH:
-                    self._write()
+                    with db.engine.begin() as connection:
+                        self._write(connection)
             yield row
 
-    def _write(self) -> None:
+    def _write(self, connection: Connection) -> None:
         if self._pending:
             # No ORM object per reference, and COPY on PostgreSQL: as an executemany, this
             # log took half the time of a 100,000-row export there.
-            bulk_insert(db.session.connection(), ReadReferral.__table__, self._pending)
+            bulk_insert(connection, ReadReferral.__table__, self._pending)
             self._pending = []
 
     def close(self, **details: Any) -> None:
-        """Write what is left and the details, and commit."""
-        self._write()
-        self.event.details = details
-        db.session.commit()
+        """Write what is left and the details."""
+        table = ReadEvent.__table__
+        with db.engine.begin() as connection:
+            self._write(connection)
+            connection.execute(
+                update(table).where(table.c.id == self.event_id).values(details=details)
+            )
 
 
 @dataclass(frozen=True)

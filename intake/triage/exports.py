@@ -1,15 +1,34 @@
-"""What the exports read: the selected referrals' columns, a batch of rows at a time."""
+"""The exports: what they read (the selected referrals' columns, a batch of rows at a time),
+the chunks they answer, and how each is logged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import AnyStr
 
+from flask import current_app
 from sqlalchemy import Row, Select, func, select
 
 from intake.extensions import db
 from intake.models import Child, Referral
+from intake.territory.model import Territory
+from intake.triage.audit import ExportLog, ReadKind
 from intake.triage.cursors import NEWEST_FIRST
 from intake.triage.filters import QueueFilters, filtered
+from intake.triage.spreadsheet import neutralise, rows_query, workbook
+
+EXPORT_COLUMNS = (
+    "reference",
+    "received_at",
+    "source",
+    "status",
+    "eligibility",
+    "urgent",
+    "children",
+    "last_activity_at",
+)
 
 
 def export_rows(filters: QueueFilters) -> Select:
@@ -44,3 +63,123 @@ def in_batches(query: Select) -> Iterator[Sequence[Row]]:
         # An export left half-way closes its cursor here, before anything else is written on
         # the connection (the read log), rather than whenever the garbage collector runs.
         result.close()
+
+
+def export_chunks(
+    kind: str, filters: QueueFilters, user_id: int, territory: Territory
+) -> Iterator[str | bytes]:
+    """The chunks of the export `kind` (ReadKind's) of the referrals `filters` select, made
+    for `user_id`, logged (`logged_export`). In an app context."""
+    if kind == ReadKind.EXPORT_CSV:
+        return logged_export(kind, "export", filters, export_rows(filters), csv_lines, user_id)
+    return logged_export(
+        kind,
+        "export.xlsx",
+        filters,
+        rows_query(filters),
+        lambda batches: workbook(batches, territory),
+        user_id,
+    )
+
+
+def csv_lines(batches: Iterable[Sequence[Row]]) -> Iterator[str]:
+    """The CSV's header, then a chunk per batch of `export_rows`' rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    yield take(out)
+    for batch in batches:
+        writer.writerows(export_line(row) for row in batch)
+        yield take(out)
+
+
+def logged_export(
+    kind: str,
+    log_name: str,
+    filters: QueueFilters,
+    query: Select,
+    chunks_of: Callable[[Iterable[Sequence[Row]]], Iterator[AnyStr]],
+    user_id: int,
+) -> Iterator[AnyStr]:
+    """An export's chunks, `chunks_of` the batches of `query`'s rows, logged: its first chunk
+    (a header, a workbook's fixed parts) before the database is read or written, then each
+    batch's references in the read log as it goes into its chunk; once the last chunk has
+    been sent, or the client has left (`interrupted`), its log line and its read log's
+    details."""
+    batches = in_batches(query)  # nothing is read before it is iterated
+    rows = 0
+
+    def logged() -> Iterator[Sequence[Row]]:
+        nonlocal rows
+        for batch in batches:
+            logged_batch = list(read_log.through(batch))
+            rows += len(logged_batch)
+            yield logged_batch
+
+    parts = chunks_of(logged())
+    yield next(parts)
+    complete = False
+    # Bound before `logged` first runs: `parts` reads no batch before its second chunk.
+    read_log = ExportLog(user_id, kind)
+    try:
+        yield from parts
+        complete = True
+    finally:
+        batches.close()
+        log_export(log_name, user_id, filters, rows, complete)
+        close_export_log(read_log, filters, rows, complete)
+
+
+def log_export(
+    kind: str, user_id: int, filters: QueueFilters, rows: int, complete: bool = True
+) -> None:
+    """One line per export: who, which filters, how many rows. The search text may be a
+    name: the line only says whether there was one."""
+    current_app.logger.info(
+        "%s user_id=%s status=%s eligibility=%s agreement=%s source=%s school=%s urgent=%s"
+        " assigned=%s duplicate=%s search=%s rows=%d%s",
+        kind,
+        user_id,
+        filters.status or "-",
+        filters.eligibility or "-",
+        filters.agreement or "-",
+        filters.source or "-",
+        filters.school or "-",
+        filters.urgent or "-",
+        filters.assigned or "-",
+        filters.duplicate or "-",
+        "yes" if filters.q else "no",
+        rows,
+        "" if complete else " interrupted",
+    )
+
+
+def close_export_log(read_log: ExportLog, filters: QueueFilters, rows: int, complete=True):
+    """End the export's entry in the read log with its filters and row count. The search
+    text is not kept (it may be a name, and the log outlives the referrals); only whether
+    there was one."""
+    kept = {key: value for key, value in filters.as_args().items() if key != "q"}
+    read_log.close(filters=kept, search=bool(filters.q), rows=rows, complete=complete)
+
+
+def take(out: io.StringIO) -> str:
+    """What `out` holds, emptying it for the next chunk."""
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
+
+
+def export_line(row) -> list:
+    """One CSV line of `export_rows`, no cell a spreadsheet could run as a formula."""
+    values = (
+        row.reference,
+        row.received_at.isoformat(),
+        row.source,
+        row.status,
+        row.eligibility,
+        "yes" if row.urgent else "no",
+        row.children,
+        row.last_activity_at.isoformat(),
+    )
+    return [neutralise(value) for value in values]

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-
-from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from flask import Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
 from intake.extensions import db
 from intake.forms.fields import school_choices
 from intake.models import User, utcnow
+from intake.triage import apart
 from intake.triage.access import coordinator_required
-from intake.triage.audit import ExportLog, ReadKind
+from intake.triage.audit import ReadKind
 from intake.triage.blueprint import bp
 from intake.triage.counts import status_counts
 from intake.triage.cursors import Cursor
-from intake.triage.exports import export_rows, in_batches
+from intake.triage.exports import export_chunks
 from intake.triage.filters import QueueFilters, filter_staff
 from intake.triage.listing import queue_rows
 from intake.triage.page import queue_page
-from intake.triage.spreadsheet import neutralise, stream_rows, write_workbook
 from intake.triage.undelivered import with_undelivered_mail
-
-EXPORT_COLUMNS = (
-    "reference",
-    "received_at",
-    "source",
-    "status",
-    "eligibility",
-    "urgent",
-    "children",
-    "last_activity_at",
-)
 
 
 @bp.get("/")
@@ -101,114 +86,42 @@ def export():
     Streamed: the header leaves at once, then the rows as the database hands them over (a
     server-side cursor on PostgreSQL), so neither the time to the first byte nor the worker's
     memory grows with the number of referrals."""
-    filters = current_filters()
-    user_id = current_user.id
-
-    def lines():
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        yield take(out)
-        rows = 0
-        complete = False
-        read_log = ExportLog(user_id, ReadKind.EXPORT_CSV)
-        batches = in_batches(export_rows(filters))
-        try:
-            # A chunk of the response per batch of rows.
-            for batch in batches:
-                writer.writerows(export_line(row) for row in read_log.through(batch))
-                rows += len(batch)
-                yield take(out)
-            complete = True
-        finally:
-            batches.close()
-            log_export("export", user_id, filters, rows, complete)
-            close_export_log(read_log, filters, rows, complete)
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": "attachment; filename=orientations.csv",
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(ReadKind.EXPORT_CSV, "text/csv", "orientations.csv")
 
 
 @bp.get("/export.xlsx")
 @coordinator_required
 def export_xlsx():
     """The same selection for office software: a row per child, French headers and labels,
-    Paris time. Built in a temporary file by openpyxl's write-only mode, then sent from it:
-    memory stays flat whatever the number of rows."""
+    Paris time. Streamed as it is written, like the CSV: the workbook's fixed parts leave at
+    once, then the sheet's rows as the database hands them over, deflated into the zip a
+    batch at a time, so neither the first byte nor the worker's memory waits for the last
+    row."""
+    return download(
+        ReadKind.EXPORT_XLSX,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "orientations.xlsx",
+    )
+
+
+def download(kind: str, mimetype: str, filename: str) -> Response:
+    """The export `kind` of the current filters, answered as its chunks come, never cached.
+
+    Where the server runs exports in processes of their own (`apart`, started by
+    gunicorn.conf.py), the chunks come from one, and this thread only passes them on: an
+    export's work then waits for the pages' rather than holding them up. Elsewhere (the
+    tests' client, `flask run`), the request's thread writes them itself."""
     filters = current_filters()
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
-    read_log = ExportLog(current_user.id, ReadKind.EXPORT_XLSX)
-    territory = current_app.extensions["territory"]
-    rows = write_workbook(read_log.through(stream_rows(filters)), territory, out)
-    out.seek(0)
-    log_export("export.xlsx", current_user.id, filters, rows)
-    close_export_log(read_log, filters, rows)
-    response = send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name="orientations.xlsx",
+    if apart.running():
+        chunks = apart.chunks(kind, filters, current_user.id)
+    else:
+        territory = current_app.extensions["territory"]
+        chunks = stream_with_context(export_chunks(kind, filters, current_user.id, territory))
+    return Response(
+        chunks,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f"attachment; filename={filename}",
+            "Cache-Control": "no-store",
+        },
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def log_export(
-    kind: str, user_id: int, filters: QueueFilters, rows: int, complete: bool = True
-) -> None:
-    """One line per export: who, which filters, how many rows. The search text may be a
-    name: the line only says whether there was one."""
-    current_app.logger.info(
-        "%s user_id=%s status=%s eligibility=%s agreement=%s source=%s school=%s urgent=%s"
-        " assigned=%s duplicate=%s search=%s rows=%d%s",
-        kind,
-        user_id,
-        filters.status or "-",
-        filters.eligibility or "-",
-        filters.agreement or "-",
-        filters.source or "-",
-        filters.school or "-",
-        filters.urgent or "-",
-        filters.assigned or "-",
-        filters.duplicate or "-",
-        "yes" if filters.q else "no",
-        rows,
-        "" if complete else " interrupted",
-    )
-
-
-def close_export_log(read_log: ExportLog, filters: QueueFilters, rows: int, complete=True):
-    """End the export's entry in the read log with its filters and row count. The search
-    text is not kept (it may be a name, and the log outlives the referrals); only whether
-    there was one."""
-    kept = {key: value for key, value in filters.as_args().items() if key != "q"}
-    read_log.close(filters=kept, search=bool(filters.q), rows=rows, complete=complete)
-
-
-def take(out: io.StringIO) -> str:
-    """What `out` holds, emptying it for the next chunk."""
-    text = out.getvalue()
-    out.seek(0)
-    out.truncate()
-    return text
-
-
-def export_line(row) -> list:
-    """One CSV line of `export_rows`, no cell a spreadsheet could run as a formula."""
-    values = (
-        row.reference,
-        row.received_at.isoformat(),
-        row.source,
-        row.status,
-        row.eligibility,
-        "yes" if row.urgent else "no",
-        row.children,
-        row.last_activity_at.isoformat(),
-    )
-    return [neutralise(value) for value in values]

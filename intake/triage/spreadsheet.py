@@ -3,13 +3,18 @@
 One row per child, with its referral's columns, in French words and Paris time: what a
 coordinator pastes into the programme's yearly report. No name, address or free text: the
 yearly report counts, it does not identify.
+
+Streamed as it is written (`intake.triage.workbook`): the first bytes leave at once, then a
+chunk per batch of rows read, so neither the wait nor the worker's memory grows with the
+export. The sheet's header row is frozen, each column has a width and an autofilter covers
+the data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import Select, select
@@ -25,13 +30,13 @@ from intake.rules.vocabulary import (
     OTHER_SCHOOL_LABEL,
     REFERRER_ROLES,
     SOURCES,
-    label,
-    status_label,
+    labels,
+    status_labels,
 )
 from intake.territory.model import Territory
 from intake.triage.cursors import NEWEST_FIRST
-from intake.triage.exports import in_batches
 from intake.triage.filters import QueueFilters, filtered
+from intake.triage.workbook import Column, stream_workbook
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
 # return, shifts it): such text is written so that it stays text.
@@ -114,67 +119,105 @@ def local(moment: datetime) -> datetime:
     return local_datetime(moment).replace(tzinfo=None)
 
 
-def row_values(row: Any, territory: Territory) -> list[Any]:
-    """One spreadsheet line: labels rather than codes, local times."""
-    received = local(row.received_at)
-    school = territory.school(row.school) if row.school else None
-    return [
-        row.reference,
-        received,
-        label(SOURCES, row.source),
-        status_label(row.status),
-        gettext("oui") if row.urgent else gettext("non"),
-        label(ELIGIBILITY, row.eligibility),
-        row.position + 1,
-        age_on(row.birth_date, received.date()) if row.birth_date <= received.date() else "",
-        row.class_level,
-        school.name if school else (row.school_other or str(OTHER_SCHOOL_LABEL)),
-        school.priority if school else "",
-        label(ELIGIBILITY, row.child_eligibility),
-        ", ".join(label(DOMAINS, code) for code in row.domains or []),
-        label(REFERRER_ROLES, row.referrer_role),
-        status_label(row.status) if row.status in DECIDED else "",
-        label(REASONS, row.reason),
-        label(SERVICES, row.service),
-        local(row.last_activity_at),
-    ]
+# Widths in characters, where no word list says how long a column's values are: a reference,
+# a date and time the French way, "oui", a child's rank, an age, a class, a network.
+FIXED_WIDTHS = {
+    "Référence": 14,
+    "Reçue le": 16,
+    "Urgent": 3,
+    "Enfant": 2,
+    "Âge à la réception": 3,
+    "Classe": 6,
+    "Réseau d’éducation prioritaire": 4,
+    "Dernière activité": 16,
+}
+# A column's width stops here: longer labels (a role, a reason, the domains) show their
+# beginning, as a spreadsheet shows any long text.
+MAX_WIDTH = 45
+# The filter's arrow covers the end of a header: room for it.
+FILTER_BUTTON = 2
 
 
-def write_workbook(rows: Iterable[Any], territory: Territory, out: IO[bytes]) -> int:
-    """Write the rows to `out` as an .xlsx workbook, in openpyxl's write-only mode (each row
-    goes to disk as it is appended, so memory does not grow with the export). Returns how many
-    rows were written."""
-    # Imported here: openpyxl (and the numpy it brings) costs an eighth of a second at every
-    # worker's and command's start, for the one route that writes a workbook.
-    from openpyxl import Workbook
+class Lines:
+    """The spreadsheet's lines of `rows_query`'s rows: labels rather than codes, local
+    times. Every label is translated once per export, and each school looked up once, so a
+    line costs what formatting it costs (an export writes a hundred thousand of them)."""
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(gettext("Orientations"))
-    sheet.append(HEADERS)
-    count = 0
-    for row in rows:
-        sheet.append(list(cells(sheet, row_values(row, territory))))
-        count += 1
-    workbook.save(out)
-    return count
+    def __init__(self, territory: Territory) -> None:
+        self.schools = {school.uai: school for school in territory.schools}
+        self.sources = labels(SOURCES)
+        self.statuses = status_labels()
+        self.eligibility = labels(ELIGIBILITY)
+        self.domains = labels(DOMAINS)
+        self.roles = labels(REFERRER_ROLES)
+        self.reasons = labels(REASONS)
+        self.services = labels(SERVICES)
+        self.yes, self.no = gettext("oui"), gettext("non")
+        self.other_school = str(OTHER_SCHOOL_LABEL)
+
+    def values(self, row: Any) -> list[Any]:
+        """One spreadsheet line, in HEADERS' order."""
+        received = local(row.received_at)
+        received_on = received.date()
+        school = self.schools.get(row.school.strip().upper()) if row.school else None
+        return [
+            row.reference,
+            received,
+            named(self.sources, row.source),
+            named(self.statuses, row.status),
+            self.yes if row.urgent else self.no,
+            named(self.eligibility, row.eligibility),
+            row.position + 1,
+            age_on(row.birth_date, received_on) if row.birth_date <= received_on else "",
+            row.class_level,
+            school.name if school else (row.school_other or self.other_school),
+            school.priority if school else "",
+            named(self.eligibility, row.child_eligibility),
+            ", ".join(named(self.domains, code) for code in row.domains or []),
+            named(self.roles, row.referrer_role),
+            named(self.statuses, row.status) if row.status in DECIDED else "",
+            named(self.reasons, row.reason),
+            named(self.services, row.service),
+            local(row.last_activity_at),
+        ]
+
+    def columns(self) -> list[Column]:
+        """HEADERS with their widths: each column as wide as its header or its longest
+        label (the territory's school names for the school), within MAX_WIDTH."""
+        known = {
+            "Origine": self.sources.values(),
+            "Statut": self.statuses.values(),
+            "Éligibilité de la demande (avis)": self.eligibility.values(),
+            "École": [school.name for school in self.schools.values()] + [self.other_school],
+            "Éligibilité de l’enfant (avis)": self.eligibility.values(),
+            # Two domains, as most referrals name.
+            "Domaines": [f"{a}, {b}" for a in self.domains.values() for b in self.domains.values()],
+            "Fonction de l’orienteur": self.roles.values(),
+            "Décision": self.statuses.values(),
+            "Motif": self.reasons.values(),
+            "Service vers lequel orienter": self.services.values(),
+        }
+        columns = []
+        for header in HEADERS:
+            longest = FIXED_WIDTHS.get(header) or max(map(len, known[header]), default=10)
+            width = min(MAX_WIDTH, max(longest, len(header) + FILTER_BUTTON))
+            # A character of Calibri 11 is a little narrower than the width's unit: a margin.
+            columns.append(Column(header, width + 1))
+        return columns
 
 
-def cells(sheet: Any, values: list[Any]) -> Iterator[Any]:
-    """Cells for `values`: text always stored as text, never read as a formula, and times
-    shown the French way."""
-    from openpyxl.cell import WriteOnlyCell  # see write_workbook
-
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            # openpyxl would store "=…" as a formula; typed as a string, no spreadsheet runs it.
-            cell.data_type = "s"
-        elif isinstance(value, datetime):
-            cell.number_format = "DD/MM/YYYY HH:MM"
-        yield cell
+def named(table: dict[str, str], code: str | None) -> str:
+    """`code`'s label in `table` (translated already), the code itself if it has none, ""
+    for no code: what `vocabulary.label` says, without translating again."""
+    if code is None:
+        return ""
+    return table.get(code, code)
 
 
-def stream_rows(filters: QueueFilters) -> Iterator[Any]:
-    """The export's rows, read from the database a batch at a time."""
-    for batch in in_batches(rows_query(filters)):
-        yield from batch
+def workbook(batches: Iterable[Iterable[Any]], territory: Territory) -> Iterator[bytes]:
+    """The .xlsx of `rows_query`'s rows, given a batch at a time, as chunks of bytes: its
+    first bytes before any row is read, then a chunk per batch (`workbook.stream_workbook`).
+    Memory does not grow with the rows."""
+    lines = Lines(territory)
+    sheets = ([lines.values(row) for row in batch] for batch in batches)
+    return stream_workbook(gettext("Orientations"), lines.columns(), sheets)

@@ -1,15 +1,13 @@
 """HTTPS is the tested path: the cross-site rule, and staff at work in Chromium over TLS.
 
-The browser test runs the app the way production does (`gunicorn 'wsgi:app'`, two workers,
-TLS, no debug, a real secret key) on this test's own database; the pages send
-`Referrer-Policy: no-referrer`, so Chromium's POSTs carry no Referer.
+The browser test runs the app the way production does (`gunicorn 'wsgi:app'` with
+gunicorn.conf.py, TLS, no debug, a real secret key) on this test's own database; the pages
+send `Referrer-Policy: no-referrer`, so Chromium's POSTs carry no Referer.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
-import re
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,7 +20,7 @@ from intake.models import OutboxMessage, Referral, StatusChange
 from tests.support.app import PASSWORD
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
 from tests.support.builders import orientation, post_referral
-from tests.support.production import production_server
+from tests.support.production import form_page, production_server
 
 OWN = "https://pre.testville.example"
 
@@ -135,22 +133,16 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
 
 
 def test_concurrent_submissions_through_gunicorn_over_https_are_whole(database_url, app, tmp_path):
-    """The public form as production serves it (gunicorn, two workers, TLS, CSRF on, no
-    Referer): browsers sending at once each get a 303, and every referral is stored whole,
-    numbered without gap or repeat, with its child, its history and its e-mails, all written
-    with the submission's Core INSERTs."""
+    """The public form as production serves it (gunicorn with its production settings, TLS,
+    CSRF on, no Referer): browsers sending at once each get a 303, and every referral is
+    stored whole, numbered without gap or repeat, with its child, its history and its
+    e-mails, all written with the submission's Core INSERTs."""
     senders, sends = 4, 5
 
     def send_all(server, index: int) -> int:
-        connection = http.client.HTTPSConnection(
-            "127.0.0.1", server.port, context=server.ssl_context(), timeout=30
-        )
+        connection = server.connection()
         try:
-            connection.request("GET", "/orientation")
-            answer = connection.getresponse()
-            page = answer.read().decode()
-            cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
-            token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1)
+            cookie, token = form_page(connection, "/orientation")
             for number in range(sends):
                 form = orientation(situation=f"Envoi {index}-{number} par gunicorn.")
                 connection.request(

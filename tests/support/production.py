@@ -1,21 +1,27 @@
 """The app as production runs it: `gunicorn 'wsgi:app'` over TLS, in a subprocess.
 
 `production_server(database_url, directory)` makes a throwaway certificate authority
-(trustme), starts gunicorn with two workers on a free loopback port with a certificate
-for 127.0.0.1, waits until https /healthz answers, and stops gunicorn and its workers at
-the end of the block. gunicorn's output (its own lines and the app's log) goes to
-`log_path`, for tests that read what production logs.
+(trustme), starts gunicorn from the project's folder, so with the README's production
+settings (`gunicorn.conf.py`: its worker class, workers, threads, timeouts, and exports in
+processes of their own), on a free loopback port with a certificate for 127.0.0.1, waits
+until https /healthz answers, and stops gunicorn and its workers at the end of the block.
+gunicorn's output (its own lines and the app's log) goes to `log_path`, for tests that read
+what production logs; `signed_in` gives a staff browser's session cookie.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import re
 import signal
 import ssl
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +34,8 @@ from tests.support.app import TERRITORY
 from tests.support.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# Read by gunicorn from its working folder, ROOT, as the README's command reads it.
+PRODUCTION_SETTINGS = ROOT / "gunicorn.conf.py"
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0  # seconds; two workers import the app on a shared, busy machine
 STOP_TIMEOUT = 10.0
@@ -60,6 +68,47 @@ class ProductionServer:
     def log(self) -> str:
         """What gunicorn and the app have written so far."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def connection(self, timeout: float = 30) -> http.client.HTTPSConnection:
+        """A new https connection to this server, trusting its certificate."""
+        return http.client.HTTPSConnection(
+            HOST, self.port, context=self.ssl_context(), timeout=timeout
+        )
+
+    def signed_in(self, email: str, password: str) -> dict[str, str]:
+        """The headers of a browser signed in as `email` (its session cookie), through the
+        login form as a browser sends it (its CSRF token, no Referer)."""
+        connection = self.connection()
+        try:
+            cookie, token = form_page(connection, "/connexion")
+            form = {"email": email, "password": password, "csrf_token": token}
+            connection.request(
+                "POST",
+                "/connexion",
+                urllib.parse.urlencode(form),
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": cookie,
+                    "Sec-Fetch-Site": "same-origin",
+                },
+            )
+            answer = connection.getresponse()
+            answer.read()
+            if answer.status != 303:
+                raise ServerFailed(f"login answered {answer.status}:\n{self.log()}")
+            return {"Cookie": answer.getheader("Set-Cookie").split(";", 1)[0]}
+        finally:
+            connection.close()
+
+
+def form_page(connection: http.client.HTTPConnection, path: str) -> tuple[str, str]:
+    """GET the form at `path` as a browser does before posting it: the session cookie it
+    sets and its CSRF token."""
+    connection.request("GET", path)
+    answer = connection.getresponse()
+    page = answer.read().decode()
+    cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
+    return cookie, re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1)
 
 
 def gunicorn_command() -> list[str]:
@@ -125,19 +174,30 @@ def wait_until_healthy(server: ProductionServer, timeout: float = START_TIMEOUT)
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop gunicorn as an init system would: SIGTERM, and the arbiter stops its workers.
+    """Stop gunicorn as an init system would: SIGTERM, the arbiter stops its workers, and the
+    block ends once nothing is left of the process group (each worker's export fork server
+    exits when its worker has gone, a moment later).
 
-    If it has not exited in time, kill its whole process group (start_new_session made
-    gunicorn its leader), before reaping it, while that group id is surely still ours.
+    If it has not all exited in time, kill the whole process group (start_new_session made
+    gunicorn its leader), before reaping gunicorn, while that group id is surely still ours.
     """
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT)
+            return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT)
 
 
 @contextmanager
@@ -145,9 +205,11 @@ def production_server(
     database_url: str,
     directory: Path,
     env_overrides: Mapping[str, str | None] | None = None,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> Iterator[ProductionServer]:
-    """Serve the app with gunicorn over TLS on `database_url` (already migrated).
+    """Serve the app with gunicorn over TLS on `database_url` (already migrated), with the
+    production settings of `gunicorn.conf.py`; `workers` overrides only its number of
+    workers, for tests that need one worker behind an address.
 
     `directory` receives the certificate, its key and `gunicorn.log`.
     """
@@ -165,8 +227,7 @@ def production_server(
     command = [
         *gunicorn_command(),
         "wsgi:app",
-        "--workers",
-        str(workers),
+        *(["--workers", str(workers)] if workers is not None else []),
         "--bind",
         f"{HOST}:{port}",
         "--certfile",

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import io
-from datetime import UTC, date, datetime
+import re
+import shutil
+import subprocess
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from intake.triage.spreadsheet import HEADERS, neutralise
+from intake.triage.exports import EXPORT_BATCH
+from intake.triage.spreadsheet import HEADERS, MAX_WIDTH, local, neutralise
+from intake.triage.workbook import Column, column_letter, stream_workbook
 from tests.support.app import login, post_change
-from tests.support.builders import child, make_orientation
+from tests.support.builders import START, child, make_orientation
+from tests.support.builders import store_referrals as store
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 
 def workbook_rows(client, query: str = "") -> list[tuple]:
@@ -19,7 +29,7 @@ def workbook_rows(client, query: str = "") -> list[tuple]:
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_data()
-    response.close()  # as the server does once sent: the temporary file goes with it
+    response.close()  # as the server does once sent: the export is logged then
     sheet = load_workbook(io.BytesIO(data)).active
     return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
 
@@ -131,3 +141,130 @@ def test_the_export_is_logged_without_the_search_text(app, client, users, caplog
         "export.xlsx user_id=1 status=- eligibility=- agreement=- source=- school=- urgent=-"
         " assigned=- duplicate=- search=yes rows=2"
     ]
+
+
+# --- the streamed workbook -------------------------------------------------------------------
+
+
+def test_every_row_of_a_large_selection_read_back(make_app, users):
+    """2,500 referrals, more than two batches: every row in the queue's order, the headers,
+    times typed as dates, and the sheet's layout (widths, frozen headers, a filter over the
+    data)."""
+    app = make_app()
+    references = store(app, 2500)
+    client = app.test_client()
+    login(client, users["coordinator"])
+    response = client.get("/triage/export.xlsx", buffered=False)
+    assert response.is_streamed
+    data = response.get_data()
+    response.close()
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == HEADERS
+    assert [row[0] for row in rows[1:]] == list(reversed(references))
+    newest = dict(zip(HEADERS, rows[1], strict=True))
+    # Received 2,499 minutes after START (UTC), shown in Paris time, typed as a date.
+    assert newest["Reçue le"] == local(START + timedelta(minutes=2499))
+    assert sheet.cell(row=2, column=2).is_date
+    assert sheet.cell(row=2, column=2).number_format == "DD/MM/YYYY HH:MM"
+    assert newest["Enfant"] == 1 and isinstance(newest["Âge à la réception"], int)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:R{len(references) + 1}"
+    widths = [sheet.column_dimensions[column_letter(n)].width for n in range(len(HEADERS))]
+    assert all(3 < width <= MAX_WIDTH + 1 for width in widths), widths
+    # Each column as wide as its header (and its filter button), or its longest label.
+    for header, width in zip(HEADERS, widths, strict=True):
+        assert width >= min(MAX_WIDTH, len(header) + 2), (header, width)
+    assert widths[HEADERS.index("Urgent")] < widths[HEADERS.index("Origine")]
+
+
+def test_the_first_bytes_leave_before_any_row_is_read():
+    """The generator gives the workbook's fixed parts before it asks for the first batch,
+    and a chunk per batch after: a batch is read only once the chunks before it have gone."""
+    columns = [Column(header, 12) for header in ("Référence", "Reçue le", "Rang")]
+    asked = []
+
+    def batches():
+        for number in range(3):
+            asked.append(number)
+            yield [
+                (f"PRE-{number:02d}-{n:04d}", datetime(2026, 1, 1, 9, n % 60), n)
+                for n in range(2000)
+            ]
+
+    chunks = stream_workbook("Orientations", columns, batches())
+    first = next(chunks)
+    assert asked == [] and first.startswith(b"PK\x03\x04")
+    second = next(chunks)
+    assert second and asked == [0]
+    rest = b"".join(chunks)
+    assert asked == [0, 1, 2]
+    sheet = load_workbook(io.BytesIO(first + second + rest)).active  # a whole file, in order
+    assert sheet.max_row == 6001 and sheet["A6001"].value == "PRE-02-1999"
+
+
+def peak_writing(rows: int) -> int:
+    """The most memory Python held at once while writing `rows` rows of the export's width
+    (tracemalloc), the rows themselves made a batch at a time as the database gives them."""
+    columns = [Column(header, 12) for header in HEADERS]
+
+    def batches():
+        for start in range(0, rows, EXPORT_BATCH):
+            yield [
+                [f"PRE-2026-{n:05d}", datetime(2026, 1, 1, 9, 30), "Demande d’un parent"]
+                + ["Nouvelle", "non", "Éligible", 1, 9, "CE2", "École Jean Jaurès", "REP+"]
+                + ["À vérifier", "Santé, Langage", "Enseignant·e", "", None, "", None]
+                for n in range(start, min(rows, start + EXPORT_BATCH))
+            ]
+
+    tracemalloc.start()
+    try:
+        size = sum(len(chunk) for chunk in stream_workbook("Orientations", columns, batches()))
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        assert size > rows * 10
+
+
+def test_memory_does_not_grow_with_the_rows():
+    """Writing 20,000 rows holds no more than writing 5,000: what a batch and the compressor
+    hold, never the sheet."""
+    small, large = peak_writing(5_000), peak_writing(20_000)
+    assert large < small * 1.2, (small, large)
+    assert large < 8 * 2**20, large
+
+
+def test_text_is_kept_as_typed_and_as_xml_allows():
+    """Markup, a carriage return and spaces around stay as typed; what XML cannot carry
+    at all (control characters) is dropped; numbers, booleans and days keep their types."""
+    values = ["<b>&amp;</b>", "deux\r\nlignes", "  espaces ", "bip\x07"]
+    values += [True, 2.5, date(2026, 3, 1)]
+    columns = [Column(f"C{n}", 10) for n in range(len(values))]
+    data = b"".join(stream_workbook("Feuille", columns, [[values]]))
+    row = next(load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True))
+    assert row[:4] == ("<b>&amp;</b>", "deux\r\nlignes", "  espaces ", "bip")
+    assert row[4:] == (True, 2.5, datetime(2026, 3, 1))
+
+
+@pytest.mark.skipif(not LIBREOFFICE, reason="LibreOffice is not installed (libreoffice-calc)")
+def test_libreoffice_reads_the_workbook(app, client, users, tmp_path):
+    """A spreadsheet program, not only openpyxl, opens the streamed file: LibreOffice
+    converts it to CSV with every row and the typed-as-text school."""
+    make_orientation(app, children=[child(), HUGO])
+    login(client, users["coordinator"])
+    (tmp_path / "orientations.xlsx").write_bytes(client.get("/triage/export.xlsx").get_data())
+    subprocess.run(
+        # CSV filter options: comma, double quote, UTF-8 (76).
+        [LIBREOFFICE, "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76"]
+        + ["--outdir", str(tmp_path)]
+        + [str(tmp_path / "orientations.xlsx"), f"-env:UserInstallation=file://{tmp_path}/lo"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    lines = list(csv.reader(io.StringIO((tmp_path / "orientations.csv").read_text())))
+    assert lines[0] == list(HEADERS)
+    assert len(lines) == 3
+    # A date and time, shown with the sheet's French format.
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", lines[1][HEADERS.index("Reçue le")])
+    assert lines[2][HEADERS.index("École")] == '=HYPERLINK("http://x")'
