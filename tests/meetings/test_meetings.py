@@ -175,6 +175,38 @@ def test_an_invalid_meeting_answers_422_naming_each_field_and_keeps_what_was_typ
         assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
 
 
+# Whitespace a date or a time may hold alone: spaces of several scripts, a tab, a line
+# separator and the byte order mark (the whole family is in tests/forms/test_blanks.py).
+BLANKS = [" ", "\t", "\u00a0", "\u3000", "\u2028", "\ufeff"]
+MEETING = {
+    "day": "2027-06-15",
+    "start": "14:30",
+    "place": "Centre social, salle 1",
+    "attendees": "Marie Durand — Éducation nationale",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("day", "Date de la réunion : Indiquez la date de la réunion."),
+        ("start", "Heure de début : Indiquez l’heure de début de la réunion."),
+    ],
+    ids=["day", "start"],
+)
+@pytest.mark.parametrize("blank", BLANKS, ids=lambda blank: f"U+{ord(blank):04X}")
+def test_a_day_or_start_of_whitespace_only_is_missing(app, coordinator, field, message, blank):
+    # Either passed InputRequired, then reached datetime.combine() as None: a server error.
+    response = coordinator.post("/triage/reunions/nouvelle", data={**MEETING, field: blank})
+    assert response.status_code == 422
+    assert message in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
+    # Around a value, the same whitespace is no more than a typing slip.
+    padded = {**MEETING, field: f"{blank}{MEETING[field]}{blank}"}
+    assert coordinator.post("/triage/reunions/nouvelle", data=padded).status_code == 303
+
+
 def test_the_list_shows_coming_meetings_first_then_past_ones(app, coordinator):
     now = datetime.now(UTC)
     make_meeting(app, now - timedelta(days=30), place="Ancienne réunion")
