@@ -648,6 +648,28 @@ def test_enrolling_from_the_referral_page_says_why_it_is_refused(app, coordinato
     assert load(app, fresh) == ("new", ["new"]) and items(app, meeting) == []
 
 
+@pytest.mark.parametrize(
+    "digits",
+    ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "⁰¹²³⁴⁵⁶⁷⁸⁹"],
+    ids=["arabic-indic", "fullwidth", "superscript"],
+)
+def test_a_meeting_chosen_in_other_digits_is_not_one_of_the_list(app, coordinator, digits):
+    # str.isdigit() took "²" (then int() failed: a server error) and "١" (read as meeting 1).
+    reference = make_referral(app)
+    meeting = make_meeting(app)
+    page = text_of(coordinator.get(f"/triage/{reference}"))
+    version = FORM_VERSION.search(page).group(1)
+    other = str(meeting).translate(str.maketrans("0123456789", digits))
+    response = coordinator.post(
+        f"/triage/reunions/inscrire/{reference}", data={"meeting": other, "version": version}
+    )
+    assert response.status_code == 422
+    assert "Choisissez une réunion de la liste." in text_of(response)
+    assert load(app, reference)[0] == "in_review" and items(app, meeting) == []
+    # Nor is such a meeting found at its address.
+    assert coordinator.get(f"/triage/reunions/{other}").status_code == 404
+
+
 # --- Print-outs -----------------------------------------------------------------------------------
 
 

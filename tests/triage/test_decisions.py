@@ -160,6 +160,18 @@ def test_a_withdrawal_dated_with_whitespace_only_is_refused_as_undated(
     assert response.status_code == 303
 
 
+def test_an_agreement_id_in_other_digits_is_not_found(app, coordinator, reference):
+    post_change(coordinator, reference, "agreement", **AGREEMENT)
+    before = state(app, reference)
+    number = str(agreement_id(app))
+    for digits in ("٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "⁰¹²³⁴⁵⁶⁷⁸⁹"):
+        other = number.translate(str.maketrans("0123456789", digits))
+        action = f"agreement/{other}/withdraw"
+        response = post_change(coordinator, reference, action, withdrawn_on="2026-02-01")
+        assert response.status_code == 404, other
+    assert state(app, reference) == before
+
+
 def test_an_agreement_is_withdrawn_and_stays_listed(app, coordinator, users, reference):
     post_change(coordinator, reference, "agreement", **AGREEMENT)
     number = agreement_id(app)
