@@ -15,7 +15,7 @@ from intake import translation
 from intake.config import ConfigurationError, load_config
 from intake.errors import error_page
 from intake.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
-from intake.forms import Request
+from intake.forms import AsciiMap, Request
 from intake.logs import configure_logging
 from intake.rules.search import not_search_index
 from intake.territory.reader import TerritoryError, load_territory
@@ -37,11 +37,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class IntakeFlask(Flask):
-    """Flask, with a request that refuses unreadable form bodies (see `intake.forms`), and
-    logging an unhandled error once, by endpoint rather than by path (a status link's path
-    is a secret, a search may hold a name)."""
+    """Flask, with a request that refuses unreadable form bodies and `<int:…>` addresses in
+    ASCII digits only (see `intake.forms`), and logging an unhandled error once, by endpoint
+    rather than by path (a status link's path is a secret, a search may hold a name)."""
 
     request_class = Request
+    url_map_class = AsciiMap
 
     def log_exception(self, exc_info) -> None:
         self.logger.error(

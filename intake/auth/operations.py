@@ -115,7 +115,8 @@ def user_for_reset(token: str) -> User | None:
     already used (the password changed since) or the account was deactivated."""
     value = read_token("password-reset", token)
     user_id, _, digest = (value or "").partition(":")
-    if not user_id.isdigit() or len(user_id) > 9:
+    # ASCII digits: isdigit() alone also takes "²", which int() refuses.
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 9:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active:

@@ -12,11 +12,13 @@ from flask import request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser
+from wtforms import PasswordField
 from wtforms.i18n import messages_path
 
-from intake.rules.text import clean_text
+from intake.rules.text import clean_text, trim
 
 # What Werkzeug puts in place of bytes that are not UTF-8 (a client that is not a browser, or
 # one sending another charset): the field says it could not be read rather than store "�".
@@ -53,21 +55,49 @@ translations = Translations()
 
 
 class BaseForm(FlaskForm):
-    """A Flask-WTF form that reads `request.form` only.
+    """A Flask-WTF form that reads `request.form` only, every value trimmed.
 
     Flask-WTF also reads `request.files` and a JSON body: no form here takes a file, and a file
     part named like a text field (`curl -F situation=@file`) would reach its validators as a
     FileStorage, a JSON list as pairs. Neither is something a person typed into our pages.
+
+    Every value is trimmed (`intake.rules.text.trim`) before any field reads it, its raw data
+    included: a date, a time, a number or a choice made of whitespace only is then empty, which
+    InputRequired and DataRequired answer with their message, instead of a value that passes
+    InputRequired and that the field reads as None. Passwords and the fields named in
+    `AS_SENT` are read as sent.
     """
+
+    # Fields read as sent, blanks around them included (a password is, whatever its name).
+    AS_SENT: frozenset[str] = frozenset()
 
     class Meta:
         def get_translations(self, form):
             return translations
 
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            return None if formdata is None else trimmed(formdata, form)
+
     def __init__(self, formdata=_FROM_REQUEST, **kwargs) -> None:
         if formdata is _FROM_REQUEST:
             formdata = request.form if self.is_submitted() and request.form else None
         super().__init__(formdata=formdata, **kwargs)
+
+
+def trimmed(formdata, form: BaseForm) -> MultiDict:
+    """`formdata` with its text values trimmed, but those of `form`'s passwords (a space may
+    be part of one, and DataRequired refuses one of spaces only) and of its AS_SENT fields."""
+    kept = {
+        field.name
+        for field in form
+        if isinstance(field, PasswordField) or field.short_name in form.AS_SENT
+    }
+    return MultiDict(
+        (key, trim(value) if isinstance(value, str) and key not in kept else value)
+        for key in formdata
+        for value in formdata.getlist(key)
+    )
 
 
 def cleaned(value, multiline: bool):

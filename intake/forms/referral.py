@@ -50,6 +50,8 @@ class ReferralBase(BaseForm):
     AGE_WARNING = ""
 
     children = ChildList(FormField(ChildForm), min_entries=1, max_entries=MAX_CHILDREN)
+    # The honeypot: whatever a robot puts there, spaces only included, is to be seen.
+    AS_SENT = frozenset({"website"})
 
     guardian_name = StringField(
         _l("Nom et prénom du parent ou du représentant légal"),

@@ -23,7 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
 from intake.forms.fields import options
-from intake.meetings.access import MAX_ID, get_item, get_meeting
+from intake.forms.numbers import read_id
+from intake.meetings.access import get_item, get_meeting
 from intake.meetings.display import agenda_items_of, decision_label, enrol_form_for, meeting_label
 from intake.meetings.fiches import render_fiches
 from intake.meetings.forms import AddItemForm, DecisionForm, EnrolForm, MeetingForm
@@ -328,10 +329,9 @@ def enrol(reference: str):
     except StaleVersion as stale:
         return refuse_stale_change(stale)
     if form.validate_on_submit():
-        text = form.meeting.data
-        meeting = (
-            db.session.get(Meeting, int(text)) if text.isdigit() and int(text) <= MAX_ID else None
-        )
+        # ASCII digits only: "١" is not meeting 1, nor "²" a number.
+        meeting_id = read_id(form.meeting.data)
+        meeting = db.session.get(Meeting, meeting_id) if meeting_id is not None else None
         if meeting is None:
             form.meeting.errors = [gettext("Choisissez une réunion de la liste.")]
         else:

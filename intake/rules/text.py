@@ -16,6 +16,18 @@ BIDI_CONTROLS = frozenset(
 # order mark or soft hyphen pasted from a document makes "Léa" and "Lé​a" two names, so a search
 # or a duplicate check misses what a person sees as the same.
 INVISIBLE = frozenset("\u200b\u2060\ufeff\u00ad")
+# What str.isspace() and str.strip() take, the Unicode White_Space characters: tab, line
+# feed, vertical tab, form feed, carriage return, the file/group/record/unit separators,
+# space, NEL, no-break space, Ogham space mark, the en quad to hair space (U+2000-U+200A), the
+# line and paragraph separators, narrow no-break, medium mathematical and ideographic spaces.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+# What a value may be wrapped in, or made of, and still say nothing: whitespace, and the
+# invisible characters (a byte order mark pasted before a date is not part of it).
+BLANKS = WHITESPACE + "".join(sorted(INVISIBLE))
 # What ends a line, besides "\n": carriage returns (alone, as old Macs send them), vertical
 # tab, form feed, NEL and the Unicode line and paragraph separators.
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x85\u2028\u2029")
@@ -32,6 +44,15 @@ UNTOUCHED = re.compile(
 )
 
 
+def trim(value: str) -> str:
+    """`value` without the BLANKS around it: "" when it holds nothing else.
+
+    Every form field's value goes through it (intake.forms.base.BaseForm), so that a date, a
+    time or a choice of whitespace only is missing, not something to read.
+    """
+    return value.strip(BLANKS)
+
+
 def clean_text(value: str, multiline: bool = False) -> str:
     """Return `value` as it should be stored: NFC, no control or direction characters, trimmed.
 
@@ -42,7 +63,7 @@ def clean_text(value: str, multiline: bool = False) -> str:
     punctuation are kept.
     """
     if UNTOUCHED.fullmatch(value):
-        return unicodedata.normalize("NFC", value).strip()
+        return trim(unicodedata.normalize("NFC", value))
     line_break = "\n" if multiline else " "
     kept = []
     for char in value.replace("\r\n", "\n"):
@@ -56,4 +77,4 @@ def clean_text(value: str, multiline: bool = False) -> str:
             continue
         else:
             kept.append(char)
-    return unicodedata.normalize("NFC", "".join(kept)).strip()
+    return trim(unicodedata.normalize("NFC", "".join(kept)))

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from intake.extensions import db
+from intake.forms.numbers import read_id
 from intake.models import Agreement, User
 from intake.rules.vocabulary import status_label
 from intake.rules.workflow import (
@@ -167,8 +168,9 @@ def assign_referral(reference: str):
     form = assign_form_for(referral, formdata=request.form)
     check_version(referral, form.version.data)
     if form.validate_on_submit():
-        chosen = form.assigned_to.data
-        to_user = db.session.get(User, int(chosen)) if chosen else None
+        # One of the choices (an id in ASCII digits, the form checked it), or "" for nobody.
+        chosen = read_id(form.assigned_to.data)
+        to_user = db.session.get(User, chosen) if chosen is not None else None
         try:
             changed = assign(referral, to_user, current_user)
         except TransitionError as error:

@@ -176,6 +176,38 @@ def test_an_invalid_meeting_answers_422_naming_each_field_and_keeps_what_was_typ
         assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
 
 
+# Whitespace a date or a time may hold alone: spaces of several scripts, a tab, a line
+# separator and the byte order mark (the whole family is in tests/forms/test_blanks.py).
+BLANKS = [" ", "\t", "\u00a0", "\u3000", "\u2028", "\ufeff"]
+MEETING = {
+    "day": "2027-06-15",
+    "start": "14:30",
+    "place": "Centre social, salle 1",
+    "attendees": "Marie Durand — Éducation nationale",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("day", "Date de la réunion : Indiquez la date de la réunion."),
+        ("start", "Heure de début : Indiquez l’heure de début de la réunion."),
+    ],
+    ids=["day", "start"],
+)
+@pytest.mark.parametrize("blank", BLANKS, ids=lambda blank: f"U+{ord(blank):04X}")
+def test_a_day_or_start_of_whitespace_only_is_missing(app, coordinator, field, message, blank):
+    # Either passed InputRequired, then reached datetime.combine() as None: a server error.
+    response = coordinator.post("/triage/reunions/nouvelle", data={**MEETING, field: blank})
+    assert response.status_code == 422
+    assert message in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Meeting)) == 0
+    # Around a value, the same whitespace is no more than a typing slip.
+    padded = {**MEETING, field: f"{blank}{MEETING[field]}{blank}"}
+    assert coordinator.post("/triage/reunions/nouvelle", data=padded).status_code == 303
+
+
 def test_the_list_shows_coming_meetings_first_then_past_ones(app, coordinator):
     now = datetime.now(UTC)
     make_meeting(app, now - timedelta(days=30), place="Ancienne réunion")
@@ -667,6 +699,28 @@ def test_enrolling_from_the_referral_page_says_why_it_is_refused(app, coordinato
     assert response.status_code == 422
     assert f"{fresh} doit d’abord être « en cours d’examen »" in text_of(response)
     assert load(app, fresh) == ("new", ["new"]) and items(app, meeting) == []
+
+
+@pytest.mark.parametrize(
+    "digits",
+    ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "⁰¹²³⁴⁵⁶⁷⁸⁹"],
+    ids=["arabic-indic", "fullwidth", "superscript"],
+)
+def test_a_meeting_chosen_in_other_digits_is_not_one_of_the_list(app, coordinator, digits):
+    # str.isdigit() took "²" (then int() failed: a server error) and "١" (read as meeting 1).
+    reference = make_referral(app)
+    meeting = make_meeting(app)
+    page = text_of(coordinator.get(f"/triage/{reference}"))
+    version = FORM_VERSION.search(page).group(1)
+    other = str(meeting).translate(str.maketrans("0123456789", digits))
+    response = coordinator.post(
+        f"/triage/reunions/inscrire/{reference}", data={"meeting": other, "version": version}
+    )
+    assert response.status_code == 422
+    assert "Choisissez une réunion de la liste." in text_of(response)
+    assert load(app, reference)[0] == "in_review" and items(app, meeting) == []
+    # Nor is such a meeting found at its address.
+    assert coordinator.get(f"/triage/reunions/{other}").status_code == 404
 
 
 # --- Print-outs -----------------------------------------------------------------------------------

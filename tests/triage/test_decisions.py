@@ -126,6 +126,52 @@ def agreement_id(app) -> int:
         return db.session.scalar(select(Agreement.id))
 
 
+# Whitespace a date field may hold alone: spaces of several scripts, a tab, a line separator
+# and the byte order mark (the whole family is in tests/forms/test_blanks.py).
+BLANKS = [" ", "\t", "\u00a0", "\u3000", "\u2028", "\ufeff"]
+
+
+@pytest.mark.parametrize("blank", BLANKS, ids=lambda blank: f"U+{ord(blank):04X}")
+def test_an_agreement_dated_with_whitespace_only_is_refused_as_undated(
+    app, coordinator, reference, blank
+):
+    # A date of whitespace only passed InputRequired and was stored as NULL: a server error.
+    before = state(app, reference)
+    response = post_change(coordinator, reference, "agreement", **{**AGREEMENT, "given_on": blank})
+    assert response.status_code == 422
+    assert "Date de l’accord : Indiquez la date de l’accord." in response.get_data(as_text=True)
+    assert state(app, reference) == before
+
+
+@pytest.mark.parametrize("blank", BLANKS, ids=lambda blank: f"U+{ord(blank):04X}")
+def test_a_withdrawal_dated_with_whitespace_only_is_refused_as_undated(
+    app, coordinator, reference, blank
+):
+    # It reached the comparison with the agreement's date as None: a server error.
+    post_change(coordinator, reference, "agreement", **AGREEMENT)
+    before = state(app, reference)
+    action = f"agreement/{agreement_id(app)}/withdraw"
+    response = post_change(coordinator, reference, action, withdrawn_on=blank)
+    assert response.status_code == 422
+    assert "pas été enregistré : Indiquez la date du retrait." in response.get_data(as_text=True)
+    assert state(app, reference) == before
+    # Around a date, the same whitespace is no more than a typing slip.
+    response = post_change(coordinator, reference, action, withdrawn_on=f"{blank}2026-02-01{blank}")
+    assert response.status_code == 303
+
+
+def test_an_agreement_id_in_other_digits_is_not_found(app, coordinator, reference):
+    post_change(coordinator, reference, "agreement", **AGREEMENT)
+    before = state(app, reference)
+    number = str(agreement_id(app))
+    for digits in ("٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "⁰¹²³⁴⁵⁶⁷⁸⁹"):
+        other = number.translate(str.maketrans("0123456789", digits))
+        action = f"agreement/{other}/withdraw"
+        response = post_change(coordinator, reference, action, withdrawn_on="2026-02-01")
+        assert response.status_code == 404, other
+    assert state(app, reference) == before
+
+
 def test_an_agreement_is_withdrawn_and_stays_listed(app, coordinator, users, reference):
     post_change(coordinator, reference, "agreement", **AGREEMENT)
     number = agreement_id(app)
