@@ -913,6 +913,7 @@ def p4_export(kind: str, folder: Path) -> None:
         workers = server.workers()
         before = in_group(server.popen.pid)
         rest = {pid: rss_kib(pid) for pid in before}
+        servers = fork_servers(before)  # read while they live
         sampler = Sampler(server.popen.pid)
         sampler.start()
         status, first_byte, total, rows = stream_export(server.port, staff.cookies)
@@ -936,7 +937,6 @@ def p4_export(kind: str, folder: Path) -> None:
     # The export's own process (gunicorn.conf.py: forked from a fork server holding the app)
     # against that fork server: what writing 100,000 rows added to the app's memory.
     exporters = [each for each in peaks if each not in rest]
-    servers = fork_servers(list(rest))
     if exporters and servers:
         image = max(rest[each] for each in servers)
         peak = max(peaks[each] for each in exporters)
