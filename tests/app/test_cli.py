@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, select
 
 from intake.auth.operations import authenticate
 from intake.extensions import db
 from intake.models import User
-from tests.support.app import TERRITORY
-
-ROOT = Path(__file__).parents[2]
+from tests.support.app import TERRITORY, flask_cli
 
 
 def test_users_create_reads_the_password_twice_from_stdin(app, runner):
@@ -68,19 +63,6 @@ def test_users_create_refuses_a_duplicate_and_a_short_password(app, runner):
     assert bad_role.exit_code != 0
     with app.app_context():
         assert [u.email for u in db.session.scalars(select(User))] == ["a@testville.example"]
-
-
-def flask_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
-    """Run `flask --app wsgi …` as an operator would."""
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_db_upgrade_and_users_create_from_a_shell(tmp_path):

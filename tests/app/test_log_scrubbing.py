@@ -8,14 +8,11 @@ from __future__ import annotations
 import io
 import logging
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -23,13 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from intake.extensions import db
 from intake.logs import OneLineFormatter, PersonalDataFilter, scrub
 from intake.models import Agreement
-from tests.support.app import PASSWORD, TERRITORY, run_script
+from tests.support.app import PASSWORD, TERRITORY, flask_cli, run_script
 from tests.support.builders import get_referral, make_referral, make_user, orientation
 from tests.support.builders import request_form as parent_form
 from tests.support.production import production_environment, production_server
 from tests.support.smtp import ALLOWED_SMTP, SmtpSink
 
-ROOT = Path(__file__).parents[2]
 NAME = "Mme Zoé Testnom"
 # A comment over two lines, the second looking like the next part of SQLAlchemy's message.
 COMMENT = "Rappeler Mme Testnom au 06 11 22 33 44\n[SQL: chez sa sœur, 9 rue Quetzalcoatl"
@@ -377,15 +373,7 @@ def test_a_production_run_logs_no_name_phone_street_or_text_it_was_sent(
                 database_url, server.base_url, {**overrides, "FLASK_MAIL_PORT": str(sink.port)}
             )
         # The worker, as production runs it, delivers what the run queued.
-        worker = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "send"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        worker = flask_cli("outbox", "send", env=environment)
     finally:
         sink.stop()
         ALLOWED_SMTP.discard(("127.0.0.1", sink.port))

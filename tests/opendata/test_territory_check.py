@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +10,7 @@ from intake.opendata.check import describe_qpv, describe_street
 from intake.territory.addresses import postcode_in
 from intake.territory.model import Qpv, Street
 from intake.territory.reader import load_territory
-
-ROOT = Path(__file__).parents[2]
+from tests.support.app import flask_cli
 
 
 @pytest.mark.parametrize(
@@ -189,14 +185,7 @@ def test_check_of_a_bad_file_from_a_shell_exits_1_with_the_message(territory_cop
         encoding="utf-8",
     )
     env = {**os.environ, "FLASK_INTAKE_TERRITORY": str(territory_copy), "FLASK_DEBUG": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "territory", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = flask_cli("territory", "check", env=env)
     assert result.returncode == 1
     assert f"{territory_copy}: schools[2].priority must be" in result.stderr
     assert "'ZEP'" in result.stderr

@@ -90,6 +90,23 @@ def run_script(script: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def flask_cli(
+    *args: str, env: dict[str, str], stdin: str = "", timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi …` from the checkout in a process of its own, as an operator
+    would, with exactly the environment `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=TESTS.parent,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def build_app(url: str, **overrides) -> Flask:
     """The app on the database at `url`, with the tests' configuration and `overrides`."""
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})

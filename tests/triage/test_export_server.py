@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import time
 import zipfile
 from datetime import datetime
@@ -25,9 +23,9 @@ from intake.extensions import db
 from intake.models import Child, Referral
 from intake.triage.spreadsheet import HEADERS
 from intake.triage.workbook import column_letter
-from tests.support.app import PASSWORD
+from tests.support.app import PASSWORD, flask_cli
 from tests.support.builders import store_referrals as store
-from tests.support.production import ROOT, production_environment, production_server
+from tests.support.production import production_environment, production_server
 
 LAST_COLUMN = column_letter(len(HEADERS) - 1)
 
@@ -125,16 +123,7 @@ SCALE = 100_000
 def seed(database_url: str, count: int) -> None:
     """`flask --app wsgi dev seed --count COUNT` on the test's database, as the README says."""
     env = production_environment(database_url, "https://127.0.0.1", {})
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "dev", "seed"]
-        + ["--count", str(count)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    done = flask_cli("dev", "seed", "--count", str(count), env=env, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
