@@ -14,13 +14,12 @@ import sys
 import time
 
 from intake.rules.clock import today
-from intake.rules.territory_summary import gaps
+from intake.rules.territory_summary import build_command, gaps
 from intake.territory.model import Territory
 
 HOST, DEFAULT_PORT = "127.0.0.1", 5000
 DEMO_EMAIL = "coordination@exemple.fr"
 NEW_LOGIN_COMMAND = ".venv/bin/flask --app wsgi users set-password {email}"
-BUILD_COMMAND = ".venv/bin/flask --app wsgi territory build {communes} --write"
 
 
 class StartError(Exception):
@@ -87,11 +86,10 @@ def territory_hint(territory: Territory) -> str | None:
     missing = {gap.code for gap in gaps(territory, today())}
     if not missing & {"qpv_without_streets", "no_school", "commune_without_school"}:
         return None
-    communes = " ".join(f"--commune {c.insee}" for c in territory.communes if c.insee)
     return (
         f"The territory file ({territory.source}) lists no QPV street or no school yet: "
         'every address or school screens "to check". Build them from open data (needs '
-        f"internet): {BUILD_COMMAND.format(communes=communes or '--commune INSEE')}"
+        f"internet): {build_command(territory, flask='.venv/bin/flask')}"
     )
 
 

@@ -117,3 +117,11 @@ def gaps(territory: Territory, today: date) -> list[Gap]:
         if commune.name not in with_schools
     )
     return found
+
+
+def build_command(territory: Territory, flask: str = "flask") -> str:
+    """The command that builds the territory's streets and schools again, for its communes
+    (a placeholder when none has its INSEE code, so the command is never printed without
+    the `--commune` it requires)."""
+    communes = " ".join(f"--commune {c.insee}" for c in territory.communes if c.insee)
+    return f"{flask} --app wsgi territory build {communes or '--commune INSEE'} --write"

@@ -7,8 +7,13 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from intake.rules.clock import today
-from intake.rules.territory_summary import gaps, place, schools_by_network, street_counts
-from intake.territory.model import Territory
+from intake.rules.territory_summary import (
+    build_command,
+    gaps,
+    place,
+    schools_by_network,
+    street_counts,
+)
 from intake.triage.blueprint import bp
 from intake.triage.forms import PlaceForm
 
@@ -38,9 +43,3 @@ def territory():
         build_command=build_command(territory),
         today=day,
     )
-
-
-def build_command(territory: Territory) -> str:
-    """The command that builds the territory's streets and schools again, for its communes."""
-    communes = [f"--commune {commune.insee}" for commune in territory.communes if commune.insee]
-    return " ".join(["flask --app wsgi territory build", *communes, "--write"])

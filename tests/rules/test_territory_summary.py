@@ -11,6 +11,7 @@ import pytest
 from intake.rules.screening import Residence
 from intake.rules.territory_summary import (
     STALE_AFTER_DAYS,
+    build_command,
     gaps,
     place,
     schools_by_network,
@@ -111,3 +112,13 @@ def test_what_is_missing_is_listed_most_general_first(territory):
         "qpv_without_streets",
         "no_school",
     ]
+
+
+def test_the_build_command_names_every_commune_with_its_insee_code(territory):
+    assert build_command(territory) == (
+        "flask --app wsgi territory build --commune 62901 --commune 62902 --write"
+    )
+    assert build_command(territory, flask=".venv/bin/flask").startswith(".venv/bin/flask --app")
+    # Without any INSEE code, a placeholder rather than a command missing its --commune.
+    unnamed = replace(territory, communes=tuple(replace(c, insee="") for c in territory.communes))
+    assert build_command(unnamed) == "flask --app wsgi territory build --commune INSEE --write"
