@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import AnyStr
 
 from flask import current_app
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, func, select, text
 
 from intake.extensions import db
 from intake.models import Child, Referral
@@ -56,6 +56,12 @@ EXPORT_BATCH = 1000
 def in_batches(query: Select) -> Iterator[Sequence[Row]]:
     """The rows of an export's `query`, EXPORT_BATCH at a time, read as the database hands
     them over (a server-side cursor on PostgreSQL), never all at once."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL compiles a query this costly (JIT: jit_above_cost) before its first row:
+        # 0.2 s of the database's CPU at once, at the pages' priority, for rows that are
+        # streamed anyway (measured at 100,000 referrals: first rows after 0.18-0.25 s with
+        # JIT, 0.02 s without, and no slower to the last). For this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
     result = db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
     try:
         yield from result.partitions()
