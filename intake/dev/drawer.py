@@ -34,6 +34,7 @@ from intake.referrals.screening import screening_columns
 from intake.rules.ages import age_on, years_and_months_on
 from intake.rules.clock import PARIS, local_date
 from intake.rules.decisions import AGREEMENT_METHODS
+from intake.rules.parcours import school_level
 from intake.rules.screening import Eligibility, best, screen
 from intake.rules.search import normalise, referral_key
 from intake.rules.vocabulary import DOMAINS, REFERRER_ROLES
@@ -233,6 +234,8 @@ class Drawer:
                     "school": school,
                     "school_other": school_other,
                     "class_level": level,
+                    "school_level": school_level(level, birth_date, day),
+                    "sex": rng.choice(("F", "M", "F", "M", "")),
                     **screened,
                 }
             )

@@ -36,6 +36,8 @@ class Batch:
     children: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     agreements: list[dict[str, Any]] = field(default_factory=list)
+    covers: list[dict[str, Any]] = field(default_factory=list)
+    parcours: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     pairs: list[dict[str, Any]] = field(default_factory=list)
@@ -54,6 +56,8 @@ class Start:
     child_id: int = 1
     status_change_id: int = 1
     agreement_id: int = 1
+    agreement_child_id: int = 1
+    parcours_id: int = 1
     note_id: int = 1
     assignment_id: int = 1
     duplicate_pair_id: int = 1
@@ -91,6 +95,8 @@ def generate(
         "child": start.child_id,
         "status_change": start.status_change_id,
         "agreement": start.agreement_id,
+        "agreement_child": start.agreement_child_id,
+        "parcours": start.parcours_id,
         "note": start.note_id,
         "assignment": start.assignment_id,
         "duplicate_pair": start.duplicate_pair_id,
@@ -119,7 +125,15 @@ def generate(
             row["id"] = referral_id
             earlier = gen.sent_again(row, children, status, recent)
             for child in children:
-                batch.children.append({"id": next_id("child"), "referral_id": referral_id, **child})
+                batch.children.append(
+                    {
+                        "id": next_id("child"),
+                        "referral_id": referral_id,
+                        "status": status.value,
+                        **child,
+                    }
+                )
+            child_rows = batch.children[-len(children) :]
             if earlier is not None:
                 # What the duplicate check did when this one was stored: a pair still waiting
                 # for a coordinator, and both referrals flagged.
@@ -184,6 +198,17 @@ def generate(
                 agreement["id"] = next_id("agreement")
                 agreement["referral_id"] = referral_id
                 batch.agreements.append(agreement)
+                batch.covers.extend(
+                    {
+                        "id": next_id("agreement_child"),
+                        "agreement_id": agreement["id"],
+                        "child_id": child["id"],
+                        "withdrawn_on": agreement["withdrawn_on"],
+                        "withdrawn_at": agreement["withdrawn_at"],
+                        "withdrawn_by_id": agreement["withdrawn_by_id"],
+                    }
+                    for child in child_rows
+                )
                 last_activity = max(
                     last_activity,
                     agreement["recorded_at"],
@@ -206,10 +231,21 @@ def generate(
                     )
                     last_activity = max(last_activity, at)
 
+            # A change is made for each child: the siblings of a referral move together.
             for change in history:
-                change["id"] = next_id("status_change")
-                change["referral_id"] = referral_id
-            batch.history.extend(history)
+                for child in child_rows:
+                    batch.history.append(
+                        {
+                            **change,
+                            "id": next_id("status_change"),
+                            "referral_id": referral_id,
+                            "child_id": child["id"],
+                        }
+                    )
+            batch.parcours.extend(
+                {**parcours, "id": next_id("parcours")}
+                for parcours in _parcours(history, child_rows, referral_id)
+            )
 
             # Once someone has looked at a referral, it mostly has a référent, named then.
             row.setdefault("duplicate_suspected", False)
@@ -231,6 +267,36 @@ def generate(
             batch.referrals.append(row)
         batch.counters = {year: last_numbers[year] for year in {r["year"] for r in batch.referrals}}
         yield batch
+
+
+def _parcours(history: list[dict], children: list[dict], referral_id: int) -> list[dict]:
+    """A parcours for each child accepted, from the day of the decision; ended (reason
+    unrecorded: `other`) when the referral was closed."""
+    reached = {change["to_status"]: change for change in history}
+    accepted = reached.get(Status.ACCEPTED.value)
+    if accepted is None:
+        return []
+    closed = reached.get(Status.CLOSED.value)
+    return [
+        {
+            "child_id": child["id"],
+            "referral_id": referral_id,
+            "entered_on": local_date(accepted["at"]),
+            "opened_at": accepted["at"],
+            "opened_by_id": accepted["user_id"],
+            "referent_id": None,
+            "referent_name": "",
+            "referent_organisation": "",
+            "next_review_on": None,
+            "ended_on": local_date(closed["at"]) if closed else None,
+            "exit_reason": "goals_met" if closed else None,
+            "exit_service": None,
+            "exit_comment": "",
+            "ended_at": closed["at"] if closed else None,
+            "ended_by_id": closed["user_id"] if closed else None,
+        }
+        for child in children
+    ]
 
 
 def _agreement(

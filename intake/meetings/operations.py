@@ -315,7 +315,7 @@ def record_decision(
             service=service,
             withdrawn_by=withdrawn_by,
             share_reason=share_reason,
-        )
+        )[0]
     item.decision = target
     item.minute = minute.strip()
     item.decided_at = utcnow()

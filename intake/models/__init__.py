@@ -18,11 +18,13 @@ from intake.models.referral import (
 )
 from intake.models.records import (
     Agreement,
+    AgreementChild,
     Assignment,
     Correction,
     Note,
     StatusChange,
 )
+from intake.models.parcours import Action, Objective, Parcours, Review
 from intake.models.duplicates import DuplicatePair, PairState
 from intake.models.meetings import AgendaItem, Meeting
 from intake.models.audit import ReadEvent, ReadReferral
@@ -30,20 +32,25 @@ from intake.models.outbox import OutboxMessage
 # isort: on
 
 __all__ = [
+    "Action",
     "AgendaItem",
     "Agreement",
+    "AgreementChild",
     "Assignment",
     "Child",
     "Correction",
     "DuplicatePair",
     "Meeting",
     "Note",
+    "Objective",
     "OutboxMessage",
     "PairState",
+    "Parcours",
     "ReadEvent",
     "ReadReferral",
     "ReferenceCounter",
     "Referral",
+    "Review",
     "Role",
     "Source",
     "StatusChange",

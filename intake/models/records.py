@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from intake.extensions import db
-from intake.models.referral import Referral
+from intake.models.referral import Child, Referral
 from intake.models.staff import User
 from intake.models.types import UTCDateTime, utcnow
 
@@ -60,6 +60,13 @@ class StatusChange(ReferralRecord, db.Model):
     # Whether the reason is told to the family and the referrer (a redirection's service
     # always is).
     share_reason: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The child whose status changed: a change made for several children at once is a row
+    # for each (their `at` and author the same).
+    child_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), index=True
+    )
+
+    child: Mapped[Child | None] = relationship()
 
 
 class Agreement(db.Model):
@@ -85,6 +92,38 @@ class Agreement(db.Model):
     referral: Mapped[Referral] = relationship(back_populates="agreements")
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    # The children it is given for, each withdrawn on its own; `withdrawn_on` above is set
+    # once it is withdrawn for all of them.
+    covers: Mapped[list[AgreementChild]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def children(self) -> list[Child]:
+        """The children it covers, in their order."""
+        return sorted((cover.child for cover in self.covers), key=lambda child: child.position)
+
+    def standing_for(self, child: Child) -> bool:
+        """Whether it is given for `child` and not withdrawn for it."""
+        return any(c.child is child and c.withdrawn_on is None for c in self.covers)
+
+
+class AgreementChild(db.Model):
+    """A child an agreement is given for (parents agree for a given child), and whether and
+    when it was withdrawn for that child."""
+
+    __tablename__ = "agreement_child"
+    __table_args__ = (UniqueConstraint("agreement_id", "child_id", name="uq_agreement_child"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="covers")
+    child: Mapped[Child] = relationship(back_populates="agreement_covers")
 
 
 class Correction(ReferralRecord, db.Model):

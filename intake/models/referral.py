@@ -23,11 +23,20 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from intake.extensions import db
 from intake.models.staff import User
 from intake.models.types import UTCDateTime, utcnow
+from intake.rules.parcours import school_level
 from intake.rules.search import referral_key
-from intake.rules.workflow import Status
+from intake.rules.workflow import Status, referral_status
 
 if TYPE_CHECKING:
-    from intake.models.records import Agreement, Assignment, Correction, Note, StatusChange
+    from intake.models.parcours import Parcours
+    from intake.models.records import (
+        Agreement,
+        AgreementChild,
+        Assignment,
+        Correction,
+        Note,
+        StatusChange,
+    )
 
 
 class Source(StrEnum):
@@ -150,15 +159,36 @@ class Referral(db.Model):
 
     @property
     def has_agreement(self) -> bool:
-        """Whether a legal representative's agreement is recorded and not withdrawn."""
+        """Whether a legal representative's agreement is recorded and not withdrawn (for one
+        of the children at least)."""
         return any(agreement.withdrawn_on is None for agreement in self.agreements)
 
+    def derive_status(self) -> str:
+        """Set the referral's status from its children's (contract, "Children, one by one")
+        and return it."""
+        self.status = referral_status(child.status for child in self.children)
+        return self.status
+
+    def child_at(self, number: int) -> Child | None:
+        """The child shown as number `number` (1 to 4) on the referral's page, if any."""
+        return next((child for child in self.children if child.number == number), None)
+
     @property
-    def timeline(self) -> list[tuple[str, StatusChange | Assignment]]:
-        """The history as the detail page tells it: status changes ("status") and changes of
-        référent ("assignment"), in time order."""
-        entries = [("status", change) for change in self.history]
-        entries += [("assignment", assignment) for assignment in self.assignments]
+    def timeline(self) -> list[tuple[str, StatusChange | Assignment, list[Child]]]:
+        """The history as the detail page tells it, in time order: status changes ("status")
+        and changes of référent ("assignment"); a status change made for several children at
+        once is one entry, with the children it was for (empty for an assignment)."""
+        entries: list[tuple[str, Any, list[Child]]] = []
+        seen: dict[tuple, list[Child]] = {}
+        for change in self.history:
+            key = (change.at, change.user_id, change.from_status, change.to_status)
+            if key in seen:
+                if change.child is not None:
+                    seen[key].append(change.child)
+                continue
+            seen[key] = [change.child] if change.child is not None else []
+            entries.append(("status", change, seen[key]))
+        entries += [("assignment", assignment, []) for assignment in self.assignments]
         return sorted(entries, key=lambda entry: (entry[1].at, entry[0] == "assignment"))
 
     def touch(self, user: User, now: datetime | None = None) -> datetime:
@@ -212,8 +242,46 @@ class Child(db.Model):
     screening_uai: Mapped[str | None] = mapped_column(String(8))
     screening_network: Mapped[str | None] = mapped_column(String(4))
     screening_territory_date: Mapped[date | None] = mapped_column(Date)
+    # Where this child stands (contract, "Children, one by one"): the referral's own status is
+    # derived from its children's (Referral.derive_status).
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
+    # "F", "M", or "" not stated: entered by the coordinator, never asked on the public forms.
+    sex: Mapped[str] = mapped_column(String(1), default="")
+    # The school level the class is (intake.rules.parcours.school_level), kept in step with
+    # `class_level` by `keep_school_level`: what the yearly figures group by.
+    school_level: Mapped[str | None] = mapped_column(String(12))
 
     referral: Mapped[Referral] = relationship(back_populates="children")
+    agreement_covers: Mapped[list[AgreementChild]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", passive_deletes=True
+    )
+    parcours: Mapped[Parcours | None] = relationship(
+        back_populates="child", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def has_agreement(self) -> bool:
+        """Whether an agreement covering this child stands (given, not withdrawn for it)."""
+        return any(cover.withdrawn_on is None for cover in self.agreement_covers)
+
+    @property
+    def number(self) -> int:
+        """The child's position as the pages show it: 1 to 4."""
+        return self.position + 1
+
+
+@event.listens_for(Child.class_level, "set")
+@event.listens_for(Child.birth_date, "set")
+def keep_school_level(child: Child, value: Any, old: Any, initiator: Any) -> None:
+    """The school level follows the class (and, for a class the form does not list, the
+    age): whatever sets it, a submission, a correction or the seeder."""
+    class_level = value if initiator.key == "class_level" else child.class_level
+    birth_date = value if initiator.key == "birth_date" else child.birth_date
+    if class_level is None:
+        return
+    received = child.referral.received_at if child.referral is not None else None
+    on = received.date() if received is not None else utcnow().date()
+    child.school_level = school_level(class_level, birth_date, on)
 
 
 @event.listens_for(Session, "before_flush")

@@ -138,9 +138,17 @@ def create_referral(
         apply_screening(child, screen_child(child, referral, territory), territory)
         referral.children.append(child)
     referral.eligibility = best(Eligibility(child.eligibility) for child in referral.children).value
-    referral.history.append(
-        StatusChange(at=received_at, from_status=None, to_status=Status.NEW.value, comment="")
-    )
+    # Each child is received: its history starts here.
+    for child in referral.children:
+        referral.history.append(
+            StatusChange(
+                at=received_at,
+                child=child,
+                from_status=None,
+                to_status=Status.NEW.value,
+                comment="",
+            )
+        )
     # Rows only: the worker writes the e-mails when it sends them.
     messages = referral_emails(referral, territory, current_app.config)
     # Nothing may reach the database before the number is taken: the rows are incomplete
@@ -185,6 +193,8 @@ def write_new_referral(referral: Referral, messages: list[OutboxMessage]) -> Non
     for row in (*referral.children, *referral.history, *messages):
         row.referral_id = referral.id
     insert_rows(db.session, referral.children)
+    for change in referral.history:
+        change.child_id = change.child.id
     insert_rows(db.session, referral.history)
     insert_rows(db.session, messages, read_keys=False)
     attach(db.session, [referral, *referral.children, *referral.history])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -69,6 +70,36 @@ PUBLIC_LABELS: dict[Status, str] = {
 }
 
 
+# Which status a referral shows when its children's differ (contract, "Children, one by
+# one"): the first of these one of them has. The steps still to be taken come first, so that
+# a referral with one child still waiting stays in the coordinator's open tabs.
+DERIVED_ORDER: tuple[Status, ...] = (
+    Status.NEW,
+    Status.IN_REVIEW,
+    Status.EPS,
+    Status.ACCEPTED,
+    Status.CLOSED,
+    Status.REDIRECTED,
+    Status.DECLINED,
+    Status.WITHDRAWN,
+)
+
+
+def referral_status(statuses: Iterable[str]) -> str:
+    """The referral's status from its children's: theirs when they all agree, otherwise the
+    first of DERIVED_ORDER that one of them has. No child (never stored so): `new`."""
+    present = {Status(status) for status in statuses}
+    for status in DERIVED_ORDER:
+        if status in present:
+            return status.value
+    return Status.NEW.value
+
+
+def is_final(status: str) -> bool:
+    """Whether `status` ends a child's (or a referral's) life in the programme."""
+    return status in {final.value for final in FINAL}
+
+
 class TransitionError(ValueError):
     """A refused status change; `message` is a sentence for the coordinator, `field` the
     status form's field it is about."""
@@ -78,6 +109,13 @@ class TransitionError(ValueError):
         self.message = message
         self.params = params
         self.field = field
+        # The child it is about (its number, 1 to 4), when the referral has several.
+        self.child: int | None = None
+
+    def about_child(self, number: int) -> TransitionError:
+        """This refusal, said of the child numbered `number`."""
+        self.child = number
+        return self
 
 
 @dataclass(frozen=True)
@@ -165,6 +203,14 @@ def check_decision(
     else:
         withdrawn_by = None
     return Decision(reason=reason, service=service, withdrawn_by=withdrawn_by)
+
+
+def applies_to(current: str, target: str) -> bool:
+    """Whether a move to `target` is one a child at `current` may make."""
+    try:
+        return Status(target) in TRANSITIONS[Status(current)]
+    except ValueError:
+        return False
 
 
 def needs_confirmation(target: str) -> bool:

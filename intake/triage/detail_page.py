@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import current_app, render_template
 from flask_babel import gettext
 from flask_login import current_user
@@ -11,7 +13,7 @@ from intake.forms.fields import options
 from intake.models import Referral
 from intake.rules.clock import local_datetime, today
 from intake.rules.vocabulary import format_datetime, status_label
-from intake.rules.workflow import TransitionError, allowed_next
+from intake.rules.workflow import Status, TransitionError, allowed_next
 from intake.triage.audit import ReadKind, reads, record_read
 from intake.triage.filters import referents
 from intake.triage.forms import (
@@ -23,6 +25,8 @@ from intake.triage.forms import (
 )
 from intake.triage.operations import StaleVersion
 from intake.triage.undelivered import undelivered_mail
+
+F = TypeVar("F")
 
 
 def render_detail(
@@ -49,6 +53,7 @@ def render_detail(
     }
     for each in forms.values():
         each.version.data = str(referral.version)
+        offer_children(each, referral)
     # Every display of the file is a read, the answer to a refused change included.
     record_read(current_user, ReadKind.DETAIL, [referral.reference])
     return render_template(
@@ -102,15 +107,49 @@ def status_form(referral: Referral, formdata=None) -> StatusForm:
     nothing chosen in advance: a move is always a deliberate choice."""
     form = StatusForm(formdata=formdata)
     form.status.choices = options(
-        ((s.value, status_label(s.value)) for s in allowed_next(referral.status)),
+        ((s.value, status_label(s.value)) for s in moves_from(referral)),
         placeholder=gettext("Choisissez un statut"),
     )
+    return offer_children(form, referral)
+
+
+def moves_from(referral: Referral) -> list[Status]:
+    """The moves one of the referral's children at least may make, in the order of the path."""
+    possible = {status for child in referral.children for status in allowed_next(child.status)}
+    return [status for status in Status if status in possible]
+
+
+def offer_children(form: F, referral: Referral) -> F:
+    """`form` with the referral's children offered in its `children` field, if it has one."""
+    if "children" in form:
+        form.children.choices = child_choices(referral)
     return form
 
 
+def child_choices(referral: Referral) -> list:
+    """The referral's children as a change form offers them: their number, first name and
+    status."""
+    return options(
+        (
+            str(child.number),
+            gettext(
+                "Enfant %(number)s : %(name)s (%(status)s)",
+                number=child.number,
+                name=child.first_name,
+                status=status_label(child.status),
+            ),
+        )
+        for child in referral.children
+    )
+
+
 def transition_message(error: TransitionError) -> str:
-    """A refused move's sentence, in French, its parameters translated too."""
-    return gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
+    """A refused move's sentence, in French, its parameters translated too; said of a child
+    when it is about one."""
+    message = gettext(error.message, **{k: gettext(v) for k, v in error.params.items()})
+    if error.child is None:
+        return message
+    return gettext("Enfant %(number)s : %(message)s", number=error.child, message=message)
 
 
 def show_error(form, error: TransitionError) -> None:

@@ -10,16 +10,12 @@ from intake.extensions import db
 from intake.forms.numbers import read_id
 from intake.models import Agreement, User
 from intake.rules.vocabulary import status_label
-from intake.rules.workflow import (
-    TransitionError,
-    check_decision,
-    check_transition,
-    needs_confirmation,
-)
+from intake.rules.workflow import TransitionError, needs_confirmation
 from intake.triage.access import coordinator_required, get_referral
 from intake.triage.blueprint import bp
 from intake.triage.detail_page import (
     assign_form_for,
+    offer_children,
     refuse_stale_change,
     render_detail,
     show_error,
@@ -31,6 +27,7 @@ from intake.triage.operations import (
     add_note,
     assign,
     change_status,
+    check_status_change,
     check_version,
     record_agreement,
     withdraw_agreement,
@@ -57,15 +54,13 @@ def set_status(reference: str):
             "reason": form.reason.data,
             "service": form.service.data,
             "withdrawn_by": form.withdrawn_by.data,
+            "children": form.children.numbers,
         }
         comment = form.comment.data or ""
         try:
             if needs_confirmation(form.status.data) and not form.confirm.data:
                 # Checked first, so the confirmation step never asks about a refused move.
-                target = check_transition(referral.status, form.status.data, comment)
-                check_decision(
-                    target, comment=comment, has_agreement=referral.has_agreement, **decision
-                )
+                check_status_change(referral, form.status.data, comment, **decision)
                 return render_detail(referral, form=form, confirming=True)
             change_status(
                 referral,
@@ -111,7 +106,7 @@ def create_note(reference: str):
 def create_agreement(reference: str):
     """Record a legal representative's agreement."""
     referral = get_referral(reference)
-    agreement_form = AgreementForm()
+    agreement_form = offer_children(AgreementForm(), referral)
     try:
         check_version(referral, agreement_form.version.data)
     except StaleVersion as stale:
@@ -124,6 +119,7 @@ def create_agreement(reference: str):
             given_on=agreement_form.given_on.data,
             method=agreement_form.method.data,
             comment=agreement_form.comment.data or "",
+            children=agreement_form.children.numbers,
         )
         db.session.commit()
         flash(gettext("Accord enregistré."), "success")
@@ -140,11 +136,17 @@ def withdraw(reference: str, agreement_id: int):
     agreement = db.session.get(Agreement, agreement_id) if agreement_id < 2**31 else None
     if agreement is None or agreement.referral_id != referral.id:
         abort(404)
-    withdraw_form = WithdrawAgreementForm()
+    withdraw_form = offer_children(WithdrawAgreementForm(), referral)
     check_version(referral, withdraw_form.version.data)
     if withdraw_form.validate_on_submit():
         try:
-            withdraw_agreement(referral, agreement, current_user, withdraw_form.withdrawn_on.data)
+            withdraw_agreement(
+                referral,
+                agreement,
+                current_user,
+                withdraw_form.withdrawn_on.data,
+                children=withdraw_form.children.numbers,
+            )
         except TransitionError as error:
             db.session.rollback()
             show_error(withdraw_form, error)

@@ -10,10 +10,12 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.forms import BaseForm, multi_line, single_line
 from intake.forms.children import ChildForm, ChildList
@@ -44,6 +46,35 @@ class DayField(DateField):
         self.data = parse_date(text)
         if self.data is None:
             raise ValueError(_l("Cette date n’est pas valide : écrivez-la comme 23/09/2026."))
+
+
+class ChildrenField(SelectMultipleField):
+    """Which children of the referral a change is for: checkboxes of their numbers ("1" to
+    "4", as the page shows them), set by the view; none ticked means every child the change
+    applies to. A value that is not one of them is refused with a message."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        known = {value for value, *_ in self.choices or ()}
+        if any(value not in known for value in self.data or ()):
+            raise ValidationError(_l("Choisissez les enfants parmi ceux du dossier."))
+
+    @property
+    def numbers(self) -> list[int]:
+        """The children ticked, by number (validated: ASCII digits of the choices)."""
+        return [int(value) for value in self.data or () if value.isascii() and value.isdigit()]
+
+
+def children_field(id_: str) -> ChildrenField:
+    """A ChildrenField with an id of its own: three forms of the detail page have one."""
+    return ChildrenField(
+        _l("Enfants concernés"),
+        id=id_,
+        choices=[],
+        description=_l("Aucun coché : tous les enfants concernés par ce changement."),
+    )
 
 
 def not_in_future(form, field) -> None:
@@ -99,6 +130,7 @@ class StatusForm(VersionedForm):
             "Obligatoire pour rouvrir un dossier, ou quand le motif ou le service est « autre »."
         ),
     )
+    children = children_field("status-children")
     confirm = BooleanField(_l("Je confirme"))
 
 
@@ -215,6 +247,7 @@ class AgreementForm(VersionedForm):
             Length(max=4000, message=_l("Le commentaire doit tenir en %(max)d caractères au plus."))
         ],
     )
+    children = children_field("agreement-children")
 
 
 class WithdrawAgreementForm(VersionedForm):
@@ -225,6 +258,7 @@ class WithdrawAgreementForm(VersionedForm):
         validators=[InputRequired(_l("Indiquez la date du retrait.")), not_in_future],
         default=today,
     )
+    children = children_field("withdraw-children")
 
 
 class AssignForm(VersionedForm):

@@ -689,7 +689,8 @@ def tables(*names: str) -> frozenset[str]:
 SUBMISSION = tables(
     "referral", "child", "reference_counter", "status_change", "outbox_message", "duplicate_pair"
 )
-DECISION = tables("referral", "status_change", "outbox_message")
+# Children move one by one; accepting one opens its parcours.
+DECISION = tables("referral", "child", "status_change", "outbox_message", "parcours")
 AGENDA = tables("meeting", "agenda_item", *DECISION)
 
 ROUTES: dict[str, Route] = {
@@ -701,8 +702,11 @@ ROUTES: dict[str, Route] = {
     "auth.reset_password": Route(fill_reset, tables("user"), staff=False),
     "triage.set_status": Route(fill_status, DECISION),
     "triage.create_note": Route(fill_note, tables("referral", "note")),
-    "triage.create_agreement": Route(fill_agreement, tables("referral", "agreement")),
-    "triage.withdraw": Route(fill_withdraw, tables("referral", "agreement")),
+    "triage.create_agreement": Route(
+        fill_agreement, tables("referral", "agreement", "agreement_child")
+    ),
+    # Withdrawn for an accepted child that no other agreement covers: its parcours ends.
+    "triage.withdraw": Route(fill_withdraw, tables("agreement", "agreement_child", *DECISION)),
     "triage.assign_referral": Route(fill_assign, tables("referral", "assignment")),
     # A correction checks the children again: a suspicion it no longer bears is dropped.
     "triage.save_correction": Route(

@@ -125,7 +125,8 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
     lines = log.splitlines()
     for event in (
         " INFO intake: login user_id=",
-        f" INFO intake: status changed reference={reference} from=new to=in_review user_id=",
+        f" INFO intake: status changed reference={reference} children=1 from=new to=in_review"
+        " referral=in_review user_id=",
     ):
         assert sum(event in line for line in lines) == 1, (event, log)
     assert users["coordinator"] not in log and PASSWORD not in log

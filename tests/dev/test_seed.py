@@ -63,9 +63,12 @@ def test_generated_referrals_look_like_real_ones():
     children = defaultdict(list)
     for child in tables["children"]:
         children[child["referral_id"]].append(child)
+    # Each child has its history; the first child's tells its referral's path.
+    first_child = {rid: kids[0]["id"] for rid, kids in children.items()}
     history = defaultdict(list)
     for change in tables["history"]:
-        history[change["referral_id"]].append(change)
+        if change["child_id"] == first_child[change["referral_id"]]:
+            history[change["referral_id"]].append(change)
     agreed = {agreement["referral_id"] for agreement in tables["agreements"]}
 
     assert {r["status"] for r in referrals} == {status.value for status in Status}

@@ -48,7 +48,9 @@ def test_written_rows_are_loaded_objects_and_match_the_database(app):
             assert referral.search_key == referral_key(referral)
             assert [child.first_name for child in referral.children] == ["Léa", "Tom"]
             assert all(child.id and child.referral is referral for child in referral.children)
-            assert [change.to_status for change in referral.history] == ["new"]
+            # Each child is received: a history of its own.
+            assert [change.to_status for change in referral.history] == ["new", "new"]
+            assert [change.child for change in referral.history] == referral.children
             assert referral.history[0].share_reason is False
 
         assert statements_during(app, read_everything) == []
@@ -61,7 +63,8 @@ def test_written_rows_are_loaded_objects_and_match_the_database(app):
         assert "martin ali" in stored.search_key and "tom" in stored.search_key
         assert [child.id for child in stored.children] == child_ids
         assert [child.position for child in stored.children] == [0, 1]
-        assert db.session.scalars(select(StatusChange.referral_id)).all() == [referral_id]
+        changes = db.session.execute(select(StatusChange.referral_id, StatusChange.child_id))
+        assert sorted(changes.all()) == [(referral_id, child_id) for child_id in child_ids]
         kinds = db.session.scalars(
             select(OutboxMessage.kind).where(OutboxMessage.referral_id == referral_id)
         ).all()

@@ -73,7 +73,7 @@ def test_a_change_flushed_on_a_version_another_session_moved_is_refused(app, sto
 def test_a_status_change_is_signalled_with_its_record(app, stored):
     seen = []
 
-    def receiver(sender, referral, change):
+    def receiver(sender, referral, change, **_):
         seen.append((referral.reference, change.from_status, change.to_status))
 
     with app.app_context(), status_changed.connected_to(receiver):

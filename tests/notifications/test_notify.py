@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.models import Agreement, OutboxMessage, Referral, Source, User
-from intake.triage.operations import change_status
+from intake.models import OutboxMessage, Referral, Source, User
+from intake.triage.operations import change_status, record_agreement
 from tests.support.app import login
 from tests.support.builders import make_user
 from tests.support.outbox import COORDINATION, GUARDIAN_EMAIL, REFERRER_EMAIL, decide, submit
@@ -279,8 +279,8 @@ def test_change_status_queues_the_notice_in_its_own_transaction(app):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == STAFF))
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
-        referral.agreements.append(
-            Agreement(guardian_name="x", given_on=date(2026, 1, 5), method="phone")
+        record_agreement(
+            referral, user, guardian_name="x", given_on=date(2026, 1, 5), method="phone", comment=""
         )
         change_status(referral, "in_review", "", user)
         change_status(referral, "eps", "", user)
@@ -291,8 +291,8 @@ def test_change_status_queues_the_notice_in_its_own_transaction(app):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == STAFF))
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
-        referral.agreements.append(
-            Agreement(guardian_name="x", given_on=date(2026, 1, 5), method="phone")
+        record_agreement(
+            referral, user, guardian_name="x", given_on=date(2026, 1, 5), method="phone", comment=""
         )
         for status in ("in_review", "eps", "accepted"):
             change_status(referral, status, "", user)

@@ -185,6 +185,8 @@ def make_referral(
         )
         if status is not None:
             referral.status = status
+            for each in referral.children:
+                each.status = status
         if last_activity_at is not None:
             referral.last_activity_at = last_activity_at
         db.session.commit()
@@ -206,12 +208,20 @@ def decide(app: Flask, reference: str, to: str, comment: str = "Commentaire inte
     and the status page see it as they would."""
     with app.app_context():
         referral = get_referral(reference)
-        change = StatusChange(
-            at=utcnow(), from_status=referral.status, to_status=to, comment=comment, **codes
+        now = utcnow()
+        changes = []
+        for each in referral.children:
+            change = StatusChange(
+                at=now, child=each, from_status=each.status, to_status=to, comment=comment, **codes
+            )
+            referral.history.append(change)
+            each.status = to
+            changes.append(change)
+        previous = referral.status
+        referral.derive_status()
+        status_changed.send(
+            app, referral=referral, change=changes[0], changes=changes, previous=previous
         )
-        referral.history.append(change)
-        referral.status = to
-        status_changed.send(app, referral=referral, change=change)
         db.session.commit()
 
 
@@ -314,6 +324,7 @@ def store_referrals(
                         school_other="École privée" if school == "other" else None,
                         class_level="CE2",
                         eligibility="eligible",
+                        status=values["status"],
                     )
                 )
             db.session.add(referral)
