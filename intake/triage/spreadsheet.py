@@ -20,10 +20,11 @@ from flask_babel import gettext
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from intake.models import Child, Referral, StatusChange
+from intake.models import Child, Parcours, Referral, StatusChange
 from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
+from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
 from intake.rules.vocabulary import (
     DOMAINS,
     ELIGIBILITY,
@@ -53,16 +54,23 @@ HEADERS = (
     "Urgent",
     "Éligibilité de la demande (avis)",
     "Enfant",
+    "Statut de l’enfant",
+    "Sexe",
     "Âge à la réception",
     "Classe",
+    "Niveau scolaire",
     "École",
     "Réseau d’éducation prioritaire",
+    "Quartier prioritaire (QPV)",
     "Éligibilité de l’enfant (avis)",
     "Domaines",
     "Fonction de l’orienteur",
     "Décision",
     "Motif",
     "Service vers lequel orienter",
+    "Entrée en parcours",
+    "Sortie du parcours",
+    "Motif de sortie",
     "Dernière activité",
 )
 
@@ -77,11 +85,12 @@ def neutralise(value: Any) -> Any:
 
 def rows_query(filters: QueueFilters) -> Select:
     """The referrals `filters` select, a row per child, with the structured part of the change
-    that brought each to its current status: only the exported columns."""
+    that brought the child to its current status and its parcours' dates: only the exported
+    columns."""
     decision = aliased(StatusChange)
     latest = (
         select(StatusChange.id)
-        .where(StatusChange.referral_id == Referral.id, StatusChange.to_status == Referral.status)
+        .where(StatusChange.child_id == Child.id, StatusChange.to_status == Child.status)
         .order_by(StatusChange.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -94,15 +103,22 @@ def rows_query(filters: QueueFilters) -> Select:
         Referral.urgent,
         Referral.eligibility,
         Child.position,
+        Child.status.label("child_status"),
+        Child.sex,
         Child.birth_date,
         Child.class_level,
+        Child.school_level,
         Child.school,
         Child.school_other,
+        Child.screening_qpv,
         Child.eligibility.label("child_eligibility"),
         Referral.domains,
         Referral.referrer_role,
         decision.reason,
         decision.service,
+        Parcours.entered_on,
+        Parcours.ended_on,
+        Parcours.exit_reason,
         Referral.last_activity_at,
     )
     query = (
@@ -110,6 +126,7 @@ def rows_query(filters: QueueFilters) -> Select:
         .select_from(Referral)
         .join(Child, Child.referral_id == Referral.id)
         .outerjoin(decision, decision.id == latest)
+        .outerjoin(Parcours, Parcours.child_id == Child.id)
     )
     return filtered(query, filters).order_by(*NEWEST_FIRST, Child.position)
 
@@ -128,6 +145,9 @@ FIXED_WIDTHS = {
     "Enfant": 2,
     "Âge à la réception": 3,
     "Classe": 6,
+    "Quartier prioritaire (QPV)": 10,
+    "Entrée en parcours": 10,
+    "Sortie du parcours": 10,
     "Réseau d’éducation prioritaire": 4,
     "Dernière activité": 16,
 }
@@ -152,6 +172,9 @@ class Lines:
         self.roles = labels(REFERRER_ROLES)
         self.reasons = labels(REASONS)
         self.services = labels(SERVICES)
+        self.sexes = labels(SEXES)
+        self.levels = labels(SCHOOL_LEVELS)
+        self.exits = labels(EXIT_REASONS)
         self.yes, self.no = gettext("oui"), gettext("non")
         self.other_school = str(OTHER_SCHOOL_LABEL)
 
@@ -168,16 +191,23 @@ class Lines:
             self.yes if row.urgent else self.no,
             named(self.eligibility, row.eligibility),
             row.position + 1,
+            named(self.statuses, row.child_status),
+            named(self.sexes, row.sex),
             age_on(row.birth_date, received_on) if row.birth_date <= received_on else "",
             row.class_level,
+            named(self.levels, row.school_level),
             school.name if school else (row.school_other or self.other_school),
             school.priority if school else "",
+            row.screening_qpv or "",
             named(self.eligibility, row.child_eligibility),
             ", ".join(named(self.domains, code) for code in row.domains or []),
             named(self.roles, row.referrer_role),
-            named(self.statuses, row.status) if row.status in DECIDED else "",
+            named(self.statuses, row.child_status) if row.child_status in DECIDED else "",
             named(self.reasons, row.reason),
             named(self.services, row.service),
+            row.entered_on or "",
+            row.ended_on or "",
+            named(self.exits, row.exit_reason),
             local(row.last_activity_at),
         ]
 
@@ -187,6 +217,10 @@ class Lines:
         known = {
             "Origine": self.sources.values(),
             "Statut": self.statuses.values(),
+            "Statut de l’enfant": self.statuses.values(),
+            "Sexe": self.sexes.values(),
+            "Niveau scolaire": self.levels.values(),
+            "Motif de sortie": self.exits.values(),
             "Éligibilité de la demande (avis)": self.eligibility.values(),
             "École": [school.name for school in self.schools.values()] + [self.other_school],
             "Éligibilité de l’enfant (avis)": self.eligibility.values(),

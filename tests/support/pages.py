@@ -1,9 +1,12 @@
 """Reading pages as a test reads them: field errors, the CSRF token a form carries, the
-queue's tabs."""
+queue's tabs, the spreadsheet export's rows."""
 
 from __future__ import annotations
 
+import io
 import re
+
+from openpyxl import load_workbook
 
 
 def errors_of(html: str) -> dict[str, str]:
@@ -32,3 +35,15 @@ def queue_tabs(html: str) -> dict[str, tuple[str | None, bool, str]]:
             nav,
         )
     }
+
+
+def workbook_rows(client, query: str = "") -> list[tuple]:
+    """The rows of `/triage/export.xlsx` (with `query`), header first, as openpyxl reads them."""
+    response = client.get(f"/triage/export.xlsx{query}")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_data()
+    response.close()  # as the server does once sent: the export is logged then
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]

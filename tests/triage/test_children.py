@@ -14,6 +14,7 @@ from intake.models.referral import Source
 from intake.rules.clock import today
 from tests.support.app import post_change
 from tests.support.builders import child, get_referral, make_referral
+from tests.support.pages import workbook_rows
 
 AGREEMENT = {"guardian_name": "Sophie Martin", "given_on": "2026-01-05", "method": "phone"}
 
@@ -87,6 +88,16 @@ def test_siblings_decided_two_ways(app, coordinator, siblings):
     page = coordinator.get(f"/triage/{siblings}").get_data(as_text=True)
     assert "Enfant 1 :" in page and "Enfant 2 :" in page
     assert "Inès, Yanis :" in page  # the steps made for both, said once
+    # The spreadsheet: a row per child, each with its own status, decision and parcours.
+    header, *rows = workbook_rows(coordinator)
+    ines, yanis = (dict(zip(header, row, strict=True)) for row in rows)
+    assert ines["Statut"] == yanis["Statut"] == "Parcours engagé"
+    assert ines["Statut de l’enfant"] == ines["Décision"] == "Parcours engagé"
+    assert ines["Entrée en parcours"] is not None and ines["Service vers lequel orienter"] is None
+    assert yanis["Statut de l’enfant"] == "Orientée vers un autre service"
+    assert yanis["Service vers lequel orienter"].endswith("(CLAS)")
+    assert yanis["Motif"] == "Besoins mieux couverts par un service de droit commun"
+    assert yanis["Entrée en parcours"] is None
 
 
 def test_accepted_is_refused_for_a_child_without_agreement(app, coordinator, siblings):

@@ -19,19 +19,9 @@ from intake.triage.workbook import Column, column_letter, stream_workbook
 from tests.support.app import login, post_change
 from tests.support.builders import START, child, make_orientation
 from tests.support.builders import store_referrals as store
+from tests.support.pages import workbook_rows
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-
-
-def workbook_rows(client, query: str = "") -> list[tuple]:
-    response = client.get(f"/triage/export.xlsx{query}")
-    assert response.status_code == 200
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    assert response.headers["Cache-Control"] == "no-store"
-    data = response.get_data()
-    response.close()  # as the server does once sent: the export is logged then
-    sheet = load_workbook(io.BytesIO(data)).active
-    return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
 
 
 # Léa, and Hugo at a school outside the list whose name, as typed, looks like a formula.
@@ -60,6 +50,11 @@ def test_a_row_per_child_with_french_headers_labels_and_local_time(app, client, 
     assert (first["Enfant"], second["Enfant"]) == (1, 2)
     assert first["Âge à la réception"] == 9 and second["Âge à la réception"] == 13
     assert first["Classe"] == "CE2"
+    # What the yearly figures count of each child.
+    assert (first["Niveau scolaire"], second["Niveau scolaire"]) == ("Élémentaire", "Collège")
+    assert first["Statut de l’enfant"] == "Nouvelle"
+    assert first["Sexe"] == "Non renseigné"
+    assert first["Entrée en parcours"] is None and first["Motif de sortie"] is None
     assert first["Fonction de l’orienteur"] == "Enseignant·e"
     assert "Santé" in first["Domaines"]
     # Names are not exported: the yearly report counts, it does not identify.
@@ -175,7 +170,7 @@ def test_the_sheet_is_laid_out_for_reading(app, client, users):
     login(client, users["coordinator"])
     sheet = load_workbook(io.BytesIO(client.get("/triage/export.xlsx").get_data())).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:R3"
+    assert sheet.auto_filter.ref == "A1:Y3"
     assert sheet.cell(row=2, column=2).is_date
     assert sheet.cell(row=2, column=2).number_format == "DD/MM/YYYY HH:MM"
     assert sheet.cell(row=1, column=1).font.b  # the headers in bold
@@ -218,8 +213,9 @@ def peak_writing(rows: int) -> int:
     columns = [Column(header, 12) for header in HEADERS]
     batch = [
         [f"PRE-2026-{n:05d}", datetime(2026, 1, 1, 9, 30), "Demande d’un parent"]
-        + ["Nouvelle", "non", "Éligible", 1, 9, "CE2", "École Jean Jaurès", "REP+"]
-        + ["À vérifier", "Santé, Langage", "Enseignant·e", "", None, "", None]
+        + ["Nouvelle", "non", "Éligible", 1, "Nouvelle", "Fille", 9, "CE2", "Élémentaire"]
+        + ["École Jean Jaurès", "REP+", "QN06201M", "À vérifier", "Santé, Langage"]
+        + ["Enseignant·e", "", None, "", date(2026, 1, 5), None, "", None]
         for n in range(EXPORT_BATCH)
     ]
     tracemalloc.start()
