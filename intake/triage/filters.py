@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from intake.models import Agreement, Child, Referral, Role, Source, User
+from intake.models import Agreement, Child, Parcours, Referral, Role, Source, User
+from intake.rules.clock import today
 from intake.rules.screening import OTHER_SCHOOL, Eligibility
 from intake.rules.workflow import Status
 from intake.triage.cursors import MAX_ID, SORTS
@@ -27,9 +29,12 @@ PARAMS = (
     "assigned",
     "duplicate",
     "agreement",
+    "review",
     "q",
     "sort",
 )
+# `review`: "due", a child's parcours is open and its review date has come.
+REVIEW_FILTERS = ("due",)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,10 @@ class QueueFilters:
     source: str = ""
     # A UAI of the territory, or OTHER_SCHOOL: one of the referral's children goes there.
     school: str = ""
+    # "due": a child's parcours is under way and its next review is today or past (as of
+    # `today`, set with it: the filters say what they select on the day they are read).
+    review: str = ""
+    today: date | None = field(default=None, compare=False)
     # "1": only urgent referrals; only referrals a duplicate check flagged.
     urgent: str = ""
     duplicate: str = ""
@@ -72,12 +81,15 @@ class QueueFilters:
         source = args.get("source", "")
         school = args.get("school", "")
         sort = args.get("sort", "")
+        review = args.get("review", "")
         assigned, assigned_id = read_assigned(args.get("assigned", ""), user_id, staff_ids)
         return cls(
             status=status if status in {s.value for s in Status} else "",
             eligibility=eligibility if eligibility in {e.value for e in Eligibility} else "",
             q=args.get("q", "").strip()[:100],
             agreement=agreement if agreement in AGREEMENT_FILTERS else "",
+            review=review if review in REVIEW_FILTERS else "",
+            today=today() if review in REVIEW_FILTERS else None,
             source=source if source in {s.value for s in Source} else "",
             school=school if school == OTHER_SCHOOL or school in schools else "",
             urgent="1" if args.get("urgent") == "1" else "",
@@ -141,6 +153,19 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
             .exists()
         )
         query = query.where(agreed if filters.agreement == "received" else ~agreed)
+    if filters.review:
+        # Answered from ix_parcours_referral_id for each referral, as the school's filter.
+        due = (
+            select(Parcours.id)
+            .where(
+                Parcours.referral_id == Referral.id,
+                Parcours.ended_on.is_(None),
+                Parcours.next_review_on <= (filters.today or today()),
+            )
+            .correlate(Referral)
+            .exists()
+        )
+        query = query.where(due)
     if filters.source:
         query = query.where(Referral.source == filters.source)
     if filters.school:

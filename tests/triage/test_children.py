@@ -3,13 +3,15 @@ agreement forms, the referral's status derived, an agreement per child, a parcou
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from intake.extensions import db
-from intake.models import AgreementChild, Parcours, StatusChange
+from intake.models import AgreementChild, Parcours, StatusChange, User
+from intake.parcours.operations import open_parcours
 from intake.models.referral import Source
 from intake.rules.clock import today
 from tests.support.app import post_change
@@ -188,3 +190,34 @@ def test_a_single_child_referral_works_as_before(app, coordinator):
     page = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
     # No choice of children where there is one.
     assert 'name="children"' not in page
+
+
+def test_the_queue_shows_parcours_due_for_review(app, coordinator):
+    """`review=due`: a child's parcours under way whose review date has come; not one
+    reviewed later, nor one that has ended."""
+    due, later, ended, none = (
+        make_referral(app, Source.PARENT, status="accepted") for _ in range(4)
+    )
+    user = coordinator_account(app)
+    with app.app_context():
+        for reference, next_on, ended_on in (
+            (due, today() - timedelta(days=1), None),
+            (later, today() + timedelta(days=30), None),
+            (ended, today() - timedelta(days=1), today()),
+        ):
+            parcours = open_parcours(get_referral(reference).children[0], user, today())
+            parcours.next_review_on = next_on
+            parcours.ended_on = ended_on
+        db.session.commit()
+    html = coordinator.get("/triage/?review=due").get_data(as_text=True)
+    assert due in html
+    assert not any(reference in html for reference in (later, ended, none))
+    # Kept by the other links of the page (a tab, an export).
+    assert "review=due" in html.split('class="tabs"', 1)[1].split("</nav>", 1)[0]
+
+
+def coordinator_account(app) -> User:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.role == "coordinator"))
+        db.session.expunge(user)
+        return user
