@@ -10,7 +10,7 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.forms.fields import options
 from intake.meetings.forms import POSTPONED_LABEL, EnrolForm
-from intake.meetings.operations import POSTPONED, upcoming_meetings
+from intake.meetings.operations import MIXED, POSTPONED, upcoming_meetings
 from intake.models import AgendaItem, Meeting, Referral
 from intake.rules.vocabulary import format_datetime, status_label
 from intake.rules.workflow import Status
@@ -20,6 +20,8 @@ def decision_label(code: str | None) -> str:
     """The coordinator's word for what a meeting decided."""
     if code is None:
         return ""
+    if code == MIXED:
+        return gettext("Décisions différentes selon l’enfant")
     return str(POSTPONED_LABEL) if code == POSTPONED else status_label(code)
 
 

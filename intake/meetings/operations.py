@@ -7,6 +7,7 @@ change of a meeting's agenda bumps the meeting's version, so a page read before 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.i18n import N_
-from intake.models import AgendaItem, Meeting, Referral, User, utcnow
+from intake.models import AgendaItem, Meeting, Referral, StatusChange, User, utcnow
 from intake.rules.clock import local_date, moment_at
 from intake.rules.vocabulary import format_date, status_label
 from intake.rules.workflow import Status, TransitionError, allowed_next
@@ -27,6 +28,8 @@ REFERENCE = re.compile(r"PRE-[0-9]{4}-[0-9]{5}")
 
 # The decision that is not one: the referral stays `eps`, for a later meeting.
 POSTPONED = "postponed"
+# An item whose children were decided apart, in different ways.
+MIXED = "mixed"
 MAX_ATTENDEES = 40
 
 # "Nom — Organisation", with an em or en dash, or a hyphen between spaces, or a comma.
@@ -279,57 +282,84 @@ def record_decision(
     minute: str,
     user: User,
     *,
+    children: Collection[int] | None = None,
     reason: str | None = None,
     service: str | None = None,
     withdrawn_by: str | None = None,
     share_reason: bool = False,
 ) -> AgendaItem:
-    """Record what the EPS decided for `item` (not committed).
+    """Record what the EPS decided for `item`'s children numbered `children` (None: every
+    child of the referral still before the EPS), not committed.
 
-    A status is reached through `change_status`, with the minute as the change's comment:
-    the workflow's rules apply (a reason for a refusal, the parents' agreement before
-    `accepted`…) and the decision e-mails are queued as from the referral's page. `postponed`
-    changes no status: the referral stays `eps`, free to go on a later meeting.
-    Raises TransitionError and changes nothing when the decision is refused.
+    Each child's status is reached through `change_status`, with the minute as the change's
+    comment: the workflow's rules apply (a reason for a refusal, an agreement covering the
+    child before `accepted`…) and the decision e-mails are queued as from the referral's
+    page; each change names the item. The item is decided once no child of the referral is
+    left before the EPS: its `decision` is theirs when they agree, MIXED when they differ.
+    `postponed` decides the item as a whole and changes no status: the children stay `eps`,
+    free to go on a later meeting. Raises TransitionError and changes nothing when refused.
     """
     referral = item.referral
     if item.decision is not None:
         raise TransitionError(N_("La décision de ce dossier est déjà enregistrée."))
     if target not in decision_choices():
         raise TransitionError(N_("Choisissez la décision de l’équipe."))
-    if referral.status != Status.EPS:
+    waiting = [child.number for child in referral.children if child.status == Status.EPS]
+    if not waiting:
         raise TransitionError(
             N_("%(reference)s n’est plus à l’ordre du jour de l’EPS (il est « %(current)s »)."),
             reference=referral.reference,
             current=status_label(referral.status),
         )
     if target == POSTPONED:
-        item.status_change = None
+        item.decision = POSTPONED
     else:
-        item.status_change = change_status(
+        chosen = sorted(set(children or ())) or waiting
+        outside = [number for number in chosen if number not in waiting]
+        if outside:
+            raise TransitionError(
+                N_("Enfant %(number)s : il n’est pas, ou plus, à l’ordre du jour de l’EPS."),
+                field="children",
+                number=str(outside[0]),
+            )
+        changes = change_status(
             referral,
             target,
             minute,
             user,
+            children=chosen,
             reason=reason,
             service=service,
             withdrawn_by=withdrawn_by,
             share_reason=share_reason,
-        )[0]
-    item.decision = target
-    item.minute = minute.strip()
+        )
+        for change in changes:
+            change.agenda_item_id = item.id
+        item.status_change = item.status_change or changes[0]
+        if all(child.status != Status.EPS for child in referral.children):
+            decided = {change.to_status for change in item_decisions(item, changes)}
+            item.decision = decided.pop() if len(decided) == 1 else MIXED
+    # Several decisions of one item: their minutes one after the other.
+    item.minute = "\n".join(part for part in (item.minute, minute.strip()) if part)
     item.decided_at = utcnow()
     item.decided_by_id = user.id
     touch_meeting(meeting)
     db.session.flush()
     current_app.logger.info(
-        "agenda decision recorded meeting_id=%s reference=%s decision=%s user_id=%s",
+        "agenda decision recorded meeting_id=%s reference=%s decision=%s item=%s user_id=%s",
         meeting.id,
         referral.reference,
         target,
+        item.decision or "partial",
         user.id,
     )
     return item
+
+
+def item_decisions(item: AgendaItem, new: list[StatusChange] = ()) -> list[StatusChange]:
+    """The changes `item`'s decisions made, one per child, with `new` ones not flushed yet."""
+    stored = [change for change in item.decisions if change not in new]
+    return stored + list(new)
 
 
 def initial(last_name: str) -> str:

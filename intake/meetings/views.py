@@ -48,7 +48,7 @@ from intake.meetings.operations import (
 )
 from intake.models import AgendaItem, Meeting
 from intake.rules.vocabulary import format_date
-from intake.rules.workflow import TransitionError
+from intake.rules.workflow import Status, TransitionError
 from intake.triage.access import coordinator_required, get_referral
 from intake.triage.audit import ReadKind, record_read
 from intake.triage.detail_page import refuse_stale_change, render_detail, transition_message
@@ -239,12 +239,18 @@ def remove(meeting_id: int, item_id: int):
 # --- Decisions ---------------------------------------------------------------------------------
 
 
-def decision_form(formdata=None) -> DecisionForm:
-    """The decision form, offering what the workflow allows from `eps`, and postponing."""
+def decision_form(item: AgendaItem, formdata=None) -> DecisionForm:
+    """The decision form, offering what the workflow allows from `eps`, and postponing; and
+    the children still before the EPS, to decide for some of them only."""
     form = DecisionForm(formdata=formdata)
     form.status.choices = options(
         ((code, decision_label(code)) for code in decision_choices()),
         placeholder=gettext("Choisissez la décision"),
+    )
+    form.children.choices = options(
+        (str(child.number), short_name(child))
+        for child in item.referral.children
+        if child.status == Status.EPS
     )
     return form
 
@@ -271,8 +277,8 @@ def decide(meeting_id: int, item_id: int):
     meeting = get_meeting(meeting_id)
     item = get_item(meeting, item_id)
     if request.method == "GET":
-        return render_decision(meeting, item, decision_form())
-    form = decision_form(formdata=request.form)
+        return render_decision(meeting, item, decision_form(item))
+    form = decision_form(item, formdata=request.form)
     try:
         check_meeting_version(meeting, form.version.data)
     except MeetingStale:
@@ -287,6 +293,7 @@ def decide(meeting_id: int, item_id: int):
                 form.status.data,
                 form.minute.data or "",
                 current_user,
+                children=form.children.numbers,
                 reason=form.reason.data,
                 service=form.service.data,
                 withdrawn_by=form.withdrawn_by.data,
@@ -304,10 +311,15 @@ def decide(meeting_id: int, item_id: int):
                 gettext(
                     "Décision enregistrée pour %(reference)s : %(decision)s.",
                     reference=item.referral.reference,
-                    decision=decision_label(item.decision),
+                    decision=decision_label(form.status.data),
                 ),
                 "success",
             )
+            if item.decision is None:
+                # Children still wait for theirs: the same page, for them.
+                return redirect(
+                    url_for("meetings.decide", meeting_id=meeting.id, item_id=item.id), 303
+                )
             return redirect(
                 url_for("meetings.show", meeting_id=meeting.id) + f"#item-{item.id}", 303
             )

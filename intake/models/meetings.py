@@ -62,5 +62,9 @@ class AgendaItem(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     referral: Mapped[Referral] = relationship()
-    status_change: Mapped[StatusChange | None] = relationship()
+    status_change: Mapped[StatusChange | None] = relationship(foreign_keys=[status_change_id])
+    # Each child's decision, one change each, in the order they were recorded.
+    decisions: Mapped[list[StatusChange]] = relationship(
+        foreign_keys="StatusChange.agenda_item_id", order_by="StatusChange.id", viewonly=True
+    )
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

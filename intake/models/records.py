@@ -66,6 +66,14 @@ class StatusChange(ReferralRecord, db.Model):
         ForeignKey("child.id", ondelete="CASCADE"), index=True
     )
 
+    # The EPS agenda item whose decision this change records, if a meeting decided it: a
+    # meeting decides child by child, and its minutes say what it decided for each.
+    # (use_alter: the agenda item names its first change too; the cycle is broken here for
+    # the tables' creation order.)
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+
     child: Mapped[Child | None] = relationship()
 
 

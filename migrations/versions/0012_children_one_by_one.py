@@ -10,6 +10,7 @@ The child becomes the unit of decision (contract, "Children, one by one"):
 - each status change becomes a change of each child of its referral (the first child keeps
   the row, the others get a copy with the same time and author);
 - each agreement covers every child of its referral, withdrawn for each when it was;
+- a meeting's decision becomes each child's, linked to its agenda item;
 - each child `accepted` or `closed` gets a parcours dated from its referral's latest move to
   `accepted` (Paris day), followed by the referral's référent; a `closed` one ends on the day
   of its closing, with the reason `other`, as the exit's reason was not recorded then.
@@ -368,6 +369,15 @@ def upgrade():
             "fk_status_change_child_id_child", "child", ["child_id"], ["id"], ondelete="CASCADE"
         )
         batch_op.create_index("ix_status_change_child_id", ["child_id"])
+        batch_op.add_column(sa.Column("agenda_item_id", sa.Integer()))
+        batch_op.create_foreign_key(
+            "fk_status_change_agenda_item_id_agenda_item",
+            "agenda_item",
+            ["agenda_item_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+        batch_op.create_index("ix_status_change_agenda_item_id", ["agenda_item_id"])
     create_tables()
 
     connection = op.get_bind()
@@ -404,6 +414,7 @@ def upgrade():
         "status_change",
         sa.column("id", sa.Integer),
         sa.column("child_id", sa.Integer),
+        sa.column("agenda_item_id", sa.Integer),
         sa.column("at", sa.DateTime(timezone=True)),
         *(sa.column(name) for name in change_columns if name != "at"),
     )
@@ -440,6 +451,26 @@ def upgrade():
     connection.execute(
         change.insert().from_select([*change_columns, "child_id"], others.order_by(change.c.id))
     )
+
+    # A meeting's decision was one change: now one per child, each naming its agenda item.
+    item = sa.table(
+        "agenda_item", sa.column("id", sa.Integer), sa.column("status_change_id", sa.Integer)
+    )
+    decided = connection.execute(
+        sa.select(item.c.id, change.c.referral_id, change.c.at, change.c.to_status).join(
+            change, change.c.id == item.c.status_change_id
+        )
+    ).all()
+    for row in decided:
+        connection.execute(
+            change.update()
+            .where(
+                change.c.referral_id == row.referral_id,
+                change.c.at == row.at,
+                change.c.to_status == row.to_status,
+            )
+            .values(agenda_item_id=row.id)
+        )
 
     # Each agreement covers every child of its referral.
     cover = sa.table(
@@ -498,6 +529,9 @@ def downgrade():
     )
     op.get_bind().execute(change.delete().where(change.c.child_id != first_child))
     with op.batch_alter_table("status_change") as batch_op:
+        batch_op.drop_index("ix_status_change_agenda_item_id")
+        batch_op.drop_constraint("fk_status_change_agenda_item_id_agenda_item", type_="foreignkey")
+        batch_op.drop_column("agenda_item_id")
         batch_op.drop_index("ix_status_change_child_id")
         batch_op.drop_constraint("fk_status_change_child_id_child", type_="foreignkey")
         batch_op.drop_column("child_id")

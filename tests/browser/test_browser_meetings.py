@@ -115,6 +115,20 @@ def test_a_meeting_from_creation_to_print_in_chromium(browser, server, users):  
         assert load(app, other)[0] == "declined"
         assert items(app, meeting_id) == [(other, "declined"), (siblings, None)]
 
+        # Siblings decided apart: Malik only, the page comes back for Inès.
+        page.goto(server.url(f"/triage/reunions/{meeting_id}"))
+        with page.expect_navigation():
+            page.get_by_role("link", name=f"Enregistrer la décision de {siblings}").click()
+        failures += [r for r in [axe_report(page, "decision for two children")] if r]
+        page.select_option("#status", "declined")
+        page.select_option("#reason", "age")
+        page.get_by_label("Malik B.").check()
+        submit(page, "Enregistrer la décision")
+        assert "Malik B. : Non retenue" in page.locator("main").inner_text()
+        assert page.locator('input[name="children"]').count() == 0
+        failures += [r for r in [axe_report(page, "decision, one child decided")] if r]
+        assert items(app, meeting_id) == [(other, "declined"), (siblings, None)]
+
         # The printable agenda.
         page.goto(server.url(f"/triage/reunions/{meeting_id}/ordre-du-jour"))
         failures += screen_and_print(page, "printable agenda")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from intake.extensions import db
 from intake.models import AgreementChild, Parcours, StatusChange, User
-from intake.parcours.operations import open_parcours
 from intake.models.referral import Source
+from intake.parcours.operations import open_parcours
 from intake.rules.clock import today
 from tests.support.app import post_change
 from tests.support.builders import child, get_referral, make_referral
