@@ -15,7 +15,7 @@ Under gunicorn, gunicorn.conf.py calls `start("wsgi:app")` in each worker: a for
 imports the app once (multiprocessing's "forkserver": a clean process, not a copy of the
 threaded worker); each export forks a process from it, which writes the export with the
 app's own code (`exports.export_chunks`, read log included) and sends the chunks through a
-pipe, at a lower priority (`NICE`) once its first bytes have gone. The request's thread
+pipe, at the lowest priority (`step_aside`) once its first bytes have gone. The request's thread
 only passes them on, waiting on the pipe without the interpreter's lock. The pipe's buffer
 is all that is held between the two: the export writes no faster than the client reads. A
 client that leaves closes the pipe; the export's next send fails, and it logs itself
@@ -38,9 +38,9 @@ from intake.extensions import db
 from intake.triage.exports import export_chunks
 from intake.triage.filters import QueueFilters
 
-# Added to an export's niceness: the scheduler then gives a page's thread about ten times
-# its share of a busy CPU (Linux weighs nice 0 at 1024, nice 10 at 110). An export alone on
-# the machine runs at full speed all the same.
+# Added to an export's niceness where SCHED_IDLE is missing (`step_aside`): the scheduler
+# then gives a page's thread about ten times its share of a busy CPU (Linux weighs nice 0 at
+# 1024, nice 10 at 110). An export alone on the machine runs at full speed all the same.
 NICE = 10
 
 # Seconds an export's process has to end once its client has gone, before it is stopped.
@@ -96,6 +96,17 @@ def chunks(kind: str, filters: QueueFilters, user_id: int) -> Iterator[bytes]:
                 process.join()
 
 
+def step_aside() -> None:
+    """Run this process only on CPU time the pages leave: Linux's SCHED_IDLE, under which a
+    page's thread that wakes up takes the CPU at once, where a nice process keeps it to the
+    end of its slice; a lower niceness where the policy is missing. Lowering one's own
+    priority needs no privilege."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(NICE)
+
+
 def export(sending: Connection, app_path: str, kind: str, filters: QueueFilters, user_id: int):
     """In the export's own process: write the export into `sending`, at a lower priority
     once its first bytes have gone (they cost nothing, and should not wait for a busy CPU)."""
@@ -109,7 +120,7 @@ def export(sending: Connection, app_path: str, kind: str, filters: QueueFilters,
             for number, part in enumerate(parts):
                 sending.send_bytes(part.encode() if isinstance(part, str) else part)
                 if number == 0:
-                    os.nice(NICE)
+                    step_aside()
         except OSError:
             pass  # the client has gone (BrokenPipeError): closing `parts` logs it so
         finally:
