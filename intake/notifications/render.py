@@ -24,6 +24,7 @@ from intake.rules.progress import (
     ChildOutcome,
     Outcome,
     birth_years,
+    child_standing,
     join_words,
     same_year_numbers,
     whole,
@@ -194,20 +195,30 @@ def child_words(
     }
 
 
+def children_standing(referral: Referral) -> list[ChildOutcome]:
+    """Where each child of `referral` stands now, in order, as the status page tells it."""
+    return [
+        child_standing(
+            child,
+            # A change that names no child (older than children decided one by one) was the
+            # referral's, so each child's.
+            [change for change in referral.history if change.child_id in (None, child.id)],
+        )
+        for child in referral.children
+    ]
+
+
 def children_words(
-    referral: Referral, outcomes: list[ChildOutcome], audience: str
+    referral: Referral, outcomes: list[ChildOutcome], pupils: bool = False
 ) -> list[dict[str, Any]]:
-    """`child_words` for each child told of, with the class and school for the referrer;
-    empty for a notice that told the referral's outcome as a whole."""
+    """`child_words` for each child told of, with the class and school when `pupils` (what
+    a referrer's notice adds); empty for a notice that told the referral's outcome as a
+    whole."""
     if any(outcome.number is None for outcome in outcomes):
         return []
     twins = same_year_numbers(referral.children)
     return [
-        child_words(
-            outcome,
-            twins,
-            pupil_words(referral, outcome.number) if audience == "referrer" else None,
-        )
+        child_words(outcome, twins, pupil_words(referral, outcome.number) if pupils else None)
         for outcome in outcomes
     ]
 
@@ -259,7 +270,9 @@ def template_context(
         values["link"] = status_link(config, referral, audience)
         values.update(outcome_context(outcome))
         values["audience"] = audience
-        values["children_told"] = children_words(referral, told_outcomes(context), audience)
+        values["children_told"] = children_words(
+            referral, told_outcomes(context), pupils=audience == "referrer"
+        )
         # Child by child when the referral names several; a single child's notice reads as
         # it always did, with the child it is about.
         values["several"] = len(referral.children) > 1 and bool(values["children_told"])

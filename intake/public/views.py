@@ -24,12 +24,12 @@ from intake.extensions import csrf, db, limiter
 from intake.forms.children import REMOVE_CHILD, split_list_key
 from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
-from intake.notifications.render import children_words, outcome_context
+from intake.notifications.render import children_standing, children_words, outcome_context
 from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
 from intake.rules.clock import days_after, today
-from intake.rules.progress import STEP_LABELS, child_standing, latest_outcome, public_steps
+from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps
 from intake.throttling import retry_delay
 from intake.tokens import read_status_token
 
@@ -242,15 +242,7 @@ def status(token: str):
     if referral.source != Source.PROFESSIONAL:
         audience = "family"
     outcome = latest_outcome(referral.status, referral.history)
-    standings = [
-        child_standing(
-            child,
-            # A change that names no child (older than children decided one by one) was the
-            # referral's, so each child's.
-            [c for c in referral.history if c.child_id in (None, child.id)],
-        )
-        for child in referral.children
-    ]
+    standings = children_standing(referral)
     return render_template(
         "public/status.html",
         referral=referral,
@@ -259,7 +251,9 @@ def status(token: str):
         step_labels=STEP_LABELS,
         decision=outcome_context(outcome) if outcome else None,
         # Child by child when there are several; one child's page reads as it always did.
-        children=children_words(referral, standings, "family") if len(standings) > 1 else [],
+        # Their years only, whoever reads: a link may be forwarded, and the referrer's notice
+        # already said which pupil is which.
+        children=children_words(referral, standings) if len(standings) > 1 else [],
         mixed=len({standing.status for standing in standings}) > 1,
         # The Paris day, as every date the programme gives (intake.rules.clock).
         contact_by=days_after(
