@@ -14,11 +14,8 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source, StatusChange, User
-
-# `outcome_context` is re-exported: the status page words a decision as its notice does.
-from intake.notifications.render import outcome_context as outcome_context
-from intake.notifications.render import outcome_record, render_template_parts
-from intake.rules.progress import outcome_of
+from intake.notifications.render import decision_context, render_template_parts
+from intake.rules.progress import notice_outcomes, outcome_of, whole
 from intake.territory.model import Territory
 
 
@@ -119,38 +116,62 @@ def referral_emails(
     return messages
 
 
-def decision_recipients(referral: Referral) -> list[str]:
-    """Who hears of a decision: the referrer (a professional's referral), then the family."""
+def decision_recipients(referral: Referral) -> list[tuple[str, str]]:
+    """Who hears of a decision, and as whom: the referrer (a professional's referral), then
+    the family; an address given for both is written to once, as the referrer."""
     referrer = referral.referrer_email if referral.source == Source.PROFESSIONAL else None
-    return unique_addresses([referrer or "", referral.guardian_email or ""])
+    recipients = []
+    for address in unique_addresses([referrer or "", referral.guardian_email or ""]):
+        is_referrer = referrer is not None and address.lower() == referrer.strip().lower()
+        recipients.append((address, "referrer" if is_referrer else "family"))
+    return recipients
 
 
 def enqueue_decision_emails(
-    referral: Referral, change: StatusChange, config: Mapping[str, Any]
+    referral: Referral, changes: list[StatusChange], config: Mapping[str, Any]
 ) -> list[OutboxMessage]:
     """Queue the short notice of a decision to the referrer and the family, one message each
-    so neither reads the other's address. Not a decision (a review step, `closed`): nothing.
+    so neither reads the other's address. A change made for several children at once is one
+    decision: one message per recipient, telling each child's outcome. Not a decision (a
+    review step, `closed`): nothing.
 
-    The notice's context is the public outcome itself (status, date, shared reason, service),
-    not the change's id: it holds what the family may read, fixed when the decision is made.
+    The notice's context is the public outcome itself, child by child (year of birth, status,
+    date, shared reason, service), not the changes' ids: it holds what the family may read,
+    fixed when the decision is made. What tells the referrer which pupil is which (class,
+    school) is read from the referral when the message is written.
     """
-    outcome = outcome_of(change)
-    if outcome is None:
+    announced = outcome_of(changes[0]) if changes else None
+    if announced is None:
         return []
-    context = {"outcome": outcome_record(outcome)}
+    moved = [(change.child, change) for change in changes if change.child is not None]
+    # A change that names no child (made outside change_status) is told of the referral as
+    # a whole, as every notice was before children were decided one by one.
+    told = notice_outcomes(referral.children, moved) if moved else [whole(announced)]
     return [
-        enqueue(f"decision_{outcome.status.value}", [address], referral, dict(context))
-        for address in decision_recipients(referral)
+        enqueue(
+            f"decision_{announced.status.value}",
+            [address],
+            referral,
+            decision_context(announced, told, audience),
+        )
+        for address, audience in decision_recipients(referral)
     ]
 
 
-def queue_decision_emails(sender: Any, referral: Referral, change: StatusChange, **_: Any) -> None:
+def queue_decision_emails(
+    sender: Any,
+    referral: Referral,
+    change: StatusChange,
+    changes: list[StatusChange] | None = None,
+    **_: Any,
+) -> None:
     """`intake.signals.status_changed` receiver: the notices join the transaction of the change."""
-    messages = enqueue_decision_emails(referral, change, sender.config)
+    messages = enqueue_decision_emails(referral, changes or [change], sender.config)
     if messages:
         current_app.logger.info(
-            "decision notices queued reference=%s status=%s messages=%d",
+            "decision notices queued reference=%s status=%s children=%s messages=%d",
             referral.reference,
             change.to_status,
+            ",".join(str(c.child.number) for c in changes or [change] if c.child is not None),
             len(messages),
         )

@@ -13,15 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext
 
-from intake.models import OutboxMessage, Referral
+from intake.models import OutboxMessage, Referral, Source
 from intake.notifications.failures import ReferralGone
 from intake.rules.decisions import REASONS, SERVICES
-from intake.rules.progress import Outcome, birth_years, join_words
+from intake.rules.progress import (
+    SERVICE_DESTINATIONS,
+    ChildOutcome,
+    Outcome,
+    birth_years,
+    child_standing,
+    join_words,
+    same_year_numbers,
+    whole,
+)
+from intake.rules.screening import OTHER_SCHOOL
+from intake.rules.vocabulary import CLASS_LEVELS
 from intake.rules.workflow import PUBLIC_LABELS, Status
-from intake.tokens import make_token
+from intake.tokens import make_status_token
 
 DECISION_PREFIX = "decision_"
 
@@ -40,9 +51,25 @@ def public_url(config: Mapping[str, Any], path: str) -> str:
     return config["INTAKE_BASE_URL"].rstrip("/") + path
 
 
-def status_link(config: Mapping[str, Any], referral: Referral) -> str:
-    """A fresh signed `/suivi/…` link for one recipient."""
-    return public_url(config, f"/suivi/{make_token('status', referral.reference)}")
+def status_link(config: Mapping[str, Any], referral: Referral, audience: str) -> str:
+    """A fresh signed `/suivi/…` link for one recipient: the referrer's or the family's
+    (`audience`), each opening the page as its reader should see it."""
+    return public_url(config, f"/suivi/{make_status_token(referral.reference, audience)}")
+
+
+def sender_audience(referral: Referral) -> str:
+    """Who sent the referral: a professional ("referrer"), or the family itself ("family")."""
+    return "referrer" if referral.source == Source.PROFESSIONAL else "family"
+
+
+def recipient_audience(referral: Referral, recipients: list[str]) -> str:
+    """Whom a decision notice queued without its audience (before the family had a link of
+    its own) was written to: the referrer when it went to the referrer's address."""
+    referrer = (referral.referrer_email or "").strip().lower()
+    professional = referral.source == Source.PROFESSIONAL and referrer
+    if professional and any(address.strip().lower() == referrer for address in recipients):
+        return "referrer"
+    return "family"
 
 
 def children_context(referral: Referral) -> dict[str, Any]:
@@ -73,6 +100,129 @@ def outcome_from_record(record: Mapping[str, Any]) -> Outcome:
     )
 
 
+def child_outcome_record(outcome: ChildOutcome) -> dict[str, Any]:
+    """One child's outcome as its notice stores it: the child's number and year of birth,
+    never its name; its status, and for a decision its date and the shared codes."""
+    return {
+        "child": outcome.number,
+        "born": outcome.born,
+        "status": outcome.status.value,
+        "at": outcome.at.isoformat() if outcome.at else None,
+        "reason": outcome.reason,
+        "service": outcome.service,
+    }
+
+
+def child_outcome_from_record(record: Mapping[str, Any]) -> ChildOutcome:
+    """The ChildOutcome a `child_outcome_record` stored."""
+    return ChildOutcome(
+        number=record.get("child"),
+        born=record.get("born"),
+        status=Status(record["status"]),
+        at=datetime.fromisoformat(record["at"]) if record.get("at") else None,
+        reason=record.get("reason"),
+        service=record.get("service"),
+    )
+
+
+def decision_context(
+    announced: Outcome, children: list[ChildOutcome], audience: str
+) -> dict[str, Any]:
+    """The `context` of a decision notice: the decision it announces (`outcome`, the same
+    for each child the change moved), what it tells of each child (`outcomes`) and whom it is
+    written to (`audience`, "referrer" or "family")."""
+    return {
+        "outcome": outcome_record(announced),
+        "outcomes": [child_outcome_record(child) for child in children],
+        "audience": audience,
+    }
+
+
+def told_outcomes(context: Mapping[str, Any]) -> list[ChildOutcome]:
+    """What a decision notice tells, child by child, whichever shape its context has: a list
+    of children's outcomes, or (a notice queued before children were decided one by one) the
+    referral's single outcome, told as a whole (a ChildOutcome without a number)."""
+    if "outcomes" in context:
+        return [child_outcome_from_record(record) for record in context["outcomes"]]
+    return [whole(outcome_from_record(context["outcome"]))]
+
+
+def pupil_words(referral: Referral, number: int | None) -> str | None:
+    """What tells a referrer which pupil a child is without naming them: the class and the
+    school (its name in the territory, or as typed), "CM1, École des Tilleuls"."""
+    child = referral.child_at(number) if number is not None else None
+    if child is None:
+        return None
+    parts = []
+    if child.class_level in CLASS_LEVELS and child.class_level != "other":
+        parts.append(str(CLASS_LEVELS[child.class_level]))
+    if child.school.casefold() == OTHER_SCHOOL:
+        parts.append((child.school_other or "").strip())
+    else:
+        school = current_app.extensions["territory"].school(child.school)
+        parts.append(school.name if school else child.school)
+    return ", ".join(part for part in parts if part) or None
+
+
+def child_words(
+    outcome: ChildOutcome, twins: frozenset[int], pupil: str | None = None
+) -> dict[str, Any]:
+    """The words of one child's outcome for a template: who ("Enfant né en 2017", its number
+    too when a sibling was born the same year), what is decided ("orienté vers le CLAS"), the
+    shared reason and the service's full name; `pupil` adds the class and school a referrer
+    reads. Never a name, never the coordinator's comment."""
+    year = outcome.born
+    if outcome.number in twins:
+        who = gettext("Enfant n° %(number)s, né en %(year)s", number=outcome.number, year=year)
+        born = gettext("n° %(number)s, né en %(year)s", number=outcome.number, year=year)
+    else:
+        who = gettext("Enfant né en %(year)s", year=year)
+        born = gettext("né en %(year)s", year=year)
+    if outcome.status is Status.REDIRECTED and outcome.service in SERVICE_DESTINATIONS:
+        label = gettext(
+            "orienté vers %(service)s", service=gettext(SERVICE_DESTINATIONS[outcome.service])
+        )
+    else:
+        label = gettext(outcome.label)
+    return {
+        "outcome": outcome,
+        "who": who,
+        "born": born,
+        "pupil": pupil,
+        "label": label,
+        "reason_label": str(REASONS[outcome.reason]) if outcome.reason in REASONS else None,
+        "service_label": str(SERVICES[outcome.service]) if outcome.service in SERVICES else None,
+    }
+
+
+def children_standing(referral: Referral) -> list[ChildOutcome]:
+    """Where each child of `referral` stands now, in order, as the status page tells it."""
+    return [
+        child_standing(
+            child,
+            # A change that names no child (older than children decided one by one) was the
+            # referral's, so each child's.
+            [change for change in referral.history if change.child_id in (None, child.id)],
+        )
+        for child in referral.children
+    ]
+
+
+def children_words(
+    referral: Referral, outcomes: list[ChildOutcome], pupils: bool = False
+) -> list[dict[str, Any]]:
+    """`child_words` for each child told of, with the class and school when `pupils` (what
+    a referrer's notice adds); empty for a notice that told the referral's outcome as a
+    whole."""
+    if any(outcome.number is None for outcome in outcomes):
+        return []
+    twins = same_year_numbers(referral.children)
+    return [
+        child_words(outcome, twins, pupil_words(referral, outcome.number) if pupils else None)
+        for outcome in outcomes
+    ]
+
+
 def outcome_context(outcome: Outcome) -> dict[str, Any]:
     """The words of a decision for a template: its public label, the shared reason, the
     service of a redirection. Never the coordinator's comment."""
@@ -89,12 +239,15 @@ def template_context(
     referral: Referral,
     context: Mapping[str, Any] | None,
     config: Mapping[str, Any],
+    recipients: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The template, and what it is given, for a message of `kind` about `referral`.
+    """The template, and what it is given, for a message of `kind` about `referral` sent to
+    `recipients`.
 
     The one place that decides what each kind of e-mail may show: the referral's reference,
-    dates, source, urgency and screening, its children's number and birth years, a link;
-    never a name, an address or the situation.
+    dates, source, urgency and screening, its children's number and birth years (and for a
+    referrer's decision notice, their class and school), a link; never a name, an address or
+    the situation.
     """
     values: dict[str, Any] = {"referral": referral}
     if kind == "coordinator_alert":
@@ -102,16 +255,27 @@ def template_context(
         values["link"] = public_url(config, f"/triage/{referral.reference}")
         return "coordinator_alert", values
     if kind in ("acknowledgement", "family_acknowledgement"):
-        # Each message gets its own signed status link, made when it is written.
-        values["link"] = status_link(config, referral)
+        # Each message gets its own signed status link, made when it is written: the family's
+        # opens the page as the family reads it.
+        audience = "family" if kind == "family_acknowledgement" else sender_audience(referral)
+        values["link"] = status_link(config, referral, audience)
         values.update(children_context(referral))
         return kind, values
     if kind.startswith(DECISION_PREFIX):
-        outcome = outcome_from_record((context or {})["outcome"])
+        context = context or {}
+        outcome = outcome_from_record(context["outcome"])
         if outcome.status.value != kind.removeprefix(DECISION_PREFIX):
             raise ValueError(f"outbox kind {kind} does not match its outcome {outcome.status}")
-        values["link"] = status_link(config, referral)
+        audience = context.get("audience") or recipient_audience(referral, recipients or [])
+        values["link"] = status_link(config, referral, audience)
         values.update(outcome_context(outcome))
+        values["audience"] = audience
+        values["children_told"] = children_words(
+            referral, told_outcomes(context), pupils=audience == "referrer"
+        )
+        # Child by child when the referral names several; a single child's notice reads as
+        # it always did, with the child it is about.
+        values["several"] = len(referral.children) > 1 and bool(values["children_told"])
         return "decision", values
     raise ValueError(f"no template for outbox kind {kind!r}")
 
@@ -136,5 +300,7 @@ def render_message(message: OutboxMessage, config: Mapping[str, Any]) -> Rendere
         return Rendered(message.subject or "", message.body_text, message.body_html)
     if message.referral is None:
         raise ReferralGone("the message's referral was deleted before it was written")
-    template, values = template_context(message.kind, message.referral, message.context, config)
+    template, values = template_context(
+        message.kind, message.referral, message.context, config, message.recipients
+    )
     return render_template_parts(template, **values)

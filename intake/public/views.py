@@ -24,14 +24,14 @@ from intake.extensions import csrf, db, limiter
 from intake.forms.children import REMOVE_CHILD, split_list_key
 from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
-from intake.notifications.outbox import outcome_context
+from intake.notifications.render import children_standing, children_words, outcome_context
 from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
 from intake.rules.clock import days_after, today
 from intake.rules.progress import STEP_LABELS, latest_outcome, public_steps
 from intake.throttling import retry_delay
-from intake.tokens import read_token
+from intake.tokens import read_status_token
 
 bp = Blueprint("public", __name__)
 
@@ -226,20 +226,35 @@ def confirmation():
 
 @bp.get("/suivi/<token>")
 def status(token: str):
-    """Where a referral stands, for whoever holds the link of the acknowledgement."""
-    reference = read_token("status", token)
-    if reference is None:
+    """Where a referral stands, and each of its children, for whoever holds the link of an
+    acknowledgement or a notice: the referrer's link, or the family's own.
+
+    Both read the same facts (no name: each child by its year of birth); they differ in whom
+    the page speaks to. A parent's request has no referrer: any of its links is the family's.
+    """
+    read = read_status_token(token)
+    if read is None:
         abort(404)
+    reference, audience = read
     referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
     if referral is None:
         abort(404)
+    if referral.source != Source.PROFESSIONAL:
+        audience = "family"
     outcome = latest_outcome(referral.status, referral.history)
+    standings = children_standing(referral)
     return render_template(
         "public/status.html",
         referral=referral,
+        audience=audience,
         steps=public_steps(referral.received_at, referral.status, referral.history),
         step_labels=STEP_LABELS,
         decision=outcome_context(outcome) if outcome else None,
+        # Child by child when there are several; one child's page reads as it always did.
+        # Their years only, whoever reads: a link may be forwarded, and the referrer's notice
+        # already said which pupil is which.
+        children=children_words(referral, standings) if len(standings) > 1 else [],
+        mixed=len({standing.status for standing in standings}) > 1,
         # The Paris day, as every date the programme gives (intake.rules.clock).
         contact_by=days_after(
             referral.received_at,

@@ -112,3 +112,138 @@ def join_words(words: Sequence[str], conjunction: str = "et") -> str:
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+# What is said of one child, after "Enfant né en 2017 :". Masculine, as "enfant" is read
+# here; a child still waiting is said to be, rather than left out, on the page and in the
+# notices alike.
+CHILD_LABELS: dict[Status, str] = {
+    Status.NEW: N_("toujours en cours d’examen"),
+    Status.IN_REVIEW: N_("toujours en cours d’examen"),
+    Status.EPS: N_("toujours en cours d’examen"),
+    Status.ACCEPTED: N_("accompagnement engagé"),
+    Status.CLOSED: N_("accompagnement terminé"),
+    Status.REDIRECTED: N_("orienté vers un autre service"),
+    Status.DECLINED: N_("non retenu par le programme"),
+    Status.WITHDRAWN: N_("demande retirée"),
+}
+
+# Where a redirected child is sent, in a few words: "orienté vers le CLAS". The service's full
+# name (intake.rules.decisions.SERVICES) follows on a line of its own.
+SERVICE_DESTINATIONS: dict[str, str] = {
+    "clas": N_("le CLAS"),
+    "reaap": N_("le REAAP"),
+    "pmi": N_("la PMI"),
+    "cmp": N_("le CMP ou le CMPP"),
+    "social_service": N_("le service social départemental"),
+    "mda": N_("la Maison des adolescents"),
+    "other": N_("un autre service"),
+}
+
+
+class ChildLike(Protocol):
+    """What these rules read of a Child."""
+
+    number: int
+    birth_date: date
+    status: str
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """Where one child stands, as the family and the referrer may read it: its position and
+    year of birth (never its name), its status, and for a decision its date and what is
+    shared of it (the codes of `Outcome`)."""
+
+    # 1 to 4 as the pages number the children; None for a notice queued before children were
+    # decided one by one, which told the referral's outcome as a whole.
+    number: int | None
+    born: int | None
+    status: Status
+    at: datetime | None = None
+    reason: str | None = None
+    service: str | None = None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the coordination has decided for this child."""
+        return self.status not in UNDECIDED
+
+    @property
+    def label(self) -> str:
+        """The message id of what is said of the child: its status, in the child's words."""
+        return CHILD_LABELS[self.status]
+
+
+def told_outcome(child: ChildLike, outcome: Outcome) -> ChildOutcome:
+    """`outcome`, said of `child`."""
+    return ChildOutcome(
+        number=child.number,
+        born=child.birth_date.year,
+        status=outcome.status,
+        at=outcome.at,
+        reason=outcome.reason,
+        service=outcome.service,
+    )
+
+
+def whole(outcome: Outcome) -> ChildOutcome:
+    """`outcome`, said of the referral as a whole rather than of one child."""
+    return ChildOutcome(
+        number=None,
+        born=None,
+        status=outcome.status,
+        at=outcome.at,
+        reason=outcome.reason,
+        service=outcome.service,
+    )
+
+
+def waiting(child: ChildLike) -> ChildOutcome:
+    """A child the coordination has yet to decide for."""
+    return ChildOutcome(child.number, child.birth_date.year, Status(child.status))
+
+
+def notice_outcomes(
+    children: Sequence[ChildLike], moved: Sequence[tuple[ChildLike, Change]]
+) -> list[ChildOutcome]:
+    """What the notice of one decision tells, child by child, in the children's order: the
+    outcome of each child the change `moved` (the children and their StatusChange), and that
+    each child still undecided is still being examined. A child decided earlier was told
+    then, and is left out. Empty when the change is not a decision.
+    """
+    outcomes: dict[int, ChildOutcome] = {}
+    for child, change in moved:
+        outcome = outcome_of(change)
+        if outcome is not None:
+            outcomes[child.number] = told_outcome(child, outcome)
+    if not outcomes:
+        return []
+    for child in children:
+        if child.number not in outcomes and Status(child.status) in UNDECIDED:
+            outcomes[child.number] = waiting(child)
+    return [outcomes[number] for number in sorted(outcomes)]
+
+
+def child_standing(child: ChildLike, history: Sequence[Change]) -> ChildOutcome:
+    """Where `child` stands now, for the status page: still being examined, or its last
+    decision as shared (`history` is the child's own changes, oldest first). A closed parcours
+    says so, dated from its end; a child decided without a recorded change (data older than
+    the history) shows its status alone."""
+    status = Status(child.status)
+    if status in UNDECIDED:
+        return waiting(child)
+    if status is Status.CLOSED:
+        ended = next((c.at for c in reversed(history) if c.to_status == status.value), None)
+        return ChildOutcome(child.number, child.birth_date.year, status, at=ended)
+    outcome = latest_outcome(status.value, history)
+    if outcome is None or outcome.status is not status:
+        return ChildOutcome(child.number, child.birth_date.year, status)
+    return told_outcome(child, outcome)
+
+
+def same_year_numbers(children: Sequence[ChildLike]) -> frozenset[int]:
+    """The numbers of the children who share their year of birth with a sibling (twins): the
+    year alone would not tell them apart, their number does."""
+    years = [child.birth_date.year for child in children]
+    return frozenset(child.number for child in children if years.count(child.birth_date.year) > 1)

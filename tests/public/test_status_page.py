@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import Note, Referral
-from intake.tokens import make_token
+from intake.tokens import make_status_token
 from tests.support.outbox import GUARDIAN_EMAIL, decide, submit
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -21,9 +21,10 @@ def main_of(html: str) -> str:
     return html.split("<main", 1)[1].split("</main>")[0]
 
 
-def status_page(app, client, reference: str) -> str:
+def status_page(app, client, reference: str, audience: str = "family") -> str:
+    """The status page's <main> as the family's link (or the referrer's) opens it."""
     with app.app_context():
-        token = make_token("status", reference)
+        token = make_status_token(reference, audience)
     response = client.get(f"/suivi/{token}")
     assert response.status_code == 200
     return main_of(response.get_data(as_text=True))
@@ -45,6 +46,13 @@ def test_a_new_referral_says_when_we_get_in_touch(app, client):
     assert "Demande reçue :\n    le 02/03/2026" in page
     assert page.count("pas encore") == 2
     assert "03 21 00 00 00" in page and "pre@testville.example" in page
+    # The referrer's link says who is contacted, and by when.
+    page = status_page(app, client, reference, "referrer")
+    assert "Nous vous contactons" not in page
+    assert (
+        "L’équipe prend contact avec la famille sous 10 jours, d’ici le 12/03/2026, "
+        "et si besoin avec vous." in page
+    )
 
 
 def test_the_steps_carry_their_dates_and_the_shared_outcome(app, client):
@@ -101,9 +109,13 @@ def test_no_name_comment_or_note_appears(app, client):
         "Gaspard",
         "06 99 88 77 66",
         GUARDIAN_EMAIL,
-        "2016",
+        "04/05/2016",
+        "CM1",
     ):
         assert secret not in page, secret
+    # Each child by its year of birth, nothing more.
+    assert "Enfant né en 2016 : <strong>non retenu par le programme</strong>" in page
+    assert "Enfant né en 2019 : <strong>non retenu par le programme</strong>" in page
 
 
 def test_the_contact_date_is_counted_in_paris_days(app, client):
