@@ -12,9 +12,11 @@ _signals = Namespace()
 
 status_changed = _signals.signal(
     "status-changed",
-    doc="""Sent by `intake.triage.operations.change_status` once a referral's move to
-    another status is recorded, in the same transaction, not committed yet: the sender is the
-    app, `referral` the Referral and `change` its StatusChange, flushed. The notifications
-    queue the decision notices from it (`queue_decision_emails`).
+    doc="""Sent by `intake.triage.operations.change_status` once a move of some of a
+    referral's children to another status is recorded, in the same transaction, not
+    committed yet: the sender is the app, `referral` the Referral, `changes` the StatusChange
+    of each child moved (one action: one signal), `change` the first of them, and `previous`
+    the referral's status before. The notifications queue the decision notices from it
+    (`queue_decision_emails`).
     """,
 )

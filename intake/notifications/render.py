@@ -149,16 +149,16 @@ def told_outcomes(context: Mapping[str, Any]) -> list[ChildOutcome]:
 
 def pupil_words(referral: Referral, number: int | None) -> str | None:
     """What tells a referrer which pupil a child is without naming them: the class and the
-    school (its name in the territory, or as typed), "CM1, École des Tilleuls"."""
+    school's name in the territory, "CM1, École des Tilleuls". A school typed by hand is
+    left out: free text, it may hold a name ("garde chez Mme X"), and no e-mail carries
+    what a person typed."""
     child = referral.child_at(number) if number is not None else None
     if child is None:
         return None
     parts = []
     if child.class_level in CLASS_LEVELS and child.class_level != "other":
         parts.append(str(CLASS_LEVELS[child.class_level]))
-    if child.school.casefold() == OTHER_SCHOOL:
-        parts.append((child.school_other or "").strip())
-    else:
+    if child.school.casefold() != OTHER_SCHOOL:
         school = current_app.extensions["territory"].school(child.school)
         parts.append(school.name if school else child.school)
     return ", ".join(part for part in parts if part) or None
