@@ -91,7 +91,8 @@ def test_a_parcours_through_the_pages_passes_axe_and_fits(browser, server, users
         page.fill("#partner", "Centre social des Tilleuls")
         page.fill("#started_on", start)
         submit(page, "Ajouter l’action")
-        assert "Action ajoutée." in page.locator("main").inner_text(), page.locator(".error-summary").all_inner_texts()
+        errors = page.locator(".error-summary").all_inner_texts()
+        assert "Action ajoutée." in page.locator("main").inner_text(), errors
 
         # An action that ends before it starts: refused, the field named, nothing stored.
         page.select_option("#kind", "speech_therapy")

@@ -597,3 +597,18 @@ def test_no_such_child_is_404(app, coordinator, accepted, path):
 
 def test_no_such_referral_is_404(app, coordinator):
     assert coordinator.get("/triage/PRE-2026-99999/enfants/1").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("action", "data"), [f for f in FORMS if f[0] != "profil"], ids=[f[0] for f in FORMS[1:]]
+)
+def test_an_ended_parcours_takes_no_more_changes(app, coordinator, filled, action, data):
+    exit_ = {"ended_on": today().isoformat(), "exit_reason": "goals_met", "confirm": "y"}
+    assert post_child(coordinator, filled, "sortie", **exit_).status_code == 303
+    before = snapshot(app, filled)
+    answer = post_child(coordinator, filled, action, **dated(data))
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "La modification n’a pas été enregistrée" in page
+    assert "terminé" in page
+    assert snapshot(app, filled) == before
