@@ -201,10 +201,13 @@ def test_each_exit_reason_closes_the_child(
 
 def test_a_sibling_still_supported_keeps_the_referral_open(app, coordinator, siblings):
     exit_ = {"ended_on": today().isoformat(), "exit_reason": "goals_met", "confirm": "y"}
-    assert post_child(coordinator, siblings, "sortie", 2, **exit_).status_code == 303
+    # The day typed the French way, as DayField reads it.
+    french = {**exit_, "ended_on": today().strftime("%d/%m/%Y")}
+    assert post_child(coordinator, siblings, "sortie", 2, **french).status_code == 303
     with app.app_context():
         referral = get_referral(siblings)
         assert [c.status for c in referral.children] == ["accepted", "closed"]
+        assert referral.children[1].parcours.ended_on == today()
         assert referral.status == "accepted"
     assert post_child(coordinator, siblings, "sortie", 1, **exit_).status_code == 303
     with app.app_context():
