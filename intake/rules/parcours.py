@@ -4,6 +4,7 @@ stored (contract, "Children, one by one"), French labels, and the school level a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,8 +23,8 @@ EXIT_REASONS: dict[str, str] = {
     "other": _l("Autre motif"),
 }
 
-# What is put in place for a child; a territory file may add its own kinds (`[parcours]
-# action_kinds`), which come before `other`.
+# What is put in place for a child; a territory file may add its own kinds (`[[action_kinds]]`,
+# intake.territory), which `action_kinds` puts before `other`.
 ACTION_KINDS: dict[str, str] = {
     "tutoring": _l("Soutien scolaire"),
     "speech_therapy": _l("Orthophonie"),
@@ -127,3 +128,54 @@ def check_exit(
     if exit_reason == "other" and not comment.strip():
         raise TransitionError(N_("Précisez le motif dans le commentaire."), field="comment")
     return Exit(ended_on=ended_on, reason=exit_reason, service=service)
+
+
+# The longest text of an objective: a line or two, what the parcours aims at in that domain.
+OBJECTIVE_MAX = 500
+
+
+def action_kinds(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """The kinds of action offered: the built-in ones, then the territory's own (`extra`, as
+    (code, name)), then `other`, last as in every list of choices."""
+    kinds = {code: name for code, name in ACTION_KINDS.items() if code != "other"}
+    kinds.update((code, name) for code, name in extra if code not in ACTION_KINDS)
+    kinds["other"] = ACTION_KINDS["other"]
+    return kinds
+
+
+def check_action(
+    *, kind: str | None, kinds: Iterable[str], detail: str, started_on: date, ended_on: date | None
+) -> None:
+    """Raise `TransitionError` naming the field unless the action is one of `kinds`, says what
+    `other` is, and does not end before it starts."""
+    if kind not in set(kinds):
+        raise TransitionError(N_("Choisissez le type d’action dans la liste."), field="kind")
+    if kind == "other" and not detail.strip():
+        raise TransitionError(N_("Précisez de quelle action il s’agit."), field="detail")
+    if ended_on is not None and ended_on < started_on:
+        raise TransitionError(
+            N_("Une action ne peut finir avant d’avoir commencé (le %(day)s)."),
+            field="ended_on",
+            day=started_on.strftime("%d/%m/%Y"),
+        )
+
+
+def check_review(*, held_on: date, next_on: date | None) -> None:
+    """Raise `TransitionError` on `next_on` unless the next review comes after this one."""
+    if next_on is not None and next_on <= held_on:
+        raise TransitionError(
+            N_("La prochaine revue doit être après celle-ci (le %(day)s)."),
+            field="next_on",
+            day=held_on.strftime("%d/%m/%Y"),
+        )
+
+
+def due_for_review(next_review_on: date | None, today: date) -> bool:
+    """Whether a parcours whose next review is planned on `next_review_on` is due for it on
+    `today`: the day has come (a review planned today is due, not late)."""
+    return next_review_on is not None and next_review_on <= today
+
+
+def review_late(next_review_on: date | None, today: date) -> bool:
+    """Whether the planned review's day has passed without a review recorded since."""
+    return next_review_on is not None and next_review_on < today

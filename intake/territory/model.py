@@ -106,6 +106,15 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class ActionKind:
+    """A kind of parcours action the territory offers besides the built-in ones (`code`
+    stored, `name` shown)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Programme:
     """The programme itself: who runs it, whom it serves and how long data is kept."""
 
@@ -153,6 +162,8 @@ class Territory:
     source: str
     # None for a file written by hand (or by the import commands) rather than built.
     sources: Sources | None = None
+    # Kinds of parcours action of this territory's own, offered before `other`.
+    action_kinds: tuple[ActionKind, ...] = ()
 
     def school(self, uai: str) -> School | None:
         """The school with this UAI code (case-insensitive), or None."""

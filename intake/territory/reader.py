@@ -15,6 +15,7 @@ from intake.territory.model import (
     RULES,
     SIDES,
     SOURCE_KINDS,
+    ActionKind,
     Commune,
     Contact,
     Offer,
@@ -73,7 +74,16 @@ _UAI = re.compile(r"^[0-9]{7}[A-Z]$")
 # Five characters: digits, or Corsica's 2A/2B followed by three digits.
 _INSEE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
-_TOP_KEYS = ("programme", "contact", "offers", "communes", "qpv", "schools", "sources")
+_TOP_KEYS = (
+    "programme",
+    "contact",
+    "offers",
+    "communes",
+    "qpv",
+    "schools",
+    "sources",
+    "action_kinds",
+)
 _PROGRAMME_KEYS = (
     "name",
     "organisation",
@@ -93,6 +103,21 @@ _STREET_KEYS = ("name", "from", "to", "side")
 _SCHOOL_KEYS = ("uai", "name", "commune", "priority")
 _SOURCES_KEYS = ("built_on", "files")
 _SOURCE_FILE_KEYS = ("kind", "name", "url", "date", "sha256")
+_ACTION_KIND_KEYS = ("code", "name")
+# An action kind's code is stored (parcours_action.kind, 40 characters) and counted by code.
+_ACTION_KIND_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# The built-in kinds (intake.rules.parcours.ACTION_KINDS, which sits above the territory and
+# cannot be imported here; tests/territory keeps the two in step): a territory's own kind
+# may not take one of their codes.
+BUILT_IN_ACTION_KINDS = (
+    "tutoring",
+    "speech_therapy",
+    "psychological",
+    "culture_sport",
+    "parenting",
+    "rights",
+    "other",
+)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 _MISSING = object()
@@ -228,6 +253,7 @@ class _Reader:
             schools=schools,
             source=self.source,
             sources=sources,
+            action_kinds=self.action_kinds(self.tables(data, "action_kinds", "action_kinds")),
         )
 
     def programme(self, data: dict[str, Any]) -> Programme:
@@ -272,6 +298,29 @@ class _Reader:
             title=self.string(data, "title", where),
             description=self.string(data, "description", where),
         )
+
+    def action_kinds(self, raws: list[dict[str, Any]]) -> tuple[ActionKind, ...]:
+        kinds: list[ActionKind] = []
+        for index, raw in enumerate(raws, start=1):
+            where = f"action_kinds[{index}]"
+            data = self.table(raw, where, _ACTION_KIND_KEYS)
+            code = self.string(data, "code", where)
+            if not _ACTION_KIND_CODE.match(code):
+                raise self.fail(
+                    "",
+                    f"{where}.code must be lowercase ASCII letters, digits and underscores, "
+                    f"starting with a letter, at most 40 characters: {code!r}",
+                )
+            if code in BUILT_IN_ACTION_KINDS:
+                raise self.fail(
+                    "",
+                    f"{where}.code {code!r} is a built-in kind of action "
+                    f"({', '.join(BUILT_IN_ACTION_KINDS)}): choose another code",
+                )
+            if any(kind.code == code for kind in kinds):
+                raise self.fail("", f"{where}.code {code!r} is declared twice")
+            kinds.append(ActionKind(code=code, name=self.string(data, "name", where)))
+        return tuple(kinds)
 
     def communes(self, raws: list[dict[str, Any]]) -> tuple[Commune, ...]:
         if not raws:

@@ -50,13 +50,15 @@ from intake.models import (
     DuplicatePair,
     Meeting,
     PairState,
+    Parcours,
     Referral,
     Source,
     User,
 )
+from intake.parcours.operations import add_action, add_objective
 from intake.rules.decisions import AGREEMENT_METHODS, ALERTS, REASONS, SERVICES, WITHDRAWN_BY
 from intake.rules.workflow import allowed_next
-from intake.triage.operations import record_agreement
+from intake.triage.operations import change_status, record_agreement
 from tests.support.app import (
     BASE_CONFIG,
     PASSWORD,
@@ -209,6 +211,22 @@ STAFF_FIELDS = [
     "minute",
     "meeting",
     "password",
+    # A child's page and its parcours.
+    "sex",
+    "referent_id",
+    "referent_name",
+    "referent_organisation",
+    "domain",
+    "kind",
+    "detail",
+    "mode",
+    "partner",
+    "started_on",
+    "ended_on",
+    "held_on",
+    "summary",
+    "next_on",
+    "exit_reason",
 ]
 # Whitespace alone or around a value: the Unicode family (tabs, line breaks, the no-break,
 # typographic and ideographic spaces, the line and paragraph separators: all below U+3001),
@@ -494,6 +512,8 @@ class World:
     users: dict[str, int]  # e-mail: id
     reset_token: str
     upcoming: int  # the coming meeting the agenda routes work on
+    # The parcours still open: referral id, child number, objectives' domains, actions.
+    parcours: list[tuple[int, int, tuple[str, ...], int]] = field(default_factory=list)
 
     def referral(self, referral_id: int) -> Stored:
         return next(r for r in self.referrals if r.id == referral_id)
@@ -670,6 +690,127 @@ def fill_reset(draw, world: World) -> Fill:
     return Fill({"token": token}, fields, {"confirm": ["autre mot de passe"]})
 
 
+def fill_profile(draw, world: World) -> Fill:
+    referral = on_referral(draw, world)
+    fields = [("version", str(referral.version)), ("sex", draw(st.sampled_from(["", "F", "M"])))]
+    values = {"reference": referral.reference, "position": "1"}
+    return Fill(values, fields, {"sex": ["X", "f", "FM", "Fille"]}, referral.id)
+
+
+def on_parcours(draw, world: World) -> tuple[Stored, dict[str, str], tuple[str, ...], int]:
+    """An open parcours (its referral, path values, objectives' domains, actions' count)."""
+    referral_id, number, domains, actions = picked(world.parcours, draw(picks))
+    referral = world.referral(referral_id)
+    return referral, {"reference": referral.reference, "position": str(number)}, domains, actions
+
+
+def fill_referent(draw, world: World) -> Fill:
+    referral, values, _, _ = on_parcours(draw, world)
+    if draw(st.booleans()):
+        chosen = [("referent_id", str(world.users[OTHER_COORDINATOR]))]
+    else:
+        chosen = [("referent_name", "Mme Roy"), ("referent_organisation", "CMPP")]
+    fields = [("version", str(referral.version)), *chosen]
+    others = {"referent_id": [str(user_id) for user_id in world.users.values()] + ["999999"]}
+    return Fill(values, fields, others, referral.id)
+
+
+def fill_objective(draw, world: World) -> Fill:
+    referral, values, _, _ = on_parcours(draw, world)
+    domain = draw(st.sampled_from(["health", "language", "school", "mobility"]))
+    fields = [("version", str(referral.version)), ("domain", domain), ("text", "Lire seul.")]
+    return Fill(values, fields, {"domain": STATUSES}, referral.id)
+
+
+def fill_objective_edit(draw, world: World) -> Fill:
+    referral, values, domains, _ = on_parcours(draw, world)
+    values = {**values, "domain": picked(domains or ("school",), draw(picks))}
+    fields = [
+        ("version", str(referral.version)),
+        ("text", draw(st.sampled_from(["Lire", "Écrire"]))),
+    ]
+    return Fill(values, fields, {}, referral.id)
+
+
+def fill_objective_removal(draw, world: World) -> Fill:
+    referral, values, domains, _ = on_parcours(draw, world)
+    values = {**values, "domain": picked(domains or ("school",), draw(picks))}
+    return Fill(values, [("version", str(referral.version))], {}, referral.id)
+
+
+def action_fields(draw) -> list[tuple[str, str]]:
+    return [
+        ("kind", draw(st.sampled_from(["tutoring", "homework_club", "other"]))),
+        ("detail", draw(st.sampled_from(["", "Stage de voile"]))),
+        ("mode", draw(st.sampled_from(["individual", "collective"]))),
+        ("partner", "Centre social"),
+        ("started_on", draw(st.sampled_from([today_iso(-20), "05/01/2026"]))),
+        ("ended_on", draw(st.sampled_from(["", today_iso(-1), today_iso(-30)]))),
+    ]
+
+
+ACTION_OTHERS = {
+    "kind": ["astrology", *STATUSES],
+    "started_on": ["31/02/2026", "1999-12-31", today_iso(365 * 5)],
+    "ended_on": ["31/02/2026", "2000-01-01"],
+}
+
+
+def fill_action(draw, world: World) -> Fill:
+    referral, values, _, _ = on_parcours(draw, world)
+    fields = [("version", str(referral.version)), *action_fields(draw)]
+    return Fill(values, fields, ACTION_OTHERS, referral.id)
+
+
+def fill_action_edit(draw, world: World) -> Fill:
+    referral, values, _, actions = on_parcours(draw, world)
+    values = {**values, "number": str(draw(st.integers(1, max(actions, 1))))}
+    fields = [("version", str(referral.version)), *action_fields(draw)]
+    return Fill(values, fields, ACTION_OTHERS, referral.id)
+
+
+def fill_review(draw, world: World) -> Fill:
+    referral, values, _, _ = on_parcours(draw, world)
+    fields = [
+        ("version", str(referral.version)),
+        ("held_on", draw(st.sampled_from([today_iso(-3), today_iso()]))),
+        ("kind", draw(st.sampled_from(["eps", "team"]))),
+        ("summary", "Bons progrès."),
+        ("next_on", draw(st.sampled_from(["", today_iso(60), today_iso(-10)]))),
+    ]
+    others = {"kind": STATUSES, "held_on": [today_iso(1), "31/02/2026"]}
+    return Fill(values, fields, others, referral.id)
+
+
+def fill_exit(draw, world: World) -> Fill:
+    referral, values, _, _ = on_parcours(draw, world)
+    fields = [
+        ("version", str(referral.version)),
+        ("ended_on", draw(st.sampled_from([today_iso(), today_iso(-1)]))),
+        ("exit_reason", draw(st.sampled_from(["goals_met", "handed_over", "other"]))),
+        ("service", draw(st.sampled_from(["", *SERVICES]))),
+        ("comment", draw(st.sampled_from(["", "Parti à Lyon."]))),
+        ("confirm", draw(st.sampled_from(["", "y", "y"]))),
+    ]
+    others = {"exit_reason": STATUSES, "ended_on": [today_iso(1), "2000-01-01"]}
+    return Fill(values, fields, others, referral.id)
+
+
+# The routes of a child's parcours, which need one open.
+PARCOURS_ROUTES = frozenset(
+    {
+        "triage.set_parcours_referent",
+        "triage.create_objective",
+        "triage.correct_objective",
+        "triage.delete_objective",
+        "triage.create_action",
+        "triage.correct_action",
+        "triage.create_review",
+        "triage.end_child_parcours",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Route:
     """How the fuzz fills a POST route, and what a 303 from it may change: the tables it may
@@ -725,6 +866,26 @@ ROUTES: dict[str, Route] = {
     ),
     "meetings.decide": Route(fill_decide, AGENDA),
     "meetings.enrol": Route(fill_enrol, AGENDA),
+    # A child's page and its parcours: a change of something written is a correction.
+    "triage.set_profile": Route(fill_profile, tables("referral", "child", "correction")),
+    "triage.set_parcours_referent": Route(
+        fill_referent, tables("referral", "parcours", "correction")
+    ),
+    "triage.create_objective": Route(fill_objective, tables("referral", "parcours_objective")),
+    "triage.correct_objective": Route(
+        fill_objective_edit, tables("referral", "parcours_objective", "correction")
+    ),
+    "triage.delete_objective": Route(
+        fill_objective_removal,
+        tables("referral", "parcours_objective", "correction"),
+        removes=tables("parcours_objective"),
+    ),
+    "triage.create_action": Route(fill_action, tables("referral", "parcours_action")),
+    "triage.correct_action": Route(
+        fill_action_edit, tables("referral", "parcours_action", "correction")
+    ),
+    "triage.create_review": Route(fill_review, tables("referral", "parcours", "parcours_review")),
+    "triage.end_child_parcours": Route(fill_exit, DECISION),
 }
 
 
@@ -962,6 +1123,10 @@ class Site:
                     comment="",
                 )
                 db.session.commit()
+        elif endpoint in PARCOURS_ROUTES and not any(
+            domains and actions for _, _, domains, actions in world.parcours
+        ):
+            self.open_parcours(world)
         elif endpoint.endswith("_duplicate") and all(
             p[3] != PairState.SUSPECTED for p in world.pairs
         ):
@@ -987,6 +1152,33 @@ class Site:
         else:
             return False
         return True
+
+    def open_parcours(self, world: World) -> None:
+        """A referral of the family accepted, its parcours open with an objective and an
+        action: what the parcours routes work on (an exit ends one)."""
+        reference = self.referral("eps")
+        with self.app.test_request_context():
+            referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+            user = db.session.get(User, world.users[COORDINATOR])
+            record_agreement(
+                referral,
+                user,
+                guardian_name="Mme Kerbrat-Vouillon",
+                given_on=date.today() - timedelta(days=60),
+                method="phone",
+                comment="",
+            )
+            change_status(referral, "accepted", "", user)
+            parcours = referral.children[0].parcours
+            add_objective(parcours, user, domain="school", text="Lire seul.")
+            add_action(
+                parcours,
+                user,
+                kinds=["tutoring"],
+                kind="tutoring",
+                started_on=date.today() - timedelta(days=10),
+            )
+            db.session.commit()
 
     def world(self) -> World:
         with self.app.app_context():
@@ -1030,6 +1222,17 @@ class Site:
                 users=dict(session.execute(select(User.email, User.id)).all()),
                 reset_token=reset_token(session.scalar(select(User).where(User.email == RESET))),
                 upcoming=self.upcoming,
+                parcours=[
+                    (
+                        parcours.referral_id,
+                        parcours.child.number,
+                        tuple(objective.domain for objective in parcours.objectives),
+                        len(parcours.actions),
+                    )
+                    for parcours in session.scalars(
+                        select(Parcours).where(Parcours.ended_on.is_(None)).order_by(Parcours.id)
+                    )
+                ],
             )
             session.rollback()
             return world

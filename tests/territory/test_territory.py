@@ -10,6 +10,7 @@ import pytest
 from intake.territory.addresses import normalise_street
 from intake.territory.model import (
     RULES,
+    ActionKind,
     Commune,
     Contact,
     Offer,
@@ -114,6 +115,7 @@ def test_load_test_territory():
         School("0629003C", "École du Centre", "Testville", ""),
         School("0629004D", "École d'Autreville", "Autreville", ""),
     )
+    assert territory.action_kinds == (ActionKind("homework_club", "Club de devoirs"),)
 
 
 def test_territory_is_frozen():
@@ -188,6 +190,7 @@ def test_optional_parts_default():
     assert territory.offers == ()
     assert territory.qpvs == ()
     assert territory.schools == ()
+    assert territory.action_kinds == ()
 
 
 def test_qpv_streets_may_be_empty():
@@ -381,7 +384,7 @@ PROGRAMME_KEYS = (
     "name, organisation, notify, min_age, max_age, rule, retention_months, remind_after_days, "
     "contact_within_days"
 )
-TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources"
+TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources, action_kinds"
 RULE_CHOICES = "qpv_or_priority_school, qpv_and_priority_school"
 
 
@@ -778,6 +781,74 @@ CASES = [
         "schools[4].commune 'Nulleville' is not a declared commune (Testville, Autreville)",
         id="school-unknown-commune",
     ),
+    # The territory's own kinds of parcours action.
+    pytest.param(
+        [('code = "homework_club"', 'code = "Homework club"')],
+        "action_kinds[1].code must be lowercase ASCII letters, digits and underscores, "
+        "starting with a letter, at most 40 characters: 'Homework club'",
+        id="action-kind-code-not-ascii-lowercase",
+    ),
+    pytest.param(
+        [('code = "homework_club"', 'code = "club_de_soutien_scolaire_du_mercredi_apres"')],
+        "action_kinds[1].code must be lowercase ASCII letters, digits and underscores, "
+        "starting with a letter, at most 40 characters: "
+        "'club_de_soutien_scolaire_du_mercredi_apres'",
+        id="action-kind-code-too-long",
+    ),
+    pytest.param(
+        [('code = "homework_club"', 'code = "cours_d_été"')],
+        "action_kinds[1].code must be lowercase ASCII letters, digits and underscores, "
+        "starting with a letter, at most 40 characters: 'cours_d_été'",
+        id="action-kind-code-accented",
+    ),
+    pytest.param(
+        [('code = "homework_club"', 'code = "tutoring"')],
+        "action_kinds[1].code 'tutoring' is a built-in kind of action (tutoring, "
+        "speech_therapy, psychological, culture_sport, parenting, rights, other): "
+        "choose another code",
+        id="action-kind-code-built-in",
+    ),
+    pytest.param(
+        [('code = "homework_club"', 'code = "other"')],
+        "action_kinds[1].code 'other' is a built-in kind of action (tutoring, "
+        "speech_therapy, psychological, culture_sport, parenting, rights, other): "
+        "choose another code",
+        id="action-kind-code-other",
+    ),
+    pytest.param(
+        [
+            (
+                'name = "Club de devoirs"\n',
+                'name = "Club de devoirs"\n\n[[action_kinds]]\ncode = "homework_club"\n'
+                'name = "Encore"\n',
+            )
+        ],
+        "action_kinds[2].code 'homework_club' is declared twice",
+        id="action-kind-code-twice",
+    ),
+    pytest.param(
+        [('name = "Club de devoirs"\n', 'name = "  "\n')],
+        "action_kinds[1].name must not be empty",
+        id="action-kind-name-empty",
+    ),
+    pytest.param(
+        [('name = "Club de devoirs"\n', "")],
+        "action_kinds[1].name is required",
+        id="action-kind-name-missing",
+    ),
+    pytest.param(
+        [('name = "Club de devoirs"\n', 'name = "Club de devoirs"\nhours = "mercredi"\n')],
+        "action_kinds[1]: unknown key 'hours' (expected one of: code, name)",
+        id="action-kind-unknown-key",
+    ),
+    pytest.param(
+        [
+            ('[[action_kinds]]\ncode = "homework_club"\nname = "Club de devoirs"\n', ""),
+            ("[programme]\n", 'action_kinds = ["homework_club"]\n\n[programme]\n'),
+        ],
+        "action_kinds: must be an array of tables ([[action_kinds]])",
+        id="action-kinds-not-tables",
+    ),
     pytest.param(
         [('commune = "Autreville"\npriority', 'town = "Autreville"\npriority')],
         "schools[4]: unknown key 'town' (expected one of: uai, name, commune, priority)",
@@ -847,3 +918,12 @@ def test_file_toml_error_names_file_and_line(tmp_path):
     with pytest.raises(TerritoryError) as caught:
         load_territory(path)
     assert str(caught.value) == f"{path}: line 3: Invalid value (column 11)"
+
+
+def test_built_in_action_kinds_are_the_rules_own():
+    # The reader cannot import intake.rules (it sits below them): its copy of the built-in
+    # codes, which a territory's own kind may not take, is kept in step here.
+    from intake.rules.parcours import ACTION_KINDS
+    from intake.territory.reader import BUILT_IN_ACTION_KINDS
+
+    assert tuple(ACTION_KINDS) == BUILT_IN_ACTION_KINDS

@@ -36,6 +36,7 @@ from tests.support.builders import correction_data, make_meeting, make_orientati
 VIEWER_MAY = {
     ("triage.queue", "GET"),
     ("triage.detail", "GET"),
+    ("triage.child_page", "GET"),
     ("meetings.index", "GET"),
     ("meetings.show", "GET"),
     ("meetings.agenda", "GET"),
@@ -117,6 +118,10 @@ def world(make_app, users):
             "agreement_id": agreement_id,
             "meeting_id": meeting.id,
             "item_id": item_id,
+            # A child's page and its parcours' records (objective by domain, action by number).
+            "position": 1,
+            "domain": "school",
+            "number": 1,
         }
     return app, samples, request_reference
 
