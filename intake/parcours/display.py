@@ -52,6 +52,20 @@ def field_label(key: str) -> str:
     return key
 
 
+def is_parcours_key(key: str) -> bool:
+    """Whether a correction key is one the child's page writes (its sex, its parcours)."""
+    parts = _parts(key)
+    return parts[0] == "parcours" or (parts[0] == "children" and parts[-1] == "sex")
+
+
+def referral_label(key: str) -> str:
+    """A child's-page correction key as the referral's page lists it, the child named by its
+    number: "Enfant 2 – Action 1 – Fin"."""
+    parts = _parts(key)
+    number = int(parts[1]) + 1 if parts[0] == "children" else int(parts[1])
+    return gettext("Enfant %(n)d – %(field)s", n=number, field=field_label(key))
+
+
 def is_free_text(key: str) -> bool:
     """Whether the values of `key` are typed text (hidden from viewers)."""
     return _parts(key)[-1] in FREE_TEXT

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
+from intake.parcours import display as parcours_display
 from intake.models import Correction, Referral
 from intake.rules.clock import local_datetime
 from intake.rules.screening import OTHER_SCHOOL
@@ -145,6 +146,17 @@ def correction_rows(correction: Correction, with_values: bool) -> list[dict[str,
     a viewer), its values before and after."""
     rows = []
     for key in correction.fields:
+        if parcours_display.is_parcours_key(key):
+            # A child's sex or parcours, corrected on the child's page: said as it says them.
+            row = {"label": parcours_display.referral_label(key)}
+            if with_values and not parcours_display.is_free_text(key):
+                row["previous"] = parcours_display.shown_value(key, correction.previous.get(key))
+                row["current"] = parcours_display.shown_value(key, correction.current.get(key))
+            elif with_values:
+                row["previous"] = correction.previous.get(key) or "—"
+                row["current"] = correction.current.get(key) or "—"
+            rows.append(row)
+            continue
         row = {"label": field_label(key)}
         if with_values:
             name = split_key(key)[1]

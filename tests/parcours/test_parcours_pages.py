@@ -322,6 +322,10 @@ def test_an_action_ended_and_corrected_keeps_what_it_held(app, coordinator, acce
         assert correction.user_id is not None
     page = coordinator.get(page_of(accepted)).get_data(as_text=True)
     assert "Action 1 – Fin : — → 01/03/2026" in page
+    # The referral's page lists it too, in words, the child named by its number.
+    detail = coordinator.get(f"/triage/{accepted}").get_data(as_text=True)
+    assert "Enfant 1 – Action 1 – Fin" in detail and "parcours.1.action" not in detail
+    assert "01/03/2026" in detail
 
 
 def test_an_objective_edited_then_removed_keeps_its_texts(app, coordinator, accepted):
