@@ -12,8 +12,8 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from intake.extensions import db
-from intake.parcours import display as parcours_display
 from intake.models import Correction, Referral
+from intake.parcours import display as parcours_display
 from intake.rules.clock import local_datetime
 from intake.rules.screening import OTHER_SCHOOL
 from intake.rules.vocabulary import (
