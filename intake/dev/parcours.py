@@ -3,7 +3,8 @@ from its entry to its exit (or to today), as a coordination would have recorded 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import itertools
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from intake.dev.drawer import Drawer
@@ -19,7 +20,7 @@ from intake.dev.texts import (
 )
 from intake.dev.words import GUARDIAN_FIRST_NAMES, LAST_NAMES
 from intake.rules.ages import age_on
-from intake.rules.clock import PARIS, local_date
+from intake.rules.clock import local_date
 
 # A parcours lasts 6 to 24 months, 14 on average (the national average is 12 to 19).
 DURATION_DAYS = (180, 730, 400)
@@ -27,7 +28,9 @@ DURATION_DAYS = (180, 730, 400)
 AGE_LIMIT = 17
 SHORT = 180
 ACTION_KINDS = list(ACTION_WEIGHTS)
-ACTION_KIND_WEIGHTS = list(ACTION_WEIGHTS.values())
+# Cumulative weights, worked out once: `choices` would add them up again at each draw.
+ACTION_KIND_CUMULATIVE = list(itertools.accumulate(ACTION_WEIGHTS.values()))
+ACTION_COUNTS, ACTION_COUNT_CUMULATIVE = (1, 2, 3, 4), (30, 65, 88, 100)
 # Activities and parents' groups are often collective; the rest mostly individual.
 COLLECTIVE = {"culture_sport": 0.6, "parenting": 0.4, "tutoring": 0.25}
 
@@ -61,12 +64,10 @@ def draw_exit(gen: Drawer, child: dict[str, Any], entered: date, ended: date) ->
     return {"exit_reason": reason, "exit_service": service, "exit_comment": comment}
 
 
-def _moment(day: date, gen: Drawer, not_before: datetime) -> datetime:
-    """A moment in office hours on `day` (Paris), when it was written down: not before
-    `not_before`, nor after the seed's now."""
-    rng = gen.rng
-    local = datetime.combine(day, time(rng.randint(9, 17), rng.randrange(60)), tzinfo=PARIS)
-    return min(max(local, not_before), gen.now - timedelta(minutes=1))
+def _written(day: date, entered: date, opened_at: datetime, now: datetime) -> datetime:
+    """When something of `day` was written down: that day at the hour the parcours was
+    opened (cheaper than drawing an hour, and as plausible), never after the seed's now."""
+    return min(opened_at + timedelta(days=(day - entered).days), now)
 
 
 def draw_parcours(
@@ -129,22 +130,27 @@ def draw_parcours(
         for text in (rng.choice(OBJECTIVES[domain]),)
     ]
 
+    # The référent writes the parcours down, or whoever accepted the child when the référent
+    # is not on the staff.
+    writer = row["referent_id"] or accepted["user_id"]
     span = (last_day - entered).days
+    now = gen.now - timedelta(minutes=1)
+    random = rng.random
     actions = []
-    for _ in range(rng.choices((1, 2, 3, 4), (30, 35, 23, 12))[0]):
-        kind = rng.choices(ACTION_KINDS, ACTION_KIND_WEIGHTS)[0]
-        started = entered + timedelta(days=rng.randint(0, min(60, span)))
+    for _ in range(rng.choices(ACTION_COUNTS, cum_weights=ACTION_COUNT_CUMULATIVE)[0]):
+        kind = rng.choices(ACTION_KINDS, cum_weights=ACTION_KIND_CUMULATIVE)[0]
+        started = entered + timedelta(days=int(random() * (min(60, span) + 1)))
         # Actions last a term or a school year; those of a parcours that ended ended with it.
-        ended = started + timedelta(days=rng.randint(30, 300))
+        ended = started + timedelta(days=30 + int(random() * 270))
         if ended > last_day:
             ended = last_day if ending is not None else None
         actions.append(
             {
-                "at": _moment(started, gen, opened_at),
-                "user_id": gen.user(),
+                "at": _written(started, entered, opened_at, now),
+                "user_id": writer,
                 "kind": kind,
                 "detail": rng.choice(ACTION_DETAILS[kind]),
-                "collective": rng.random() < COLLECTIVE.get(kind, 0.05),
+                "collective": random() < COLLECTIVE.get(kind, 0.05),
                 "partner": rng.choice(PARTNERS[kind]),
                 "started_on": started,
                 "ended_on": ended,
@@ -154,21 +160,21 @@ def draw_parcours(
     # Reviews every two to four months, each planning the next; the one planned last may be
     # late, as some are. A parcours that ended plans nothing after its exit.
     reviews = []
-    held = entered + timedelta(days=rng.randint(60, 120))
+    held = entered + timedelta(days=60 + int(random() * 60))
     while held <= last_day:
-        planned = held + timedelta(days=rng.randint(60, 120))
+        planned = held + timedelta(days=60 + int(random() * 60))
         reviews.append(
             {
-                "at": _moment(held, gen, opened_at),
-                "user_id": gen.user(),
+                "at": _written(held, entered, opened_at, now),
+                "user_id": writer,
                 "held_on": held,
-                "kind": "eps" if rng.random() < 0.4 else "team",
+                "kind": "eps" if random() < 0.4 else "team",
                 "summary": rng.choice(REVIEW_SUMMARIES),
                 "next_on": None if ending is not None and planned > last_day else planned,
                 "number": len(reviews) + 1,
             }
         )
-        held = planned + timedelta(days=rng.randint(-7, 21))
+        held = planned + timedelta(days=int(random() * 28) - 7)
     if reviews:
         row["next_review_on"] = reviews[-1]["next_on"]
     return row, objectives, actions, reviews
