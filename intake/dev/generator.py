@@ -264,17 +264,28 @@ def generate(
                     )
                     last_activity = max(last_activity, at)
 
-            # A change is made for each child, siblings moved together in one go.
-            for child, path in zip(child_rows, paths, strict=True):
-                for change in path:
-                    batch.history.append(
-                        {
-                            **change,
-                            "id": next_id("status_change"),
-                            "referral_id": referral_id,
-                            "child_id": child["id"],
-                        }
-                    )
+            # A change is made for each child, in time order: siblings moved together in one
+            # go have consecutive rows, as `change_status` writes them.
+            if all(path is history for path in paths):
+                changes = [(change, child) for change in history for child in child_rows]
+            else:
+                changes = sorted(
+                    (
+                        (change, child)
+                        for child, path in zip(child_rows, paths, strict=True)
+                        for change in path
+                    ),
+                    key=lambda pair: pair[0]["at"],
+                )
+            for change, child in changes:
+                batch.history.append(
+                    {
+                        **change,
+                        "id": next_id("status_change"),
+                        "referral_id": referral_id,
+                        "child_id": child["id"],
+                    }
+                )
 
             # Once someone has looked at a referral, it mostly has a référent, named then.
             row.setdefault("duplicate_suspected", False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import phonenumbers
 from sqlalchemy import func, select, text
@@ -25,6 +25,7 @@ from intake.models import (
     Parcours,
     ReferenceCounter,
     Referral,
+    Review,
     Source,
     StatusChange,
     User,
@@ -141,8 +142,14 @@ def test_siblings_are_sometimes_decided_apart():
     for child in tables["children"]:
         children[child["referral_id"]].append(child)
     history = defaultdict(list)
+    by_referral = defaultdict(list)
     for change in tables["history"]:
         history[change["child_id"]].append(change)
+        by_referral[change["referral_id"]].append(change)
+    # In time order across siblings, as the app numbers them: the history reads in id order.
+    for changes in by_referral.values():
+        assert [c["id"] for c in changes] == sorted(c["id"] for c in changes)
+        assert [c["at"] for c in changes] == sorted(c["at"] for c in changes)
     standing = defaultdict(set)
     for cover in tables["covers"]:
         if cover["withdrawn_on"] is None:
@@ -502,3 +509,12 @@ def test_seeded_referents_are_staff_accounts_and_ids_continue(app, runner, users
         db.session.add(real)
         db.session.commit()
         assert real.id == db.session.scalar(select(func.count()).select_from(Assignment))
+        # Parcours' référents are coordinators too, and their records continue the same way.
+        followed = db.session.scalars(select(Parcours)).all()
+        assert {p.referent_id for p in followed} - {None} == {coordinator.id}
+        review = Review(
+            parcours_id=followed[0].id, held_on=date(2026, 5, 4), kind="team", number=99
+        )
+        db.session.add(review)
+        db.session.commit()
+        assert review.id == db.session.scalar(select(func.count()).select_from(Review))
