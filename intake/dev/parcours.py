@@ -103,7 +103,8 @@ def draw_parcours(
         "ended_by_id": None,
     }
     # The référent: mostly the referral's, else another coordinator, now and then someone of
-    # a partner (the school, the social worker) who knows the family best.
+    # a partner (the school, the social worker) who knows the family best; with no
+    # coordinator to name, a partner's now and then, nobody yet otherwise.
     roll = rng.random()
     if roll < 0.15 or not gen.user_ids:
         if roll < 0.3:
