@@ -22,14 +22,16 @@ from sqlalchemy import create_engine, inspect, select, text
 from intake.extensions import db
 from intake.models import Parcours, Referral
 from intake.models.types import UTCDateTime
-from tests.support.app import TERRITORY, TEST_DATABASE_URL, build_app, release, schema_url
+from tests.support.app import TEST_DATABASE_URL, build_app, release, schema_url
 
 CHECKOUT = Path(__file__).parents[2]
 MIGRATION = "migrations/versions/0012_children_one_by_one.py"
 COUNT = 300
 PARIS = ZoneInfo("Europe/Paris")
+# The old tree reads its own test territory: the file's format may change after it.
+OLD_TERRITORY = "tests/territory.toml"
 # What the old tree needs to run `flask --app wsgi …`.
-OLD_PATHS = ("intake", "migrations", "templates", "static", "wsgi.py", "instance")
+OLD_PATHS = ("intake", "migrations", "templates", "static", "wsgi.py", "instance", OLD_TERRITORY)
 
 
 def git(*args: str, **options) -> subprocess.CompletedProcess:
@@ -69,7 +71,7 @@ def old_flask(tree: Path, url: str, *args: str, stdin: str = "") -> None:
         PYTHONDONTWRITEBYTECODE="1",
         FLASK_SECRET_KEY="migration-test",
         FLASK_SQLALCHEMY_DATABASE_URI=url,
-        FLASK_INTAKE_TERRITORY=str(TERRITORY),
+        FLASK_INTAKE_TERRITORY=str(tree / OLD_TERRITORY),
     )
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
