@@ -44,6 +44,7 @@ from intake.territory.model import Territory
 # The share of open referrals that send again a child of a recent open one (another
 # professional, or the parent after the school): what the duplicate check warns about.
 DUPLICATE_SHARE = 0.04
+SEXES, SEX_WEIGHTS = ("F", "M", ""), (48, 48, 4)
 # How far back the received dates go.
 SPAN_DAYS = 3 * 365
 ADDRESS_POOL = 1500
@@ -235,7 +236,8 @@ class Drawer:
                     "school_other": school_other,
                     "class_level": level,
                     "school_level": school_level(level, birth_date, day),
-                    "sex": rng.choice(("F", "M", "F", "M", "")),
+                    # Recorded at the first contact (see `generate`), now and then left blank.
+                    "sex": rng.choices(SEXES, SEX_WEIGHTS)[0],
                     **screened,
                 }
             )

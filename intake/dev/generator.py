@@ -16,16 +16,21 @@ from typing import Any
 from intake.dev import DEFAULT_SEED
 from intake.dev.drawer import Drawer
 from intake.dev.draws import draw_times
+from intake.dev.odds import SPLIT_EXITS, SPLIT_SHARE
+from intake.dev.parcours import closing_moment, draw_exit, draw_parcours
 from intake.dev.texts import AGREEMENT_COMMENTS, NOTES
 from intake.duplicates.likeness import name_similarity
 from intake.models import PairState
 from intake.rules.clock import local_date
-from intake.rules.workflow import FINAL, Status
+from intake.rules.workflow import FINAL, Status, referral_status
 from intake.territory.model import Territory
 
 CHUNK_SIZE = 2000
 # How many of the latest open referrals a later one may be a second sending of.
 RECENT_OPEN = 200
+ACCEPTED = Status.ACCEPTED.value
+# The children that have a parcours: accepted, or closed once it ended.
+FOLLOWED = frozenset({Status.ACCEPTED.value, Status.CLOSED.value})
 
 
 @dataclass
@@ -38,6 +43,9 @@ class Batch:
     agreements: list[dict[str, Any]] = field(default_factory=list)
     covers: list[dict[str, Any]] = field(default_factory=list)
     parcours: list[dict[str, Any]] = field(default_factory=list)
+    objectives: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     pairs: list[dict[str, Any]] = field(default_factory=list)
@@ -58,6 +66,9 @@ class Start:
     agreement_id: int = 1
     agreement_child_id: int = 1
     parcours_id: int = 1
+    parcours_objective_id: int = 1
+    parcours_action_id: int = 1
+    parcours_review_id: int = 1
     note_id: int = 1
     assignment_id: int = 1
     duplicate_pair_id: int = 1
@@ -97,6 +108,9 @@ def generate(
         "agreement": start.agreement_id,
         "agreement_child": start.agreement_child_id,
         "parcours": start.parcours_id,
+        "parcours_objective": start.parcours_objective_id,
+        "parcours_action": start.parcours_action_id,
+        "parcours_review": start.parcours_review_id,
         "note": start.note_id,
         "assignment": start.assignment_id,
         "duplicate_pair": start.duplicate_pair_id,
@@ -164,6 +178,9 @@ def generate(
             steps = gen.path(status, row["eligibility"])
             gap = rng.uniform(3, 40)
             moments = draw_times(rng, received_at, now, len(steps) + 1, gap)
+            if status is Status.CLOSED:
+                # A parcours lasts months, not the weeks between the steps before it.
+                moments[-2] = closing_moment(gen, moments[-3])
             history = [
                 {
                     "at": received_at,
@@ -191,24 +208,40 @@ def generate(
                     }
                 )
                 previous = step["to_status"]
-            last_activity = history[-1]["at"]
+
+            # Each child's own path: the referral's, but for a sibling now and then decided
+            # apart, and for the exit of each child whose parcours ended.
+            paths = [history] * len(children)
+            split = None
+            if len(children) > 1 and rng.random() < SPLIT_SHARE:
+                split = _split(gen, history, moments, children)
+                if split is not None:
+                    paths[split[0]] = split[1]
+            exits: list[dict | None] = [None] * len(children)
+            if status is Status.CLOSED:
+                entered, ended = local_date(history[-2]["at"]), local_date(history[-1]["at"])
+                for index, child in enumerate(children):
+                    if paths[index] is history:
+                        exits[index] = draw_exit(gen, child, entered, ended)
+                        closing = {**history[-1], "comment": exits[index]["exit_comment"]}
+                        paths[index] = [*history[:-1], closing]
+            for child, path in zip(child_rows, paths, strict=True):
+                child["status"] = path[-1]["to_status"]
+                if status is Status.NEW:
+                    # The coordinator records the sex at the first contact, not yet made.
+                    child["sex"] = ""
+            row["status"] = referral_status(child["status"] for child in child_rows)
+            last_activity = max(path[-1]["at"] for path in paths)
 
             agreement = _agreement(gen, row, status, history, moments[-1])
             if agreement is not None:
                 agreement["id"] = next_id("agreement")
                 agreement["referral_id"] = referral_id
                 batch.agreements.append(agreement)
-                batch.covers.extend(
-                    {
-                        "id": next_id("agreement_child"),
-                        "agreement_id": agreement["id"],
-                        "child_id": child["id"],
-                        "withdrawn_on": agreement["withdrawn_on"],
-                        "withdrawn_at": agreement["withdrawn_at"],
-                        "withdrawn_by_id": agreement["withdrawn_by_id"],
-                    }
-                    for child in child_rows
-                )
+                covers = _covers(gen, agreement, child_rows, paths, split)
+                for cover in covers:
+                    cover["id"] = next_id("agreement_child")
+                batch.covers.extend(covers)
                 last_activity = max(
                     last_activity,
                     agreement["recorded_at"],
@@ -231,21 +264,28 @@ def generate(
                     )
                     last_activity = max(last_activity, at)
 
-            # A change is made for each child: the siblings of a referral move together.
-            for change in history:
-                for child in child_rows:
-                    batch.history.append(
-                        {
-                            **change,
-                            "id": next_id("status_change"),
-                            "referral_id": referral_id,
-                            "child_id": child["id"],
-                        }
-                    )
-            batch.parcours.extend(
-                {**parcours, "id": next_id("parcours")}
-                for parcours in _parcours(history, child_rows, referral_id)
-            )
+            # A change is made for each child, in time order: siblings moved together in one
+            # go have consecutive rows, as `change_status` writes them.
+            if all(path is history for path in paths):
+                changes = [(change, child) for change in history for child in child_rows]
+            else:
+                changes = sorted(
+                    (
+                        (change, child)
+                        for child, path in zip(child_rows, paths, strict=True)
+                        for change in path
+                    ),
+                    key=lambda pair: pair[0]["at"],
+                )
+            for change, child in changes:
+                batch.history.append(
+                    {
+                        **change,
+                        "id": next_id("status_change"),
+                        "referral_id": referral_id,
+                        "child_id": child["id"],
+                    }
+                )
 
             # Once someone has looked at a referral, it mostly has a référent, named then.
             row.setdefault("duplicate_suspected", False)
@@ -261,6 +301,29 @@ def generate(
                         "assigned_to_id": row["assigned_to_id"],
                     }
                 )
+
+            # A parcours for each child accepted, from the day of its acceptance.
+            for child, path, exit_ in zip(child_rows, paths, exits, strict=True):
+                if child["status"] not in FOLLOWED:
+                    continue
+                accepted = next(c for c in reversed(path) if c["to_status"] == ACCEPTED)
+                ending = {**path[-1], **exit_} if exit_ is not None else None
+                parcours, objectives, actions, reviews = draw_parcours(
+                    gen, child_id=child["id"], referral=row, accepted=accepted, ending=ending
+                )
+                parcours["id"] = next_id("parcours")
+                batch.parcours.append(parcours)
+                for records, table, name in (
+                    (objectives, batch.objectives, "parcours_objective"),
+                    (actions, batch.actions, "parcours_action"),
+                    (reviews, batch.reviews, "parcours_review"),
+                ):
+                    for record in records:
+                        record["id"] = next_id(name)
+                        record["parcours_id"] = parcours["id"]
+                        last_activity = max(last_activity, record["at"])
+                    table.extend(records)
+
             row["last_activity_at"] = last_activity
             row["updated_by_id"] = step_user
             row["search_key"] = gen.search_key(row, children)
@@ -269,41 +332,82 @@ def generate(
         yield batch
 
 
-def _parcours(history: list[dict], children: list[dict], referral_id: int) -> list[dict]:
-    """A parcours for each child accepted, from the day of the decision; ended (reason
-    unrecorded: `other`) when the referral was closed."""
-    reached = {change["to_status"]: change for change in history}
-    accepted = reached.get(Status.ACCEPTED.value)
-    if accepted is None:
-        return []
-    closed = reached.get(Status.CLOSED.value)
-    return [
-        {
-            "child_id": child["id"],
-            "referral_id": referral_id,
-            "entered_on": local_date(accepted["at"]),
-            "opened_at": accepted["at"],
-            "opened_by_id": accepted["user_id"],
-            "referent_id": None,
-            "referent_name": "",
-            "referent_organisation": "",
-            "next_review_on": None,
-            "ended_on": local_date(closed["at"]) if closed else None,
-            "exit_reason": "goals_met" if closed else None,
-            "exit_service": None,
-            "exit_comment": "",
-            "ended_at": closed["at"] if closed else None,
-            "ended_by_id": closed["user_id"] if closed else None,
-        }
-        for child in children
-    ]
+def _split(
+    gen: Drawer, history: list[dict], moments: list[datetime], children: list[dict]
+) -> tuple[int, list[dict]] | None:
+    """One child decided apart from its siblings: its path is theirs until it is redirected,
+    declined or withdrawn, mostly at the EPS that decides on the others, at the same moment.
+    Returns the child's index and its path, or None when the referral was never looked at."""
+    rng = gen.rng
+    looked_at = (Status.IN_REVIEW.value, Status.EPS.value)
+    candidates = [i for i in range(1, len(history)) if history[i]["to_status"] in looked_at]
+    if not candidates:
+        return None
+    index = candidates[-1] if rng.random() < 0.7 else rng.choice(candidates)
+    following = history[index + 1] if index + 1 < len(history) else None
+    exits = {
+        status: weight
+        for status, weight in SPLIT_EXITS.items()
+        if following is None or status.value != following["to_status"]
+    }
+    target = rng.choices(list(exits), list(exits.values()))[0]
+    chosen = rng.randrange(len(children))
+    step = gen.step(target, children[chosen]["eligibility"])
+    change = {
+        **step,
+        "to_status": target.value,
+        "at": moments[index],
+        "user_id": following["user_id"] if following is not None else gen.user(),
+        "from_status": history[index]["to_status"],
+    }
+    return chosen, [*history[: index + 1], change]
+
+
+def _covers(
+    gen: Drawer,
+    agreement: dict,
+    children: list[dict],
+    paths: list[list[dict]],
+    split: tuple[int, list[dict]] | None,
+) -> list[dict]:
+    """The children an agreement is given for: those that went on, and the one decided apart
+    when the parents had agreed for it before (half the time); withdrawn for a child whose
+    family withdrew it afterwards, and as a whole once withdrawn for all."""
+    rng = gen.rng
+    covers = []
+    for index, (child, path) in enumerate(zip(children, paths, strict=True)):
+        apart = split is not None and index == split[0]
+        if apart and (path[-1]["at"] <= agreement["recorded_at"] or rng.random() < 0.5):
+            continue
+        last = path[-1]
+        withdrawn = (
+            last["to_status"] == Status.WITHDRAWN.value
+            and last["withdrawn_by"] == "family"
+            and last["at"] > agreement["recorded_at"]
+        )
+        covers.append(
+            {
+                "agreement_id": agreement["id"],
+                "child_id": child["id"],
+                "withdrawn_on": local_date(last["at"]) if withdrawn else None,
+                "withdrawn_at": last["at"] if withdrawn else None,
+                "withdrawn_by_id": (last["user_id"] or gen.user()) if withdrawn else None,
+            }
+        )
+    if all(cover["withdrawn_at"] is not None for cover in covers):
+        latest = max(covers, key=lambda cover: cover["withdrawn_at"])
+        agreement.update(
+            withdrawn_on=latest["withdrawn_on"],
+            withdrawn_at=latest["withdrawn_at"],
+            withdrawn_by_id=latest["withdrawn_by_id"],
+        )
+    return covers
 
 
 def _agreement(
     gen: Drawer, row: dict, status: Status, history: list[dict], latest: datetime
 ) -> dict | None:
-    """The parents' agreement: always before `accepted`, sometimes earlier in the process,
-    now and then withdrawn along with the referral."""
+    """The parents' agreement: always before `accepted`, sometimes earlier in the process."""
     rng = gen.rng
     reached = [change["to_status"] for change in history]
     if Status.ACCEPTED.value in reached:
@@ -317,8 +421,6 @@ def _agreement(
     else:
         return None
     recorded_at = before + (after - before) * rng.uniform(0.2, 0.9)
-    withdrawn = status is Status.WITHDRAWN and history[-1]["withdrawn_by"] == "family"
-    withdrawn_at = history[-1]["at"] if withdrawn else None
     return {
         "guardian_name": row["guardian_name"],
         # Often signed a day or two before the coordination records it, never before the
@@ -331,7 +433,8 @@ def _agreement(
         "comment": rng.choice(AGREEMENT_COMMENTS),
         "recorded_at": recorded_at,
         "recorded_by_id": gen.user(),
-        "withdrawn_on": local_date(withdrawn_at) if withdrawn_at else None,
-        "withdrawn_at": withdrawn_at,
-        "withdrawn_by_id": gen.user() if withdrawn_at else None,
+        # Withdrawn child by child: see _covers.
+        "withdrawn_on": None,
+        "withdrawn_at": None,
+        "withdrawn_by_id": None,
     }

@@ -78,3 +78,37 @@ REDIRECT_SERVICES = {
 # Class level by age in completed years on the day received (French school years).
 LEVELS = ["none", "none", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e"]
 LEVELS += ["5e", "4e", "3e"]
+
+# How often each kind of action is put in place (intake.rules.parcours.ACTION_KINDS).
+ACTION_WEIGHTS = {
+    "tutoring": 30,
+    "speech_therapy": 10,
+    "psychological": 10,
+    "culture_sport": 22,
+    "parenting": 14,
+    "rights": 8,
+    "other": 6,
+}
+
+# Why a parcours ended, for one that lasted six months or more (False) or less (True).
+EXIT_WEIGHTS = {
+    False: {
+        "goals_met": 62,
+        "moved_away": 10,
+        "family_ended": 8,
+        "handed_over": 12,
+        "other": 8,
+    },
+    True: {
+        "goals_met": 15,
+        "moved_away": 30,
+        "family_ended": 30,
+        "handed_over": 15,
+        "other": 10,
+    },
+}
+
+# The share of referrals of several children whose children are decided apart: one of them
+# redirected, declined or withdrawn while the others go on; and how that one leaves.
+SPLIT_SHARE = 0.15
+SPLIT_EXITS = {Status.REDIRECTED: 55, Status.DECLINED: 35, Status.WITHDRAWN: 10}

@@ -1,6 +1,7 @@
 """Writing the seeder's batches: a chunk of rows per transaction, the next generated meanwhile."""
 
-# Writing takes a chunk of referrals with their children, history, agreements and notes per
+# Writing takes a chunk of referrals with their children, history, agreements, parcours and
+# notes per
 # transaction (SQLAlchemy Core `executemany` on SQLite, COPY on PostgreSQL), with primary keys
 # assigned by the generator so that children can name their referral without a RETURNING per
 # row; a second process generates the next chunk meanwhile. No e-mail is queued.
@@ -20,15 +21,18 @@ from intake.dev import DEFAULT_SEED
 from intake.dev.generator import CHUNK_SIZE, Batch, Start, generate
 from intake.extensions import db
 from intake.models import (
+    Action,
     Agreement,
     AgreementChild,
     Assignment,
     Child,
     DuplicatePair,
     Note,
+    Objective,
     Parcours,
     ReferenceCounter,
     Referral,
+    Review,
     Role,
     StatusChange,
     User,
@@ -49,6 +53,9 @@ TABLES = (
     ("agreement_id", Agreement),
     ("agreement_child_id", AgreementChild),
     ("parcours_id", Parcours),
+    ("parcours_objective_id", Objective),
+    ("parcours_action_id", Action),
+    ("parcours_review_id", Review),
     ("note_id", Note),
     ("assignment_id", Assignment),
     ("duplicate_pair_id", DuplicatePair),
@@ -108,6 +115,9 @@ def _store(connection, batch: Batch) -> None:
         (batch.agreements, Agreement),
         (batch.covers, AgreementChild),
         (batch.parcours, Parcours),
+        (batch.objectives, Objective),
+        (batch.actions, Action),
+        (batch.reviews, Review),
         (batch.notes, Note),
         (batch.assignments, Assignment),
         (batch.pairs, DuplicatePair),

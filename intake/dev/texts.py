@@ -143,3 +143,116 @@ LEVEL_WORDS = {
     "GS": "en grande section",
     "other": "au lycée",
 }
+
+# A parcours' objectives, by the referral's domain of difficulty (the contract's `domains`).
+OBJECTIVES = {
+    "school": [
+        "Consolider la lecture et la compréhension des consignes.",
+        "Reprendre confiance face aux apprentissages, en lien avec l'enseignante.",
+        "Mettre en place une méthode pour les devoirs à la maison.",
+    ],
+    "language": [
+        "Enrichir le vocabulaire et oser prendre la parole en classe.",
+        "Réaliser le bilan orthophonique et suivre ses recommandations.",
+    ],
+    "behaviour": [
+        "Apaiser les relations avec les camarades pendant les temps collectifs.",
+        "Trouver des moyens d'exprimer sa colère sans se mettre en danger.",
+    ],
+    "health": [
+        "Reprendre le suivi médical interrompu.",
+        "Retrouver un rythme de sommeil régulier, limiter les écrans le soir.",
+        "Obtenir les lunettes prescrites et les porter en classe.",
+    ],
+    "family": [
+        "Soutenir les parents dans le suivi de la scolarité.",
+        "Renouer le dialogue entre la famille et l'école.",
+    ],
+    "social": [
+        "Ouvrir les droits de la famille (CAF, cantine, centre de loisirs).",
+        "Accompagner la famille dans ses démarches de logement.",
+    ],
+    "culture_sport": [
+        "Pratiquer une activité sportive ou culturelle régulière hors de l'école.",
+        "Découvrir les équipements du quartier : médiathèque, centre social.",
+    ],
+    "mobility": [
+        "Se rendre seul·e à l'école en sécurité.",
+        "Accéder aux activités hors du quartier avec les transports en commun.",
+    ],
+    "attendance": [
+        "Retrouver une assiduité régulière, sans absence injustifiée.",
+        "Arriver à l'heure le matin grâce à une routine construite avec la famille.",
+    ],
+}
+
+# Local partners, by kind of action: the people a PRE works with.
+PARTNERS = {
+    "tutoring": ["Centre social Les Tilleuls", "Association Coup de pouce", "AFEV", "Médiathèque"],
+    "speech_therapy": ["Cabinet d'orthophonie du centre", "CMPP", "Orthophoniste libérale"],
+    "psychological": ["CMP enfants", "Psychologue du PRE", "Maison des adolescents", "CMPP"],
+    "culture_sport": [
+        "Club de football municipal",
+        "École de musique",
+        "Compagnie de théâtre Les Tréteaux",
+        "Maison des jeunes",
+        "Club de judo",
+    ],
+    "parenting": ["REAAP", "Centre social Les Tilleuls", "Maison des familles"],
+    "rights": ["CCAS", "Service social départemental", "Point d'accès au droit", "CAF"],
+    "other": ["Centre social Les Tilleuls", "Association de médiation familiale", "Mairie"],
+}
+
+# What "other" and some of the listed kinds were, in a few words.
+ACTION_DETAILS = {
+    "tutoring": ["", "", "Aide aux devoirs deux soirs par semaine.", "Atelier lecture."],
+    "speech_therapy": ["", "Bilan puis séances hebdomadaires."],
+    "psychological": ["", "Entretiens mensuels."],
+    "culture_sport": ["", "Football le mercredi.", "Atelier théâtre.", "Éveil musical."],
+    "parenting": ["", "Groupe de parole des parents.", "Entretiens avec la famille."],
+    "rights": ["", "Dossier CAF.", "Inscription à la cantine et au centre de loisirs."],
+    "other": [
+        "Séjour de vacances avec le centre de loisirs.",
+        "Accompagnement vers le bilan ophtalmologique.",
+        "Médiation avec le collège.",
+    ],
+}
+
+REVIEW_SUMMARIES = [
+    "Progrès en lecture, à poursuivre ; l'aide aux devoirs est suivie régulièrement.",
+    "Assiduité en nette amélioration ; la famille est présente aux rendez-vous.",
+    "Le bilan orthophonique a eu lieu, les séances commencent le mois prochain.",
+    "Situation stable ; la famille souhaite poursuivre l'accompagnement.",
+    "Difficultés persistantes en classe : une rencontre avec l'équipe pédagogique est prévue.",
+    "Bonne participation à l'activité sportive, plus à l'aise avec les camarades.",
+    "Les démarches auprès de la CAF ont abouti ; l'objectif social est atteint.",
+    "Objectifs revus avec la famille et l'enfant, nouvelles actions proposées.",
+]
+
+# What the coordination writes when a parcours ends, by exit reason.
+EXIT_COMMENTS = {
+    "goals_met": [
+        "",
+        "Objectifs du parcours atteints, fin de l'accompagnement.",
+        "Fin de parcours en accord avec la famille, bilan positif.",
+    ],
+    "moved_away": ["Déménagement de la famille hors du territoire, relais passé."],
+    "age_limit": ["", "Fin de parcours à la limite d'âge du programme."],
+    "family_ended": ["La famille ne souhaite pas poursuivre l'accompagnement."],
+    "handed_over": ["", "Relais pris, synthèse transmise avec l'accord de la famille."],
+    "other": [
+        "Placement de l'enfant, relais avec l'aide sociale à l'enfance.",
+        "Famille injoignable depuis plusieurs mois.",
+        "Scolarisation dans un établissement hors du territoire.",
+    ],
+}
+# A handover to a service the contract lists as `other` names it.
+HANDOVER_OTHER = "Relais pris par l'association de médiation familiale."
+
+# Référents de parcours outside the coordination.
+OUTSIDE_REFERENTS = [
+    "Centre social Les Tilleuls",
+    "Service social départemental",
+    "Collège Jean-Jaurès",
+    "Maison des familles",
+]

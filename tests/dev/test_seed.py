@@ -3,9 +3,10 @@ ready for real submissions."""
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import phonenumbers
 from sqlalchemy import func, select, text
@@ -21,17 +22,22 @@ from intake.models import (
     DuplicatePair,
     Note,
     OutboxMessage,
+    Parcours,
     ReferenceCounter,
     Referral,
+    Review,
     Source,
     StatusChange,
     User,
 )
 from intake.public.operations import create_referral
+from intake.rules.ages import age_on
+from intake.rules.clock import local_date
 from intake.rules.decisions import REASONS, SERVICES, WITHDRAWN_BY
+from intake.rules.parcours import ACTION_KINDS, EXIT_REASONS, REVIEW_KINDS, SEXES, check_exit
 from intake.rules.screening import best
 from intake.rules.search import needle, order_key, referral_key
-from intake.rules.workflow import FINAL, TRANSITIONS, Status
+from intake.rules.workflow import FINAL, TRANSITIONS, Status, referral_status
 from intake.territory.reader import load_territory
 from tests.support.app import TERRITORY, login
 from tests.support.builders import PARENT_DATA
@@ -45,7 +51,20 @@ def rows(count: int = COUNT, **kwargs) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = defaultdict(list)
     options = {"territory": load_territory(TERRITORY), "now": NOW, **kwargs}
     for batch in generate(count, chunk_size=25, **options):
-        names = ("referrals", "children", "history", "agreements", "notes", "assignments", "pairs")
+        names = (
+            "referrals",
+            "children",
+            "history",
+            "agreements",
+            "covers",
+            "parcours",
+            "objectives",
+            "actions",
+            "reviews",
+            "notes",
+            "assignments",
+            "pairs",
+        )
         for name in names:
             tables[name] += getattr(batch, name)
         tables["flagged"] += batch.flagged
@@ -63,13 +82,11 @@ def test_generated_referrals_look_like_real_ones():
     children = defaultdict(list)
     for child in tables["children"]:
         children[child["referral_id"]].append(child)
-    # Each child has its history; the first child's tells its referral's path.
-    first_child = {rid: kids[0]["id"] for rid, kids in children.items()}
+    # Each child has its own history.
     history = defaultdict(list)
     for change in tables["history"]:
-        if change["child_id"] == first_child[change["referral_id"]]:
-            history[change["referral_id"]].append(change)
-    agreed = {agreement["referral_id"] for agreement in tables["agreements"]}
+        history[change["child_id"]].append(change)
+    covered = {cover["child_id"] for cover in tables["covers"]}
 
     assert {r["status"] for r in referrals} == {status.value for status in Status}
     assert {r["source"] for r in referrals} == {"professional", "parent"}
@@ -93,21 +110,179 @@ def test_generated_referrals_look_like_real_ones():
         as_model = type("R", (), {**referral, "children": [type("C", (), c) for c in kids]})
         assert referral["search_key"] == referral_key(as_model)
 
-        steps = history[referral["id"]]
-        assert (steps[0]["from_status"], steps[0]["to_status"]) == (None, "new")
-        for change in steps[1:]:
-            assert Status(change["to_status"]) in TRANSITIONS[Status(change["from_status"])]
-        assert steps[-1]["to_status"] == referral["status"]
-        assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
-        for change in steps:
-            if change["to_status"] in ("declined", "redirected"):
-                assert change["reason"] in REASONS
-            if change["to_status"] == "redirected":
-                assert change["service"] in SERVICES
-            if change["to_status"] == "withdrawn":
-                assert change["withdrawn_by"] in WITHDRAWN_BY
-        if referral["status"] in ("accepted", "closed"):
-            assert referral["id"] in agreed
+        # The referral's status is its children's (contract, "Children, one by one").
+        assert referral["status"] == referral_status(c["status"] for c in kids)
+        for kid in kids:
+            assert kid["sex"] in SEXES
+            steps = history[kid["id"]]
+            assert all(change["referral_id"] == referral["id"] for change in steps)
+            assert (steps[0]["from_status"], steps[0]["to_status"]) == (None, "new")
+            for earlier, change in itertools.pairwise(steps):
+                assert change["from_status"] == earlier["to_status"]
+                assert Status(change["to_status"]) in TRANSITIONS[Status(change["from_status"])]
+            assert steps[-1]["to_status"] == kid["status"]
+            assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
+            for change in steps:
+                if change["to_status"] in ("declined", "redirected"):
+                    assert change["reason"] in REASONS
+                if change["to_status"] == "redirected":
+                    assert change["service"] in SERVICES
+                if change["to_status"] == "withdrawn":
+                    assert change["withdrawn_by"] in WITHDRAWN_BY
+            if kid["status"] in ("accepted", "closed"):
+                assert kid["id"] in covered
+    assert Counter(c["sex"] for c in tables["children"]).keys() == set(SEXES)
+    # Asked at the first contact: not yet for a referral nobody has looked at.
+    assert all(c["sex"] == "" for c in tables["children"] if c["status"] == "new")
+
+
+def test_siblings_are_sometimes_decided_apart():
+    tables = rows(3000)
+    children = defaultdict(list)
+    for child in tables["children"]:
+        children[child["referral_id"]].append(child)
+    history = defaultdict(list)
+    by_referral = defaultdict(list)
+    for change in tables["history"]:
+        history[change["child_id"]].append(change)
+        by_referral[change["referral_id"]].append(change)
+    # In time order across siblings, as the app numbers them: the history reads in id order.
+    for changes in by_referral.values():
+        assert [c["id"] for c in changes] == sorted(c["id"] for c in changes)
+        assert [c["at"] for c in changes] == sorted(c["at"] for c in changes)
+    standing = defaultdict(set)
+    for cover in tables["covers"]:
+        if cover["withdrawn_on"] is None:
+            standing[cover["child_id"]].add(cover["agreement_id"])
+    agreements = {agreement["id"]: agreement for agreement in tables["agreements"]}
+    for cover in tables["covers"]:
+        agreement = agreements[cover["agreement_id"]]
+        # An agreement is withdrawn as a whole once withdrawn for every child it covers.
+        if agreement["withdrawn_on"] is not None:
+            assert cover["withdrawn_on"] is not None
+
+    looked_at = [kids for kids in children.values() if len(kids) > 1 and kids[0]["status"] != "new"]
+    apart = [kids for kids in looked_at if len({c["status"] for c in kids}) > 1]
+    assert 0.07 < len(apart) / len(looked_at) < 0.25
+    outcomes = set()
+    for kids in apart:
+        paths = [[c["to_status"] for c in history[kid["id"]]] for kid in kids]
+        # They went the same way until one of them left: the others' path starts as its own.
+        alone = min(
+            paths,
+            key=lambda path: (path[-1] not in ("redirected", "declined", "withdrawn"), len(path)),
+        )
+        assert alone[-1] in ("redirected", "declined", "withdrawn")
+        for path in paths:
+            assert path[: len(alone) - 1] == alone[:-1]
+        outcomes.add(frozenset(c["status"] for c in kids))
+        for kid in kids:
+            # A child is accepted only while an agreement for it stands.
+            if kid["status"] == "accepted":
+                assert standing[kid["id"]]
+    # A child supported while its sibling is sent to another service, among others.
+    assert any({"accepted", "redirected"} <= outcome for outcome in outcomes)
+    assert any({"accepted", "closed"} & outcome for outcome in outcomes)
+
+
+def test_accepted_children_are_followed_from_entry_to_exit():
+    tables = rows(3000, user_ids=(7, 9))
+    today = local_date(NOW)
+    referrals = {row["id"]: row for row in tables["referrals"]}
+    children = {row["id"]: row for row in tables["children"]}
+    accepted_at = {}
+    closed_at = {}
+    for change in tables["history"]:
+        if change["to_status"] == "accepted":
+            accepted_at[change["child_id"]] = change["at"]
+        if change["to_status"] == "closed":
+            closed_at[change["child_id"]] = change
+    parcours = {row["child_id"]: row for row in tables["parcours"]}
+    by_id = {row["id"]: row for row in tables["parcours"]}
+    records = {name: defaultdict(list) for name in ("objectives", "actions", "reviews")}
+    for name, found in records.items():
+        for record in tables[name]:
+            found[record["parcours_id"]].append(record)
+
+    # Every accepted child has an open parcours, every closed child an ended one, no other.
+    followed = {i for i, c in children.items() if c["status"] in ("accepted", "closed")}
+    assert set(parcours) == followed
+    durations, reasons = [], Counter()
+    for child_id, row in parcours.items():
+        child, referral = children[child_id], referrals[parcours[child_id]["referral_id"]]
+        assert row["referral_id"] == child["referral_id"]
+        assert row["entered_on"] == local_date(accepted_at[child_id])
+        if child["status"] == "accepted":
+            assert row["ended_on"] is row["exit_reason"] is None
+        else:
+            closing = closed_at[child_id]
+            assert row["ended_on"] == local_date(closing["at"]) <= today
+            assert row["entered_on"] <= row["ended_on"]
+            assert row["ended_at"] == closing["at"]
+            assert row["exit_comment"] == closing["comment"]
+            # As the exit form checks it (intake.rules.parcours.check_exit).
+            check_exit(
+                entered_on=row["entered_on"],
+                ended_on=row["ended_on"],
+                exit_reason=row["exit_reason"],
+                service=row["exit_service"],
+                comment=row["exit_comment"],
+            )
+            if row["exit_reason"] == "age_limit":
+                assert age_on(child["birth_date"], row["ended_on"]) >= 17
+            reasons[row["exit_reason"]] += 1
+            durations.append((row["ended_on"] - row["entered_on"]).days)
+        # Followed by a coordinator, or by someone named of a partner organisation.
+        if row["referent_id"] is not None:
+            assert row["referent_id"] in (7, 9) and not row["referent_name"]
+        else:
+            assert bool(row["referent_name"]) == bool(row["referent_organisation"])
+        end = row["ended_on"] or today
+
+        objectives = records["objectives"][row["id"]]
+        assert 1 <= len(objectives) <= 3
+        domains = [o["domain"] for o in objectives]
+        assert len(set(domains)) == len(domains) and set(domains) <= set(referral["domains"])
+        assert all(o["text"] for o in objectives)
+
+        actions = records["actions"][row["id"]]
+        assert 1 <= len(actions) <= 4
+        for action in actions:
+            assert action["kind"] in ACTION_KINDS and action["partner"]
+            assert action["kind"] != "other" or action["detail"]
+            assert row["entered_on"] <= action["started_on"] <= end
+            if action["ended_on"] is not None:
+                assert action["started_on"] <= action["ended_on"] <= end
+            elif row["ended_on"] is not None:
+                raise AssertionError("an action still running in a parcours that ended")
+            assert action["at"] <= NOW
+
+        reviews = records["reviews"][row["id"]]
+        assert [r["number"] for r in reviews] == list(range(1, len(reviews) + 1))
+        held = [r["held_on"] for r in reviews]
+        assert held == sorted(held)
+        for review in reviews:
+            assert review["kind"] in REVIEW_KINDS and review["summary"]
+            assert row["entered_on"] < review["held_on"] <= end
+            assert review["next_on"] is None or review["next_on"] > review["held_on"]
+        assert row["next_review_on"] == (reviews[-1]["next_on"] if reviews else None)
+        if (end - row["entered_on"]).days > 130:
+            assert reviews
+
+    # Realistic: most exits with their goals met, every reason seen; 6 to 24 months mostly.
+    assert reasons.most_common(1)[0][0] == "goals_met"
+    assert set(reasons) == set(EXIT_REASONS)
+    durations.sort()
+    median = durations[len(durations) // 2]
+    assert 270 <= median <= 600
+    assert durations[-1] <= 731
+    assert sum(180 <= d <= 730 for d in durations) / len(durations) > 0.6
+    # Collective actions too, and reviews that are due or late by now.
+    assert any(a["collective"] for a in tables["actions"])
+    assert not all(a["collective"] for a in tables["actions"])
+    open_ones = [p for p in by_id.values() if p["ended_on"] is None and p["next_review_on"]]
+    assert any(p["next_review_on"] < today for p in open_ones)
+    assert any(p["next_review_on"] >= today for p in open_ones)
 
 
 def test_numbers_continue_from_where_the_database_stands():
@@ -205,10 +380,23 @@ def test_seed_fills_a_database_that_real_submissions_continue(app, runner):
             assert all(c.screening["eligibility"] == c.eligibility for c in referral.children)
             assert referral.domains and isinstance(referral.domains, list)
             assert referral.received_at.tzinfo is not None
-            if referral.status in ("accepted", "closed"):
-                assert referral.has_agreement or referral.agreements
-            assert referral.history[0].to_status == "new"
-            assert referral.history[-1].to_status == referral.status
+            stored = referral.status
+            assert referral.derive_status() == stored
+            for kid in referral.children:
+                changes = [c for c in referral.history if c.child_id == kid.id]
+                assert changes[0].to_status == "new"
+                assert changes[-1].to_status == kid.status
+                if kid.status == "accepted":
+                    assert kid.has_agreement
+                    assert kid.parcours is not None and not kid.parcours.ended
+                elif kid.status == "closed":
+                    assert kid.parcours.ended and kid.parcours.exit_reason in EXIT_REASONS
+                else:
+                    assert kid.parcours is None
+        db.session.rollback()
+        followed = db.session.scalars(select(Parcours)).all()
+        assert followed and any(p.reviews for p in followed) and any(p.actions for p in followed)
+        assert all(p.objectives for p in followed)
         assert len({r.reference for r in referrals}) == COUNT
         assert len({r.fingerprint for r in referrals}) == COUNT
         counters = dict(
@@ -321,3 +509,12 @@ def test_seeded_referents_are_staff_accounts_and_ids_continue(app, runner, users
         db.session.add(real)
         db.session.commit()
         assert real.id == db.session.scalar(select(func.count()).select_from(Assignment))
+        # Parcours' référents are coordinators too, and their records continue the same way.
+        followed = db.session.scalars(select(Parcours)).all()
+        assert {p.referent_id for p in followed} - {None} == {coordinator.id}
+        review = Review(
+            parcours_id=followed[0].id, held_on=date(2026, 5, 4), kind="team", number=99
+        )
+        db.session.add(review)
+        db.session.commit()
+        assert review.id == db.session.scalar(select(func.count()).select_from(Review))
