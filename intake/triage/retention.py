@@ -9,7 +9,7 @@ the searches and the pages. Its codes and dates stay for the programme's figures
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,14 @@ from intake.rules.retention import ANONYMISED, anonymised_value, is_expired, mon
 from intake.rules.workflow import FINAL
 
 FINAL_CODES = tuple(status.value for status in FINAL)
+# Ids per IN (…) list: a first purge of years of history may find tens of thousands, past
+# what SQLite binds in one statement (32,766).
+CHUNK = 5000
+
+
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 def expired_ids(months: int, now: datetime | None = None) -> list[int]:
@@ -53,12 +61,11 @@ def expired_ids(months: int, now: datetime | None = None) -> list[int]:
     if not rows:
         return []
     statuses: dict[int, list[str]] = {}
-    for referral_id, status in db.session.execute(
-        select(Child.referral_id, Child.status).where(
-            Child.referral_id.in_([row.id for row in rows])
-        )
-    ):
-        statuses.setdefault(referral_id, []).append(status)
+    for some in chunks([row.id for row in rows]):
+        for referral_id, status in db.session.execute(
+            select(Child.referral_id, Child.status).where(Child.referral_id.in_(some))
+        ):
+            statuses.setdefault(referral_id, []).append(status)
     # The SQL narrows the search; the pure rule has the last word.
     return [
         row.id
@@ -90,6 +97,11 @@ class Tally:
 def tally(ids: Sequence[int]) -> Tally:
     """Count what anonymising the referrals `ids` would keep (as rows stripped of what
     identifies) and delete, without changing anything."""
+    return sum((tally_of(some) for some in chunks(ids)), Tally())
+
+
+def tally_of(ids: Sequence[int]) -> Tally:
+    """tally() of at most CHUNK referrals."""
     if not ids:
         return Tally()
 
