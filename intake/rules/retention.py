@@ -266,8 +266,7 @@ def anonymised_value(fate: Fate, value: Any, nullable: bool = False) -> Any:
     raise ValueError(fate)
 
 
-# A screening's codes (intake.rules.screening.Screening.to_dict): the reasons' words, and
-# their parameters (the address, the school's name), are left out.
+# A screening's codes (intake.rules.screening.Screening.to_dict): kept whole.
 SCREENING_CODES = (
     "eligibility",
     "age",
@@ -277,14 +276,32 @@ SCREENING_CODES = (
     "school_uai",
     "school_network",
 )
+# A reason's parameters that name the territory, not the family: its QPV, commune, postcode,
+# school and the programme's ages. The others (the street, the child's age in years and
+# months) become PLACEHOLDER, so that a page still filling the reason's template (a meeting's
+# fiche) finds every parameter it names.
+TERRITORY_PARAMS = frozenset(
+    {"qpv", "code", "commune", "postcode", "school", "uai", "network", "min_age", "max_age"}
+)
 
 
 def screening_codes(screening: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A stored screening kept to its codes, and its reasons to theirs."""
+    """A stored screening kept to its codes, and its reasons to their codes and templates
+    (fixed sentences), without the words they were filled with."""
     if not screening:
         return screening  # type: ignore[return-value]
     kept = {key: screening[key] for key in SCREENING_CODES if key in screening}
-    kept["reasons"] = [{"code": reason.get("code")} for reason in screening.get("reasons", [])]
+    kept["reasons"] = [
+        {
+            "code": reason.get("code"),
+            "template": reason.get("template", ""),
+            "params": {
+                name: value if name in TERRITORY_PARAMS else PLACEHOLDER
+                for name, value in reason.get("params", {}).items()
+            },
+        }
+        for reason in screening.get("reasons", [])
+    ]
     return kept
 
 

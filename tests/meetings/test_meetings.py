@@ -925,5 +925,8 @@ def test_purge_erases_the_minutes_of_anonymised_referrals_and_keeps_their_decisi
     with app.app_context():
         minutes = db.session.scalars(select(AgendaItem.minute).order_by(AgendaItem.id)).all()
         assert minutes == ["", ""]
-    page = coordinator.get(f"/triage/reunions/{meeting}")
-    assert page.status_code == 200 and "Ysengrin" not in page.get_data(as_text=True)
+    # The meeting's pages still show its agenda, the anonymised point without a name.
+    for address in ("", "/ordre-du-jour", "/fiches"):
+        page = coordinator.get(f"/triage/reunions/{meeting}{address}")
+        assert page.status_code == 200 and "Ysengrin" not in page.get_data(as_text=True)
+    assert coordinator.get(f"/triage/{expired}/fiche").status_code == 404

@@ -108,29 +108,46 @@ def test_anonymised_value(fate, value, nullable, expected):
 
 
 def test_a_screening_keeps_its_codes_not_its_words():
-    screening = {
-        "eligibility": "eligible",
+    reason = {
+        "code": "residence_no_number",
+        "template": "Domicile : numéro absent (%(street)s, %(postcode)s).",
+        "params": {"street": "rue des Tilleuls", "postcode": "62999"},
+        "text": "Domicile : numéro absent (rue des Tilleuls, 62999).",
+    }
+    age = {
+        "code": "age_in_range",
+        "template": "Âge : %(age)s (%(min_age)s à %(max_age)s ans).",
+        "params": {"age": "9 ans et 3 mois", "min_age": 2, "max_age": 16},
+        "text": "Âge : 9 ans et 3 mois (2 à 16 ans).",
+    }
+    codes = {
+        "eligibility": "to_check",
         "age": "in_range",
         "school": "listed",
-        "residence": "qpv",
-        "qpv_code": "QN06201M",
+        "residence": "unknown",
+        "qpv_code": None,
         "school_uai": "0629001A",
         "school_network": "REP+",
+    }
+    kept = anonymised_value(Fate.CODES, {**codes, "reasons": [reason, age]})
+    assert kept == {
+        **codes,
         "reasons": [
             {
-                "code": "residence_qpv",
-                "template": "Le domicile (%(address)s) est dans le quartier %(qpv)s.",
-                "params": {"address": "3 rue des Tilleuls", "qpv": "Les Provinces"},
-                "text": "Le domicile (3 rue des Tilleuls) est dans le quartier Les Provinces.",
-            }
+                "code": "residence_no_number",
+                "template": reason["template"],
+                "params": {"street": PLACEHOLDER, "postcode": "62999"},
+            },
+            {
+                "code": "age_in_range",
+                "template": age["template"],
+                "params": {"age": PLACEHOLDER, "min_age": 2, "max_age": 16},
+            },
         ],
     }
-    kept = anonymised_value(Fate.CODES, screening)
-    assert kept == {
-        **{key: screening[key] for key in screening if key != "reasons"},
-        "reasons": [{"code": "residence_qpv"}],
-    }
-    assert "Tilleuls" not in str(kept)
+    assert "Tilleuls" not in str(kept) and "3 mois" not in str(kept)
+    # Its template can still be filled.
+    assert kept["reasons"][0]["template"] % kept["reasons"][0]["params"]
     assert anonymised_value(Fate.CODES, {}) == {}
 
 

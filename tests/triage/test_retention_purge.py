@@ -243,6 +243,7 @@ def test_the_purge_leaves_nothing_that_names_the_family_and_keeps_every_code(
         assert first.parcours.exit_reason == "other" and first.parcours.actions[0].kind == "other"
         assert referral.search_key == "" and referral.address == ""
         assert all("text" not in reason for reason in first.screening["reasons"])
+        assert first.screening["reasons"] and first.screening["residence"]
         assert referral.corrections[0].previous == {"guardian_phone": None}
         assert db.session.scalar(select(func.count()).select_from(Note)) == 0
         assert (
