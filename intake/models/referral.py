@@ -67,20 +67,35 @@ class Referral(db.Model):
         # On PostgreSQL it also carries the status, which a walk under a filter returns with
         # each id for the tabs to count: a walk that checks each referral elsewhere (its
         # agreement) then reads the index alone, not each wide row (revision 0010).
-        Index("ix_referral_queue", "received_at", "id", postgresql_include=["status"]),
-        Index("ix_referral_status_queue", "status", "received_at", "id"),
-        Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id"),
+        # Each ends with `anonymised_at` (revision 0013): the queue lists only referrals
+        # whose data are still there, and reads that from the index entry it walks anyway,
+        # not from each row (a key column, last: the order the queue reads is unchanged).
+        Index(
+            "ix_referral_queue",
+            "received_at",
+            "id",
+            "anonymised_at",
+            postgresql_include=["status"],
+        ),
+        Index("ix_referral_status_queue", "status", "received_at", "id", "anonymised_at"),
+        Index("ix_referral_eligibility_queue", "eligibility", "received_at", "id", "anonymised_at"),
         # The same for the workspace's filters and sorts: whose case it is, suspected
         # duplicates, urgent first, longest untouched first.
-        Index("ix_referral_assigned_queue", "assigned_to_id", "received_at", "id"),
-        Index("ix_referral_duplicate_queue", "duplicate_suspected", "received_at", "id"),
-        Index("ix_referral_urgent_queue", "urgent", "received_at", "id"),
-        Index("ix_referral_activity_queue", "last_activity_at", "id"),
-        Index("ix_referral_source_queue", "source", "received_at", "id"),
+        Index("ix_referral_assigned_queue", "assigned_to_id", "received_at", "id", "anonymised_at"),
+        Index(
+            "ix_referral_duplicate_queue",
+            "duplicate_suspected",
+            "received_at",
+            "id",
+            "anonymised_at",
+        ),
+        Index("ix_referral_urgent_queue", "urgent", "received_at", "id", "anonymised_at"),
+        Index("ix_referral_activity_queue", "last_activity_at", "id", "anonymised_at"),
+        Index("ix_referral_source_queue", "source", "received_at", "id", "anonymised_at"),
         # What the duplicate check reads of each candidate's referral, and the search of the
         # received date and status of each referral it finds: answered from the index,
         # without reading the (wide) row.
-        Index("ix_referral_id_received_status", "id", "received_at", "status"),
+        Index("ix_referral_id_received_status", "id", "received_at", "status", "anonymised_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +128,10 @@ class Referral(db.Model):
     # Whether a DuplicatePair still waiting for a coordinator's answer names this referral:
     # kept on the row so that the queue's filter reads an index instead of a join.
     duplicate_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When `retention purge` erased what identified the family (intake.rules.retention's
+    # ANONYMISED): the row keeps the codes and dates the figures count, and leaves the queue,
+    # the searches and the pages (None: the data are all there).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     guardian_name: Mapped[str] = mapped_column(String(200))
     guardian_phone: Mapped[str | None] = mapped_column(String(32))
@@ -296,7 +315,8 @@ def refresh_search_keys(session: Session, flush_context: Any, instances: Any) ->
             referrals.add(instance.referral)
     with session.no_autoflush:
         for referral in referrals:
-            key = referral_key(referral)
+            # An anonymised referral is found by no search: its key would hold its reference.
+            key = "" if referral.anonymised_at is not None else referral_key(referral)
             # Only a real change is written: an equal value would still bump the version.
             if referral.search_key != key:
                 referral.search_key = key

@@ -25,8 +25,11 @@ def coordinator_required(view):
 
 
 def get_referral(reference: str) -> Referral:
-    """The referral with this reference, or 404."""
-    referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+    """The referral with this reference, or 404 (also when it was anonymised: nothing of the
+    case is left to show or change, and its figures need no page)."""
+    referral = db.session.scalar(
+        select(Referral).where(Referral.reference == reference, Referral.anonymised_at.is_(None))
+    )
     if referral is None:
         abort(404)
     return referral

@@ -140,7 +140,10 @@ def referents() -> Select:
 
 
 def filtered(query: Select, filters: QueueFilters) -> Select:
-    """`query` restricted to the referrals `filters` select."""
+    """`query` restricted to the referrals `filters` select (never an anonymised one: its
+    data are gone, its row stays for the figures). Each queue index ends with
+    `anonymised_at` (revision 0013), so the walk checks it on the index entries it reads."""
+    query = query.where(Referral.anonymised_at.is_(None))
     if filters.status:
         query = query.where(Referral.status == filters.status)
     if filters.eligibility:

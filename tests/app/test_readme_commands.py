@@ -316,7 +316,7 @@ COMMANDS: dict[str, Way] = {
         values={"EMAIL": [SECOND_EMAIL]},
     ),
     "audit reads": Way(3, rf"^\S+  {DEMO_EMAIL}  detail  PRE-\d{{4}}-\d{{5}}$", prepare=a_read),
-    "retention purge": Way(3, r"^would delete \d+ referral\(s\) final for over 24 months$"),
+    "retention purge": Way(3, r"^would anonymise \d+ referral\(s\), \d+ child\(ren\): names"),
     "outbox retry": Way(3, r"^\d+ messages? put back$", lane="outbox", prepare=stopped_messages),
     "outbox digest": Way(
         3,

@@ -898,19 +898,35 @@ def test_each_display_writes_a_read_event_with_its_references(app, coordinator):
 # --- Retention ------------------------------------------------------------------------------------
 
 
-def test_purge_deletes_the_agenda_items_of_purged_referrals(app, coordinator, runner):
+def test_purge_erases_the_minutes_of_anonymised_referrals_and_keeps_their_decisions(
+    app, coordinator, runner
+):
     meeting = make_meeting(app)
     expired, kept = make_referral(app), make_referral(app)
     add(coordinator, meeting, expired)
     add(coordinator, meeting, kept)
-    decide(coordinator, app, meeting, expired, status="declined", reason="age")
+    decide(
+        coordinator,
+        app,
+        meeting,
+        expired,
+        status="declined",
+        reason="age",
+        minute="Minute Ysengrin.",
+    )
     with app.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == expired))
         referral.last_activity_at = datetime(2023, 1, 1, tzinfo=UTC)
         db.session.commit()
     result = runner.invoke(args=["retention", "purge"])
-    assert result.exit_code == 0 and "deleted 1" in result.output
-    assert items(app, meeting) == [(kept, None)]
+    assert result.exit_code == 0 and "anonymised 1 referral(s)" in result.output
+    # The decision stays for the figures; its minute is gone.
+    assert items(app, meeting) == [(expired, "declined"), (kept, None)]
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AgendaItem)) == 1
-    assert coordinator.get(f"/triage/reunions/{meeting}").status_code == 200
+        minutes = db.session.scalars(select(AgendaItem.minute).order_by(AgendaItem.id)).all()
+        assert minutes == ["", ""]
+    # The meeting's pages still show its agenda, the anonymised point without a name.
+    for address in ("", "/ordre-du-jour", "/fiches"):
+        page = coordinator.get(f"/triage/reunions/{meeting}{address}")
+        assert page.status_code == 200 and "Ysengrin" not in page.get_data(as_text=True)
+    assert coordinator.get(f"/triage/{expired}/fiche").status_code == 404

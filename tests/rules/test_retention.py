@@ -1,15 +1,21 @@
-"""Retention: the pure rule, and `flask retention purge` on a real database."""
+"""Retention: the pure rule and the table of what anonymising erases and keeps (the command
+on a real database: tests/triage/test_retention_purge.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select
 
-from intake.extensions import db
-from intake.models import Child, Note, OutboxMessage, Referral, StatusChange
-from intake.rules.retention import is_expired, is_overdue, months_before
+from intake.rules.retention import (
+    ANONYMISED,
+    PLACEHOLDER,
+    Fate,
+    anonymised_value,
+    is_expired,
+    is_overdue,
+    months_before,
+)
 from tests.support.builders import make_referral
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -63,36 +69,120 @@ def test_overdue_referrals_are_the_ones_still_new(status, received, expected):
     assert is_overdue(status, received, NOW, 7) is expected
 
 
-def test_purge_deletes_expired_referrals_whole_and_only_them(app, runner):
-    old = datetime(2023, 1, 10, tzinfo=UTC)
-    expired = make_referral(app, received_at=old, status="declined")
-    ongoing = make_referral(app, received_at=old, status="accepted")
-    now = datetime.now(UTC)
-    recent = make_referral(app, received_at=old, status="closed", last_activity_at=now)
-    with app.app_context():
-        referral = db.session.scalar(select(Referral).where(Referral.reference == expired))
-        referral.notes.append(Note(text="Orientée vers le CMP.", at=old))
-        db.session.commit()
+@pytest.mark.parametrize(
+    ("status", "children", "expected"),
+    [
+        ("closed", ["closed", "redirected"], True),
+        ("declined", ["declined"], True),
+        # A stored status that lags its children's: the children have the last word.
+        ("closed", ["closed", "accepted"], False),
+        ("redirected", ["eps"], False),
+    ],
+    ids=["all-final", "one-child-final", "a-child-still-followed", "a-child-at-the-eps"],
+)
+def test_a_referral_expires_only_when_each_child_is_final(status, children, expected):
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    assert is_expired(status, old, NOW, 24, children) is expected
 
-    dry = runner.invoke(args=["retention", "purge", "--dry-run"])
-    assert dry.exit_code == 0
-    assert expired in dry.output and ongoing not in dry.output and recent not in dry.output
-    assert "would delete 1" in dry.output
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Referral)) == 3
 
-    result = runner.invoke(args=["retention", "purge"])
-    assert result.exit_code == 0 and "deleted 1" in result.output
-    with app.app_context():
-        remaining = set(db.session.scalars(select(Referral.reference)))
-        assert remaining == {ongoing, recent}
-        # Its children, history and e-mails went with it.
-        assert db.session.scalar(select(func.count()).select_from(Child)) == 2
-        assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 2
-        assert db.session.scalar(select(func.count()).select_from(Note)) == 0
-        referral_ids = set(db.session.scalars(select(OutboxMessage.referral_id)))
-        assert None not in referral_ids and len(referral_ids) == 2
-    assert "deleted 0" in runner.invoke(args=["retention", "purge"]).output
+@pytest.mark.parametrize(
+    ("fate", "value", "nullable", "expected"),
+    [
+        (Fate.KEEP, "REP+", True, "REP+"),
+        (Fate.KEEP, date(2016, 5, 17), False, date(2016, 5, 17)),
+        (Fate.BLANK, "06 12 34 56 78", True, None),
+        (Fate.BLANK, "3 rue des Tilleuls", False, ""),
+        (Fate.BLANK, None, True, None),
+        (Fate.PLACEHOLDER, "Sophie Martin", False, PLACEHOLDER),
+        (Fate.MONTH, date(2016, 5, 17), False, date(2016, 5, 1)),
+        (Fate.MONTH, date(2016, 2, 29), False, date(2016, 2, 1)),
+        (Fate.KEYS, {"guardian_phone": "+33612345678", "children.0.last_name": "Martin"}, False,
+         {"guardian_phone": None, "children.0.last_name": None}),
+        (Fate.KEYS, {}, False, {}),
+    ],
+    ids=["code", "date-kept", "phone", "address", "already-empty", "name", "birth-date",
+         "leap-day", "correction", "no-correction"],
+)  # fmt: skip
+def test_anonymised_value(fate, value, nullable, expected):
+    assert anonymised_value(fate, value, nullable) == expected
+
+
+def test_a_screening_keeps_its_codes_not_its_words():
+    reason = {
+        "code": "residence_no_number",
+        "template": "Domicile : numéro absent (%(street)s, %(postcode)s).",
+        "params": {"street": "rue des Tilleuls", "postcode": "62999"},
+        "text": "Domicile : numéro absent (rue des Tilleuls, 62999).",
+    }
+    age = {
+        "code": "age_in_range",
+        "template": "Âge : %(age)s (%(min_age)s à %(max_age)s ans).",
+        "params": {"age": "9 ans et 3 mois", "min_age": 2, "max_age": 16},
+        "text": "Âge : 9 ans et 3 mois (2 à 16 ans).",
+    }
+    codes = {
+        "eligibility": "to_check",
+        "age": "in_range",
+        "school": "listed",
+        "residence": "unknown",
+        "qpv_code": None,
+        "school_uai": "0629001A",
+        "school_network": "REP+",
+    }
+    kept = anonymised_value(Fate.CODES, {**codes, "reasons": [reason, age]})
+    assert kept == {
+        **codes,
+        "reasons": [
+            {
+                "code": "residence_no_number",
+                "template": reason["template"],
+                "params": {"street": PLACEHOLDER, "postcode": "62999"},
+            },
+            {
+                "code": "age_in_range",
+                "template": age["template"],
+                "params": {"age": PLACEHOLDER, "min_age": 2, "max_age": 16},
+            },
+        ],
+    }
+    assert "Tilleuls" not in str(kept) and "3 mois" not in str(kept)
+    # Its template can still be filled.
+    assert kept["reasons"][0]["template"] % kept["reasons"][0]["params"]
+    assert anonymised_value(Fate.CODES, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "fate"),
+    [
+        ("referral", "guardian_name", Fate.PLACEHOLDER),
+        ("referral", "address", Fate.BLANK),
+        ("referral", "city", Fate.KEEP),
+        ("referral", "postcode", Fate.KEEP),
+        ("referral", "referrer_role", Fate.KEEP),
+        ("referral", "referrer_organisation", Fate.BLANK),
+        ("referral", "search_key", Fate.BLANK),
+        ("referral", "domains", Fate.KEEP),
+        ("child", "birth_date", Fate.MONTH),
+        ("child", "sex", Fate.KEEP),
+        ("child", "screening_qpv", Fate.KEEP),
+        ("child", "screening_network", Fate.KEEP),
+        ("child", "school_level", Fate.KEEP),
+        ("child", "screening", Fate.CODES),
+        ("status_change", "reason", Fate.KEEP),
+        ("status_change", "comment", Fate.BLANK),
+        ("agreement", "guardian_name", Fate.PLACEHOLDER),
+        ("correction", "fields", Fate.KEEP),
+        ("correction", "previous", Fate.KEYS),
+        ("agenda_item", "minute", Fate.BLANK),
+        ("parcours", "exit_reason", Fate.KEEP),
+        ("parcours", "exit_comment", Fate.BLANK),
+        ("parcours_action", "kind", Fate.KEEP),
+        ("parcours_action", "partner", Fate.BLANK),
+        ("parcours_review", "summary", Fate.BLANK),
+    ],
+)
+def test_what_the_figures_keep_and_what_identifies_a_family(table, column, fate):
+    assert ANONYMISED[table][column] is fate
 
 
 def test_queue_flags_referrals_left_new_too_long(app, coordinator):
