@@ -134,6 +134,8 @@ ANONYMISED: Mapping[str, Mapping[str, Fate]] = {
         "withdrawn_by": Fate.KEEP,
         "share_reason": Fate.KEEP,
         "child_id": Fate.KEEP,
+        # Which EPS meeting decided it: the figures count the children reviewed.
+        "agenda_item_id": Fate.KEEP,
     },
     "agreement": {
         "id": Fate.KEEP,
