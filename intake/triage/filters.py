@@ -143,7 +143,12 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
     """`query` restricted to the referrals `filters` select (never an anonymised one: its
     data are gone, its row stays for the figures). Each queue index ends with
     `anonymised_at` (revision 0013), so the walk checks it on the index entries it reads."""
-    query = query.where(Referral.anonymised_at.is_(None))
+    if not filters.q:
+        # A search needs no such check: an anonymised referral's search key is empty (the
+        # purge empties it, the flush hook keeps it so), and no needle matches an empty key.
+        # Checked beside the trigram index's matches, it made a search of the commonest
+        # family name at 100,000 referrals on PostgreSQL three times slower.
+        query = query.where(Referral.anonymised_at.is_(None))
     if filters.status:
         query = query.where(Referral.status == filters.status)
     if filters.eligibility:
