@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from intake.i18n import N_
 from intake.models import (
@@ -341,14 +341,15 @@ def add_review(
     return review
 
 
+def review_due(on: date) -> ColumnElement[bool]:
+    """A parcours still open whose next review is due on `on` (planned that day or before):
+    `rules.parcours.due_for_review`, in SQL, for this list and the queue's filter."""
+    return and_(Parcours.ended_on.is_(None), Parcours.next_review_on <= on)
+
+
 def parcours_due(on: date) -> Select:
-    """The parcours still open whose next review is due on `on` (planned that day or before),
-    the most overdue first: what the queue's "à revoir" lists."""
-    return (
-        select(Parcours)
-        .where(Parcours.ended_on.is_(None), Parcours.next_review_on <= on)
-        .order_by(Parcours.next_review_on, Parcours.id)
-    )
+    """The parcours due for review on `on`, the most overdue first."""
+    return select(Parcours).where(review_due(on)).order_by(Parcours.next_review_on, Parcours.id)
 
 
 def _log(what: str, parcours: Parcours, user: User, **codes: object) -> None:

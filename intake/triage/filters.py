@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from intake.models import Agreement, Child, Parcours, Referral, Role, Source, User
+from intake.parcours.operations import review_due
 from intake.rules.clock import today
 from intake.rules.screening import OTHER_SCHOOL, Eligibility
 from intake.rules.workflow import Status
@@ -165,11 +166,7 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
         # Answered from ix_parcours_referral_id for each referral, as the school's filter.
         due = (
             select(Parcours.id)
-            .where(
-                Parcours.referral_id == Referral.id,
-                Parcours.ended_on.is_(None),
-                Parcours.next_review_on <= (filters.today or today()),
-            )
+            .where(Parcours.referral_id == Referral.id, review_due(filters.today or today()))
             .correlate(Referral)
             .exists()
         )
