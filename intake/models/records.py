@@ -106,15 +106,6 @@ class Agreement(db.Model):
         back_populates="agreement", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @property
-    def children(self) -> list[Child]:
-        """The children it covers, in their order."""
-        return sorted((cover.child for cover in self.covers), key=lambda child: child.position)
-
-    def standing_for(self, child: Child) -> bool:
-        """Whether it is given for `child` and not withdrawn for it."""
-        return any(c.child is child and c.withdrawn_on is None for c in self.covers)
-
 
 class AgreementChild(db.Model):
     """A child an agreement is given for (parents agree for a given child), and whether and

@@ -95,11 +95,6 @@ def referral_status(statuses: Iterable[str]) -> str:
     return Status.NEW.value
 
 
-def is_final(status: str) -> bool:
-    """Whether `status` ends a child's (or a referral's) life in the programme."""
-    return status in {final.value for final in FINAL}
-
-
 class TransitionError(ValueError):
     """A refused status change; `message` is a sentence for the coordinator, `field` the
     status form's field it is about."""
