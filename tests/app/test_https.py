@@ -90,6 +90,14 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
                 page.get_by_role("button", name="Enregistrer", exact=True).click()
             assert page.url == server.url(f"/triage/{reference}"), page.locator("main").inner_text()
 
+            # A form of the child's page (issue 25) the same way: CSRF, no Referer, TLS.
+            with page.expect_navigation():
+                page.get_by_role("link", name="Parcours de ", exact=False).first.click()
+            page.select_option("#sex", "F")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Enregistrer le profil", exact=True).click()
+            assert page.url.startswith(server.url(f"/triage/{reference}/enfants/1")), page.url
+
             cookies = {cookie["name"]: cookie for cookie in context.cookies()}
             headers = [(request.method, request.url, request.all_headers()) for request in requests]
         finally:
@@ -98,6 +106,7 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
     with client.application.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
         assert referral.status == "in_review"
+        assert referral.children[0].sex == "F"
         history = db.session.scalars(
             select(StatusChange).where(StatusChange.referral_id == referral.id)
         ).all()
@@ -111,7 +120,7 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
     assert not [(m, url) for m, url, h in headers if "referer" in h], "a Referer was sent"
     # What the cross-site rule relies on: the browser says same-origin, and names no origin.
     posts = [h for method, _, h in headers if method == "POST"]
-    assert len(posts) == 2, headers
+    assert len(posts) == 3, headers  # the login, the status, the child's profile
     for post in posts:
         assert post["sec-fetch-site"] == "same-origin"
         assert post.get("origin", "null") == "null"
