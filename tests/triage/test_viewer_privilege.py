@@ -31,8 +31,9 @@ from tests.support.app import PASSWORD, post_change
 from tests.support.builders import correction_data, make_meeting, make_orientation, make_referral
 
 # What a viewer may do in the staff area: read the queue, a referral, the EPS meetings and
-# their agenda and the territory, and choose their own e-mail alerts. Every other (endpoint,
-# method) of the staff area answers them 403: no change, no assignment, no fiche, no export.
+# their agenda, the territory and the statistics, and choose their own e-mail alerts. Every
+# other (endpoint, method) of the staff area answers them 403: no change, no assignment, no
+# fiche, no export.
 VIEWER_MAY = {
     ("triage.queue", "GET"),
     ("triage.detail", "GET"),
@@ -43,6 +44,7 @@ VIEWER_MAY = {
     ("account.alerts", "GET"),
     ("account.alerts", "POST"),
     ("triage.territory", "GET"),
+    ("triage.statistics", "GET"),
 }
 # Pages for everyone, and logging in and out.
 OPEN_BLUEPRINTS = {"public", "auth"}
