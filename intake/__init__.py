@@ -149,9 +149,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     # Imported for their routes, which they add to the triage blueprint before it is registered
     # (in any order: no two modules' rules share an address, so none can shadow another). A
-    # child's page and its parcours (intake.parcours.views) add theirs to it too, and so does
-    # the statistics page (intake.statistics.views).
+    # child's page and its parcours (intake.parcours.views) add theirs to it too, and so do the
+    # statistics page (intake.statistics.views) and the ANCT workbook (anct_views).
     from intake.parcours import views as parcours_views  # noqa: F401
+    from intake.statistics import anct_views  # noqa: F401
     from intake.statistics import views as statistics_views  # noqa: F401
     from intake.triage import (  # noqa: F401
         correction_views,
@@ -173,12 +174,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add the `users`, `outbox`, `retention`, `audit`, `territory` and `dev` command groups
-    to `flask`."""
+    """Add the `users`, `outbox`, `retention`, `audit`, `territory`, `stats` and `dev` command
+    groups to `flask`."""
     from intake.auth.commands import users_cli
     from intake.dev.commands import dev_cli
     from intake.notifications.commands import outbox_cli
     from intake.opendata.commands import territory_cli
+    from intake.statistics.commands import stats_cli
     from intake.triage.commands import audit_cli, retention_cli
 
     app.cli.add_command(users_cli)
@@ -187,6 +189,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(territory_cli)
     app.cli.add_command(dev_cli)
+    app.cli.add_command(stats_cli)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from intake.rules.clock import today
-from intake.rules.statistics import Period, current_school_year
+from intake.rules.statistics import FIRST_YEAR, Period, current_school_year
 from intake.statistics import charts
-from intake.statistics.forms import PeriodForm
-from intake.statistics.shapes import Breakdown, Figures, Month
+from intake.statistics.figures import compute
+from intake.statistics.forms import PeriodChoice, read_period
+from intake.statistics.shapes import Breakdown, Month
 from intake.triage.blueprint import bp
-
-try:
-    from intake.statistics.figures import compute
-except ImportError:  # pragma: no cover - until the aggregation lands on this branch
-
-    def compute(period: Period, today: date) -> Figures:
-        return Figures(period=period, as_of=period.as_of(today))
-
-
-# The ANCT workbook of the period's year (coordinators only): linked when the route exists.
-WORKBOOK = "triage.anct_workbook"
 
 # What a breakdown counts (Breakdown.unit), as its table's column says it.
 UNITS = {
@@ -73,21 +63,24 @@ MONTH_ABBREVIATIONS = (
 )
 
 
+# The years the form offers: the first a period may name to next year.
+YEARS_AHEAD = 1
+
+
 @bp.get("/statistiques")
 def statistics():
     """The figures of the period the query string names (the current school year without
-    one); a period that cannot be counted says why, on the form, over the default's figures."""
+    one); a period that cannot be counted says why, on its field, over the default's figures."""
     day = today()
-    default = current_school_year(day)
-    form = PeriodForm(formdata=request.args, annee=str(default.year))
-    period = form.period(day) or default
-    figures = compute(period, day)
+    choice = read_period(request.args, day)
+    figures = compute(choice.period, day)
     return render_template(
         "statistics/page.html",
-        form=form,
+        errors=choice.errors,
+        fields=form_values(choice, request.args),
+        years=range(current_school_year(day).year + YEARS_AHEAD, FIRST_YEAR - 1, -1),
         figures=figures,
-        default=default,
-        workbook_url=workbook_url(period),
+        workbook_url=workbook_url(choice.period),
         today=day,
         chart_of=chart_of,
         months_chart=months_chart(figures.months),
@@ -96,17 +89,27 @@ def statistics():
     )
 
 
+def form_values(choice: PeriodChoice, args) -> dict[str, str]:
+    """What the period form shows: the period counted, or the months as typed when they
+    could not be counted."""
+    period = choice.period
+    values = {"annee": str(period.year), "calendrier": "", "du": "", "au": ""}
+    if period.kind == "calendar_year":
+        values["calendrier"] = "1"
+    elif period.kind == "months":
+        values.update(du=period.start.strftime("%Y-%m"), au=period.end.strftime("%Y-%m"))
+    if "du" in choice.errors or "au" in choice.errors:
+        values.update(du=args.get("du", ""), au=args.get("au", ""))
+    return values
+
+
 def workbook_url(period: Period) -> str | None:
-    """The ANCT workbook of the period's year, for coordinators; none for a range of months
-    (the workbook counts years) or before the workbook's route exists."""
-    if (
-        not current_user.can_edit
-        or period.kind == "months"
-        or WORKBOOK not in current_app.view_functions
-    ):
+    """The ANCT workbook of the period's year, for coordinators (viewers do not export);
+    none for a range of months: the workbook counts years."""
+    if not current_user.can_edit or period.kind == "months":
         return None
     calendar = 1 if period.kind == "calendar_year" else None
-    return url_for(WORKBOOK, annee=period.year, calendrier=calendar)
+    return url_for("triage.anct_workbook", annee=period.year, calendrier=calendar)
 
 
 def month_name(month: date) -> str:

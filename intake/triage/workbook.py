@@ -55,19 +55,45 @@ RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
-CONTENT_TYPES = (
-    DECLARATION + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-    'relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-    'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
-    'officedocument.spreadsheetml.styles+xml"/>'
-    "</Types>"
-)
+
+def content_types(sheets: int) -> str:
+    """The package's content types: the workbook, its `sheets` sheets, the styles."""
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for n in range(1, sheets + 1)
+    )
+    return (
+        DECLARATION + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>' + overrides + "<Override "
+        'PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    )
+
+
+def workbook_rels(sheets: int) -> str:
+    """The workbook's relationships: its sheets (rId1…), then its styles."""
+    worksheets = "".join(
+        f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, sheets + 1)
+    )
+    return (
+        DECLARATION
+        + f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
+        + worksheets
+        + f'<Relationship Id="rId{sheets + 1}" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    )
+
+
+CONTENT_TYPES = content_types(1)
 
 ROOT_RELS = (
     DECLARATION + f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
@@ -76,14 +102,7 @@ ROOT_RELS = (
     "</Relationships>"
 )
 
-WORKBOOK_RELS = (
-    DECLARATION + f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/styles" Target="styles.xml"/>'
-    "</Relationships>"
-)
+WORKBOOK_RELS = workbook_rels(1)
 
 # Four cell formats: the default, a date and time the French way, a date, and the header's
 # bold. Fills and borders hold what every reader expects to find (two fills, one border).
@@ -287,3 +306,45 @@ def stream_workbook(
     archive.writestr("xl/workbook.xml", workbook_xml(sheet_name, columns, number))
     archive.close()
     yield sink.take()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A small sheet written whole: its name, columns, and rows, each with its style (0, or
+    HEADER_STYLE for a row that titles what follows)."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Sequence[tuple[Sequence[Any], int]]
+
+
+def small_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of several small sheets, in memory (a report, not an export: no autofilter,
+    no streaming). Each sheet's header row is frozen as in the export."""
+    sink = Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types(len(sheets)))
+        archive.writestr("_rels/.rels", ROOT_RELS)
+        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels(len(sheets)))
+        archive.writestr("xl/styles.xml", STYLES)
+        for n, sheet in enumerate(sheets, start=1):
+            letters = [column_letter(index) for index in range(len(sheet.columns))]
+            width = len(letters)
+            rows = "".join(
+                row_xml(number, letters, [*values, *[None] * (width - len(values))], style)
+                for number, (values, style) in enumerate(sheet.rows, start=2)
+            )
+            archive.writestr(
+                f"xl/worksheets/sheet{n}.xml",
+                sheet_start(sheet.columns) + rows + "</sheetData></worksheet>",
+            )
+        entries = "".join(
+            f'<sheet name={quoteattr(text(sheet.name)[:31])} sheetId="{n}" r:id="rId{n}"/>'
+            for n, sheet in enumerate(sheets, start=1)
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            DECLARATION + f'<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
+            f"<sheets>{entries}</sheets></workbook>",
+        )
+    return sink.take()

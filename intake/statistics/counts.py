@@ -1,0 +1,336 @@
+"""What the figures count, read from the database: a few GROUP BY queries over coded, indexed
+columns (never the screening's JSON), returning plain counts keyed by codes.
+
+The counts are JSON-able on purpose (`Counts`): the page, the workbook and the command turn
+the same counts into Figures (intake.statistics.figures), which puts labels and order on
+them. Nothing here reads a name or a free text: the one list read whole is each supported
+child's coded attributes, and the referral's domains of difficulty (codes).
+
+Every count includes anonymised referrals: retention erases what identifies a family and
+keeps the codes and dates the yearly figures are made of (intake.rules.retention).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from intake.extensions import db
+from intake.models import (
+    Action,
+    AgendaItem,
+    Child,
+    Meeting,
+    Objective,
+    Parcours,
+    Referral,
+    StatusChange,
+)
+from intake.rules.clock import days_between, moment_at
+from intake.rules.statistics import Period, age_band, referrer_group
+from intake.rules.workflow import Status
+
+# The statuses a decision on a child moves it to (contract, "Decisions").
+DECISIONS = (Status.ACCEPTED, Status.REDIRECTED, Status.DECLINED, Status.WITHDRAWN)
+
+
+@dataclass
+class Counts:
+    """The raw figures of a period, by code: what Figures are assembled from."""
+
+    referrals_by_month: dict[str, int] = field(default_factory=dict)
+    children_by_month: dict[str, int] = field(default_factory=dict)
+    source: dict[str, int] = field(default_factory=dict)
+    role: dict[str, int] = field(default_factory=dict)
+    school: dict[str, int] = field(default_factory=dict)
+    network: dict[str, int] = field(default_factory=dict)
+    qpv: dict[str, int] = field(default_factory=dict)
+    eligibility: dict[str, int] = field(default_factory=dict)
+    outcome: dict[str, int] = field(default_factory=dict)
+    reason: dict[str, int] = field(default_factory=dict)
+    service: dict[str, int] = field(default_factory=dict)
+    delays: dict[str, list[int]] = field(default_factory=dict)
+    supported: int = 0
+    entries: int = 0
+    exits: int = 0
+    active: int = 0
+    exit_reason: dict[str, int] = field(default_factory=dict)
+    durations: list[int] = field(default_factory=list)
+    action_kind: dict[str, int] = field(default_factory=dict)
+    action_mode: dict[str, int] = field(default_factory=dict)
+    objective_domain: dict[str, int] = field(default_factory=dict)
+    sex: dict[str, int] = field(default_factory=dict)
+    age: dict[str, int] = field(default_factory=dict)
+    level: dict[str, int] = field(default_factory=dict)
+    residence: dict[str, int] = field(default_factory=dict)
+    priority_network: dict[str, int] = field(default_factory=dict)
+    referrer: dict[str, int] = field(default_factory=dict)
+    domain: dict[str, int] = field(default_factory=dict)
+    eps_meetings: int = 0
+    children_reviewed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Counts:
+        return cls(**data)
+
+
+def _between(column: Any, start: datetime, stop: datetime) -> ColumnElement[bool]:
+    return and_(column >= start, column < stop)
+
+
+def count(period: Period, as_of: date, now: datetime) -> Counts:
+    """Every raw figure of `period`: "active" on the day `as_of`, meetings held before `now`."""
+    counts = Counts()
+    # The period's first and last moments, Paris time (timestamps are stored in UTC).
+    start = moment_at(period.start)
+    stop = moment_at(period.end + timedelta(days=1))
+    _received(counts, start, stop)
+    _decisions(counts, start, stop)
+    _delays(counts, start, stop)
+    _parcours(counts, period, as_of)
+    _supported(counts, period)
+    _actions(counts, period)
+    _meetings(counts, start, min(stop, now))
+    return counts
+
+
+def _month_bucket(column: Any, start: datetime, stop: datetime) -> Any:
+    """The month (its first day, ISO) a timestamp falls in, as a CASE on Paris month
+    boundaries: the same on SQLite and PostgreSQL, and no time-zone function in SQL."""
+    day, whens = start.date(), []
+    while moment_at(day) < stop:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        whens.append((column < moment_at(following), day.isoformat()))
+        day = following
+    return case(*whens, else_=None)
+
+
+def _received(counts: Counts, start: datetime, stop: datetime) -> None:
+    in_period = _between(Referral.received_at, start, stop)
+    month = _month_bucket(Referral.received_at, start, stop)
+    rows = db.session.execute(
+        select(month, Referral.source, Referral.referrer_role, func.count())
+        .where(in_period)
+        .group_by(month, Referral.source, Referral.referrer_role)
+    )
+    by_month, source, role = Counter(), Counter(), Counter()
+    for bucket, source_code, role_code, number in rows:
+        by_month[bucket] += number
+        source[source_code] += number
+        if source_code == "professional":
+            role[role_code or "other"] += number
+    counts.referrals_by_month = dict(by_month)
+    counts.source, counts.role = dict(source), dict(role)
+
+    rows = db.session.execute(
+        select(
+            month,
+            Child.school,
+            Child.screening_network,
+            Child.screening_qpv,
+            Child.screening_residence,
+            Child.eligibility,
+            func.count(),
+        )
+        .join(Child, Child.referral_id == Referral.id)
+        .where(in_period)
+        .group_by(
+            month,
+            Child.school,
+            Child.screening_network,
+            Child.screening_qpv,
+            Child.screening_residence,
+            Child.eligibility,
+        )
+    )
+    by_month, school, network, qpv, eligibility = (Counter() for _ in range(5))
+    for bucket, school_code, network_code, qpv_code, residence, eligible, number in rows:
+        by_month[bucket] += number
+        school[school_code or "other"] += number
+        network[_network(network_code)] += number
+        qpv[qpv_code or residence or "unknown"] += number
+        eligibility[eligible] += number
+    counts.children_by_month = dict(by_month)
+    counts.school, counts.network = dict(school), dict(network)
+    counts.qpv, counts.eligibility = dict(qpv), dict(eligibility)
+
+
+def _network(code: str | None) -> str:
+    """A school's network as counted: "REP+", "REP", "none" (listed, outside priority
+    education) or "unlisted" (a school the territory does not list)."""
+    if code is None:
+        return "unlisted"
+    return code or "none"
+
+
+def _decisions(counts: Counts, start: datetime, stop: datetime) -> None:
+    rows = db.session.execute(
+        select(StatusChange.to_status, StatusChange.reason, StatusChange.service, func.count())
+        .where(
+            StatusChange.to_status.in_([status.value for status in DECISIONS]),
+            StatusChange.child_id.is_not(None),
+            _between(StatusChange.at, start, stop),
+        )
+        .group_by(StatusChange.to_status, StatusChange.reason, StatusChange.service)
+    )
+    outcome, reason, service = Counter(), Counter(), Counter()
+    for status, reason_code, service_code, number in rows:
+        outcome[status] += number
+        if status in (Status.DECLINED, Status.REDIRECTED) and reason_code:
+            reason[reason_code] += number
+        if status == Status.REDIRECTED and service_code:
+            service[service_code] += number
+    counts.outcome, counts.reason, counts.service = dict(outcome), dict(reason), dict(service)
+
+
+def _delays(counts: Counts, start: datetime, stop: datetime) -> None:
+    """Days from receipt to each child's first step out of `new`, first EPS, first decision,
+    for the children of the period's referrals."""
+    decided = StatusChange.to_status.in_([status.value for status in DECISIONS])
+    rows = db.session.execute(
+        select(
+            Referral.received_at,
+            func.min(case((StatusChange.from_status.is_not(None), StatusChange.at))),
+            func.min(case((StatusChange.to_status == Status.EPS.value, StatusChange.at))),
+            func.min(case((decided, StatusChange.at))),
+        )
+        .join(StatusChange, StatusChange.referral_id == Referral.id)
+        .where(_between(Referral.received_at, start, stop), StatusChange.child_id.is_not(None))
+        .group_by(StatusChange.child_id, Referral.received_at)
+    )
+    delays: dict[str, list[int]] = {"first_action": [], "eps": [], "decision": []}
+    for received_at, *steps in rows:
+        for key, at in zip(delays, steps, strict=True):
+            if at is not None:
+                delays[key].append(days_between(received_at, _aware(at)))
+    counts.delays = delays
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """A MIN() over a timestamp comes back as text on SQLite (the column's type is lost to the
+    aggregate): read it back as the UTC moment it is."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _supported_in(period: Period) -> ColumnElement[bool]:
+    """In parcours at some point of the period."""
+    return and_(
+        Parcours.entered_on <= period.end,
+        or_(Parcours.ended_on.is_(None), Parcours.ended_on >= period.start),
+    )
+
+
+def _parcours(counts: Counts, period: Period, as_of: date) -> None:
+    def within(column: Any) -> ColumnElement[bool]:
+        return and_(column >= period.start, column <= period.end)
+
+    active = and_(
+        Parcours.entered_on <= as_of, or_(Parcours.ended_on.is_(None), Parcours.ended_on > as_of)
+    )
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.count(case((within(Parcours.entered_on), 1))),
+            func.count(case((within(Parcours.ended_on), 1))),
+            func.count(case((active, 1))),
+        ).where(_supported_in(period))
+    ).one()
+    counts.supported, counts.entries, counts.exits, counts.active = row
+    rows = db.session.execute(
+        select(Parcours.exit_reason, Parcours.entered_on, Parcours.ended_on).where(
+            within(Parcours.ended_on)
+        )
+    )
+    exit_reason: Counter[str] = Counter()
+    for reason, entered_on, ended_on in rows:
+        exit_reason[reason or "other"] += 1
+        counts.durations.append((ended_on - entered_on).days)
+    counts.exit_reason = dict(exit_reason)
+
+
+def _supported(counts: Counts, period: Period) -> None:
+    """The children supported in the period, each once, by what the survey breaks them down
+    by: read as one list of codes (a child has one parcours), grouped here."""
+    rows = db.session.execute(
+        select(
+            Child.sex,
+            Child.birth_date,
+            Child.school_level,
+            Child.screening_qpv,
+            Child.screening_network,
+            Referral.source,
+            Referral.referrer_role,
+            Referral.domains,
+        )
+        .select_from(Parcours)
+        .join(Child, Child.id == Parcours.child_id)
+        .join(Referral, Referral.id == Parcours.referral_id)
+        .where(_supported_in(period))
+    )
+    sex, age, level, residence, network, referrer, domain = (Counter() for _ in range(7))
+    for sex_code, birth_date, level_code, qpv_code, network_code, source, role, domains in rows:
+        sex[sex_code or ""] += 1
+        age[age_band(birth_date, period.start)] += 1
+        level[level_code or "other"] += 1
+        residence[qpv_code or "outside"] += 1
+        network[{"REP+": "rep_plus", "REP": "rep"}.get(network_code or "", "none")] += 1
+        referrer[referrer_group(source, role)] += 1
+        for code in set(domains or ()):
+            domain[code] += 1
+    counts.sex, counts.age, counts.level = dict(sex), dict(age), dict(level)
+    counts.residence, counts.priority_network = dict(residence), dict(network)
+    counts.referrer, counts.domain = dict(referrer), dict(domain)
+
+    rows = db.session.execute(
+        select(Objective.domain, func.count())
+        .join(Parcours, Parcours.id == Objective.parcours_id)
+        .where(_supported_in(period))
+        .group_by(Objective.domain)
+    )
+    counts.objective_domain = {code: number for code, number in rows}
+
+
+def _actions(counts: Counts, period: Period) -> None:
+    """The actions running at some point of the period, by kind and individual/collective."""
+    rows = db.session.execute(
+        select(Action.kind, Action.collective, func.count())
+        .where(
+            Action.started_on <= period.end,
+            or_(Action.ended_on.is_(None), Action.ended_on >= period.start),
+        )
+        .group_by(Action.kind, Action.collective)
+    )
+    kind, mode = Counter(), Counter()
+    for kind_code, collective, number in rows:
+        kind[kind_code] += number
+        mode["collective" if collective else "individual"] += number
+    counts.action_kind, counts.action_mode = dict(kind), dict(mode)
+
+
+def _meetings(counts: Counts, start: datetime, stop: datetime) -> None:
+    """EPS meetings held in the period (not those still to come), and the children one of
+    them decided on."""
+    held = _between(Meeting.starts_at, start, stop)
+    counts.eps_meetings = (
+        db.session.scalar(select(func.count()).select_from(Meeting).where(held)) or 0
+    )
+    counts.children_reviewed = (
+        db.session.scalar(
+            select(func.count(func.distinct(StatusChange.child_id)))
+            .join(AgendaItem, AgendaItem.id == StatusChange.agenda_item_id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .where(held)
+        )
+        or 0
+    )
