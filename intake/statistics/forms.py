@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from intake.i18n import gettext
-from intake.rules.statistics import Period, PeriodError, month_range, period_for
+from intake.rules.statistics import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Period,
+    PeriodError,
+    month_range,
+    period_for,
+)
 
 YEAR = re.compile(r"[0-9]{4}")
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -26,7 +33,13 @@ class PeriodChoice:
 
 def read_month(text: str) -> date | None:
     match = MONTH.fullmatch(text.strip())
-    if match is None or not 1 <= int(match[2]) <= 12:
+    # Outside the years a period may name, as `annee=` (year 0 is no date, 9999's December
+    # has no month after it).
+    if (
+        match is None
+        or not 1 <= int(match[2]) <= 12
+        or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR
+    ):
         return None
     return date(int(match[1]), int(match[2]), 1)
 
