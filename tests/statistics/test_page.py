@@ -15,6 +15,7 @@ from intake.statistics import views
 from intake.statistics.shapes import Figures
 from tests.statistics.sample import LONG_SCHOOL, sample_figures
 from tests.support.app import login
+from tests.support.builders import make_orientation
 
 TODAY = date(2026, 12, 7)  # in the school year 2026-2027
 PAGE = "/triage/statistiques"
@@ -248,6 +249,20 @@ def test_the_anct_workbook_is_linked_for_coordinators(app, users, asked):
     # The workbook counts years: none for a range of months; and viewers do not export.
     assert link not in coordinator.get(PAGE + "?du=2026-01&au=2026-03").get_data(as_text=True)
     assert link not in viewer.get(PAGE + "?annee=2024").get_data(as_text=True)
+
+
+def test_the_real_figures_render_without_a_name_or_a_free_text(app, viewer):
+    """The aggregation itself, not a hand-made Figures: a referral of this school year is
+    counted on the page, which shows neither its family's names nor its situation."""
+    reference = make_orientation(app, situation="Situation confiée, mots de l’enseignante")
+    html = viewer.get(PAGE).get_data(as_text=True)
+    assert re.search(
+        r'data-figure="referrals_received">\s*<span class="key-figure__value" data-value="1">',
+        html,
+    )
+    assert '<svg class="chart chart--columns"' in html
+    for private in (reference, "Situation confiée", "Léa", "Martin"):
+        assert private not in html, private
 
 
 def test_visitors_are_sent_to_log_in(client):
