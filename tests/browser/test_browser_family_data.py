@@ -29,14 +29,19 @@ DATA_PRINT_SCREENSHOT = "/tmp/family-data-print.png"  # noqa: S108
 LONG_NOTE = " ".join(["Appel à la famille, rendez-vous pris avec l’école et le CMP."] * 40)
 
 
-def with_notes(app, reference: str, email: str) -> None:
-    with app.test_request_context():
+@pytest.fixture
+def reference(server, users) -> str:
+    """A referral with a parcours open and three long notes: several sheets on paper."""
+    email = users["coordinator"]
+    reference = accepted_referral(server.app, email)
+    with server.app.test_request_context():
         user = db.session.scalar(select(User).where(User.email == email))
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
         for _ in range(3):
             add_note(referral, LONG_NOTE, user)
         db.session.commit()
         db.session.remove()
+    return reference
 
 
 def printed_without_navigation(page) -> None:
@@ -50,9 +55,7 @@ def printed_without_navigation(page) -> None:
     assert page.locator(".print-footer").is_visible()
 
 
-def test_the_data_page_passes_axe_and_prints_as_a_document(browser, server, users):
-    reference = accepted_referral(server.app, users["coordinator"])
-    with_notes(server.app, reference, users["coordinator"])
+def test_the_data_page_passes_axe_and_prints_as_a_document(browser, server, users, reference):
     day = format_date(today())
     with signed_in(browser, server, users["coordinator"], 1280) as (page, messages):
         page.goto(server.url(f"/triage/{reference}"))
@@ -71,9 +74,7 @@ def test_the_data_page_passes_axe_and_prints_as_a_document(browser, server, user
         assert not csp, csp
 
 
-def test_a_referrals_page_prints_as_a_fiche(browser, server, users):
-    reference = accepted_referral(server.app, users["coordinator"])
-    with_notes(server.app, reference, users["coordinator"])
+def test_a_referrals_page_prints_as_a_fiche(browser, server, users, reference):
     day = format_date(today())
     with signed_in(browser, server, users["coordinator"], 1280) as (page, messages):
         page.goto(server.url(f"/triage/{reference}"))
