@@ -47,7 +47,9 @@ from intake import create_app  # noqa: E402
 from intake.auth.operations import create_user  # noqa: E402
 from intake.extensions import db  # noqa: E402
 from intake.models import Child, OutboxMessage, Referral  # noqa: E402
+from intake.rules.clock import today  # noqa: E402
 from intake.rules.search import normalise  # noqa: E402
+from intake.rules.statistics import current_school_year  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 SMALL, LARGE = (200, 2_000) if QUICK else (1_000, 100_000)
@@ -67,6 +69,9 @@ COORDINATOR = "bench-coordinator@testville.example"
 COLLEAGUE = "bench-colleague@testville.example"
 
 RATIO_GOAL = 1.3
+# The statistics page and the ANCT workbook (issue 26): under a second in-process at 100k.
+FIGURES = ("statistics page", "ANCT workbook")
+FIGURES_GOAL_MS = 1000
 EXPORT_RATE_GOAL = 20_000
 OUTBOX_RATE_GOAL = 100
 
@@ -356,8 +361,33 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
             Probe("queue, sort=waiting", "/triage/?sort=waiting"),
             deep,
             Probe("referral detail page", f"/triage/{middle.reference}", middle.reference),
+            # The programme's figures (issue 26) for the last whole school year, as a
+            # coordinator reads them again (the figures kept while the data are unchanged);
+            # counted afresh below.
+            Probe("statistics page, last school year", statistics_url()),
+            Probe("ANCT workbook, last school year", anct_url()),
         ]
     return pages, how
+
+
+def last_school_year() -> int:
+    """The school year before the current one: the last whole year of the seed's three."""
+    return current_school_year(today()).start.year - 1
+
+
+def statistics_url() -> str:
+    return f"/triage/statistiques?annee={last_school_year()}"
+
+
+def anct_url() -> str:
+    return f"/triage/statistiques/anct.xlsx?annee={last_school_year()}"
+
+
+def afresh(sized: Sized, url: str) -> None:
+    """GET `url` with no figures kept: what the first coordinator to look after a change
+    waits for."""
+    sized.app.extensions.pop("statistics_counts", None)
+    get_ok(sized.client, url)
 
 
 def commonest_school() -> str:
@@ -500,6 +530,14 @@ def measure_pages(
     measures.append(
         ("CSV export, all rows", EXPORT_ROUNDS, [partial(export_all, s) for s in sizes])
     )
+    for label, url in (("statistics page", statistics_url()), ("ANCT workbook", anct_url())):
+        measures.append(
+            (
+                f"{label}, last school year, counted afresh",
+                PAGE_ROUNDS,
+                [partial(afresh, s, url) for s in sizes],
+            )
+        )
     for probe in sizes[0].pages:
         listed = [s.rows.get(probe.measure) for s in sizes]
         if len(set(listed)) > 1:
@@ -553,7 +591,14 @@ def report_pages(small: dict, large: dict, results: Results, database: str) -> N
             continue
         for size, seconds in ((low, small_time), (high, large_time)):
             if seconds is not None:
-                results.add("P2", database, f"{measure}, at {size}", seconds * 1e3, "ms")
+                # The figures must come within a second at any size, even counted afresh.
+                absolute = size == high and measure.startswith(FIGURES)
+                goal, met = (
+                    (f"< {FIGURES_GOAL_MS} ms", seconds * 1e3 < FIGURES_GOAL_MS)
+                    if absolute
+                    else ("", None)
+                )
+                results.add("P2", database, f"{measure}, at {size}", seconds * 1e3, "ms", goal, met)
         if small_time is not None and large_time is not None:
             ratio = large_time / small_time
             results.add(

@@ -149,9 +149,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     # Imported for their routes, which they add to the triage blueprint before it is registered
     # (in any order: no two modules' rules share an address, so none can shadow another). A
-    # child's page and its parcours (intake.parcours.views) add theirs to it too, and so do the
-    # statistics page (intake.statistics.views) and the ANCT workbook (anct_views).
+    # child's page and its parcours (intake.parcours.views) add theirs to it too, and so do a
+    # family's data on request (intake.rgpd.views), the statistics page (intake.statistics.views)
+    # and the ANCT workbook (anct_views).
     from intake.parcours import views as parcours_views  # noqa: F401
+    from intake.rgpd import views as rgpd_views  # noqa: F401
     from intake.statistics import anct_views  # noqa: F401
     from intake.statistics import views as statistics_views  # noqa: F401
     from intake.triage import (  # noqa: F401

@@ -40,6 +40,10 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 
 
+# The most of an SQLite file read through a memory map (a ceiling, not an allocation).
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 @event.listens_for(Engine, "connect")
 def tune_sqlite(dbapi_connection, connection_record) -> None:
     """Set each new SQLite connection up for a web server's concurrent writers.
@@ -47,7 +51,11 @@ def tune_sqlite(dbapi_connection, connection_record) -> None:
     WAL lets readers go on while one request writes, and with `synchronous=NORMAL` a commit
     waits for no disk flush: the WAL is flushed at each checkpoint (a power cut may lose the
     last commits, never corrupt the file). The busy timeout makes a writer wait for another's
-    lock instead of failing at once. PostgreSQL connections are left alone.
+    lock instead of failing at once. Reads go through a memory map of the file rather than a
+    system call per page: a year's figures at 100,000 referrals read tens of thousands of
+    pages, and spent as long in those calls as in the query (the map is the operating
+    system's page cache, shared by every worker, not memory of ours). PostgreSQL connections
+    are left alone.
     """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -55,4 +63,5 @@ def tune_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()

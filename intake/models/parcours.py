@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.extensions import db
@@ -95,6 +104,10 @@ class Action(ParcoursRecord, db.Model):
     """Something put in place for the child: its kind, alone or in a group, with whom, when."""
 
     __tablename__ = "parcours_action"
+    # The figures (revision 0014): the actions running in a period, read from the index alone.
+    __table_args__ = (
+        Index("ix_parcours_action_period", "started_on", "ended_on", "kind", "collective"),
+    )
 
     # intake.rules.parcours.ACTION_KINDS, or a kind the territory file adds.
     kind: Mapped[str] = mapped_column(String(40), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from intake.extensions import db
@@ -48,6 +48,14 @@ class StatusChange(ReferralRecord, db.Model):
     """One step of a referral's history: who moved it, when, from where to where, and why."""
 
     __tablename__ = "status_change"
+    __table_args__ = (
+        # The figures (revision 0014), each read from its index alone: the decisions of a
+        # period, and each child's steps from receipt (the delays).
+        Index("ix_status_change_decisions", "to_status", "at", "child_id", "reason", "service"),
+        Index(
+            "ix_status_change_steps", "referral_id", "child_id", "from_status", "to_status", "at"
+        ),
+    )
     referral_list = "history"
 
     from_status: Mapped[str | None] = mapped_column(String(20))

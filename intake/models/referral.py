@@ -96,6 +96,10 @@ class Referral(db.Model):
         # received date and status of each referral it finds: answered from the index,
         # without reading the (wide) row.
         Index("ix_referral_id_received_status", "id", "received_at", "status", "anonymised_at"),
+        # The figures (revision 0014): the period's referrals by origin, read from the index
+        # alone; and the latest anonymisation, which tells their cache a purge happened.
+        Index("ix_referral_received_by", "received_at", "source", "referrer_role"),
+        Index("ix_referral_anonymised", "anonymised_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +239,26 @@ class Child(db.Model):
             "first_name",
             "last_name",
             "id",
+        ),
+        # The figures (revision 0014): the coded screening of the period's children, and
+        # the coded profile of each child supported, read from the index alone.
+        Index(
+            "ix_child_received",
+            "referral_id",
+            "school",
+            "screening_network",
+            "screening_qpv",
+            "screening_residence",
+            "eligibility",
+        ),
+        Index(
+            "ix_child_profile",
+            "id",
+            "sex",
+            "birth_date",
+            "school_level",
+            "screening_qpv",
+            "screening_network",
         ),
     )
 

@@ -4,7 +4,7 @@ is masked in a file shared outside the programme (contract, "The ANCT workbook")
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
@@ -192,10 +192,17 @@ def masked(value: int | float | None, mask: bool) -> int | float | str | None:
     return value
 
 
-def counted(codes: Iterable[str], order: Iterable[str]) -> dict[str, int]:
-    """How many times each code of `order` occurs in `codes` (zero included), in that order;
-    codes outside `order` are counted after it."""
-    counts = dict.fromkeys(order, 0)
-    for code in codes:
-        counts[code] = counts.get(code, 0) + 1
-    return counts
+def born_by(age: int, on: date) -> date:
+    """The last birth date of a child `age` or older on `on`: a child born that day or before
+    is (`age_on`), so age bands are counted by comparing birth dates, in SQL. A 29 February
+    goes back to the 28th in a common year, as `age_on` counts it."""
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:
+        return on.replace(year=on.year - age, day=28)
+
+
+def age_thresholds(on: date) -> list[tuple[str, date]]:
+    """Each band but the youngest with the last birth date it takes, oldest first: a child
+    is in the first band whose date is on or after its birth date, else in "2_5"."""
+    return [(code, born_by(floor, on)) for code, floor in _AGE_FLOORS if floor >= 0]

@@ -101,6 +101,8 @@ READ_KINDS: dict[str, str] = {
     "agenda": _l("ordre du jour de l’EPS"),
     "export.csv": _l("export CSV"),
     "export.xlsx": _l("export tableur"),
+    "donnees": _l("données de la famille (RGPD)"),
+    "donnees.json": _l("données de la famille, fichier JSON (RGPD)"),
 }
 
 

@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from intake.extensions import db
 from intake.models import (
@@ -30,12 +32,16 @@ from intake.models import (
     Referral,
     StatusChange,
 )
-from intake.rules.clock import days_between, moment_at
-from intake.rules.statistics import Period, age_band, referrer_group
+from intake.rules.clock import local_date, moment_at
+from intake.rules.statistics import Period, age_thresholds, referrer_group
+from intake.rules.vocabulary import DOMAINS
 from intake.rules.workflow import Status
 
 # The statuses a decision on a child moves it to (contract, "Decisions").
 DECISIONS = (Status.ACCEPTED, Status.REDIRECTED, Status.DECLINED, Status.WITHDRAWN)
+
+# The domains of difficulty a form may tick (the referral stores their codes as a JSON list).
+DOMAIN_CODES = tuple(DOMAINS)
 
 
 @dataclass
@@ -85,20 +91,52 @@ def _between(column: Any, start: datetime, stop: datetime) -> ColumnElement[bool
     return and_(column >= start, column < stop)
 
 
-def count(period: Period, as_of: date, now: datetime) -> Counts:
-    """Every raw figure of `period`: "active" on the day `as_of`, meetings held before `now`."""
+def bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period's first moment and the moment after its last, Paris time (timestamps are
+    stored in UTC)."""
+    return moment_at(period.start), moment_at(period.end + timedelta(days=1))
+
+
+def count(period: Period, as_of: date) -> Counts:
+    """Every raw figure of `period` but its meetings (`count_meetings`): "active" on the day
+    `as_of`. These change only when the data do."""
     counts = Counts()
-    # The period's first and last moments, Paris time (timestamps are stored in UTC).
-    start = moment_at(period.start)
-    stop = moment_at(period.end + timedelta(days=1))
+    start, stop = bounds(period)
     _received(counts, start, stop)
     _decisions(counts, start, stop)
     _delays(counts, start, stop)
     _parcours(counts, period, as_of)
     _supported(counts, period)
     _actions(counts, period)
-    _meetings(counts, start, min(stop, now))
     return counts
+
+
+def count_meetings(counts: Counts, period: Period, now: datetime) -> None:
+    """The EPS meetings held in the period by `now` (one held an hour ago counts): these
+    change with the time of day, not only with the data."""
+    start, stop = bounds(period)
+    _meetings(counts, start, min(stop, now))
+
+
+def stamp() -> tuple:
+    """What changes whenever a figure may: the newest referral, the latest activity (every
+    change of a referral or of what hangs from it touches it), the latest anonymisation,
+    the newest row of each table the figures count. Read from indexes and primary keys in
+    one round trip."""
+    newest = [
+        select(func.max(table.id)).scalar_subquery()
+        for table in (StatusChange, Parcours, Action, Objective, AgendaItem)
+    ]
+    return tuple(
+        db.session.execute(
+            select(
+                select(func.max(Referral.id)).scalar_subquery(),
+                select(func.max(Referral.last_activity_at)).scalar_subquery(),
+                select(func.max(Referral.anonymised_at)).scalar_subquery(),
+                *newest,
+            )
+        ).one()
+    )
 
 
 def _month_bucket(column: Any, start: datetime, stop: datetime) -> Any:
@@ -190,37 +228,57 @@ def _decisions(counts: Counts, start: datetime, stop: datetime) -> None:
     counts.outcome, counts.reason, counts.service = dict(outcome), dict(reason), dict(service)
 
 
+class utc_hour(FunctionElement):  # noqa: N801 - an SQL function's name
+    """The whole hours from 1970 to a UTC timestamp, in SQL: what a Paris day is read from
+    (its offset is whole hours), as a number rather than a timestamp to parse in Python."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(utc_hour)
+def _utc_hour(element: utc_hour, compiler: Any, **kw: Any) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    return f"CAST(floor(extract(epoch from {moment}) / 3600) AS INTEGER)"
+
+
+@compiles(utc_hour, "sqlite")
+def _utc_hour_sqlite(element: utc_hour, compiler: Any, **kw: Any) -> str:
+    # The column holds "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; strftime reads it as UTC.
+    return f"(CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 3600)"
+
+
 def _delays(counts: Counts, start: datetime, stop: datetime) -> None:
     """Days from receipt to each child's first step out of `new`, first EPS, first decision,
-    for the children of the period's referrals."""
+    for the children of the period's referrals: Paris days (rules.clock.days_between), read
+    from each moment's hour."""
     decided = StatusChange.to_status.in_([status.value for status in DECISIONS])
     rows = db.session.execute(
+        # The earliest of each step first, then its hour: one conversion a child, not a row.
         select(
-            Referral.received_at,
-            func.min(case((StatusChange.from_status.is_not(None), StatusChange.at))),
-            func.min(case((StatusChange.to_status == Status.EPS.value, StatusChange.at))),
-            func.min(case((decided, StatusChange.at))),
+            utc_hour(Referral.received_at),
+            utc_hour(func.min(case((StatusChange.from_status.is_not(None), StatusChange.at)))),
+            utc_hour(func.min(case((StatusChange.to_status == Status.EPS.value, StatusChange.at)))),
+            utc_hour(func.min(case((decided, StatusChange.at)))),
         )
         .join(StatusChange, StatusChange.referral_id == Referral.id)
         .where(_between(Referral.received_at, start, stop), StatusChange.child_id.is_not(None))
         .group_by(StatusChange.child_id, Referral.received_at)
     )
+    days: dict[int, int] = {}
+
+    def day(hour: int) -> int:
+        # A year holds a few thousand distinct hours, for tens of thousands of moments.
+        if hour not in days:
+            days[hour] = local_date(datetime.fromtimestamp(hour * 3600, UTC)).toordinal()
+        return days[hour]
+
     delays: dict[str, list[int]] = {"first_action": [], "eps": [], "decision": []}
-    for received_at, *steps in rows:
-        for key, at in zip(delays, steps, strict=True):
-            if at is not None:
-                delays[key].append(days_between(received_at, _aware(at)))
+    for received, *steps in rows:
+        for key, hour in zip(delays, steps, strict=True):
+            if hour is not None:
+                delays[key].append(max(day(hour) - day(received), 0))
     counts.delays = delays
-
-
-def _aware(moment: datetime | str) -> datetime:
-    """A MIN() over a timestamp comes back as text on SQLite (the column's type is lost to the
-    aggregate): read it back as the UTC moment it is."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
 
 
 def _supported_in(period: Period) -> ColumnElement[bool]:
@@ -260,37 +318,50 @@ def _parcours(counts: Counts, period: Period, as_of: date) -> None:
 
 
 def _supported(counts: Counts, period: Period) -> None:
-    """The children supported in the period, each once, by what the survey breaks them down
-    by: read as one list of codes (a child has one parcours), grouped here."""
+    """The children supported in the period, each once (a child has one parcours), by what
+    the survey breaks them down by, grouped in SQL: the age band by comparing birth dates
+    (rules.statistics.age_thresholds), each domain of difficulty by a match in the referral's
+    list of codes."""
+    band = case(
+        *((Child.birth_date <= last, code) for code, last in age_thresholds(period.start)),
+        else_="2_5",
+    )
+    domains = cast(Referral.domains, String)
+    keys = (
+        Child.sex,
+        band,
+        Child.school_level,
+        Child.screening_qpv,
+        Child.screening_network,
+        Referral.source,
+        Referral.referrer_role,
+    )
     rows = db.session.execute(
         select(
-            Child.sex,
-            Child.birth_date,
-            Child.school_level,
-            Child.screening_qpv,
-            Child.screening_network,
-            Referral.source,
-            Referral.referrer_role,
-            Referral.domains,
+            *keys,
+            func.count(),
+            *(func.count(case((domains.like(f'%"{code}"%'), 1))) for code in DOMAIN_CODES),
         )
         .select_from(Parcours)
         .join(Child, Child.id == Parcours.child_id)
         .join(Referral, Referral.id == Parcours.referral_id)
         .where(_supported_in(period))
+        .group_by(*keys)
     )
     sex, age, level, residence, network, referrer, domain = (Counter() for _ in range(7))
-    for sex_code, birth_date, level_code, qpv_code, network_code, source, role, domains in rows:
-        sex[sex_code or ""] += 1
-        age[age_band(birth_date, period.start)] += 1
-        level[level_code or "other"] += 1
-        residence[qpv_code or "outside"] += 1
-        network[{"REP+": "rep_plus", "REP": "rep"}.get(network_code or "", "none")] += 1
-        referrer[referrer_group(source, role)] += 1
-        for code in set(domains or ()):
-            domain[code] += 1
+    for sex_code, age_code, level_code, qpv_code, network_code, source, role, number, *each in rows:
+        sex[sex_code or ""] += number
+        age[age_code] += number
+        level[level_code or "other"] += number
+        residence[qpv_code or "outside"] += number
+        network[{"REP+": "rep_plus", "REP": "rep"}.get(network_code or "", "none")] += number
+        referrer[referrer_group(source, role)] += number
+        for code, children in zip(DOMAIN_CODES, each, strict=True):
+            domain[code] += children
     counts.sex, counts.age, counts.level = dict(sex), dict(age), dict(level)
     counts.residence, counts.priority_network = dict(residence), dict(network)
-    counts.referrer, counts.domain = dict(referrer), dict(domain)
+    counts.referrer = dict(referrer)
+    counts.domain = {code: number for code, number in domain.items() if number}
 
     rows = db.session.execute(
         select(Objective.domain, func.count())
@@ -309,7 +380,9 @@ def _actions(counts: Counts, period: Period) -> None:
             Action.started_on <= period.end,
             or_(Action.ended_on.is_(None), Action.ended_on >= period.start),
         )
-        .group_by(Action.kind, Action.collective)
+        # In this order SQLite reads the covering index of the period's actions rather than
+        # each action by its kind's index.
+        .group_by(Action.collective, Action.kind)
     )
     kind, mode = Counter(), Counter()
     for kind_code, collective, number in rows:

@@ -34,7 +34,8 @@ from intake.rules.vocabulary import (
     SOURCES,
     status_label,
 )
-from intake.statistics.counts import DECISIONS, Counts, count
+from intake.statistics.cache import cached_count
+from intake.statistics.counts import DECISIONS, Counts
 from intake.statistics.shapes import Breakdown, Delay, Figures, Indicator, Line, Month
 from intake.territory.model import Territory
 
@@ -42,7 +43,7 @@ from intake.territory.model import Territory
 def compute(period: Period, today: date, now: datetime | None = None) -> Figures:
     """The figures of `period`, as they stand `today` (the Paris day of `now`)."""
     as_of = period.as_of(today)
-    counts = count(period, as_of, now or utcnow())
+    counts = cached_count(period, as_of, now or utcnow())
     return assemble(counts, period, as_of, current_app.extensions["territory"])
 
 

@@ -34,6 +34,9 @@ class ReadKind:
     AGENDA = "agenda"
     EXPORT_CSV = "export.csv"
     EXPORT_XLSX = "export.xlsx"
+    # A family's data on request (RGPD art. 15): the printable page and the JSON file.
+    DATA = "donnees"
+    DATA_JSON = "donnees.json"
 
 
 def record_read(user: User | int, kind: str, references: Iterable[str], **details: Any) -> None:

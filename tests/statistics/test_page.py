@@ -90,7 +90,11 @@ def test_a_coordinator_reads_the_figures_as_charts_and_tables(coordinator, asked
     assert "183,5 jours" in text and "201,2 jours" in text
     assert "aucune donnée" in text
     # The page's footer on paper says what it is, for when, printed when.
-    assert "Édité le 07/12/2026." in text
+    assert re.search(
+        r'<p class="print-footer" hidden>Statistiques du programme, année scolaire 2026-2027 '
+        r"– des comptes, sans aucun nom – imprimées le 07/12/2026</p>",
+        html,
+    )
     # The staff menu names the page as the current one.
     assert 'href="/triage/statistiques" aria-current="page">Statistiques</a>' in html
 

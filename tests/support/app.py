@@ -179,7 +179,8 @@ def release(app) -> None:
 @contextmanager
 def lent(app: Flask) -> Iterator[Flask]:
     """A process-wide app lent to one test: whatever the test changes of its configuration,
-    territory or mail server is put back after it, and its connections are closed."""
+    territory or mail server is put back after it, and its connections are closed; it starts
+    with no figures kept from another test's database."""
     config = dict(app.config)
     territory = app.extensions["territory"]
     mail = app.extensions["mail"]
@@ -187,6 +188,9 @@ def lent(app: Flask) -> Iterator[Flask]:
     # Flask-Limiter keeps `enabled` on its one global object, set by the last app built: a
     # test's own app with limits on would otherwise leave them on for this one.
     limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
+    # The figures this process kept were counted from the last test's database, which this
+    # test's replaces: in production a database never changes under its app this way.
+    app.extensions.pop("statistics_counts", None)
     try:
         yield app
     finally:

@@ -223,6 +223,8 @@ def test_a_viewer_is_refused_every_change_and_every_export(world, users):
         ("fiches.fiche", "GET", False),
         ("meetings.decide", "POST", False),
         ("triage.dismiss_duplicate", "POST", False),
+        ("triage.family_data_page", "GET", False),
+        ("triage.family_data_json", "GET", False),
     } <= set(checked)
     assert ("triage.detail", "GET", True) in checked
     assert len(checked) >= 28
