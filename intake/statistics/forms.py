@@ -31,17 +31,19 @@ class PeriodChoice:
     errors: dict[str, str]
 
 
-def read_month(text: str) -> date | None:
+def read_month(text: str, which: str) -> tuple[date | None, str | None]:
+    """The first day of the month `text` writes (AAAA-MM), or the problem in words, named by
+    `which` ("Mois de début"). A year outside those a period may name is refused as
+    `annee=` refuses it (year 0 is no date, 9999's December has no month after it)."""
     match = MONTH.fullmatch(text.strip())
-    # Outside the years a period may name, as `annee=` (year 0 is no date, 9999's December
-    # has no month after it).
-    if (
-        match is None
-        or not 1 <= int(match[2]) <= 12
-        or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR
-    ):
-        return None
-    return date(int(match[1]), int(match[2]), 1)
+    if match is None or not 1 <= int(match[2]) <= 12:
+        return None, gettext(
+            "%(which)s : écrivez-le sous la forme AAAA-MM, par exemple 2025-09."
+        ) % {"which": which}
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        message = gettext("%(which)s : l’année doit être comprise entre %(first)d et %(last)d.")
+        return None, message % {"which": which, "first": FIRST_YEAR, "last": LAST_YEAR}
+    return date(int(match[1]), int(match[2]), 1), None
 
 
 def read_period(args: Mapping[str, str], today: date) -> PeriodChoice:
@@ -51,11 +53,11 @@ def read_period(args: Mapping[str, str], today: date) -> PeriodChoice:
     calendar = args.get("calendrier", "") in ("1", "on", "y")
     first, last = args.get("du", "").strip(), args.get("au", "").strip()
     if first or last:
-        start, end = read_month(first), read_month(last)
-        if start is None:
-            errors["du"] = gettext("Mois de début : écrivez-le sous la forme AAAA-MM.")
-        if end is None:
-            errors["au"] = gettext("Mois de fin : écrivez-le sous la forme AAAA-MM.")
+        start, start_error = read_month(first, gettext("Mois de début"))
+        end, end_error = read_month(last, gettext("Mois de fin"))
+        errors.update(
+            (field, error) for field, error in (("du", start_error), ("au", end_error)) if error
+        )
         if start is not None and end is not None:
             try:
                 return PeriodChoice(month_range(start, end), errors)
