@@ -12,9 +12,9 @@ database) shows within minutes.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import date, datetime
+from time import monotonic
 
 from flask import current_app
 
@@ -45,13 +45,13 @@ def cached_count(period: Period, as_of: date, now: datetime) -> Counts:
     entries = _entries()
     with _lock:
         kept = entries.get(key)
-    if kept is not None and kept[0] == current and time.monotonic() - kept[1] < TTL:
+    if kept is not None and kept[0] == current and monotonic() - kept[1] < TTL:
         counts = kept[2]
     else:
         counts = count(period, as_of)
         with _lock:
             entries.pop(key, None)
-            entries[key] = (current, time.monotonic(), counts)
+            entries[key] = (current, monotonic(), counts)
             while len(entries) > ENTRIES:
                 entries.pop(next(iter(entries)))
     # A copy: the meetings are counted on it, the kept counts stay as they were.

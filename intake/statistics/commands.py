@@ -41,6 +41,7 @@ def anct_command(year: int, calendar: bool, mask_small: bool, out: Path) -> None
     except OSError as error:
         raise click.ClickException(f"{out}: {error.strerror}") from error
     click.echo(
-        f"{out}: {period.label}, {figures.referrals_received} referrals, "
-        f"{figures.supported} children supported."
+        f"Wrote {out}: {period.start} to {period.end}, {figures.referrals_received} "
+        f"referrals received, {figures.supported} children supported"
+        + (", counts from 1 to 4 masked." if mask_small else ".")
     )
