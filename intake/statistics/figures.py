@@ -8,7 +8,7 @@ workbook and `stats anct` all read (issue: "one query, two views").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from flask import current_app
@@ -22,9 +22,6 @@ from intake.rules.statistics import (
     DURATION_BANDS,
     REFERRER_GROUPS,
     Period,
-    duration_band,
-    mean_days,
-    median_days,
 )
 from intake.rules.vocabulary import (
     DOMAINS,
@@ -116,9 +113,7 @@ def assemble(counts: Counts, period: Period, as_of: date, territory: Territory) 
         "decision": g("De la réception à la décision"),
     }
     delays = [
-        Delay(
-            code, label, median_days(counts.delays.get(code, [])), len(counts.delays.get(code, []))
-        )
+        Delay(code, label, *counts.delays.get(code, (None, 0)))
         for code, label in delay_labels.items()
     ]
     kinds = action_kinds((kind.code, kind.name) for kind in territory.action_kinds)
@@ -127,7 +122,7 @@ def assemble(counts: Counts, period: Period, as_of: date, territory: Territory) 
         Breakdown("exit_reason", g("Sorties par motif"), "exits",
                   _lines(counts.exit_reason, EXIT_REASONS, True)),
         Breakdown("duration", g("Durée des parcours terminés dans la période"), "exits",
-                  _lines(_banded(counts.durations), bands, True),
+                  _lines(counts.durations, bands, True),
                   definition=g("De l’entrée (décision) à la sortie.")),
         Breakdown("action_kind", g("Actions en cours dans la période, par type"), "actions",
                   _lines(counts.action_kind, kinds, False)),
@@ -181,21 +176,13 @@ def assemble(counts: Counts, period: Period, as_of: date, territory: Territory) 
         entries=counts.entries,
         exits=counts.exits,
         active=counts.active,
-        duration_median=median_days(counts.durations),
-        duration_mean=mean_days(counts.durations),
+        duration_median=counts.duration_median,
+        duration_mean=counts.duration_mean,
         parcours=parcours,
         supported_by=supported_by,
         eps_meetings=counts.eps_meetings,
         children_reviewed=counts.children_reviewed,
     )
-
-
-def _banded(durations: Iterable[int]) -> dict[str, int]:
-    banded: dict[str, int] = {}
-    for days in durations:
-        band = duration_band(days)
-        banded[band] = banded.get(band, 0) + 1
-    return banded
 
 
 def _without(counts: Mapping[str, int], code: str) -> dict[str, int]:
