@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -98,8 +100,15 @@ class Referral(db.Model):
         Index("ix_referral_id_received_status", "id", "received_at", "status", "anonymised_at"),
         # The figures (revision 0014): the period's referrals by origin, read from the index
         # alone; and the latest anonymisation, which tells their cache a purge happened.
+        # Partial, of the anonymised only: whole, SQLite took it for the queue's
+        # `anonymised_at IS NULL` (every row) and sorted the table for each page.
         Index("ix_referral_received_by", "received_at", "source", "referrer_role"),
-        Index("ix_referral_anonymised", "anonymised_at"),
+        Index(
+            "ix_referral_anonymised",
+            "anonymised_at",
+            sqlite_where=text("anonymised_at IS NOT NULL"),
+            postgresql_where=text("anonymised_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,6 +165,15 @@ class Referral(db.Model):
 
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     heard_from: Mapped[str | None] = mapped_column(String(500))
+
+    # Languages (revision 0015). The family is written to in `contact_language` ("fr", "en"),
+    # chosen on the form (the page's language by default); the referrer in the language of
+    # the page the referral was sent from (`sent_language`). What is spoken at home, as the
+    # sender typed it, and whether an interpreter would help.
+    contact_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
+    sent_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
+    home_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    interpreter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     children: Mapped[list[Child]] = relationship(
         back_populates="referral", order_by="Child.position", cascade="all, delete-orphan"

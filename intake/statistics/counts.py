@@ -136,7 +136,10 @@ def stamp() -> tuple:
             select(
                 select(func.max(Referral.id)).scalar_subquery(),
                 select(func.max(Referral.last_activity_at)).scalar_subquery(),
-                select(func.max(Referral.anonymised_at)).scalar_subquery(),
+                # Its condition names the partial index of the anonymised (revision 0014).
+                select(func.max(Referral.anonymised_at))
+                .where(Referral.anonymised_at.is_not(None))
+                .scalar_subquery(),
                 *newest,
             )
         ).one()
