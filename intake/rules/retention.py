@@ -99,6 +99,11 @@ ANONYMISED: Mapping[str, Mapping[str, Fate]] = {
         "family_informed": Fate.KEEP,
         "consent": Fate.KEEP,
         "heard_from": Fate.BLANK,
+        "contact_language": Fate.KEEP,
+        "sent_language": Fate.KEEP,
+        # As typed: it may say where a family comes from, more than a figure needs.
+        "home_languages": Fate.BLANK,
+        "interpreter": Fate.KEEP,
     },
     "child": {
         "id": Fate.KEEP,
