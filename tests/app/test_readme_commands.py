@@ -318,9 +318,10 @@ COMMANDS: dict[str, Way] = {
     "audit reads": Way(3, rf"^\S+  {DEMO_EMAIL}  detail  PRE-\d{{4}}-\d{{5}}$", prepare=a_read),
     "stats anct": Way(
         3,
-        r"^Wrote \S+anct\.xlsx: 2026-01-01 to 2026-12-31, \d+ referrals received, \d+ children "
-        r"supported, counts from 1 to 4 masked\.$",
-        values={"YYYY": ["2026"], "FILE": ["anct"]},
+        # FILE.xlsx is written as it is named, in the copy.
+        r"^Wrote FILE\.xlsx: 2026-01-01 to 2026-12-31, \d+ referrals received, \d+ "
+        r"children supported, counts from 1 to 4 masked\.$",
+        values={"YYYY": ["2026"]},
     ),
     "retention purge": Way(3, r"^would anonymise \d+ referral\(s\), \d+ child\(ren\): names"),
     "outbox retry": Way(3, r"^\d+ messages? put back$", lane="outbox", prepare=stopped_messages),
