@@ -108,7 +108,9 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
         assert referral.status == "in_review"
         assert referral.children[0].sex == "F"
         history = db.session.scalars(
-            select(StatusChange).where(StatusChange.referral_id == referral.id)
+            select(StatusChange)
+            .where(StatusChange.referral_id == referral.id)
+            .order_by(StatusChange.id)
         ).all()
         change = history[-1]
         assert (change.from_status, change.to_status) == ("new", "in_review")
