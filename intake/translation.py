@@ -10,15 +10,19 @@ locale selector, and `force_locale()` and `refresh()` still take effect.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cached_property
+from urllib.parse import urlencode
 
 import flask_babel
 from babel import Locale, support
-from flask import Flask
+from flask import Flask, current_app, g, has_request_context, request
+from flask.wrappers import Response
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from intake import i18n
 
@@ -41,8 +45,21 @@ class Domain(flask_babel.Domain):
         try:
             return self._by_locale[locale]
         except KeyError:
-            translations = self._by_locale[locale] = super().get_translations()
+            translations = self._by_locale[locale] = with_singulars(super().get_translations())
             return translations
+
+
+def with_singulars(translations: support.NullTranslations) -> support.NullTranslations:
+    """`translations`, where `gettext(m)` also finds a message `m` that the catalogue holds
+    with a plural: "Commune" is a form's label and, with "Communes", a staff page's heading;
+    pybabel keeps one entry for both. GNU gettext finds it; Python's gettext looks up only
+    the pair, and would leave the label in French."""
+    catalogue = getattr(translations, "_catalog", None)
+    if catalogue:
+        for key, text in list(catalogue.items()):
+            if isinstance(key, tuple) and key[1] == 0 and text:
+                catalogue.setdefault(key[0], text)
+    return translations
 
 
 class Babel(flask_babel.Babel):
@@ -51,6 +68,89 @@ class Babel(flask_babel.Babel):
     @cached_property
     def domain_instance(self) -> Domain:
         return Domain(domain=self.domain)
+
+
+# The public pages' languages, French first: the source language, and the default.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+# The cookie keeping a visitor's choice: a language code, nothing else.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# The staff side is French whatever the visitor's browser says: its words are the
+# programme's own, and the coordination works in French.
+STAFF_BLUEPRINTS = frozenset({"triage", "meetings", "fiches", "auth", "account"})
+# Unknown addresses under these (a 404 has no blueprint) are the staff side's too.
+STAFF_PATHS = ("/triage", "/connexion", "/deconnexion")
+
+
+def is_staff_page() -> bool:
+    """Whether the request is for a staff page (always French), not a public one."""
+    if request.blueprint in STAFF_BLUEPRINTS:
+        return True
+    path = request.path
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PATHS)
+
+
+def asked_language() -> str | None:
+    """The language the visitor chose on this request: the switch button of a form
+    (`lang` in its body), else `?lang=`; None when neither names a language of the site."""
+    chosen = request.args.get("lang")
+    if request.method == "POST":
+        # A body too large or unreadable has no switch in it: its error page follows the rest.
+        with suppress(HTTPException):
+            chosen = request.form.get("lang") or chosen
+    return chosen if chosen in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """The page's language: staff pages French; public ones (and the error pages reached
+    from them) the visitor's choice on this request, then the one kept in the cookie, then
+    the browser's best match among the site's languages, else French."""
+    if not has_request_context() or is_staff_page():
+        return DEFAULT_LANGUAGE
+    asked = asked_language()
+    if asked:
+        g.asked_language = asked
+        return asked
+    kept = request.cookies.get(LANGUAGE_COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def keep_language(response: Response) -> Response:
+    """Keep the language chosen on this request (`?lang=`, the switch) in the `lang` cookie,
+    and tell caches that a public page's language follows the cookie and the browser's."""
+    if not has_request_context() or request.endpoint == "static" or is_staff_page():
+        return response
+    # The locale is chosen once a page translates something: a page that did not (a
+    # redirect) still keeps the choice, so the locale is asked for here.
+    get_locale()
+    asked = g.get("asked_language")
+    if asked and request.cookies.get(LANGUAGE_COOKIE) != asked:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            asked,
+            max_age=LANGUAGE_COOKIE_AGE,
+            secure=bool(current_app.config.get("INTAKE_PRODUCTION")),
+            httponly=True,
+            samesite="Lax",
+        )
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def switch_url(language: str) -> str:
+    """This page's address in `language`: the same path (a status link's token kept) and
+    query, its `lang` replaced."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{request.path}?{urlencode([*query, ('lang', language)])}"
+
+
+def init_locale(app: Flask, babel: flask_babel.Babel) -> None:
+    """Choose each page's language (`select_locale`) and keep the visitor's choice."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(keep_language)
 
 
 def _catalogue(context: Context) -> support.NullTranslations:
@@ -113,7 +213,16 @@ def init_templates(app: Flask) -> None:
 
     @app.context_processor
     def page_catalogue() -> dict:
-        return {CATALOGUE: get_translations()}
+        locale = get_locale()
+        language = locale.language if locale else DEFAULT_LANGUAGE
+        return {
+            CATALOGUE: get_translations(),
+            # `<html lang>`, and the language switch of the public pages (staff ones have none).
+            "page_language": language,
+            "other_language": "en" if language == "fr" else "fr",
+            "public_page": has_request_context() and not is_staff_page(),
+            "switch_url": switch_url,
+        }
 
     app.jinja_env.newstyle_gettext = True
     app.jinja_env.globals.update(
