@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from functools import cached_property
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import flask_babel
 from babel import Locale, support
@@ -144,7 +144,10 @@ def switch_url(language: str) -> str:
     """This page's address in `language`: the same path (a status link's token kept) and
     query, its `lang` replaced."""
     query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    return f"{request.path}?{urlencode([*query, ('lang', language)])}"
+    # Quoted, and with one leading slash: a 404's path may be "//elsewhere.example" or hold
+    # a backslash, which a browser would follow to another site.
+    path = "/" + quote(request.path.lstrip("/"))
+    return f"{path}?{urlencode([*query, ('lang', language)])}"
 
 
 def init_locale(app: Flask, babel: flask_babel.Babel) -> None:

@@ -126,6 +126,25 @@ def test_a_page_links_to_itself_in_the_other_language(client, path):
     assert f'<a href="{path}?lang=en" lang="en" hreflang="en">English</a>' in page
 
 
+@pytest.mark.parametrize(
+    "path, link",
+    [
+        ("//evil.example", "/evil.example?lang=en"),
+        ("/\\evil.example", "/%5Cevil.example?lang=en"),
+        ('/"><script>', "/%22%3E%3Cscript%3E?lang=en"),
+        ("/é?x=1&lang=xx", "/%C3%A9?x=1&amp;lang=en"),
+    ],
+)
+def test_the_switch_link_stays_on_this_site(client, path, link):
+    path, _, query = path.partition("?")
+    # The path as the server received it (the test client would read "//host" as a host);
+    # WSGI gives it as bytes read as Latin-1.
+    wsgi_path = path.encode().decode("latin-1")
+    page = client.get("/", query_string=query, environ_overrides={"PATH_INFO": wsgi_path})
+    page = page.get_data(as_text=True)
+    assert f'<a href="{link}" lang="en" hreflang="en">English</a>' in page
+
+
 def test_the_status_page_switch_keeps_its_link(app, client):
     reference = submit(app)
     with app.app_context():
