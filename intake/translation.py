@@ -15,7 +15,7 @@ from functools import cached_property
 from urllib.parse import quote, urlencode
 
 import flask_babel
-from babel import Locale, support
+from babel import support
 from flask import Flask, current_app, g, has_request_context, request
 from flask.wrappers import Response
 from flask_babel import get_locale, get_translations
@@ -31,22 +31,36 @@ CATALOGUE = "_babel_catalogue"
 
 
 class Domain(flask_babel.Domain):
-    """The app's message domain, keeping each locale's catalogue under the `Locale` itself:
-    a string costs one lookup of the current locale, not four and a text key."""
+    """The app's message domain, finding the catalogue once per request (or `force_locale`
+    block) rather than once per string: a string then costs one lookup of Flask-Babel's
+    context, not four lookups and a text key.
+
+    The catalogue is kept where Flask-Babel keeps it for the context (`babel_translations`,
+    which `force_locale()` and `refresh()` reset), and loaded once per app and locale. Per
+    app, not per locale alone: the extension, so this domain, is one object for the process,
+    and two apps may read different catalogues (the tests build several)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._by_locale: dict[Locale, support.NullTranslations] = {}
+        self._by_app: dict[Flask, dict] = {}
+
+    def get_translations_cache(self, ctx) -> dict:
+        return self._by_app.setdefault(current_app._get_current_object(), {})
 
     def get_translations(self) -> support.NullTranslations:
-        locale = get_locale()
-        if locale is None:
+        # Flask-Babel's own per-context namespace (private, pinned by requirements.lock).
+        ctx = flask_babel._get_current_context()
+        if ctx is None:
             return support.NullTranslations()
-        try:
-            return self._by_locale[locale]
-        except KeyError:
-            translations = self._by_locale[locale] = with_singulars(super().get_translations())
-            return translations
+        translations = getattr(ctx, "babel_translations", None)
+        if translations is None:
+            locale = get_locale()
+            by_app = self.get_translations_cache(ctx)
+            translations = by_app.get(locale)
+            if translations is None:
+                translations = by_app[locale] = with_singulars(super().get_translations())
+            ctx.babel_translations = translations
+        return translations
 
 
 def with_singulars(translations: support.NullTranslations) -> support.NullTranslations:
@@ -103,11 +117,13 @@ def asked_language() -> str | None:
 
 
 def select_locale() -> str:
-    """The page's language: staff pages French; public ones (and the error pages reached
-    from them) the visitor's choice on this request, then the one kept in the cookie, then
-    the browser's best match among the site's languages, else French."""
+    """The page's language: staff pages the app's (BABEL_DEFAULT_LOCALE: French); public
+    ones (and the error pages reached from them) the visitor's choice on this request, then
+    the one kept in the cookie, then the browser's best match among the site's languages,
+    else the app's."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context() or is_staff_page():
-        return DEFAULT_LANGUAGE
+        return default
     asked = asked_language()
     if asked:
         g.asked_language = asked
@@ -115,7 +131,7 @@ def select_locale() -> str:
     kept = request.cookies.get(LANGUAGE_COOKIE)
     if kept in LANGUAGES:
         return kept
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(LANGUAGES) or default
 
 
 def keep_language(response: Response) -> Response:

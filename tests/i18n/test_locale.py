@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from intake.extensions import db
@@ -220,3 +223,28 @@ def test_a_form_sent_in_english_says_its_errors_in_english(client):
     assert response.status_code == 200
     assert "Enter the name of the parent or legal guardian." in page
     assert "Indiquez" not in page
+
+
+def test_each_app_reads_its_own_catalogue(app, client, make_app, tmp_path):
+    # One extension object serves every app of the process: an English catalogue loaded for
+    # one app must not be served to another that reads other files.
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalogue = Catalog(locale="en")
+    catalogue.add("Prénom", "Given name (other catalogue)")
+    with (folder / "messages.mo").open("wb") as mo:
+        write_mo(mo, catalogue)
+    other = make_app(BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    for _ in range(2):
+        theirs = other.test_client().get("/demande?lang=en").get_data(as_text=True)
+        ours = client.get("/demande?lang=en").get_data(as_text=True)
+        assert "Given name (other catalogue)" in theirs and "First name" not in theirs
+        assert "First name" in ours and "other catalogue" not in ours
+
+
+def test_force_locale_switches_the_catalogue_within_a_page(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert gettext("Prénom") == "First name"
+        with force_locale("fr"):
+            assert gettext("Prénom") == "Prénom"
+        assert gettext("Prénom") == "First name"
