@@ -124,7 +124,6 @@ def test_the_form_switch_keeps_everything_typed_without_javascript(browser, serv
         with page.expect_navigation():
             page.get_by_role("link", name="Privacy and personal data").click()
         assert page.locator("html").get_attribute("lang") == "en"
-        page.go_back()
         # And sent in English, from the form as it was switched.
         page.goto(server.url("/demande"))
         fill_request(page)
