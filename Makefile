@@ -13,7 +13,7 @@ LOCK := requirements.lock
 # SQLAlchemy and the app from source again, a fifth of the suite's time.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint format messages bench bench-suite fuzz scale lock clean
+.PHONY: run test lint format i18n messages bench bench-suite fuzz scale lock clean
 
 # uv installs the locked versions in a second or two where pip takes half a minute (most of a
 # fresh `make test`), so the virtualenv is made without pip and uv is put in it; where uv cannot
@@ -36,6 +36,12 @@ $(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
 	$(call install,-e '.[test]')
 	@touch $@ $(VENV)/.installed
 
+# The compiled catalogues (.mo), made from the committed .po files at install and whenever one
+# changes; never committed (.gitignore). Every target that runs the app depends on them.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard intake/translations/*/LC_MESSAGES/messages.po))
+$(CATALOGUES): %.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
 # This machine's secret key and development database, written after the first install so that
 # `.venv/bin/flask --app wsgi …` works in any shell; never rewritten, never committed (the
 # tests read none of it: they give the app an instance folder of their own).
@@ -43,10 +49,10 @@ INSTANCE_CONFIG := instance/config.py
 $(INSTANCE_CONFIG): | $(VENV)/.installed
 	$(BIN)/python -m intake.dev.instance_config
 
-run: $(VENV)/.installed $(INSTANCE_CONFIG)
+run: $(VENV)/.installed $(INSTANCE_CONFIG) $(CATALOGUES)
 	$(BIN)/python -m intake.dev.server
 
-test: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+test: $(VENV)/.installed-test $(INSTANCE_CONFIG) $(CATALOGUES)
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # ruff's checks, then the architecture's import contracts (.importlinter).
@@ -62,7 +68,7 @@ format: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 # BENCH_QUICK=1 shortens every run of bench_pages.py, bench_server.py and bench_duplicates.py
 # (a smoke run: its figures mean little). Each writes bench/out/*.json; report.py turns them
 # into BENCHMARKS.md.
-bench: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+bench: $(VENV)/.installed-test $(INSTANCE_CONFIG) $(CATALOGUES)
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_pages.py
@@ -72,13 +78,13 @@ bench: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 
 # `make test` on fresh clones of this commit and of the one before issue 22, one after the other
 # (about six minutes): the suite's time before and after (bench/out/suite.json).
-bench-suite: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+bench-suite: $(VENV)/.installed-test $(INSTANCE_CONFIG) $(CATALOGUES)
 	$(BIN)/python bench/bench_suite.py
 
 # Generated requests (tests/app/test_fuzz.py): FUZZ_REQUESTS of them on SQLite, then on PostgreSQL.
 FUZZ_REQUESTS ?= 5000
 FUZZ_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
-fuzz: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+fuzz: $(VENV)/.installed-test $(INSTANCE_CONFIG) $(CATALOGUES)
 	TEST_DATABASE_URL= INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
 		$(BIN)/python -m pytest tests/app/test_fuzz.py -q
 	TEST_DATABASE_URL=$(FUZZ_DATABASE_URL) INTAKE_FUZZ_REQUESTS=$(FUZZ_REQUESTS) \
@@ -91,7 +97,7 @@ fuzz: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 # the seed 1.5 to 2.5 min, both downloads half a minute, reading them back 40 s). CI runs it
 # after the two suites (its 90 minutes then hold both suites, the lint and this).
 SCALE_DATABASE_URL ?= $(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
-scale: $(VENV)/.installed-test $(INSTANCE_CONFIG)
+scale: $(VENV)/.installed-test $(INSTANCE_CONFIG) $(CATALOGUES)
 	TEST_DATABASE_URL= INTAKE_SCALE=1 \
 		$(BIN)/python -m pytest tests/triage/test_export_server.py -m scale -q -s
 	TEST_DATABASE_URL=$(SCALE_DATABASE_URL) INTAKE_SCALE=1 \
@@ -99,7 +105,14 @@ scale: $(VENV)/.installed-test $(INSTANCE_CONFIG)
 
 # The catalogue template for translators; French is the source language.
 messages: $(VENV)/.installed $(INSTANCE_CONFIG)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file -o messages.pot .
+
+# Extract the messages, then bring each language's catalogue up to date: a new message is added
+# untranslated (no fuzzy guess from a similar one), for a translator to fill in; one no longer
+# used is dropped. The .mo files follow at the next `make run` or `make test`.
+i18n: messages
+	$(BIN)/pybabel update -i messages.pot -d intake/translations -D messages \
+		--no-fuzzy-matching --ignore-obsolete
 
 # Re-resolve every dependency to its newest version allowed by pyproject.toml; review the diff.
 lock: | $(BIN)/python

@@ -112,7 +112,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), include_object=not_search_index)
     mail.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    translation.init_locale(app, babel)
     translation.init_code()
     translation.init_templates(app)
     limiter.init_app(app)

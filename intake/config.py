@@ -108,6 +108,9 @@ def defaults(app: Flask) -> dict:
         # recommends six months to a year for access traces; `retention purge` deletes older.
         "INTAKE_READ_LOG_MONTHS": 12,
         "BABEL_DEFAULT_LOCALE": "fr",
+        # The catalogues' .po files are committed here, their compiled .mo made at install
+        # (`make`'s catalogue target, or the tests' session start): never committed.
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(app.root_path) / "translations"),
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         # memory:// counts per process: with several gunicorn workers, give them one Redis
         # (FLASK_RATELIMIT_STORAGE_URI=redis://…) or each lets the whole limit through.

@@ -10,15 +10,19 @@ locale selector, and `force_locale()` and `refresh()` still take effect.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cached_property
+from urllib.parse import quote, urlencode
 
 import flask_babel
-from babel import Locale, support
-from flask import Flask
+from babel import support
+from flask import Flask, current_app, g, has_request_context, request
+from flask.wrappers import Response
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 
 from intake import i18n
 
@@ -27,22 +31,49 @@ CATALOGUE = "_babel_catalogue"
 
 
 class Domain(flask_babel.Domain):
-    """The app's message domain, keeping each locale's catalogue under the `Locale` itself:
-    a string costs one lookup of the current locale, not four and a text key."""
+    """The app's message domain, finding the catalogue once per request (or `force_locale`
+    block) rather than once per string: a string then costs one lookup of Flask-Babel's
+    context, not four lookups and a text key.
+
+    The catalogue is kept where Flask-Babel keeps it for the context (`babel_translations`,
+    which `force_locale()` and `refresh()` reset), and loaded once per app and locale. Per
+    app, not per locale alone: the extension, so this domain, is one object for the process,
+    and two apps may read different catalogues (the tests build several)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._by_locale: dict[Locale, support.NullTranslations] = {}
+        self._by_app: dict[Flask, dict] = {}
+
+    def get_translations_cache(self, ctx) -> dict:
+        return self._by_app.setdefault(current_app._get_current_object(), {})
 
     def get_translations(self) -> support.NullTranslations:
-        locale = get_locale()
-        if locale is None:
+        # Flask-Babel's own per-context namespace (private, pinned by requirements.lock).
+        ctx = flask_babel._get_current_context()
+        if ctx is None:
             return support.NullTranslations()
-        try:
-            return self._by_locale[locale]
-        except KeyError:
-            translations = self._by_locale[locale] = super().get_translations()
-            return translations
+        translations = getattr(ctx, "babel_translations", None)
+        if translations is None:
+            locale = get_locale()
+            by_app = self.get_translations_cache(ctx)
+            translations = by_app.get(locale)
+            if translations is None:
+                translations = by_app[locale] = with_singulars(super().get_translations())
+            ctx.babel_translations = translations
+        return translations
+
+
+def with_singulars(translations: support.NullTranslations) -> support.NullTranslations:
+    """`translations`, where `gettext(m)` also finds a message `m` that the catalogue holds
+    with a plural: "Commune" is a form's label and, with "Communes", a staff page's heading;
+    pybabel keeps one entry for both. GNU gettext finds it; Python's gettext looks up only
+    the pair, and would leave the label in French."""
+    catalogue = getattr(translations, "_catalog", None)
+    if catalogue:
+        for key, text in list(catalogue.items()):
+            if isinstance(key, tuple) and key[1] == 0 and text:
+                catalogue.setdefault(key[0], text)
+    return translations
 
 
 class Babel(flask_babel.Babel):
@@ -51,6 +82,94 @@ class Babel(flask_babel.Babel):
     @cached_property
     def domain_instance(self) -> Domain:
         return Domain(domain=self.domain)
+
+
+# The public pages' languages, French first: the source language, and the default.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+# The cookie keeping a visitor's choice: a language code, nothing else.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# The staff side is French whatever the visitor's browser says: its words are the
+# programme's own, and the coordination works in French.
+STAFF_BLUEPRINTS = frozenset({"triage", "meetings", "fiches", "auth", "account"})
+# Unknown addresses under these (a 404 has no blueprint) are the staff side's too.
+STAFF_PATHS = ("/triage", "/connexion", "/deconnexion")
+
+
+def is_staff_page() -> bool:
+    """Whether the request is for a staff page (always French), not a public one."""
+    if request.blueprint in STAFF_BLUEPRINTS:
+        return True
+    path = request.path
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PATHS)
+
+
+def asked_language() -> str | None:
+    """The language the visitor chose on this request: the switch button of a form
+    (`lang` in its body), else `?lang=`; None when neither names a language of the site."""
+    chosen = request.args.get("lang")
+    if request.method == "POST":
+        # A body too large or unreadable has no switch in it: its error page follows the rest.
+        with suppress(HTTPException):
+            chosen = request.form.get("lang") or chosen
+    return chosen if chosen in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """The page's language: staff pages the app's (BABEL_DEFAULT_LOCALE: French); public
+    ones (and the error pages reached from them) the visitor's choice on this request, then
+    the one kept in the cookie, then the browser's best match among the site's languages,
+    else the app's."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context() or is_staff_page():
+        return default
+    asked = asked_language()
+    if asked:
+        g.asked_language = asked
+        return asked
+    kept = request.cookies.get(LANGUAGE_COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return request.accept_languages.best_match(LANGUAGES) or default
+
+
+def keep_language(response: Response) -> Response:
+    """Keep the language chosen on this request (`?lang=`, the switch) in the `lang` cookie,
+    and tell caches that a public page's language follows the cookie and the browser's."""
+    if not has_request_context() or request.endpoint == "static" or is_staff_page():
+        return response
+    # The locale is chosen once a page translates something: a page that did not (a
+    # redirect) still keeps the choice, so the locale is asked for here.
+    get_locale()
+    asked = g.get("asked_language")
+    if asked and request.cookies.get(LANGUAGE_COOKIE) != asked:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            asked,
+            max_age=LANGUAGE_COOKIE_AGE,
+            secure=bool(current_app.config.get("INTAKE_PRODUCTION")),
+            httponly=True,
+            samesite="Lax",
+        )
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def switch_url(language: str) -> str:
+    """This page's address in `language`: the same path (a status link's token kept) and
+    query, its `lang` replaced."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    # Quoted, and with one leading slash: a 404's path may be "//elsewhere.example" or hold
+    # a backslash, which a browser would follow to another site.
+    path = "/" + quote(request.path.lstrip("/"))
+    return f"{path}?{urlencode([*query, ('lang', language)])}"
+
+
+def init_locale(app: Flask, babel: flask_babel.Babel) -> None:
+    """Choose each page's language (`select_locale`) and keep the visitor's choice."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(keep_language)
 
 
 def _catalogue(context: Context) -> support.NullTranslations:
@@ -113,7 +232,16 @@ def init_templates(app: Flask) -> None:
 
     @app.context_processor
     def page_catalogue() -> dict:
-        return {CATALOGUE: get_translations()}
+        locale = get_locale()
+        language = locale.language if locale else DEFAULT_LANGUAGE
+        return {
+            CATALOGUE: get_translations(),
+            # `<html lang>`, and the language switch of the public pages (staff ones have none).
+            "page_language": language,
+            "other_language": "en" if language == "fr" else "fr",
+            "public_page": has_request_context() and not is_staff_page(),
+            "switch_url": switch_url,
+        }
 
     app.jinja_env.newstyle_gettext = True
     app.jinja_env.globals.update(

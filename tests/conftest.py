@@ -36,11 +36,17 @@ from tests.support.app import (
     migrated_database,
     release,
 )
+from tests.support.catalogues import compile_catalogues
 from tests.support.smtp import ALLOWED_SMTP, SmtpSink, serving
 
 # The scale tests (`@pytest.mark.scale`: 100,000 referrals, minutes each) run only when asked,
 # by `make scale` (CI runs it after the two suites).
 SCALE = os.environ.get("INTAKE_SCALE", "") not in ("", "0")
+
+
+def pytest_configure(config):
+    # The English pages need the compiled catalogues, which are not committed.
+    compile_catalogues()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -20,19 +20,20 @@ TWO_DIGITS = re.compile(r"[0-9]{2}")
 # Before this year a birth date is a typing slip (1916 for 2016), not a child.
 EARLIEST_YEAR = 1990
 
+# Marked for translation: a date that does not exist is named in the page's language.
 MONTH_NAMES = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
+    N_("janvier"),
+    N_("février"),
+    N_("mars"),
+    N_("avril"),
+    N_("mai"),
+    N_("juin"),
+    N_("juillet"),
+    N_("août"),
+    N_("septembre"),
+    N_("octobre"),
+    N_("novembre"),
+    N_("décembre"),
 )
 
 
@@ -109,7 +110,7 @@ def read_date(day: str, month: str, year: str, today: date) -> date | DateProble
         if month_number == 2 and day_number == 29:
             return DateProblem(_l(NO_SUCH_LEAP_DAY, year=year_number), ("day",))
         name = MONTH_NAMES[month_number - 1]
-        return DateProblem(_l(NO_SUCH_DAY, day=day_number, month=name), ("day",))
+        return DateProblem(_l(NO_SUCH_DAY, day=day_number, month=_l(name)), ("day",))
     born = date(year_number, month_number, day_number)
     return DateProblem(IN_FUTURE) if born > today else born
 

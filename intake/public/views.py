@@ -48,6 +48,12 @@ def privacy():
     return render_template("public/privacy.html")
 
 
+@bp.get("/accessibilite")
+def accessibility():
+    """The accessibility statement (RGAA's « déclaration d’accessibilité »)."""
+    return render_template("public/accessibility.html")
+
+
 @bp.route("/orientation", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["INTAKE_FORM_LIMIT"], methods=["POST"])
 # The form checks its own CSRF token, so an expired one re-shows the form with what was
@@ -114,6 +120,10 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     303 at the first valid POST).
     """
     formdata = request.form if request.method == "POST" else None
+    if formdata is not None and "lang" in formdata:
+        # The language switch (public/_language_button.html): the same form, as typed, in the
+        # language asked (intake.translation.select_locale); nothing checked, nothing stored.
+        return show(template, form_class(formdata=renumber_children(formdata)))
     if formdata is not None and "add_child" in formdata:
         form = form_class(formdata=renumber_children(formdata))
         if len(form.children) < MAX_CHILDREN:

@@ -118,8 +118,11 @@ CHILD_SELECTS = ("school", "class_level")
 
 
 def new_context(browser: Browser, **options) -> BrowserContext:
-    """A fresh browser context (own cookies) that accepts the live server's test certificate."""
-    context = browser.new_context(ignore_https_errors=True, **options)
+    """A fresh browser context (own cookies) that accepts the live server's test certificate.
+
+    Its browser speaks French unless `locale` says otherwise: headless Chromium would ask for
+    English (Accept-Language), which the public pages now follow."""
+    context = browser.new_context(ignore_https_errors=True, **{"locale": "fr-FR", **options})
     context.set_default_timeout(TIMEOUT_MS)
     return context
 
