@@ -384,7 +384,7 @@ PROGRAMME_KEYS = (
     "name, organisation, notify, min_age, max_age, rule, retention_months, remind_after_days, "
     "contact_within_days"
 )
-TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources, action_kinds"
+TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources, action_kinds, services"
 RULE_CHOICES = "qpv_or_priority_school, qpv_and_priority_school"
 
 
