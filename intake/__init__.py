@@ -285,8 +285,11 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Expose the territory and display helpers to every template."""
     from intake.rules import vocabulary
+    from intake.rules.text import display_name
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    # Names as typed, shown with a capital on each part ("yanis boukhari" → "Yanis Boukhari").
+    app.jinja_env.filters["display_name"] = display_name
 
     @app.context_processor
     def inject_territory():

@@ -19,6 +19,7 @@ from intake.extensions import db
 from intake.i18n import N_
 from intake.models import AgendaItem, Meeting, Referral, StatusChange, User, utcnow
 from intake.rules.clock import local_date, moment_at
+from intake.rules.text import display_name
 from intake.rules.vocabulary import format_date, status_label
 from intake.rules.workflow import Status, TransitionError, allowed_next
 from intake.triage.operations import change_status
@@ -369,8 +370,10 @@ def initial(last_name: str) -> str:
 
 
 def short_name(child: Any) -> str:
-    """First name and initial of the last name: "Inès B."; what the EPS needs, no more."""
-    return f"{child.first_name} {initial(child.last_name)}".strip()
+    """First name and initial of the last name: "Inès B."; what the EPS needs, no more. The
+    first name shown with its capital (`display_name`), wherever a meeting's pages, fiches or
+    forms name a child."""
+    return f"{display_name(child.first_name)} {initial(child.last_name)}".strip()
 
 
 # Screening reasons that quote the family's address (postcode, commune, street): the fiche

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, User
 from intake.notifications.outbox import enqueue_rendered
-from intake.notifications.render import public_url
+from intake.notifications.render import STAFF_LANGUAGE, public_url
 from intake.rules.clock import local_date, moment_at, today
 from intake.rules.mail import kind_label
 from intake.rules.retention import days_since, is_overdue
@@ -175,31 +175,34 @@ def queue_digests(
         return []
     common = standing(now, days)
     queued = []
-    for user in due:
-        since = user.last_digest_at or now - FIRST_WINDOW
-        digest = Digest(
-            since=since,
-            new=new_since(since, now),
-            waiting=common.waiting,
-            without_agreement=common.without_agreement,
-            stopped=common.stopped,
-        )
-        if digest.is_empty():
-            continue
-        enqueue_rendered(
-            "digest",
-            [user.email],
-            "digest",
-            None,
-            digest=digest,
-            days=days,
-            now=now,
-            sections=sections(digest, days),
-            kind_label=kind_label,
-            link=public_url(config, "/triage/"),
-            account_link=public_url(config, "/triage/compte"),
-        )
-        user.last_digest_at = now
-        queued.append((user, digest))
+    # Written to the coordination: in French, as the staff pages are, whatever the process's
+    # language.
+    with force_locale(STAFF_LANGUAGE):
+        for user in due:
+            since = user.last_digest_at or now - FIRST_WINDOW
+            digest = Digest(
+                since=since,
+                new=new_since(since, now),
+                waiting=common.waiting,
+                without_agreement=common.without_agreement,
+                stopped=common.stopped,
+            )
+            if digest.is_empty():
+                continue
+            enqueue_rendered(
+                "digest",
+                [user.email],
+                "digest",
+                None,
+                digest=digest,
+                days=days,
+                now=now,
+                sections=sections(digest, days),
+                kind_label=kind_label,
+                link=public_url(config, "/triage/"),
+                account_link=public_url(config, "/triage/compte"),
+            )
+            user.last_digest_at = now
+            queued.append((user, digest))
     db.session.flush()
     return queued

@@ -9,16 +9,18 @@ as they are.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
 from flask import current_app, render_template
-from flask_babel import gettext
+from flask_babel import force_locale, get_locale, gettext
 
 from intake.models import OutboxMessage, Referral, Source
 from intake.notifications.failures import ReferralGone
-from intake.rules.decisions import REASONS, SERVICES
+from intake.rules.clock import local_datetime
+from intake.rules.decisions import PUBLIC_REASONS, PUBLIC_SERVICES
 from intake.rules.progress import (
     SERVICE_DESTINATIONS,
     ChildOutcome,
@@ -32,9 +34,16 @@ from intake.rules.progress import (
 from intake.rules.screening import OTHER_SCHOOL
 from intake.rules.vocabulary import CLASS_LEVELS
 from intake.rules.workflow import PUBLIC_LABELS, Status
+from intake.territory.model import Service
 from intake.tokens import make_status_token
 
 DECISION_PREFIX = "decision_"
+
+# The languages a family or a referrer may be written to in (contract, `contact_language`).
+LANGUAGES = ("fr", "en")
+# The coordination's e-mails (the alert, the digest) are in French, as the staff pages are;
+# so is a message whose recipient's language is unknown.
+STAFF_LANGUAGE = "fr"
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,14 @@ def public_url(config: Mapping[str, Any], path: str) -> str:
     return config["INTAKE_BASE_URL"].rstrip("/") + path
 
 
-def status_link(config: Mapping[str, Any], referral: Referral, audience: str) -> str:
+def status_link(
+    config: Mapping[str, Any], referral: Referral, audience: str, language: str = STAFF_LANGUAGE
+) -> str:
     """A fresh signed `/suivi/…` link for one recipient: the referrer's or the family's
-    (`audience`), each opening the page as its reader should see it."""
-    return public_url(config, f"/suivi/{make_status_token(referral.reference, audience)}")
+    (`audience`), each opening the page as its reader should see it, in the language the
+    e-mail is written in (public pages take `?lang=`, whatever the browser's language)."""
+    token = make_status_token(referral.reference, audience)
+    return public_url(config, f"/suivi/{token}?lang={language}")
 
 
 def sender_audience(referral: Referral) -> str:
@@ -72,10 +85,60 @@ def recipient_audience(referral: Referral, recipients: list[str]) -> str:
     return "family"
 
 
+def message_audience(
+    kind: str, referral: Referral, context: Mapping[str, Any] | None, recipients: list[str]
+) -> str | None:
+    """Whom a message of `kind` is written to: the family ("family"), the person who referred
+    it ("referrer"), or the coordination (None)."""
+    if kind == "family_acknowledgement":
+        return "family"
+    if kind == "acknowledgement":
+        return sender_audience(referral)
+    if kind.startswith(DECISION_PREFIX):
+        return (context or {}).get("audience") or recipient_audience(referral, recipients)
+    return None
+
+
+def audience_language(referral: Referral, audience: str | None) -> str:
+    """The language `audience` is written to: the family in its `contact_language`, the
+    referrer in the language of the page it sent the referral from (`sent_language`), the
+    coordination in French. Read when the message is written, so a message queued before the
+    languages were recorded is written in French, as it would have been."""
+    if audience is None:
+        return STAFF_LANGUAGE
+    chosen = referral.sent_language if audience == "referrer" else referral.contact_language
+    return chosen if chosen in LANGUAGES else STAFF_LANGUAGE
+
+
+def written_datetime(value: datetime) -> str:
+    """A timestamp in Paris time, as the reader of the current language writes it: "12 mars
+    2026 à 14:05", "12 March 2026 at 14:05" (a month in words: 03/12 reads as 12 March in
+    France and 3 December elsewhere)."""
+    local = local_datetime(value)
+    day = format_date(local.date(), "d MMMM y", locale=get_locale() or STAFF_LANGUAGE)
+    return gettext("%(date)s à %(time)s", date=day, time=local.strftime("%H:%M"))
+
+
 def children_context(referral: Referral) -> dict[str, Any]:
     """How many children, and their years of birth: all an e-mail may say of them."""
-    years = birth_years(child.birth_date for child in referral.children)
-    return {"children": len(referral.children), "years": join_words([str(y) for y in years])}
+    years = [str(year) for year in birth_years(child.birth_date for child in referral.children)]
+    return {"children": len(referral.children), "years": join_words(years, gettext("et"))}
+
+
+def service_words(code: str | None) -> dict[str, Any]:
+    """What a family and a referrer read of a redirection's service: its name and what it
+    does in plain words (`service_label`), and, when the territory lists it, where and when
+    to reach it (`service`, named as the territory names it, else in those plain words)."""
+    label = str(PUBLIC_SERVICES[code]) if code in PUBLIC_SERVICES else None
+    service = current_app.extensions["territory"].service(code) if code else None
+    if service is not None and not service.name:
+        service = replace(service, name=label or code)
+    return {"service_label": label, "service": service}
+
+
+def reason_words(code: str | None) -> str | None:
+    """A shared reason, in the plain words a family and a referrer read."""
+    return str(PUBLIC_REASONS[code]) if code in PUBLIC_REASONS else None
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:
@@ -190,8 +253,8 @@ def child_words(
         "born": born,
         "pupil": pupil,
         "label": label,
-        "reason_label": str(REASONS[outcome.reason]) if outcome.reason in REASONS else None,
-        "service_label": str(SERVICES[outcome.service]) if outcome.service in SERVICES else None,
+        "reason_label": reason_words(outcome.reason),
+        **service_words(outcome.service),
     }
 
 
@@ -229,8 +292,8 @@ def outcome_context(outcome: Outcome) -> dict[str, Any]:
     return {
         "outcome": outcome,
         "outcome_label": gettext(PUBLIC_LABELS[outcome.status]),
-        "reason_label": str(REASONS[outcome.reason]) if outcome.reason in REASONS else None,
-        "service_label": str(SERVICES[outcome.service]) if outcome.service in SERVICES else None,
+        "reason_label": reason_words(outcome.reason),
+        **service_words(outcome.service),
     }
 
 
@@ -249,7 +312,9 @@ def template_context(
     referrer's decision notice, their class and school), a link; never a name, an address or
     the situation.
     """
-    values: dict[str, Any] = {"referral": referral}
+    audience = message_audience(kind, referral, context, recipients or [])
+    language = audience_language(referral, audience)
+    values: dict[str, Any] = {"referral": referral, "audience": audience, "language": language}
     if kind == "coordinator_alert":
         # The coordinators' link needs a login: the reference is enough.
         values["link"] = public_url(config, f"/triage/{referral.reference}")
@@ -257,8 +322,8 @@ def template_context(
     if kind in ("acknowledgement", "family_acknowledgement"):
         # Each message gets its own signed status link, made when it is written: the family's
         # opens the page as the family reads it.
-        audience = "family" if kind == "family_acknowledgement" else sender_audience(referral)
-        values["link"] = status_link(config, referral, audience)
+        values["link"] = status_link(config, referral, audience, language)
+        values["received"] = written_datetime(referral.received_at)
         values.update(children_context(referral))
         return kind, values
     if kind.startswith(DECISION_PREFIX):
@@ -266,18 +331,29 @@ def template_context(
         outcome = outcome_from_record(context["outcome"])
         if outcome.status.value != kind.removeprefix(DECISION_PREFIX):
             raise ValueError(f"outbox kind {kind} does not match its outcome {outcome.status}")
-        audience = context.get("audience") or recipient_audience(referral, recipients or [])
-        values["link"] = status_link(config, referral, audience)
+        values["link"] = status_link(config, referral, audience, language)
         values.update(outcome_context(outcome))
-        values["audience"] = audience
         values["children_told"] = children_words(
             referral, told_outcomes(context), pupils=audience == "referrer"
         )
         # Child by child when the referral names several; a single child's notice reads as
         # it always did, with the child it is about.
         values["several"] = len(referral.children) > 1 and bool(values["children_told"])
+        # Each service told of, once, with what the territory says of it: where to go.
+        values["services"] = told_services(values)
         return "decision", values
     raise ValueError(f"no template for outbox kind {kind!r}")
+
+
+def told_services(values: Mapping[str, Any]) -> list[Service]:
+    """The territory's services a decision notice sends the family to (`values` as
+    `template_context` makes them), each once, in the order told."""
+    told = [values.get("service"), *(child["service"] for child in values["children_told"])]
+    services: list[Service] = []
+    for service in told:
+        if service is not None and service not in services:
+            services.append(service)
+    return services
 
 
 def render_template_parts(template: str, **values: Any) -> Rendered:
@@ -300,7 +376,11 @@ def render_message(message: OutboxMessage, config: Mapping[str, Any]) -> Rendere
         return Rendered(message.subject or "", message.body_text, message.body_html)
     if message.referral is None:
         raise ReferralGone("the message's referral was deleted before it was written")
-    template, values = template_context(
-        message.kind, message.referral, message.context, config, message.recipients
-    )
-    return render_template_parts(template, **values)
+    audience = message_audience(message.kind, message.referral, message.context, message.recipients)
+    # Written in its reader's language, whatever the process's own: the worker has no
+    # request to take a language from.
+    with force_locale(audience_language(message.referral, audience)):
+        template, values = template_context(
+            message.kind, message.referral, message.context, config, message.recipients
+        )
+        return render_template_parts(template, **values)

@@ -78,3 +78,24 @@ def clean_text(value: str, multiline: bool = False) -> str:
         else:
             kept.append(char)
     return trim(unicodedata.normalize("NFC", "".join(kept)))
+
+
+# What separates the parts of a name, each part capitalised on its own: spaces, hyphens and
+# apostrophes ("jean-paul", "le bihan", "n'diaye", "n’diaye").
+NAME_PARTS = re.compile(r"([\s\-‐'’]+)")
+
+
+def display_name(name: str | None) -> str:
+    """A name as the staff pages show it: each part typed all in lower case gets a capital
+    initial ("yanis boukhari" → "Yanis Boukhari", "n'diaye" → "N'Diaye"). A part with any
+    capital is kept as typed ("McDonald", "DUPONT", "van DER"): its writer chose it. What was
+    typed stays in the database; only what is shown changes."""
+    if not name:
+        return ""
+    if name.isupper() or name == name.title():
+        # Most names need nothing: spare them the split.
+        return name
+    return "".join(
+        part[0].upper() + part[1:] if part.islower() and part[0].isalpha() else part
+        for part in NAME_PARTS.split(name)
+    )

@@ -15,6 +15,10 @@ SIDES = ("odd", "even")
 # The open data a territory is built from (`territory build`): the Base Adresse Nationale, the
 # ANCT's QPV contours, the Éducation nationale's school directory.
 SOURCE_KINDS = ("ban", "qpv", "schools")
+# The services a family may be redirected to: the contract's `service` codes (section 3,
+# "Decisions"), as intake.rules.decisions.SERVICES has them. The territory sits below the
+# rules and cannot import them; tests/territory keeps the two in step.
+SERVICE_CODES = ("clas", "reaap", "pmi", "cmp", "social_service", "mda", "other")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,19 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Service:
+    """Where a redirected family goes, as the territory knows it: its `code` is a decision's
+    service; whatever else is known (name, address, phone, hours) is told to the family and
+    the referrer with the decision."""
+
+    code: str
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    hours: str = ""
+
+
+@dataclass(frozen=True)
 class Offer:
     """Something the programme offers, shown on the landing page."""
 
@@ -164,6 +181,12 @@ class Territory:
     sources: Sources | None = None
     # Kinds of parcours action of this territory's own, offered before `other`.
     action_kinds: tuple[ActionKind, ...] = ()
+    # The services of the territory a redirection may send a family to, each code once.
+    services: tuple[Service, ...] = ()
+
+    def service(self, code: str | None) -> Service | None:
+        """The territory's service of this decision code, or None if it lists none."""
+        return next((s for s in self.services if s.code == code), None)
 
     def school(self, uai: str) -> School | None:
         """The school with this UAI code (case-insensitive), or None."""

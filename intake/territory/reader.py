@@ -13,6 +13,7 @@ from intake.territory.addresses import normalise_street
 from intake.territory.model import (
     PRIORITIES,
     RULES,
+    SERVICE_CODES,
     SIDES,
     SOURCE_KINDS,
     ActionKind,
@@ -22,6 +23,7 @@ from intake.territory.model import (
     Programme,
     Qpv,
     School,
+    Service,
     SourceFile,
     Sources,
     Street,
@@ -83,6 +85,7 @@ _TOP_KEYS = (
     "schools",
     "sources",
     "action_kinds",
+    "services",
 )
 _PROGRAMME_KEYS = (
     "name",
@@ -97,6 +100,7 @@ _PROGRAMME_KEYS = (
 )
 _CONTACT_KEYS = ("address", "phone", "email", "hours")
 _OFFER_KEYS = ("title", "description")
+_SERVICE_KEYS = ("code", "name", "address", "phone", "hours")
 _COMMUNE_KEYS = ("name", "insee", "postcodes")
 _QPV_KEYS = ("code", "name", "commune", "streets")
 _STREET_KEYS = ("name", "from", "to", "side")
@@ -254,6 +258,7 @@ class _Reader:
             source=self.source,
             sources=sources,
             action_kinds=self.action_kinds(self.tables(data, "action_kinds", "action_kinds")),
+            services=self.services(self.tables(data, "services", "services")),
         )
 
     def programme(self, data: dict[str, Any]) -> Programme:
@@ -321,6 +326,28 @@ class _Reader:
                 raise self.fail("", f"{where}.code {code!r} is declared twice")
             kinds.append(ActionKind(code=code, name=self.string(data, "name", where)))
         return tuple(kinds)
+
+    def services(self, raws: list[dict[str, Any]]) -> tuple[Service, ...]:
+        services: list[Service] = []
+        for index, raw in enumerate(raws, start=1):
+            where = f"services[{index}]"
+            data = self.table(raw, where, _SERVICE_KEYS)
+            code = self.string(data, "code", where)
+            if code not in SERVICE_CODES:
+                raise self.fail(
+                    "",
+                    f"{where}.code must be a decision's service ({', '.join(SERVICE_CODES)}), "
+                    f"not {code!r}",
+                )
+            if any(service.code == code for service in services):
+                raise self.fail("", f"{where}.code {code!r} is declared twice")
+            details = {
+                key: self.string(data, key, where, default="", empty=True)
+                for key in _SERVICE_KEYS
+                if key != "code"
+            }
+            services.append(Service(code=code, **details))
+        return tuple(services)
 
     def communes(self, raws: list[dict[str, Any]]) -> tuple[Commune, ...]:
         if not raws:

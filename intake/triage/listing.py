@@ -21,6 +21,7 @@ from werkzeug.routing.converters import UnicodeConverter
 from intake.extensions import db
 from intake.models import User
 from intake.rules.retention import days_since, is_overdue, is_stalled
+from intake.rules.text import display_name
 from intake.rules.vocabulary import ELIGIBILITY, SOURCES, datetime_formatter, labels, status_labels
 from intake.triage.page import Listed
 
@@ -129,7 +130,9 @@ def queue_rows(
                 waited=waited(days_since(referral.received_at, now)),
                 last_action=untouched(days_since(referral.last_activity_at, now)),
                 source=sources.get(referral.source, referral.source),
-                children=", ".join(f"{first} {last}" for first, last in referral.children),
+                children=", ".join(
+                    display_name(f"{first} {last}") for first, last in referral.children
+                ),
                 eligibility=referral.eligibility,
                 eligibility_label=eligibility.get(referral.eligibility, referral.eligibility),
                 status=statuses[referral.status],

@@ -209,8 +209,6 @@ def test_no_message_of_any_kind_carries_personal_data(app, smtp):
         if message["Subject"].startswith("Décision")
     }
     texts = "\n".join(text for _subject, text in notices)
-    assert "Raison : Autre raison" in texts
+    assert "Raison : Une autre raison : l’équipe peut l’expliquer." in texts
     # Said child by child for siblings ("Service : …"), for the request as a whole otherwise.
-    assert re.search(
-        r"(Service|Service vers lequel la demande est orientée) : Autre service", texts
-    )
+    assert re.search(r"(Service|Service proposé) : Un autre service : l’équipe", texts)

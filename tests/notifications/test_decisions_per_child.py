@@ -63,6 +63,9 @@ SIBLINGS = {
     "referrer_email": REFERRER_EMAIL,
 }
 
+# The CLAS in a family's and a referrer's words (intake.rules.decisions.PUBLIC_SERVICES).
+CLAS = "L’accompagnement à la scolarité (CLAS) : aide aux devoirs et activités après l’école"
+
 
 def send_outbox(app) -> None:
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
@@ -75,7 +78,11 @@ def notices(smtp, reference: str) -> list[tuple[str, dict[str, str]]]:
     found = []
     for envelope, message in zip(smtp.envelopes, smtp.messages(), strict=True):
         assert_nameless(envelope.original_content)
-        if str(message["Subject"]) != f"Décision sur la demande {reference}":
+        # The referrer's notice is of an "orientation", the family's of a "demande".
+        if str(message["Subject"]) not in (
+            f"Décision sur la demande {reference}",
+            f"Décision sur l’orientation {reference}",
+        ):
             continue
         (recipient,) = envelope.rcpt_tos
         found.append(
@@ -139,13 +146,17 @@ def test_siblings_decided_two_ways_are_each_told_to_family_and_referrer(
 
     referrer = first[REFERRER_EMAIL]["text"]
     assert "- Enfant né en 2013 (6e, Collège Jean Moulin) : orienté vers le CLAS" in referrer
-    assert "  Raison : Besoins mieux couverts par un service de droit commun" in referrer
-    assert "  Service : Contrat local d’accompagnement à la scolarité (CLAS)" in referrer
+    assert "  Raison : Un autre service, ouvert à tous, peut mieux aider l’enfant." in referrer
+    assert f"  Service : {CLAS}" in referrer
     assert "- Enfant né en 2017 (CE2, École Les Tilleuls) : toujours en cours d’examen" in referrer
     family = first[FAMILY_EMAIL]["text"]
     assert "- Enfant né en 2013 : orienté vers le CLAS" in family
     assert "- Enfant né en 2017 : toujours en cours d’examen" in family
-    assert "  Service : Contrat local d’accompagnement à la scolarité (CLAS)" in family
+    assert f"  Service : {CLAS}" in family
+    # Where the territory's CLAS is, told to both.
+    for text in (referrer, family):
+        assert "Pour joindre ce service : CLAS du centre social des Peupliers" in text
+        assert "Adresse : 8 rue des Écoles, 62999 Testville" in text
     # The family is not told the school nor the class: nothing a forwarded e-mail should add.
     for words in ("Collège", "Tilleuls", "6e", "CE2"):
         assert words not in first[FAMILY_EMAIL]["text"], words
@@ -168,7 +179,9 @@ def test_siblings_decided_two_ways_are_each_told_to_family_and_referrer(
     assert "- Enfant né en 2017 : accompagnement engagé" in second[FAMILY_EMAIL]["text"]
     for email in second.values():
         assert "2013" not in email["text"]
-        assert "L’équipe construit le parcours avec la famille" in email["text"]
+    # What comes next, told to each reader: the family as "vous".
+    assert "L’équipe construit le parcours avec la famille" in second[REFERRER_EMAIL]["text"]
+    assert "L’équipe construit le parcours avec vous" in second[FAMILY_EMAIL]["text"]
 
     # Each reader's link is their own, and opens the page as that reader should see it.
     referrer_link = link_of(second[REFERRER_EMAIL]["text"])
@@ -181,7 +194,8 @@ def test_siblings_decided_two_ways_are_each_told_to_family_and_referrer(
         assert "Cela dépend de l’enfant : voir ci-dessous" in page
         assert "Enfant né en 2017 : <strong>accompagnement engagé</strong>" in page
         assert "Enfant né en 2013 : <strong>orienté vers le CLAS</strong>" in page
-        assert "Besoins mieux couverts par un service de droit commun" in page
+        assert "Un autre service, ouvert à tous, peut mieux aider l’enfant." in page
+        assert "CLAS du centre social des Peupliers" in page
         # Neither reader's page shows the other's details, nor the pupil's school.
         for secret in (*NAMES, REFERRER_EMAIL, FAMILY_EMAIL, "Jean Moulin", "CE2"):
             assert secret not in page, (link, secret)
@@ -268,8 +282,8 @@ def test_a_single_child_notice_reads_as_before_with_the_pupil_for_the_referrer(
         text = email["text"]
         assert "Décision : Orientée vers un autre service" in text
         assert (
-            "Service vers lequel la demande est orientée : "
-            "Réseau d’écoute, d’appui et d’accompagnement des parents (REAAP)" in text
+            "Service proposé : "
+            "Le réseau des parents (REAAP) : rencontres et soutien pour les parents" in text
         )
         assert "Raison" not in text
     assert f"Enfant concerné : né en 2016 {expected}" in emails[REFERRER_EMAIL]["text"]
@@ -312,8 +326,11 @@ def test_a_notice_queued_before_the_change_still_renders(app, smtp, client):
         text = email["text"]
         # As it was written then: the referral's outcome, whole.
         assert "Décision : Orientée vers un autre service" in text
-        assert "Raison : Domicile et établissement hors du territoire du programme" in text
-        assert "Protection maternelle et infantile (PMI)" in text
+        assert (
+            "Raison : Le programme aide les enfants de quelques quartiers et de quelques écoles, "
+            "et l’enfant n’en fait pas partie." in text
+        )
+        assert "La protection maternelle et infantile (PMI)" in text
         assert "Enfant" not in text and "2017" not in text
     # The link follows whom the row was sent to.
     with app.app_context():
@@ -346,7 +363,7 @@ def test_render_message_reads_both_shapes(app, coordinator, siblings):
     assert "- Enfant né en 2017 (CE2, École Les Tilleuls) : non retenu par le programme" in (
         new_text
     )
-    assert "  Raison : Âge hors de la tranche du programme" in new_text
+    assert "  Raison : L’enfant n’a pas l’âge des enfants que le programme accompagne." in new_text
 
 
 # The status links --------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_subjects_hold_only_a_generic_phrase_and_the_reference(app, smtp):
     assert emails[COORDINATION]["subject"] == f"Nouvelle orientation {reference}"
     assert (
         emails[REFERRER_EMAIL]["subject"]
-        == f"Votre demande au Programme de Réussite Éducative : {reference}"
+        == f"Votre orientation au Programme de Réussite Éducative : {reference}"
     )
 
 
@@ -122,7 +122,10 @@ def test_acknowledgement_says_what_happens_next_without_the_screening(app, smtp)
     for part in ("text", "html"):
         body = ack[part]
         assert "Merci" in body
-        assert "lit chaque demande" in body
+        # A professional sent an "orientation", not a "demande".
+        assert "Votre orientation a bien été reçue" in body
+        assert "lit chaque orientation" in body
+        assert "demande" not in body
         assert "avec la famille" in body
         # The contact block of the territory file.
         assert "CCAS de Testville" in body
@@ -158,7 +161,9 @@ def test_html_escapes_what_it_shows(app, smtp):
 
 def test_acknowledgement_link_opens_the_status_page(app, smtp, client):
     reference, emails = delivered(app, smtp, Source.PROFESSIONAL)
-    links = re.findall(rf"{re.escape(BASE_URL)}/suivi/[\w.-]+", emails[REFERRER_EMAIL]["text"])
+    links = re.findall(
+        rf"{re.escape(BASE_URL)}/suivi/[\w.-]+\?lang=fr", emails[REFERRER_EMAIL]["text"]
+    )
     assert len(links) == 1
     assert f'href="{links[0]}"' in emails[REFERRER_EMAIL]["html"]
 

@@ -166,15 +166,15 @@ DECISIONS = [
         {},
         "Accompagnement engagé avec la famille",
         [],
-        ["Raison", "Service vers"],
+        ["Raison", "Service proposé"],
         id="accepted",
     ),
     pytest.param(
         "declined",
         {"reason": "age", "share_reason": True},
         "Non retenue par le programme",
-        ["Raison : Âge hors de la tranche du programme"],
-        ["Service vers"],
+        ["Raison : L’enfant n’a pas l’âge des enfants que le programme accompagne."],
+        ["Service proposé"],
         id="declined-reason-shared",
     ),
     pytest.param(
@@ -182,15 +182,15 @@ DECISIONS = [
         {"reason": "age", "share_reason": False},
         "Non retenue par le programme",
         [],
-        ["Raison", "Âge hors", "Service vers"],
+        ["Raison", "l’âge", "Service proposé"],
         id="declined-reason-kept",
     ),
     pytest.param(
         "redirected",
         {"reason": "mainstream_service", "service": "cmp", "share_reason": False},
         "Orientée vers un autre service",
-        ["Service vers lequel la demande est orientée : Centre médico-psychologique (CMP, CMPP)"],
-        ["Raison", "droit commun"],
+        ["Service proposé : Le centre médico-psychologique (CMP ou CMPP)"],
+        ["Raison", "ouvert à tous", "Pour joindre ce service"],
         id="redirected-service-always-told",
     ),
     pytest.param(
@@ -198,10 +198,15 @@ DECISIONS = [
         {"reason": "mainstream_service", "service": "clas", "share_reason": True},
         "Orientée vers un autre service",
         [
-            "Raison : Besoins mieux couverts par un service de droit commun",
-            "Service vers lequel la demande est orientée : Contrat local d’accompagnement",
+            "Raison : Un autre service, ouvert à tous, peut mieux aider l’enfant.",
+            "Service proposé : L’accompagnement à la scolarité (CLAS) : aide aux devoirs",
+            # The territory's CLAS: where and when.
+            "Pour joindre ce service : CLAS du centre social des Peupliers",
+            "Adresse : 8 rue des Écoles, 62999 Testville",
+            "Téléphone : 03 21 00 00 10",
+            "Horaires : Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h",
         ],
-        [],
+        ["droit commun"],
         id="redirected-reason-shared",
     ),
     pytest.param(
@@ -209,7 +214,7 @@ DECISIONS = [
         {"withdrawn_by": "family", "share_reason": True},
         "Retirée",
         [],
-        ["Raison", "Service vers", "La famille"],
+        ["Raison", "Service proposé", "La famille"],
         id="withdrawn",
     ),
 ]
@@ -227,7 +232,9 @@ def test_a_decision_is_told_to_the_referrer_and_the_family(
     notices = {
         address: email
         for address, email in received(smtp).items()
-        if email["subject"] == f"Décision sur la demande {reference}"
+        # The referrer's notice is of an "orientation", the family's of a "demande".
+        if email["subject"]
+        in (f"Décision sur la demande {reference}", f"Décision sur l’orientation {reference}")
     }
     # One message each: neither reads the other's address.
     assert set(notices) == {REFERRER_EMAIL, GUARDIAN_EMAIL}

@@ -124,7 +124,7 @@ def test_deliver_due_sends_text_and_html_to_the_smtp_server(app, smtp):
     assert {envelope.mail_from for envelope in smtp.envelopes} == {"pre@testville.example"}
     alert, ack = smtp.messages()
     assert alert["Subject"] == f"Nouvelle orientation {reference}"
-    assert ack["Subject"] == f"Votre demande au Programme de Réussite Éducative : {reference}"
+    assert ack["Subject"] == f"Votre orientation au Programme de Réussite Éducative : {reference}"
     for message in (alert, ack):
         assert message["Auto-Submitted"] == "auto-generated"
         assert message["Message-ID"].startswith("<outbox-")

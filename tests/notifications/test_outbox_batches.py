@@ -83,7 +83,7 @@ def test_a_submission_writes_rows_only_and_the_worker_writes_the_emails(app, smt
     }
     assert emails[COORDINATION]["subject"] == f"Nouvelle orientation {reference}"
     assert emails[REFERRER_EMAIL]["subject"] == (
-        f"Votre demande au Programme de Réussite Éducative : {reference}"
+        f"Votre orientation au Programme de Réussite Éducative : {reference}"
     )
     assert emails[GUARDIAN_EMAIL]["subject"] == (
         f"Programme de Réussite Éducative : une demande pour votre enfant ({reference})"
@@ -91,7 +91,10 @@ def test_a_submission_writes_rows_only_and_the_worker_writes_the_emails(app, smt
     assert f"{BASE_URL}/triage/{reference}" in emails[COORDINATION]["text"]
     for address in (REFERRER_EMAIL, GUARDIAN_EMAIL):
         # A signed status link, made when the worker writes the message.
-        (link,) = re.findall(rf"{re.escape(BASE_URL)}/suivi/[\w.-]+", emails[address]["text"])
+        # It opens the page in the language the message is written in.
+        (link,) = re.findall(
+            rf"{re.escape(BASE_URL)}/suivi/[\w.-]+\?lang=fr", emails[address]["text"]
+        )
         assert f'href="{link}"' in emails[address]["html"]
     for email in emails.values():
         assert "\n" not in email["subject"]

@@ -75,8 +75,9 @@ def test_the_steps_carry_their_dates_and_the_shared_outcome(app, client):
     assert "pas encore" not in page
     assert "Nous vous contactons" not in page
     assert "<dt>Décision</dt><dd><strong>Orientée vers un autre service</strong></dd>" in page
-    assert "Besoins mieux couverts par un service de droit commun" in page
-    assert "Réseau d’écoute, d’appui et d’accompagnement des parents (REAAP)" in page
+    # In plain words (intake.rules.decisions.PUBLIC_REASONS, PUBLIC_SERVICES).
+    assert "Un autre service, ouvert à tous, peut mieux aider l’enfant." in page
+    assert "Le réseau des parents (REAAP) : rencontres et soutien pour les parents" in page
 
 
 def test_a_reason_not_shared_stays_inside(app, client):
@@ -96,7 +97,8 @@ def test_no_name_comment_or_note_appears(app, client):
         referral.notes.append(Note(text=NOTE))
         db.session.commit()
     page = status_page(app, client, reference)
-    assert "Autre raison" in page  # the code's label, not the comment that says which
+    # The code's label, not the comment that says which.
+    assert "Une autre raison : l’équipe peut l’expliquer." in page
     for secret in (
         "Zéphyrine",
         "Anatole",

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.forms import multi_line, single_line
 from intake.models import Referral
-from intake.rules.text import clean_text
+from intake.rules.text import clean_text, display_name
 from tests.support.app import PASSWORD, post_change
-from tests.support.builders import make_orientation
+from tests.support.builders import child, make_orientation, make_referral
 
 SINGLE_LINE = [
     # (typed, stored)
@@ -148,3 +148,58 @@ def test_the_login_email_is_cleaned(client, users):
         "/connexion", data={"email": "\u200f coord@testville.example\t", "password": PASSWORD}
     )
     assert response.status_code == 303
+
+
+DISPLAYED = [
+    # (typed, shown): a part typed all in lower case gets its capital, nothing else changes.
+    ("yanis boukhari", "Yanis Boukhari"),
+    ("le bihan", "Le Bihan"),
+    ("n'diaye", "N'Diaye"),
+    ("n’diaye", "N’Diaye"),
+    ("jean-paul", "Jean-Paul"),
+    ("marie  claire", "Marie  Claire"),
+    ("élodie", "Élodie"),
+    ("ève-marie d'orléans", "Ève-Marie D'Orléans"),
+    # What its writer capitalised is kept as typed: a choice, or a name's own spelling.
+    ("McDonald", "McDonald"),
+    ("DUPONT", "DUPONT"),
+    ("jean DUPONT", "Jean DUPONT"),
+    ("van DER berg", "Van DER Berg"),
+    ("Yanis", "Yanis"),
+    ("inès b.", "Inès B."),
+    # Scripts without case, digits, empty values: as they are.
+    ("محمد بن علي", "محمد بن علي"),
+    ("王小明", "王小明"),
+    ("2e prénom", "2e Prénom"),
+    ("", ""),
+    (None, ""),
+    ("-", "-"),
+]
+
+
+@pytest.mark.parametrize(("typed", "shown"), DISPLAYED, ids=[repr(t) for t, _ in DISPLAYED])
+def test_display_name(typed, shown):
+    assert display_name(typed) == shown
+    # Shown twice is shown once: a template may apply it to what Python already did.
+    assert display_name(shown) == shown
+
+
+def test_staff_pages_show_names_with_capitals_and_keep_them_as_typed(app, coordinator):
+    reference = make_referral(
+        app, children=[child("yanis", "boukhari")], guardian_name="samira n'diaye"
+    )
+    queue = coordinator.get("/triage/").get_data(as_text=True)
+    assert "Yanis Boukhari" in queue and "yanis boukhari" not in queue
+    detail = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
+    assert "Yanis Boukhari" in detail and "Samira N'Diaye" in detail.replace("&#39;", "'")
+    fiche = coordinator.get(f"/triage/{reference}/fiche").get_data(as_text=True)
+    assert "Yanis B." in fiche and "yanis" not in fiche
+    # The data held, as it was typed: the family's data page shows it so.
+    data = coordinator.get(f"/triage/{reference}/donnees").get_data(as_text=True)
+    assert "yanis" in data and "boukhari" in data
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
+        assert (referral.children[0].first_name, referral.guardian_name) == (
+            "yanis",
+            "samira n'diaye",
+        )

@@ -17,9 +17,11 @@ from intake.territory.model import (
     Programme,
     Qpv,
     School,
+    Service,
     Street,
 )
 from intake.territory.reader import TerritoryError, load_territory, parse_territory
+from tests.support.app import SAMPLE_TERRITORY
 
 TERRITORY_FILE = Path(__file__).parents[1] / "territory.toml"
 BASE = TERRITORY_FILE.read_text(encoding="utf-8")
@@ -116,6 +118,17 @@ def test_load_test_territory():
         School("0629004D", "École d'Autreville", "Autreville", ""),
     )
     assert territory.action_kinds == (ActionKind("homework_club", "Club de devoirs"),)
+    clas = Service(
+        "clas",
+        "CLAS du centre social des Peupliers",
+        "8 rue des Écoles, 62999 Testville",
+        "03 21 00 00 10",
+        "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h",
+    )
+    assert territory.services == (clas,)
+    assert territory.service("clas") == clas
+    # A service the territory does not list, or no service at all.
+    assert territory.service("pmi") is None and territory.service(None) is None
 
 
 def test_territory_is_frozen():
@@ -191,6 +204,30 @@ def test_optional_parts_default():
     assert territory.qpvs == ()
     assert territory.schools == ()
     assert territory.action_kinds == ()
+    assert territory.services == ()
+
+
+def test_a_service_needs_its_code_only():
+    territory = parse_territory(
+        variant(
+            (
+                'name = "CLAS du centre social des Peupliers"\n'
+                'address = "8 rue des Écoles, 62999 Testville"\n'
+                'phone = "03 21 00 00 10"\n'
+                'hours = "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h"\n',
+                "",
+            ),
+            ('code = "clas"\n', 'code = "clas"\n\n[[services]]\ncode = "pmi"\nphone = " 03 "\n'),
+        )
+    )
+    assert territory.services == (Service("clas"), Service("pmi", phone="03"))
+
+
+def test_the_sample_territory_lists_its_clas_without_inventing_an_address():
+    (clas,) = load_territory(SAMPLE_TERRITORY).services
+    assert clas.code == "clas" and "Lillers" in clas.name
+    # The Ville's page gives no address, phone or hours for it: the e-mail says to ask.
+    assert (clas.address, clas.phone, clas.hours) == ("", "", "")
 
 
 def test_qpv_streets_may_be_empty():
@@ -384,7 +421,7 @@ PROGRAMME_KEYS = (
     "name, organisation, notify, min_age, max_age, rule, retention_months, remind_after_days, "
     "contact_within_days"
 )
-TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources, action_kinds"
+TOP_KEYS = "programme, contact, offers, communes, qpv, schools, sources, action_kinds, services"
 RULE_CHOICES = "qpv_or_priority_school, qpv_and_priority_school"
 
 
@@ -849,6 +886,54 @@ CASES = [
         "action_kinds: must be an array of tables ([[action_kinds]])",
         id="action-kinds-not-tables",
     ),
+    # The services a redirection sends a family to.
+    pytest.param(
+        [('code = "clas"', 'code = "CLAS"')],
+        "services[1].code must be a decision's service (clas, reaap, pmi, cmp, social_service, "
+        "mda, other), not 'CLAS'",
+        id="service-unknown-code",
+    ),
+    pytest.param(
+        [('code = "clas"', 'code = "soutien"')],
+        "services[1].code must be a decision's service (clas, reaap, pmi, cmp, social_service, "
+        "mda, other), not 'soutien'",
+        id="service-code-not-a-decision-one",
+    ),
+    pytest.param(
+        [('code = "clas"\n', "")],
+        "services[1].code is required",
+        id="service-without-code",
+    ),
+    pytest.param(
+        [('code = "clas"\n', 'code = "clas"\n\n[[services]]\ncode = "clas"\n')],
+        "services[2].code 'clas' is declared twice",
+        id="service-code-twice",
+    ),
+    pytest.param(
+        [('phone = "03 21 00 00 10"', "phone = 321000010")],
+        "services[1].phone must be a string, not 321000010",
+        id="service-phone-number",
+    ),
+    pytest.param(
+        [('hours = "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h"', 'hours = ["lundi"]')],
+        "services[1].hours must be a string, not an array",
+        id="service-hours-array",
+    ),
+    pytest.param(
+        [('code = "clas"', "code = true")],
+        "services[1].code must be a string, not true",
+        id="service-code-boolean",
+    ),
+    pytest.param(
+        [('code = "clas"\n', 'code = "clas"\nemail = "clas@testville.example"\n')],
+        "services[1]: unknown key 'email' (expected one of: code, name, address, phone, hours)",
+        id="service-unknown-key",
+    ),
+    pytest.param(
+        [("[[services]]\n", "[services]\n")],
+        "services: must be an array of tables ([[services]])",
+        id="services-not-tables",
+    ),
     pytest.param(
         [('commune = "Autreville"\npriority', 'town = "Autreville"\npriority')],
         "schools[4]: unknown key 'town' (expected one of: uai, name, commune, priority)",
@@ -927,3 +1012,11 @@ def test_built_in_action_kinds_are_the_rules_own():
     from intake.territory.reader import BUILT_IN_ACTION_KINDS
 
     assert tuple(ACTION_KINDS) == BUILT_IN_ACTION_KINDS
+
+
+def test_service_codes_are_the_decisions_own():
+    # The same for the services a redirection may send a family to.
+    from intake.rules.decisions import PUBLIC_SERVICES, SERVICES
+    from intake.territory.model import SERVICE_CODES
+
+    assert tuple(SERVICES) == SERVICE_CODES == tuple(PUBLIC_SERVICES)

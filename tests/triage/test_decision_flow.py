@@ -40,8 +40,9 @@ def test_a_shared_redirection_reaches_both_with_reason_and_service(app, coordina
     for message in by_recipient.values():
         text = plain(message)
         assert reference in message["subject"] and reference in text
-        assert "Contrat local d’accompagnement à la scolarité (CLAS)" in text
-        assert "Besoins mieux couverts par un service de droit commun" in text
+        # In plain words (intake.rules.decisions.PUBLIC_SERVICES, PUBLIC_REASONS).
+        assert "L’accompagnement à la scolarité (CLAS) : aide aux devoirs" in text
+        assert "Un autre service, ouvert à tous, peut mieux aider l’enfant." in text
         assert "Jules Ferry" not in text  # the comment stays inside
 
 
