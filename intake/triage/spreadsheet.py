@@ -25,6 +25,7 @@ from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
 from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
+from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS
 from intake.rules.vocabulary import (
     DOMAINS,
     ELIGIBILITY,
@@ -72,6 +73,10 @@ HEADERS = (
     "Sortie du parcours",
     "Motif de sortie",
     "Dernière activité",
+    # Issue 27, after the others so that earlier columns keep their places.
+    "Langue pour écrire à la famille",
+    "Interprète utile",
+    "Contact incertain",
 )
 
 
@@ -120,6 +125,9 @@ def rows_query(filters: QueueFilters) -> Select:
         Parcours.ended_on,
         Parcours.exit_reason,
         Referral.last_activity_at,
+        Referral.contact_language,
+        Referral.interpreter,
+        Referral.contact_doubt,
     )
     query = (
         select(*columns)
@@ -150,6 +158,7 @@ FIXED_WIDTHS = {
     "Sortie du parcours": 10,
     "Réseau d’éducation prioritaire": 4,
     "Dernière activité": 16,
+    "Interprète utile": 3,
 }
 # A column's width stops here: longer labels (a role, a reason, the domains) show their
 # beginning, as a spreadsheet shows any long text.
@@ -175,6 +184,8 @@ class Lines:
         self.sexes = labels(SEXES)
         self.levels = labels(SCHOOL_LEVELS)
         self.exits = labels(EXIT_REASONS)
+        self.languages = labels(LANGUAGE_LABELS)
+        self.doubts = labels(DOUBT_LABELS)
         self.yes, self.no = gettext("oui"), gettext("non")
         self.other_school = str(OTHER_SCHOOL_LABEL)
 
@@ -209,6 +220,9 @@ class Lines:
             row.ended_on or "",
             named(self.exits, row.exit_reason),
             local(row.last_activity_at),
+            named(self.languages, row.contact_language),
+            self.yes if row.interpreter else self.no,
+            named(self.doubts, row.contact_doubt),
         ]
 
     def columns(self) -> list[Column]:
@@ -230,6 +244,8 @@ class Lines:
             "Décision": self.statuses.values(),
             "Motif": self.reasons.values(),
             "Service vers lequel orienter": self.services.values(),
+            "Langue pour écrire à la famille": self.languages.values(),
+            "Contact incertain": self.doubts.values(),
         }
         columns = []
         for header in HEADERS:
