@@ -283,7 +283,7 @@ def test_detail_and_fiche_show_the_languages_and_the_doubt(app, coordinator):
         guardian_email="x@gmial.com",
     )
     page = coordinator.get(f"/triage/{reference}").get_data(as_text=True)
-    assert "<dt>Langue pour lui écrire</dt><dd>anglais</dd>" in page
+    assert "<dt>Langue pour écrire à la famille</dt><dd>anglais</dd>" in page
     assert "<dd>tamoul</dd>" in page
     assert "<dt>Interprète utile</dt><dd>Oui</dd>" in page
     assert "Contact incertain" in page and "semble mal orthographié" in page
