@@ -48,8 +48,8 @@ class Listed:
     urgent: bool
     last_activity_at: datetime
     assigned_to_id: int | None
-    interpreter: bool
-    contact_doubt: str | None
+    interpreter: bool = False
+    contact_doubt: str | None = None
     children: tuple[tuple[str, str], ...] = ()
 
 

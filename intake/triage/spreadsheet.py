@@ -72,11 +72,12 @@ HEADERS = (
     "Entrée en parcours",
     "Sortie du parcours",
     "Motif de sortie",
-    "Dernière activité",
-    # Issue 27, after the others so that earlier columns keep their places.
+    # Issue 27. Before the last activity, which every row has: a reader that trims a row's
+    # empty cells at its end (openpyxl's read-only mode) still reads every column.
     "Langue pour écrire à la famille",
     "Interprète utile",
     "Contact incertain",
+    "Dernière activité",
 )
 
 
@@ -219,10 +220,10 @@ class Lines:
             row.entered_on or "",
             row.ended_on or "",
             named(self.exits, row.exit_reason),
-            local(row.last_activity_at),
             named(self.languages, row.contact_language),
             self.yes if row.interpreter else self.no,
             named(self.doubts, row.contact_doubt),
+            local(row.last_activity_at),
         ]
 
     def columns(self) -> list[Column]:
