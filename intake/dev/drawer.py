@@ -26,6 +26,7 @@ from intake.dev.texts import (
 from intake.dev.words import (
     FIRST_NAMES,
     GUARDIAN_FIRST_NAMES,
+    HOME_LANGUAGES,
     LAST_NAMES,
     ORGANISATIONS,
     OTHER_SCHOOLS,
@@ -67,6 +68,9 @@ class Drawer:
         self.places = Places(territory)
         # Reproducible on purpose: fictional data, nothing secret is drawn from it.
         self.rng = random.Random(seed)  # noqa: S311
+        # The family's languages (issue 27) from a source of their own: the draws above keep
+        # the order they had, so a seed makes the same referrals as before, languages added.
+        self.languages_rng = random.Random(f"{seed}:languages")  # noqa: S311
         self.methods = list(AGREEMENT_METHODS)
         self.domains = list(DOMAINS)
         self.roles = list(REFERRER_ROLES)
@@ -319,7 +323,21 @@ class Drawer:
             )
         else:
             row.update(consent=True, heard_from=rng.choice(HEARD_FROM) or None)
+        row.update(self.languages())
         return {**row, "children": children}
+
+    def languages(self) -> dict[str, Any]:
+        """A family's languages: about one in ten written to in English, one in five saying
+        what is spoken at home, one in twelve asking for an interpreter."""
+        rng = self.languages_rng
+        english = rng.random() < 0.10
+        home = rng.random() < 0.20
+        return {
+            "contact_language": "en" if english else "fr",
+            "sent_language": "en" if english and rng.random() < 0.7 else "fr",
+            "home_languages": rng.choice(HOME_LANGUAGES) if home else "",
+            "interpreter": rng.random() < 0.08,
+        }
 
     def path(self, status: Status, eligibility: str) -> list[dict[str, Any]]:
         """The steps after `new` that lead to `status`, each with its comment and codes."""

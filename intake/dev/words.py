@@ -142,3 +142,21 @@ ORGANISATIONS = {
     "rased": ["RASED de la circonscription", "Centre d'information et d'orientation"],
     "other": ["Association de prévention", "Club de football", "Médiathèque municipale"],
 }
+
+# What families of the programme's neighbourhoods say they speak at home, as people type it.
+HOME_LANGUAGES = [
+    "arabe",
+    "arabe, français",
+    "turc",
+    "roumain",
+    "portugais",
+    "anglais",
+    "tamoul",
+    "berbère (kabyle)",
+    "ukrainien",
+    "russe",
+    "pachto",
+    "lingala, français",
+    "albanais",
+    "polonais",
+]

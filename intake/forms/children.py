@@ -33,6 +33,21 @@ def split_list_key(key: str, prefix: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
+def blank_children(formdata) -> set[int]:
+    """The indexes of the children whose every input was left empty: the folded places for a
+    second, third or fourth child that the forms always carry, unfolded or not. The lowest
+    index is never among them, so a form with no child filled still answers for child 1."""
+    filled: dict[int, bool] = {}
+    for key in formdata:
+        if parsed := split_list_key(key, "children"):
+            typed = any(isinstance(v, str) and v.strip() for v in formdata.getlist(key))
+            filled[parsed[0]] = filled.get(parsed[0], False) or typed
+    blank = {index for index, typed in filled.items() if not typed}
+    if filled and len(blank) == len(filled):
+        blank.discard(min(filled))
+    return blank
+
+
 class BirthDateField(DateField):
     """A birth date in three inputs (day, month, year), or in the one field of the contract.
 

@@ -10,10 +10,12 @@ from datetime import date
 
 import phonenumbers
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, StringField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
+from intake.rules.reach import page_language as language_of
 from intake.rules.screening import OTHER_SCHOOL
 from intake.rules.vocabulary import OTHER_SCHOOL_LABEL
 from intake.territory.model import Territory
@@ -31,6 +33,12 @@ def options(pairs, placeholder: str | None = None) -> list[SelectChoice]:
     """Select options from (code, label) pairs, after an empty placeholder if given."""
     choices = [SelectChoice("", placeholder)] if placeholder is not None else []
     return choices + [SelectChoice(code, label) for code, label in pairs]
+
+
+def page_language() -> str:
+    """The service's language of the page being shown or sent ("fr" or "en")."""
+    locale = get_locale()
+    return language_of(str(locale) if locale is not None else None)
 
 
 def required(message: str) -> DataRequired:

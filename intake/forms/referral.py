@@ -7,14 +7,31 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, FormField, SelectMultipleField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import Email, Length, Optional, StopValidation, ValidationError
 
 from intake.forms.base import BaseForm, multi_line, single_line
 from intake.forms.children import ChildForm, ChildList
-from intake.forms.fields import LOCAL_PART_NOT_ASCII, AsciiLocalPart, Phone, options, required
+from intake.forms.fields import (
+    LOCAL_PART_NOT_ASCII,
+    AsciiLocalPart,
+    Phone,
+    options,
+    page_language,
+    required,
+)
 from intake.forms.typos import suggest_address
 from intake.i18n import N_
+from intake.rules.reach import LANGUAGE_NAMES
 from intake.rules.screening import AgeStatus, age_status
 from intake.rules.vocabulary import DOMAINS
 from intake.territory.model import Programme
@@ -29,6 +46,18 @@ EMAIL_SUGGESTION = N_(
 )
 # The fields whose typed address is checked for a misspelt provider.
 CHECKED_EMAILS = ("guardian_email", "referrer_email")
+
+
+def language_field(label: str, description: str) -> RadioField:
+    """The family's language: the one it is written to in (contract: `contact_language`),
+    each named in itself, the page's by default, and when not posted at all (a client that
+    sends the contract's required fields only)."""
+    return RadioField(
+        label,
+        choices=options(LANGUAGE_NAMES.items()),
+        default=page_language,
+        description=description,
+    )
 
 
 class ReferralBase(BaseForm):
@@ -101,6 +130,17 @@ class ReferralBase(BaseForm):
         validators=[required(_l("Indiquez la commune.")), Length(max=200)],
         render_kw={"autocomplete": "address-level2"},
     )
+    contact_language = language_field(
+        _l("Langue dans laquelle écrire à la famille"),
+        _l("Pour les e-mails et la page de suivi de la famille."),
+    )
+    home_languages = StringField(
+        _l("Langue(s) parlée(s) à la maison"),
+        filters=[single_line],
+        validators=[Length(max=200)],
+        description=_l("Par exemple : arabe, turc, français."),
+    )
+    interpreter = BooleanField(_l("Un·e interprète serait utile"))
     domains = SelectMultipleField(
         _l("Domaines de difficulté"),
         choices=options(DOMAINS.items()),
@@ -121,6 +161,21 @@ class ReferralBase(BaseForm):
     website = StringField(
         _l("Ne pas remplir ce champ"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
+
+    # How many of `children` are the form's children; set by pad_children, which adds empty
+    # places after them up to MAX_CHILDREN, for the page to fold away.
+    filled_children: int | None = None
+
+    def pad_children(self) -> None:
+        """Add empty children up to MAX_CHILDREN after those of the form, to show folded
+        ("Ajouter un enfant"): a parent adds one with no page load, and a place left empty
+        is not a child (`blank_children`). Done last, once validated and warned about."""
+        self.filled_children = len(self.children)
+        while len(self.children) < MAX_CHILDREN:
+            place = self.children.append_entry().form
+            # Nothing is required of a place until something is typed in it.
+            for field in place:
+                field.flags.required = False
 
     def validate_postcode(self, field: StringField) -> None:
         """A French postcode is five ASCII digits (str.isdigit() also takes "６２９９９")."""

@@ -94,6 +94,18 @@ class Referral(db.Model):
         Index("ix_referral_urgent_queue", "urgent", "received_at", "id", "anonymised_at"),
         Index("ix_referral_activity_queue", "last_activity_at", "id", "anonymised_at"),
         Index("ix_referral_source_queue", "source", "received_at", "id", "anonymised_at"),
+        # Issue 27 (revision 0016): "Interprète utile", and "Contact incertain", which is rare
+        # and reads `contact_doubt IS NOT NULL`: an index of those rows only, in the queue's
+        # order, is walked as the others are.
+        Index("ix_referral_interpreter_queue", "interpreter", "received_at", "id", "anonymised_at"),
+        Index(
+            "ix_referral_contact_doubt_queue",
+            "received_at",
+            "id",
+            "anonymised_at",
+            sqlite_where=text("contact_doubt IS NOT NULL"),
+            postgresql_where=text("contact_doubt IS NOT NULL"),
+        ),
         # What the duplicate check reads of each candidate's referral, and the search of the
         # received date and status of each referral it finds: answered from the index,
         # without reading the (wide) row.
@@ -174,6 +186,10 @@ class Referral(db.Model):
     sent_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     home_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why the family may not be reachable by what was given ("contact incertain"), a code of
+    # intake.rules.reach.ContactDoubt: set at submission (a misspelt e-mail domain, no phone),
+    # when an e-mail to the family stops undelivered, and again when its contact is corrected.
+    contact_doubt: Mapped[str | None] = mapped_column(String(20))
 
     children: Mapped[list[Child]] = relationship(
         back_populates="referral", order_by="Child.position", cascade="all, delete-orphan"

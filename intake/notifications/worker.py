@@ -19,6 +19,7 @@ from intake.models import OutboxMessage, Referral, utcnow
 from intake.notifications.failures import classify, describe, stopped_error, summary
 from intake.notifications.smtp import DEFAULT_SMTP_TIMEOUT, Courier, to_mail
 from intake.rules.mail import StopReason
+from intake.rules.reach import ContactDoubt
 
 # How many messages one claim takes: few enough to be sent well within the lease even by a
 # slow server, enough that claiming costs little per message.
@@ -156,6 +157,36 @@ def record_success(message: OutboxMessage, now: datetime, due_at: datetime) -> N
     )
 
 
+# A message to the family given up: its family may not be reachable ("contact incertain"),
+# unless something already said so. Its recipients are matched to the referral's family
+# address in SQL, as the address may have been corrected since. The referral's version is
+# left alone: this is no one's edit, and must not make a coordinator's form stale.
+MARK_DOUBT = (
+    update(Referral.__table__)
+    .where(
+        Referral.__table__.c.id == bindparam("referral_id"),
+        Referral.__table__.c.contact_doubt.is_(None),
+        func.lower(Referral.__table__.c.guardian_email).in_(
+            bindparam("recipients", expanding=True)
+        ),
+    )
+    .values(contact_doubt=ContactDoubt.MAIL_STOPPED.value)
+)
+
+
+def mark_family_unreached(message: OutboxMessage) -> None:
+    """Flag the referral of a stopped `message` when it was written to the family."""
+    if message.referral_id is None or not message.recipients:
+        return
+    db.session.connection().execute(
+        MARK_DOUBT,
+        {
+            "referral_id": message.referral_id,
+            "recipients": [address.strip().lower() for address in message.recipients],
+        },
+    )
+
+
 def record_failure(
     message: OutboxMessage, error: BaseException, now: datetime, *, connecting: bool = False
 ) -> bool:
@@ -189,6 +220,7 @@ def record_failure(
         return False
     message.stopped_at = now
     message.last_error = stopped_error(reason, description)
+    mark_family_unreached(message)
     why = f"permanent {summary(error)}"
     if reason is StopReason.TOO_MANY_FAILURES:
         why = f"too many temporary failures, the last {summary(error)}"

@@ -16,7 +16,7 @@ from wtforms.validators import Email, Length, StopValidation
 
 from intake.forms import multi_line, single_line
 from intake.forms.fields import LOCAL_PART_NOT_ASCII, AsciiLocalPart, Phone, options, required
-from intake.forms.referral import SITUATION_MAX, ReferralBase
+from intake.forms.referral import SITUATION_MAX, ReferralBase, language_field
 from intake.i18n import N_
 from intake.rules.vocabulary import REFERRER_ROLES
 
@@ -101,6 +101,9 @@ class RequestForm(ReferralBase):
         "sera étudiée, et si besoin orientée vers un autre service."
     )
 
+    contact_language = language_field(
+        _l("Langue pour vous écrire"), _l("Pour nos e-mails et votre page de suivi.")
+    )
     heard_from = StringField(
         _l("Qui vous a parlé du programme ?"),
         filters=[single_line],

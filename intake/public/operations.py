@@ -25,7 +25,14 @@ from intake.models import (
 )
 from intake.models.rows import attach, insert_rows
 from intake.notifications.outbox import referral_emails
-from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, SOURCE_FIELDS, stored_value
+from intake.referrals.fields import (
+    CHILD_FIELDS,
+    SHARED_FIELDS,
+    SOURCE_FIELDS,
+    contact_doubt,
+    stored_value,
+    stored_values,
+)
 from intake.referrals.screening import apply_screening, screen_child
 from intake.rules.clock import local_date
 from intake.rules.screening import Eligibility, best
@@ -91,9 +98,13 @@ TWIN = (
 )
 
 
-def new_referral(source: Source, data: dict[str, Any], received_at: datetime) -> Referral:
+def new_referral(
+    source: Source, data: dict[str, Any], received_at: datetime, sent_language: str = "fr"
+) -> Referral:
     """The referral's own row for a validated form's `data`, received at `received_at`, in
-    the Paris year of that day: not numbered yet, without children, history or e-mails."""
+    the Paris year of that day, from a page in `sent_language`: not numbered yet, without
+    children, history or e-mails."""
+    values = stored_values(data, SHARED_FIELDS + SOURCE_FIELDS[source])
     return Referral(
         fingerprint=fingerprint(source, data),
         year=local_date(received_at).year,
@@ -101,7 +112,10 @@ def new_referral(source: Source, data: dict[str, Any], received_at: datetime) ->
         received_at=received_at,
         last_activity_at=received_at,
         status=Status.NEW.value,
-        **{name: stored_value(name, data[name]) for name in SHARED_FIELDS + SOURCE_FIELDS[source]},
+        sent_language=sent_language,
+        # Known now, so the coordination's alert can say it and the queue filter on it.
+        contact_doubt=contact_doubt(values["guardian_phone"], values["guardian_email"]),
+        **values,
     )
 
 
@@ -111,9 +125,11 @@ def create_referral(
     territory: Territory,
     received_at: datetime | None = None,
     *,
+    sent_language: str = "fr",
     check_duplicates: bool = True,
 ) -> Referral:
-    """Create the referral described by a validated form's `data` (written, not committed).
+    """Create the referral described by a validated form's `data` (written, not committed),
+    sent from a page in `sent_language` (the referrer is written to in it).
 
     Everything is built first, in memory; then the reference number is taken, and the
     referral, its children, its history and its e-mails are written with one INSERT a table
@@ -129,7 +145,7 @@ def create_referral(
     the session when this is called.
     """
     received_at = received_at or utcnow()
-    referral = new_referral(source, data, received_at)
+    referral = new_referral(source, data, received_at, sent_language)
     for position, child_data in enumerate(data["children"]):
         child = Child(
             position=position,
@@ -175,7 +191,14 @@ def create_referral(
         # second writing can take their ids.
         db.session.expunge(referral)
         db.session.rollback()
-        stored = create_referral(source, data, territory, received_at, check_duplicates=False)
+        stored = create_referral(
+            source,
+            data,
+            territory,
+            received_at,
+            sent_language=sent_language,
+            check_duplicates=False,
+        )
         current_app.logger.error(
             "duplicate check failed reference=%s", stored.reference, exc_info=error
         )

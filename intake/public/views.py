@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask import (
     Blueprint,
     abort,
@@ -21,7 +23,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from intake.errors import error_page
 from intake.extensions import csrf, db, limiter
-from intake.forms.children import REMOVE_CHILD, split_list_key
+from intake.forms.children import REMOVE_CHILD, blank_children, split_list_key
+from intake.forms.fields import page_language
 from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
 from intake.notifications.render import children_standing, children_words, outcome_context
@@ -74,13 +77,13 @@ def request_help():
     return referral_form(RequestForm, Source.PARENT, "public/request.html")
 
 
-def renumber_children(formdata: MultiDict, drop: int | None = None) -> MultiDict:
-    """Copy `formdata` with the children numbered 0, 1, 2… again, leaving out `drop`.
+def renumber_children(formdata: MultiDict, drop: Collection[int] = ()) -> MultiDict:
+    """Copy `formdata` with the children numbered 0, 1, 2… again, leaving out those in `drop`.
 
     Keys that only look like a child's (`children-²-…`, `children-01-…`) are left out too.
     """
     indices = sorted({parsed[0] for key in formdata if (parsed := split_list_key(key, "children"))})
-    new_index = {old: new for new, old in enumerate(i for i in indices if i != drop)}
+    new_index = {old: new for new, old in enumerate(i for i in indices if i not in drop)}
     renumbered = MultiDict()
     for key, values in formdata.lists():
         if key.startswith("children"):
@@ -90,6 +93,12 @@ def renumber_children(formdata: MultiDict, drop: int | None = None) -> MultiDict
             key = f"children-{new_index[parsed[0]]}-{parsed[1]}"
         renumbered.setlist(key, values)
     return renumbered
+
+
+def posted_form(drop: Collection[int] = ()) -> MultiDict:
+    """The posted form without the children in `drop` nor those left empty (the folded
+    places for more children come back empty: they are not children), renumbered."""
+    return renumber_children(request.form, drop={*drop, *blank_children(request.form)})
 
 
 def removed_child(formdata: MultiDict | None) -> int | None:
@@ -109,7 +118,21 @@ def show(template: str, form: ReferralBase, status: int = 200, **context):
     it is shown again (errors, a child added or removed, the check button)."""
     territory = current_app.extensions["territory"]
     form.warn(territory.programme, today())
+    form.pad_children()
     return render_template(template, form=form, **context), status
+
+
+def blank(template: str, form: ReferralBase, source: Source):
+    """The form as a GET shows it: empty, and saying what this browser last sent from it.
+
+    Back after a send lands here (the answers to a POST are replaced by this address in the
+    history, static/form.js): a parent sees that the request left, with its reference, and a
+    blank form for another one, never the browser's "Confirm Form Resubmission".
+    """
+    form.pad_children()
+    sent = session.get("confirmation") or {}
+    just_sent = sent.get("reference") if sent.get("source") == source.value else None
+    return render_template(template, form=form, just_sent=just_sent, sent_source=source.value)
 
 
 def referral_form(form_class: type[ReferralBase], source: Source, template: str):
@@ -119,27 +142,28 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     shown again, and repeated on the confirmation, never in the way of a send (the contract's
     303 at the first valid POST).
     """
-    formdata = request.form if request.method == "POST" else None
-    if formdata is not None and "lang" in formdata:
+    if request.method != "POST":
+        return blank(template, form_class(formdata=None), source)
+    if "lang" in request.form:
         # The language switch (public/_language_button.html): the same form, as typed, in the
         # language asked (intake.translation.select_locale); nothing checked, nothing stored.
-        return show(template, form_class(formdata=renumber_children(formdata)))
-    if formdata is not None and "add_child" in formdata:
-        form = form_class(formdata=renumber_children(formdata))
+        return show(template, form_class(formdata=posted_form()))
+    if "add_child" in request.form:
+        form = form_class(formdata=posted_form())
         if len(form.children) < MAX_CHILDREN:
             form.children.append_entry()
         return show(template, form, focus=form.children[-1].form.first_name.id)
-    removed = removed_child(formdata)
+    removed = removed_child(request.form)
     if removed is not None:
         # Pressing a remove button never sends the form, even when it names no child.
-        form = form_class(formdata=renumber_children(formdata, drop=removed))
+        form = form_class(formdata=posted_form(drop={removed}))
         return show(template, form)
 
-    form = form_class()
-    if not form.is_submitted():
-        return render_template(template, form=form)
+    formdata = posted_form()
+    # A post with no field at all is not processed (BaseForm): every field then answers.
+    form = form_class(formdata=formdata or None)
     valid = form.validate()
-    if formdata is not None and "check" in formdata:
+    if "check" in formdata:
         # "Vérifier ma demande": errors and warnings shown, nothing stored.
         return show(template, form, checked=True)
     if valid and form.is_spam:
@@ -151,7 +175,7 @@ def referral_form(form_class: type[ReferralBase], source: Source, template: str)
     # What deserves a second look is carried to the confirmation.
     form.warn(territory.programme, today())
     try:
-        referral = create_referral(source, form.data, territory)
+        referral = create_referral(source, form.data, territory, sent_language=page_language())
         # Read before the commit expires them: reading after would cost two more queries.
         reference, children = referral.reference, len(referral.children)
         eligibility = referral.eligibility
@@ -191,7 +215,9 @@ def throttled(error: TooManyRequests):
     if request.endpoint not in THROTTLED_FORMS:
         return error_page(error)
     form_class, template = THROTTLED_FORMS[request.endpoint]
-    return show(template, form_class(), 429, retry_delay=retry_delay())
+    return show(
+        template, form_class(formdata=posted_form() or None), 429, retry_delay=retry_delay()
+    )
 
 
 def confirm(reference: str | None, source: Source, form: ReferralBase | None = None):

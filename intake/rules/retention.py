@@ -104,6 +104,8 @@ ANONYMISED: Mapping[str, Mapping[str, Fate]] = {
         # As typed: it may say where a family comes from, more than a figure needs.
         "home_languages": Fate.BLANK,
         "interpreter": Fate.KEEP,
+        # A reason code, no address: says nothing of the family once its contact is blanked.
+        "contact_doubt": Fate.KEEP,
     },
     "child": {
         "id": Fate.KEEP,

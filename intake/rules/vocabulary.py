@@ -13,6 +13,9 @@ from intake.rules.clock import local_datetime
 # Re-exported: the templates read decisions' labels as vocab.REASONS…
 from intake.rules.decisions import AGREEMENT_METHODS, REASONS, SERVICES, WITHDRAWN_BY  # noqa: F401
 from intake.rules.mail import kind_label, reason_label
+
+# Re-exported: the templates read the family's languages and contact doubts as vocab.…
+from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS, doubt_label  # noqa: F401
 from intake.rules.workflow import LABELS, PUBLIC_LABELS, Status
 
 DOMAINS: dict[str, str] = {

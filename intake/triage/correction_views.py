@@ -45,6 +45,9 @@ FIELD_LABELS = {
     "postcode": _l("Code postal"),
     "city": _l("Commune"),
     "domains": _l("Domaines de difficulté"),
+    "contact_language": _l("Langue pour écrire à la famille"),
+    "home_languages": _l("Langue(s) parlée(s) à la maison"),
+    "interpreter": _l("Interprète utile"),
 }
 
 

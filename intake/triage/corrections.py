@@ -12,7 +12,13 @@ from flask import current_app
 from intake.duplicates.pairs import recheck_referral, safely
 from intake.extensions import db
 from intake.models import Correction, Referral, User
-from intake.referrals.fields import CHILD_FIELDS, SHARED_FIELDS, stored_value
+from intake.referrals.fields import (
+    CHILD_FIELDS,
+    LANGUAGE_FIELDS,
+    SHARED_FIELDS,
+    contact_doubt,
+    stored_value,
+)
 from intake.referrals.screening import apply_screening, screen_child
 from intake.rules.screening import Eligibility, best
 from intake.rules.vocabulary import DOMAINS
@@ -20,10 +26,14 @@ from intake.territory.model import Territory
 
 # What a coordinator may correct: every child's field and the family's, as the forms stored
 # them, but the situation and the referrer's words stay as they were sent.
-FAMILY_FIELDS = tuple(name for name in SHARED_FIELDS if name != "situation")
+# The family's languages too: a family may say on the phone it would rather be written to in
+# English, or that an interpreter would help.
+FAMILY_FIELDS = (*(name for name in SHARED_FIELDS if name != "situation"), *LANGUAGE_FIELDS)
 # What screening reads: a child's own, and the family's address shared by every child.
 SCREENED_CHILD_FIELDS = frozenset({"birth_date", "school"})
 SCREENED_FAMILY_FIELDS = frozenset({"address", "postcode"})
+# How the family is reached: a correction of either says again whether it may not be.
+CONTACT_FIELDS = frozenset({"guardian_phone", "guardian_email"})
 # What the duplicate check reads: a child's names and birth date.
 COMPARED_CHILD_FIELDS = frozenset({"first_name", "last_name", "birth_date"})
 
@@ -136,6 +146,10 @@ def correct_referral(
         return None
     for key in fields:
         _apply(referral, key, values[key])
+    if CONTACT_FIELDS.intersection(fields):
+        # A phone added or an address corrected: the doubt of the old one is gone; a new
+        # address is judged as at submission (an e-mail that stopped was to the old one).
+        referral.contact_doubt = contact_doubt(referral.guardian_phone, referral.guardian_email)
     now = referral.touch(user)
     correction = Correction(
         at=now,

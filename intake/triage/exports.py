@@ -28,6 +28,10 @@ EXPORT_COLUMNS = (
     "urgent",
     "children",
     "last_activity_at",
+    # Issue 27, after the contract's columns: codes, as the others.
+    "contact_language",
+    "interpreter",
+    "contact_doubt",
 )
 
 
@@ -44,6 +48,9 @@ def export_rows(filters: QueueFilters) -> Select:
         Referral.urgent,
         children.scalar_subquery().label("children"),
         Referral.last_activity_at,
+        Referral.contact_language,
+        Referral.interpreter,
+        Referral.contact_doubt,
     )
     return filtered(select(*columns), filters).order_by(*NEWEST_FIRST)
 
@@ -187,5 +194,8 @@ def export_line(row) -> list:
         "yes" if row.urgent else "no",
         row.children,
         row.last_activity_at.isoformat(),
+        row.contact_language,
+        "yes" if row.interpreter else "no",
+        row.contact_doubt or "",
     )
     return [neutralise(value) for value in values]

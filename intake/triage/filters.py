@@ -29,6 +29,8 @@ PARAMS = (
     "urgent",
     "assigned",
     "duplicate",
+    "interpreter",
+    "uncertain",
     "agreement",
     "review",
     "q",
@@ -57,6 +59,10 @@ class QueueFilters:
     # "1": only urgent referrals; only referrals a duplicate check flagged.
     urgent: str = ""
     duplicate: str = ""
+    # "1": only referrals saying an interpreter would help; only those whose family may not
+    # be reachable by what it gave ("contact incertain").
+    interpreter: str = ""
+    uncertain: str = ""
     # Whose case: "me", "nobody", or a staff account's id, as the links carry it (so that a
     # "Mes dossiers" link means the same for everyone); `assigned_id` is whom it names.
     assigned: str = ""
@@ -95,6 +101,8 @@ class QueueFilters:
             school=school if school == OTHER_SCHOOL or school in schools else "",
             urgent="1" if args.get("urgent") == "1" else "",
             duplicate="1" if args.get("duplicate") == "1" else "",
+            interpreter="1" if args.get("interpreter") == "1" else "",
+            uncertain="1" if args.get("uncertain") == "1" else "",
             assigned=assigned,
             assigned_id=assigned_id,
             sort=sort if sort in SORTS else "received",
@@ -192,6 +200,11 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
         query = query.where(Referral.urgent == true())
     if filters.duplicate:
         query = query.where(Referral.duplicate_suspected == true())
+    if filters.interpreter:
+        query = query.where(Referral.interpreter == true())
+    if filters.uncertain:
+        # Worded as ix_referral_contact_doubt_queue's condition, so the planners walk it.
+        query = query.where(Referral.contact_doubt.is_not(None))
     if filters.assigned == "nobody":
         query = query.where(Referral.assigned_to_id.is_(None))
     elif filters.assigned:

@@ -202,6 +202,9 @@ def stored_data(referral: Referral) -> dict:
         "postcode": referral.postcode,
         "city": referral.city,
         "domains": list(referral.domains or ()),
+        "contact_language": referral.contact_language,
+        "home_languages": referral.home_languages,
+        "interpreter": referral.interpreter,
         "children": [
             {
                 "first_name": child.first_name,

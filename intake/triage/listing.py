@@ -41,6 +41,8 @@ class QueueRow:
     overdue: bool
     stalled: bool
     undelivered: bool
+    interpreter: bool
+    uncertain: bool
     received: str
     waited: str
     last_action: str
@@ -126,6 +128,8 @@ def queue_rows(
                     referral.status, referral.last_activity_at, now, remind_after_days
                 ),
                 undelivered=referral.id in undelivered,
+                interpreter=referral.interpreter,
+                uncertain=referral.contact_doubt is not None,
                 received=when(referral.received_at),
                 waited=waited(days_since(referral.received_at, now)),
                 last_action=untouched(days_since(referral.last_activity_at, now)),

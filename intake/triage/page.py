@@ -48,6 +48,8 @@ class Listed:
     urgent: bool
     last_activity_at: datetime
     assigned_to_id: int | None
+    interpreter: bool = False
+    contact_doubt: str | None = None
     children: tuple[tuple[str, str], ...] = ()
 
 
@@ -65,6 +67,8 @@ LISTED_COLUMNS = (
     Referral.urgent,
     Referral.last_activity_at,
     Referral.assigned_to_id,
+    Referral.interpreter,
+    Referral.contact_doubt,
 )
 
 

@@ -25,6 +25,7 @@ from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
 from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
+from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS
 from intake.rules.vocabulary import (
     DOMAINS,
     ELIGIBILITY,
@@ -71,6 +72,11 @@ HEADERS = (
     "Entrée en parcours",
     "Sortie du parcours",
     "Motif de sortie",
+    # Issue 27. Before the last activity, which every row has: a reader that trims a row's
+    # empty cells at its end (openpyxl's read-only mode) still reads every column.
+    "Langue pour écrire à la famille",
+    "Interprète utile",
+    "Contact incertain",
     "Dernière activité",
 )
 
@@ -120,6 +126,9 @@ def rows_query(filters: QueueFilters) -> Select:
         Parcours.ended_on,
         Parcours.exit_reason,
         Referral.last_activity_at,
+        Referral.contact_language,
+        Referral.interpreter,
+        Referral.contact_doubt,
     )
     query = (
         select(*columns)
@@ -150,6 +159,7 @@ FIXED_WIDTHS = {
     "Sortie du parcours": 10,
     "Réseau d’éducation prioritaire": 4,
     "Dernière activité": 16,
+    "Interprète utile": 3,
 }
 # A column's width stops here: longer labels (a role, a reason, the domains) show their
 # beginning, as a spreadsheet shows any long text.
@@ -175,6 +185,8 @@ class Lines:
         self.sexes = labels(SEXES)
         self.levels = labels(SCHOOL_LEVELS)
         self.exits = labels(EXIT_REASONS)
+        self.languages = labels(LANGUAGE_LABELS)
+        self.doubts = labels(DOUBT_LABELS)
         self.yes, self.no = gettext("oui"), gettext("non")
         self.other_school = str(OTHER_SCHOOL_LABEL)
 
@@ -208,6 +220,9 @@ class Lines:
             row.entered_on or "",
             row.ended_on or "",
             named(self.exits, row.exit_reason),
+            named(self.languages, row.contact_language),
+            self.yes if row.interpreter else self.no,
+            named(self.doubts, row.contact_doubt),
             local(row.last_activity_at),
         ]
 
@@ -230,6 +245,8 @@ class Lines:
             "Décision": self.statuses.values(),
             "Motif": self.reasons.values(),
             "Service vers lequel orienter": self.services.values(),
+            "Langue pour écrire à la famille": self.languages.values(),
+            "Contact incertain": self.doubts.values(),
         }
         columns = []
         for header in HEADERS:

@@ -41,7 +41,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def test_orientation_without_javascript_adds_and_removes_children(browser, server):
-    """Without JavaScript, children are added and removed by submit buttons, nothing is lost."""
+    """Without JavaScript, a child is added by unfolding its place (<details>, no page load)
+    and removed by a submit button, nothing is lost."""
     context = new_context(browser, java_script_enabled=False)
     try:
         page = context.new_page()
@@ -49,17 +50,20 @@ def test_orientation_without_javascript_adds_and_removes_children(browser, serve
         assert page.locator("fieldset.child").count() == 1
         fill_orientation(page)
 
-        submit(page, "Ajouter un enfant")
-        assert page.locator("fieldset.child").count() == 2
-        assert page.locator(".error-summary").count() == 0, "adding a child is not a submission"
-        assert_orientation_kept(page)
-        assert_child(page, 0, FIRST_CHILD)
+        expect(page.locator("#children-1-first_name")).to_be_hidden()
+        page.locator("summary", has_text="Ajouter un enfant").first.click()
+        expect(page.locator("#children-1-first_name")).to_be_visible()
         assert page.input_value("#children-1-first_name") == ""
         fill_child(page, 1, SECOND_CHILD)
+        submit(page, "Vérifier l’orientation")
+        assert page.locator("fieldset.child").count() == 2
+        assert page.locator(".error-summary").count() == 0
+        assert_orientation_kept(page)
+        assert_child(page, 0, FIRST_CHILD)
 
         submit(page, "Retirer l’enfant 1")
         assert page.locator("fieldset.child").count() == 1
-        assert page.locator("#children-1-first_name").count() == 0
+        expect(page.locator("#children-1-first_name")).to_be_hidden()  # folded, empty
         assert_child(page, 0, SECOND_CHILD)
         assert_orientation_kept(page)
         assert page.get_by_role("button", name=re.compile("Retirer")).count() == 0

@@ -160,7 +160,9 @@ def test_add_child_ignores_malformed_indexes(app, client):
     response = client.post("/orientation", data={**data, "add_child": "1"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'name="children-1-first_name"' in html and 'name="children-2-first_name"' not in html
+    # Two children of the form (the one added unfolded), two folded places after them.
+    assert html.count('<fieldset class="child">') == 2
+    assert html.count('<details class="child-more">') == 2
     assert "Zoé" not in html
     assert stored_children(app) == []
 

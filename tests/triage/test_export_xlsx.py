@@ -170,7 +170,7 @@ def test_the_sheet_is_laid_out_for_reading(app, client, users):
     login(client, users["coordinator"])
     sheet = load_workbook(io.BytesIO(client.get("/triage/export.xlsx").get_data())).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Y3"
+    assert sheet.auto_filter.ref == "A1:AB3"
     assert sheet.cell(row=2, column=2).is_date
     assert sheet.cell(row=2, column=2).number_format == "DD/MM/YYYY HH:MM"
     assert sheet.cell(row=1, column=1).font.b  # the headers in bold
@@ -215,7 +215,8 @@ def peak_writing(rows: int) -> int:
         [f"PRE-2026-{n:05d}", datetime(2026, 1, 1, 9, 30), "Demande d’un parent"]
         + ["Nouvelle", "non", "Éligible", 1, "Nouvelle", "Fille", 9, "CE2", "Élémentaire"]
         + ["École Jean Jaurès", "REP+", "QN06201M", "À vérifier", "Santé, Langage"]
-        + ["Enseignant·e", "", None, "", date(2026, 1, 5), None, "", None]
+        + ["Enseignant·e", "", None, "", date(2026, 1, 5), None, ""]
+        + ["français", "non", "", None]
         for n in range(EXPORT_BATCH)
     ]
     tracemalloc.start()
