@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_mail import Message
@@ -149,12 +150,15 @@ MARK_SENT = (
 
 def record_success(message: OutboxMessage, now: datetime, due_at: datetime) -> None:
     """Mark a message sent, and put back the due_at it had before its claim. Written to its
-    row, not to the loaded object, which the round expires when it ends."""
+    row, not to the loaded object, which the round expires when it ends. A message that
+    reached the family lifts the doubt a stopped one had raised (`outbox retry` once the
+    address is fixed)."""
     # On the session's connection, as Core: the ORM's bulk-UPDATE path around it cost as
     # much again as the statement.
     db.session.connection().execute(
         MARK_SENT, {"message_id": message.id, "sent": now, "due": due_at}
     )
+    family_address(message, CLEAR_DOUBT)
 
 
 # A message to the family given up: its family may not be reachable ("contact incertain"),
@@ -174,17 +178,38 @@ MARK_DOUBT = (
 )
 
 
-def mark_family_unreached(message: OutboxMessage) -> None:
-    """Flag the referral of a stopped `message` when it was written to the family."""
+# A message that reached the family: the doubt a stopped one raised is lifted (not one
+# raised at submission, a misspelt domain with no phone, which a delivery does not answer).
+CLEAR_DOUBT = (
+    update(Referral.__table__)
+    .where(
+        Referral.__table__.c.id == bindparam("referral_id"),
+        Referral.__table__.c.contact_doubt == ContactDoubt.MAIL_STOPPED.value,
+        func.lower(Referral.__table__.c.guardian_email).in_(
+            bindparam("recipients", expanding=True)
+        ),
+    )
+    .values(contact_doubt=None)
+)
+
+
+def family_address(message: OutboxMessage, statement: Any) -> None:
+    """Run MARK_DOUBT or CLEAR_DOUBT for the referral of `message`, which apply only when
+    it was written to the family's address."""
     if message.referral_id is None or not message.recipients:
         return
     db.session.connection().execute(
-        MARK_DOUBT,
+        statement,
         {
             "referral_id": message.referral_id,
             "recipients": [address.strip().lower() for address in message.recipients],
         },
     )
+
+
+def mark_family_unreached(message: OutboxMessage) -> None:
+    """Flag the referral of a stopped `message` when it was written to the family."""
+    family_address(message, MARK_DOUBT)
 
 
 def record_failure(

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from jinja2 import TemplateError
 from sqlalchemy import select
 
 from intake.extensions import db
 from intake.models import Child, OutboxMessage, Referral, User
-from intake.notifications.render import template_context
+from intake.notifications.failures import ReferralGone
+from intake.notifications.render import render_message
 from intake.triage.audit import reads
 
 # What a family's copy leaves out of the referral's and the children's rows: keys between
@@ -208,7 +209,7 @@ def emails(referral: Referral) -> list[dict[str, Any]]:
         {
             "kind": message.kind,
             "recipients": message.recipients,
-            "subject": subject(message, referral),
+            "subject": subject(message),
             "created_at": plain(message.created_at),
             "sent_at": plain(message.sent_at),
             "stopped_at": plain(message.stopped_at),
@@ -217,17 +218,14 @@ def emails(referral: Referral) -> list[dict[str, Any]]:
     ]
 
 
-def subject(message: OutboxMessage, referral: Referral) -> str | None:
+def subject(message: OutboxMessage) -> str | None:
     """The message's subject: stored when it was rendered in advance, otherwise written now
-    from its kind and context as the worker writes it (the subject template says nothing but
-    the reference and the kind of news, so it reads the same as the one sent). None for a
-    kind no template writes any more."""
+    from its kind and context as the worker writes it, in its reader's language (the
+    subject template says nothing but the reference and the kind of news, so it reads the
+    same as the one sent). None for a kind no template writes any more."""
     if message.subject is not None:
         return message.subject
     try:
-        template, values = template_context(
-            message.kind, referral, message.context, current_app.config, message.recipients
-        )
-        return render_template(f"email/{template}.subject.txt", **values).strip()
-    except (ValueError, KeyError, TemplateError):
+        return render_message(message, current_app.config).subject
+    except (ValueError, KeyError, TemplateError, ReferralGone):
         return None

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, Source, utcnow
 from intake.notifications.render import render_message
-from intake.notifications.worker import record_failure
+from intake.notifications.worker import deliver_due, record_failure
 from intake.rules.reach import ContactDoubt
 from tests.support.builders import (
     child_fields,
@@ -259,6 +259,26 @@ def test_a_stopped_acknowledgement_to_the_family_makes_it_uncertain(app):
     reference = make_referral(app, guardian_email="Sophie.Martin@Example.org")
     assert stored(app, reference).contact_doubt is None
     assert stop(app, reference, "acknowledgement").contact_doubt == ContactDoubt.MAIL_STOPPED
+
+
+def test_a_delivery_to_the_family_lifts_the_doubt_a_stop_raised(app, smtp):
+    reference = make_referral(app, guardian_email="sophie.martin@example.org")
+    assert stop(app, reference, "acknowledgement").contact_doubt == ContactDoubt.MAIL_STOPPED
+    # Once the address is fixed the coordinator puts the message back (`outbox retry`): it
+    # reaches the family, and the doubt goes.
+    with app.app_context():
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.stopped_at.is_not(None))
+        )
+        message.stopped_at, message.due_at = None, utcnow()
+        db.session.commit()
+        assert deliver_due().sent >= 1
+    assert stored(app, reference).contact_doubt is None
+    # A misspelt domain with no phone is not answered by a delivery: it stays.
+    doubtful = make_referral(app, guardian_phone="", guardian_email="x@gmial.com")
+    with app.app_context():
+        deliver_due()
+    assert stored(app, doubtful).contact_doubt == ContactDoubt.MISSPELT_DOMAIN
 
 
 def test_a_professional_referral_family_acknowledgement_stopped(app):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.models import OutboxMessage, ReadEvent, ReadReferral, Referral
+from intake.models import OutboxMessage, ReadEvent, ReadReferral, Referral, Source
 from intake.rgpd.operations import KEYS
 from intake.rules.clock import today
 from intake.rules.vocabulary import format_date
@@ -27,7 +27,14 @@ from tests.parcours.test_parcours_pages import (
     post_child,
 )
 from tests.support.app import login, post_change
-from tests.support.builders import child_fields, correction_data, orientation, post_referral
+from tests.support.builders import (
+    child_fields,
+    correction_data,
+    get_referral,
+    make_referral,
+    orientation,
+    post_referral,
+)
 
 SITUATION = "Noé et Léa peinent en lecture, Mme Quenouille s’inquiète"
 ACTIONS_TRIED = "PPRE avec M. Obéron depuis la Toussaint"
@@ -292,3 +299,16 @@ def test_the_privacy_page_says_how_a_family_asks_and_how_long_the_answer_takes(c
     assert "par courrier, par e-mail, par téléphone, ou en venant sur place" in page
     assert "un mois au plus" in page and "prolongé de deux mois" in page
     assert "pre@testville.example" in page  # the contact it points to
+
+
+def test_an_email_sent_in_english_is_listed_with_its_english_subject(app, coordinator):
+    reference = make_referral(app, Source.PARENT, guardian_email="famille@example.net")
+    with app.app_context():
+        referral = get_referral(reference)
+        referral.contact_language = "en"
+        db.session.commit()
+    data = coordinator.get(f"/triage/{reference}/donnees.json").get_json()
+    subjects = {mail["subject"] for mail in data["emails"]}
+    # The family's acknowledgement in the language it went out in, the coordination's in French.
+    assert f"Your request to the Programme de Réussite Éducative: {reference}" in subjects
+    assert f"Nouvelle demande {reference}" in subjects
