@@ -1,13 +1,21 @@
 // The public forms' only script; each form works without it.
 "use strict";
 
-// A form page that answers a POST (an error, "Vérifier", a child added or removed) takes the
-// form's own address in the history: Back (after a send) and reload then ask the server for
-// the page again, which shows a blank form saying what was just sent, instead of Chromium's
-// "Confirm Form Resubmission" or an old error.
-if (window.history && window.history.replaceState) {
-  window.history.replaceState(null, "", window.location.href);
-}
+// When the form is sent (its "send" buttons, or Enter in a field), the page being left takes
+// the form's own address in the history first: Back from the confirmation then asks the
+// server for the form again, which shows it blank and says what was just sent, instead of
+// Chromium's "Confirm Form Resubmission" or an old error. Only then: until the family
+// sends, a reload of a page that answered a POST (an error, "Vérifier", a child added) still
+// offers to post again what was typed, and loses nothing.
+document.querySelectorAll("form").forEach(function (form) {
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var sending = !button || button.name === "send";
+    if (sending && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.href);
+    }
+  });
+});
 
 // "Ajouter un enfant" unfolds a place for one more child: its first field takes the focus,
 // as the button that sent the form for it did.

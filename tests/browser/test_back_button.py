@@ -131,3 +131,22 @@ def test_forms_pass_axe_at_360_px_children_unfolded(browser, server, path):
         assert not overflow["overflow"], overflow
     finally:
         context.close()
+
+
+def test_a_reload_before_sending_loses_nothing(browser, server):
+    """Until the form is sent, a page that answered a POST stays one: reloading it posts
+    again what was typed (Chromium asks first when it shows its window), never a blank form."""
+    context = new_context(browser, **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(server.url("/demande"))
+        fill_request(page)
+        submit(page, "Vérifier ma demande")
+        expect(page.locator(".panel--success")).to_contain_text("Rien à signaler")
+        posts = []
+        page.on("request", lambda request: posts.append(request.method))
+        page.reload(wait_until="load")
+        assert "POST" in posts, posts
+        assert page.input_value("#children-0-first_name") == FIRST_CHILD["first_name"]
+    finally:
+        context.close()
