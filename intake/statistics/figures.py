@@ -205,9 +205,11 @@ def indicators(figures: Figures) -> list[Indicator]:
     supported = "parmi les enfants accompagnés dans la période, chacun une fois"
     by = figures.breakdown
 
-    def rows(section: str, key: str, codes: dict[str, str], what: str) -> list[Indicator]:
+    def rows(
+        section: str, key: str, codes: dict[str, str], what: str, among: str = supported
+    ) -> list[Indicator]:
         return [
-            Indicator(code, by(key).value(value_code), section, f"{what} : {label} ({supported})")
+            Indicator(code, by(key).value(value_code), section, f"{what} : {label} ({among})")
             for code, (value_code, label) in codes.items()
         ]
 
@@ -259,20 +261,13 @@ def indicators(figures: Figures) -> list[Indicator]:
     exits = [
         *rows("exits", "exit_reason", {f"exit_{code}": (code, str(label))
                                        for code, label in EXIT_REASONS.items()},
-              "Motif de sortie"),
+              "Motif de sortie", among="sorties de la période"),
         Indicator("duration_median_days", figures.duration_median, "exits",
                   "Durée médiane des parcours terminés dans la période, en jours "
                   "(de l’entrée à la sortie)"),
         Indicator("duration_mean_days", figures.duration_mean, "exits",
                   "Durée moyenne des parcours terminés dans la période, en jours"),
     ]  # fmt: skip
-    # Exits count the period's exits, not the children supported: their own definition.
-    exits = [
-        Indicator(
-            i.code, i.value, i.section, i.definition.replace(supported, "sorties de la période")
-        )
-        for i in exits
-    ]
     eps = [
         Indicator("eps_meetings", figures.eps_meetings, "eps",
                   "Réunions de l’équipe pluridisciplinaire de soutien tenues dans la période"),

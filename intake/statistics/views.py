@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from intake.forms.dates import MONTH_NAMES
 from intake.rules.clock import today
 from intake.rules.statistics import FIRST_YEAR, Period, current_school_year
 from intake.statistics import charts
@@ -32,20 +34,6 @@ UNITS = {
     "exits": _l("Sorties"),
 }
 
-MONTH_NAMES = (
-    _l("janvier"),
-    _l("février"),
-    _l("mars"),
-    _l("avril"),
-    _l("mai"),
-    _l("juin"),
-    _l("juillet"),
-    _l("août"),
-    _l("septembre"),
-    _l("octobre"),
-    _l("novembre"),
-    _l("décembre"),
-)
 # Under a column: five letters at most.
 MONTH_ABBREVIATIONS = (
     _l("janv."),
@@ -114,7 +102,7 @@ def workbook_url(period: Period) -> str | None:
 
 def month_name(month: date) -> str:
     """A month as the page names it: "septembre 2025"."""
-    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+    return f"{gettext(MONTH_NAMES[month.month - 1])} {month.year}"
 
 
 def chart_of(breakdown: Breakdown) -> charts.BarChart | charts.ColumnChart:

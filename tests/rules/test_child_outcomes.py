@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -14,6 +14,7 @@ from intake.rules.progress import (
     same_year_numbers,
 )
 from intake.rules.workflow import Status
+from tests.rules.test_progress import Change, on
 
 
 @dataclass
@@ -21,23 +22,6 @@ class Kid:
     number: int
     birth_date: date
     status: str
-
-
-@dataclass
-class Change:
-    to_status: str
-    day: int
-    reason: str | None = None
-    service: str | None = None
-    share_reason: bool = False
-
-    @property
-    def at(self) -> datetime:
-        return datetime(2026, 3, self.day, 10, 0, tzinfo=UTC)
-
-
-def on(day: int) -> datetime:
-    return datetime(2026, 3, day, 10, 0, tzinfo=UTC)
 
 
 INES = date(2017, 3, 12)
