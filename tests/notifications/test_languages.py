@@ -1,7 +1,7 @@
 """Each e-mail in its reader's language: the family's in `contact_language`, the referrer's in
 the language of the page the referral was sent from (`sent_language`), the coordination's in
-French; read from a real SMTP server. Until the forms ask, the tests set both languages on the
-stored referral."""
+French; read from a real SMTP server. Most tests set both languages on the stored referral;
+the last goes through the forms."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def status_link(text: str) -> str:
 
 
 @pytest.fixture
-def english_family(app, smtp, english):
+def english_family(app, smtp):
     """A teacher's referral (sent from a French page) for a family that reads English, its
     acknowledgements and its redirection to the territory's CLAS, delivered."""
     reference = submit(
@@ -199,7 +199,7 @@ def test_the_english_status_link_opens_the_page_in_english(english_family, clien
     assert "How to reach this service" in page
 
 
-def test_each_message_is_written_in_its_own_language_within_one_context(app, english):
+def test_each_message_is_written_in_its_own_language_within_one_context(app):
     reference = submit(app, Source.PROFESSIONAL, guardian_email=GUARDIAN_EMAIL)
     set_languages(app, reference, contact="en", sent="fr")
     with app.app_context():
@@ -217,7 +217,7 @@ def test_each_message_is_written_in_its_own_language_within_one_context(app, eng
     assert alert.subject.startswith("Nouvelle orientation")
 
 
-def test_rows_queued_before_the_languages_keep_working(app, smtp, english):
+def test_rows_queued_before_the_languages_keep_working(app, smtp):
     """A decision notice queued without its audience is written to whoever it went to, in
     that reader's language; a referral with the columns' defaults is written in French."""
     reference = submit(app, Source.PROFESSIONAL, guardian_email=GUARDIAN_EMAIL)
@@ -259,7 +259,7 @@ def test_rows_queued_before_the_languages_keep_working(app, smtp, english):
     )
 
 
-def test_the_digest_stays_french_whatever_the_language_in_force(app, english):
+def test_the_digest_stays_french_whatever_the_language_in_force(app):
     make_user(app, DAILY, alerts="daily")
     submit(app, Source.PARENT)
     with app.app_context(), force_locale("en"):
@@ -316,7 +316,7 @@ def test_the_status_page_tells_where_the_service_is(app, smtp, client):
         assert words in page, words
 
 
-def test_through_the_forms_each_reads_its_language(app, client, smtp, english):
+def test_through_the_forms_each_reads_its_language(app, client, smtp):
     """The whole way: a parent sends /demande from the English page asking to be written to
     in English; a teacher sends /orientation from the English page for a family that reads
     French. Each e-mail goes out in its reader's language, the coordination's in French."""
