@@ -25,6 +25,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from intake import i18n
+from intake.rules.reach import DEFAULT_LANGUAGE, LANGUAGES
 
 # The template context's name for the catalogue of the page being rendered.
 CATALOGUE = "_babel_catalogue"
@@ -84,9 +85,8 @@ class Babel(flask_babel.Babel):
         return Domain(domain=self.domain)
 
 
-# The public pages' languages, French first: the source language, and the default.
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = LANGUAGES[0]
+# The public pages' languages are the service's (intake.rules.reach: LANGUAGES, French first,
+# the source language and DEFAULT_LANGUAGE).
 # The cookie keeping a visitor's choice: a language code, nothing else.
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

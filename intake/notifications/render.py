@@ -31,6 +31,7 @@ from intake.rules.progress import (
     same_year_numbers,
     whole,
 )
+from intake.rules.reach import DEFAULT_LANGUAGE, LANGUAGES
 from intake.rules.screening import OTHER_SCHOOL
 from intake.rules.vocabulary import CLASS_LEVELS
 from intake.rules.workflow import PUBLIC_LABELS, Status
@@ -39,11 +40,10 @@ from intake.tokens import make_status_token
 
 DECISION_PREFIX = "decision_"
 
-# The languages a family or a referrer may be written to in (contract, `contact_language`).
-LANGUAGES = ("fr", "en")
 # The coordination's e-mails (the alert, the digest) are in French, as the staff pages are;
-# so is a message whose recipient's language is unknown.
-STAFF_LANGUAGE = "fr"
+# so is a message whose recipient's language is unknown. A family or a referrer is written
+# to in one of LANGUAGES (contract, `contact_language`).
+STAFF_LANGUAGE = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
