@@ -22,14 +22,13 @@ class Line:
 class Breakdown:
     """A count split by one thing (source, QPV, exit reason…), its lines in the order the
     page and the workbook show them. `unit` says what is counted ("referrals", "children",
-    "decisions", "actions", "objectives", "exits"); `chart` how it is drawn ("bars": one
-    horizontal bar a line; "columns": one column a line, for months)."""
+    "decisions", "actions", "objectives", "exits"). Each is drawn as horizontal bars, one a
+    line (the months, which are no breakdown, as columns)."""
 
     key: str
     title: str
     unit: str
     lines: list[Line]
-    chart: str = "bars"
     # A sentence under the title saying exactly what is counted.
     definition: str = ""
 

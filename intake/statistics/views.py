@@ -105,18 +105,8 @@ def month_name(month: date) -> str:
     return f"{gettext(MONTH_NAMES[month.month - 1])} {month.year}"
 
 
-def chart_of(breakdown: Breakdown) -> charts.BarChart | charts.ColumnChart:
-    """A breakdown's chart as it asks to be drawn: a bar a line, or a column a line."""
-    if breakdown.chart == "columns":
-        return charts.column_chart(
-            [line.label for line in breakdown.lines],
-            [
-                (
-                    str(UNITS.get(breakdown.unit, breakdown.title)),
-                    [line.value for line in breakdown.lines],
-                )
-            ],
-        )
+def chart_of(breakdown: Breakdown) -> charts.BarChart:
+    """A breakdown's chart: a bar a line."""
     return charts.bar_chart([(line.label, line.value) for line in breakdown.lines])
 
 
