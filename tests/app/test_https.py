@@ -11,6 +11,7 @@ import os
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -97,6 +98,26 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
             with page.expect_navigation():
                 page.get_by_role("button", name="Enregistrer le profil", exact=True).click()
             assert page.url.startswith(server.url(f"/triage/{reference}/enfants/1")), page.url
+
+            # The programme's figures and the family's data (issue 26), the same way: the
+            # statistics page counts the referral, its workbook downloads and reads back, the
+            # family's data page opens from the referral's.
+            with page.expect_navigation():
+                page.get_by_role("link", name="Statistiques", exact=True).click()
+            received = page.locator('[data-figure="referrals_received"] [data-value]')
+            assert received.get_attribute("data-value") == "1"
+            with page.expect_download() as download:
+                page.get_by_role("link", name="Classeur ANCT (.xlsx)", exact=True).click()
+            assert download.value.suggested_filename.startswith("anct-")
+            with open(download.value.path(), "rb") as saved:
+                workbook = openpyxl.load_workbook(saved)
+            figures = dict(list(workbook["donnees"].iter_rows(values_only=True))[1:])
+            assert figures["referrals_received"] == 1
+            page.goto(server.url(f"/triage/{reference}"))
+            with page.expect_navigation():
+                page.get_by_role("link", name="Données de la famille (RGPD)").click()
+            assert page.url == server.url(f"/triage/{reference}/donnees")
+            assert reference in page.locator("h1").inner_text()
 
             cookies = {cookie["name"]: cookie for cookie in context.cookies()}
             headers = [(request.method, request.url, request.all_headers()) for request in requests]
