@@ -111,7 +111,9 @@ class Parent:
 
     def press(self, locator, *, navigates: bool) -> None:
         if navigates:
-            with self.page.expect_navigation():
+            # The load event, not expect_navigation: static/form.js replaces the history
+            # entry as the form leaves, a same-document navigation Playwright would take.
+            with self.page.expect_event("load"):
                 locator.tap()
         else:
             locator.tap()

@@ -205,6 +205,25 @@ def viewer(client, users):
     return client
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the test process; each test opens its own context.
+
+    Here rather than in tests/browser: Playwright's sync API runs an event loop for as long
+    as it is open, so a second `sync_playwright()` in the same process (the HTTPS tests')
+    would fail once a browser test has started this one."""
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(autouse=True)
 def forbid_stray_smtp(monkeypatch):
     """Fail any test that talks to an SMTP server it did not start."""

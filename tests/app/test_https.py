@@ -19,7 +19,7 @@ from intake import is_cross_site
 from intake.extensions import db
 from intake.models import OutboxMessage, Referral, StatusChange
 from tests.support.app import PASSWORD
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+from tests.support.browser import CHROMIUM, SKIP_REASON
 from tests.support.builders import orientation, post_referral
 from tests.support.production import form_page, production_server
 
@@ -57,22 +57,18 @@ def test_is_cross_site(sec_fetch_site, origin, refused):
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)
-def test_staff_change_a_status_in_chromium_over_https(database_url, client, users, tmp_path):
+def test_staff_change_a_status_in_chromium_over_https(
+    database_url, client, users, tmp_path, browser
+):
     """Log in, open a referral and change its status through gunicorn over TLS."""
-    from playwright.sync_api import sync_playwright
-
     # The referral comes in through the public form (CSRF off for this client).
     reference = post_referral(client)
 
     requests = []
-    with (
-        production_server(database_url, tmp_path) as server,
-        sync_playwright() as playwright,
-    ):
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with production_server(database_url, tmp_path) as server:
+        # The throwaway CA is not in Chromium's store; the certificate itself is real TLS.
+        context = browser.new_context(ignore_https_errors=True)
         try:
-            # The throwaway CA is not in Chromium's store; the certificate itself is real TLS.
-            context = chromium.new_context(ignore_https_errors=True)
             context.set_default_timeout(10_000)
             page = context.new_page()
             page.on("request", lambda request: requests.append(request))
@@ -122,7 +118,7 @@ def test_staff_change_a_status_in_chromium_over_https(database_url, client, user
             cookies = {cookie["name"]: cookie for cookie in context.cookies()}
             headers = [(request.method, request.url, request.all_headers()) for request in requests]
         finally:
-            chromium.close()
+            context.close()
 
     with client.application.app_context():
         referral = db.session.scalar(select(Referral).where(Referral.reference == reference))

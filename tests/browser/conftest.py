@@ -1,4 +1,5 @@
-"""The browser tests' fixtures: one Chromium and one live https server per test process.
+"""The browser tests' fixtures: one live https server per test process (Chromium, one per
+process too, is tests/conftest.py's `browser`).
 
 Starting Chromium takes a second, and a live server costs a throwaway certificate and half a
 second to stop (Werkzeug polls for shutdown): once per process, not once per test. Each test
@@ -11,22 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.support.app import build_app, lent, release
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, LiveServer, new_context
+from tests.support.browser import LiveServer, new_context
 from tests.support.browser import live_server as serve
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the process; each test opens its own context."""
-    if not CHROMIUM.exists():
-        pytest.skip(SKIP_REASON)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ from tests.support.browser import (
     fill_orientation,
     log_in,
     new_context,
+    next_document,
     open_referral,
     reference_on,
     send_orientation,
@@ -396,7 +397,7 @@ def test_enter_in_a_text_field_sends_rather_than_adds_a_child(page, server, path
     """Pressing Enter ("Go" on a phone) must not add an empty child to the form."""
     page.goto(server.url(path))
     page.fill("#guardian_name", "Sophie Martin")
-    with page.expect_navigation():
+    with next_document(page):
         page.press("#guardian_name", "Enter")
     # The form was sent (and refused for what is missing), not resized.
     expect(page.locator(".error-summary")).to_be_visible()
