@@ -13,6 +13,7 @@ from sqlalchemy import Row, Select, func, select, text
 
 from intake.extensions import db
 from intake.models import Child, Referral
+from intake.rules.home_languages import home_language_codes
 from intake.territory.model import Territory
 from intake.triage.audit import ExportLog, ReadKind
 from intake.triage.cursors import NEWEST_FIRST
@@ -30,6 +31,8 @@ EXPORT_COLUMNS = (
     "last_activity_at",
     # Issue 27, after the contract's columns: codes, as the others.
     "contact_language",
+    # Issue 27: codes too (intake.rules.home_languages), never the words the family typed.
+    "home_languages",
     "interpreter",
     "contact_doubt",
 )
@@ -49,6 +52,7 @@ def export_rows(filters: QueueFilters) -> Select:
         children.scalar_subquery().label("children"),
         Referral.last_activity_at,
         Referral.contact_language,
+        Referral.home_languages,
         Referral.interpreter,
         Referral.contact_doubt,
     )
@@ -195,6 +199,7 @@ def export_line(row) -> list:
         row.children,
         row.last_activity_at.isoformat(),
         row.contact_language,
+        " ".join(home_language_codes(row.home_languages)),
         "yes" if row.interpreter else "no",
         row.contact_doubt or "",
     )

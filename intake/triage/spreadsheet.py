@@ -1,7 +1,8 @@
 """The export for office software (`/triage/export.xlsx`), and cells that cannot run.
 
 One row per child, with its referral's columns, in French words and Paris time: what a
-coordinator pastes into the programme's yearly report. No name, address or free text: the
+coordinator pastes into the programme's yearly report. No name, address or free text (the
+languages spoken at home are read as known languages' names, intake.rules.home_languages): the
 yearly report counts, it does not identify.
 
 Streamed as it is written (`intake.triage.workbook`): the first bytes leave at once, then a
@@ -24,6 +25,7 @@ from intake.models import Child, Parcours, Referral, StatusChange
 from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
+from intake.rules.home_languages import home_language_labels
 from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
 from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS
 from intake.rules.vocabulary import (
@@ -75,6 +77,7 @@ HEADERS = (
     # Issue 27. Before the last activity, which every row has: a reader that trims a row's
     # empty cells at its end (openpyxl's read-only mode) still reads every column.
     "Langue pour écrire à la famille",
+    "Langues parlées à la maison",
     "Interprète utile",
     "Contact incertain",
     "Dernière activité",
@@ -127,6 +130,7 @@ def rows_query(filters: QueueFilters) -> Select:
         Parcours.exit_reason,
         Referral.last_activity_at,
         Referral.contact_language,
+        Referral.home_languages,
         Referral.interpreter,
         Referral.contact_doubt,
     )
@@ -160,6 +164,8 @@ FIXED_WIDTHS = {
     "Réseau d’éducation prioritaire": 4,
     "Dernière activité": 16,
     "Interprète utile": 3,
+    # Two languages, as most answers name ("arabe, français").
+    "Langues parlées à la maison": 18,
 }
 # A column's width stops here: longer labels (a role, a reason, the domains) show their
 # beginning, as a spreadsheet shows any long text.
@@ -221,6 +227,7 @@ class Lines:
             row.ended_on or "",
             named(self.exits, row.exit_reason),
             named(self.languages, row.contact_language),
+            ", ".join(home_language_labels(row.home_languages)),
             self.yes if row.interpreter else self.no,
             named(self.doubts, row.contact_doubt),
             local(row.last_activity_at),

@@ -330,17 +330,29 @@ def test_queue_filters_and_marks(app, coordinator):
 
 
 def test_both_exports_carry_the_columns(app, coordinator):
-    make_referral(app, contact_language="en", interpreter=True)
-    rows = list(csv.reader(io.StringIO(coordinator.get("/triage/export.csv").get_data(True))))
+    make_referral(
+        app, contact_language="en", interpreter=True, home_languages="Tamoul et un peu d’anglais"
+    )
+    csv_export = coordinator.get("/triage/export.csv").get_data(True)
+    rows = list(csv.reader(io.StringIO(csv_export)))
     header, line = rows[0], rows[1]
-    assert header[-3:] == ["contact_language", "interpreter", "contact_doubt"]
-    assert line[-3:] == ["en", "yes", ""]
+    assert header[-4:] == ["contact_language", "home_languages", "interpreter", "contact_doubt"]
+    assert line[-4:] == ["en", "ta en", "yes", ""]
     sheet = load_workbook(io.BytesIO(coordinator.get("/triage/export.xlsx").get_data())).active
     header, line = list(sheet.iter_rows(values_only=True))[:2]
     row = dict(zip(header, line, strict=True))
     assert row["Langue pour écrire à la famille"] == "anglais"
+    assert row["Langues parlées à la maison"] == "tamoul, anglais"
     assert row["Interprète utile"] == "oui"
     assert row["Contact incertain"] is None
+    # Codes, never the family's words: what was typed is on the referral's page only.
+    assert "Tamoul" not in csv_export and "Tamoul" not in str(list(sheet.values))
+
+
+def test_exports_read_unknown_languages_as_other(app, coordinator):
+    make_referral(app, home_languages='=HYPERLINK("x")')
+    line = list(csv.reader(io.StringIO(coordinator.get("/triage/export.csv").get_data(True))))[1]
+    assert line[-3] == "other"
 
 
 def test_a_correction_edits_the_languages_and_judges_the_contact_again(app, coordinator):
