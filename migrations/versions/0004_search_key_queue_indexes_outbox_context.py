@@ -74,6 +74,11 @@ def upgrade():
     fill_search_keys()
 
     if op.get_bind().dialect.name == "postgresql":
+        # The extension is the database's, not the schema's: two migrations at once (the test
+        # suite's workers, or two app containers starting on a fresh database) would both
+        # find it missing and the second's CREATE would fail on its unique name. The first
+        # takes this lock until its transaction ends; the second then finds the extension.
+        op.execute("SELECT pg_advisory_xact_lock(hashtext('intake: CREATE EXTENSION pg_trgm'))")
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
         op.execute(
             "CREATE INDEX ix_referral_search_key ON referral "

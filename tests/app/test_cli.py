@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import uuid
 
-from sqlalchemy import create_engine, inspect, select
+import pytest
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
 
 from intake.auth.operations import authenticate
 from intake.extensions import db
 from intake.models import User
-from tests.support.app import TERRITORY, flask_cli
+from tests.support.app import TERRITORY, TEST_DATABASE_URL, TESTS, flask_cli
 
 
 def test_users_create_reads_the_password_twice_from_stdin(app, runner):
@@ -94,6 +99,54 @@ def test_db_upgrade_and_users_create_from_a_shell(tmp_path):
     assert created.returncode == 0, created.stderr
     sent = flask_cli("outbox", "send", env=env)
     assert sent.returncode == 0 and "sent 0" in sent.stdout
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="a database's extensions are PostgreSQL's")
+def test_three_upgrades_at_once_on_a_fresh_database(tmp_path):
+    """Three `flask db upgrade` at once on a database that has never held pg_trgm (the suite's
+    workers on a fresh CI machine, or app containers starting together): each ends migrated.
+
+    Without the lock of migration 0004 the later ones fail on the extension's unique name."""
+    name = f"intake_fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    fresh = make_url(TEST_DATABASE_URL).set(database=name)
+    engine = create_engine(fresh)
+    try:
+        schemas = [f"s{n}" for n in range(3)]
+        with engine.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        base = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+        upgrades = [
+            subprocess.Popen(  # noqa: S603 (our own interpreter and command)
+                [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                cwd=TESTS.parent,
+                env={
+                    **base,
+                    "FLASK_SECRET_KEY": "cli-test-key",
+                    "FLASK_INTAKE_TERRITORY": str(TERRITORY),
+                    "FLASK_SQLALCHEMY_DATABASE_URI": fresh.update_query_dict(
+                        {"options": f"-csearch_path={schema}"}
+                    ).render_as_string(hide_password=False),
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for schema in schemas
+        ]
+        errors = [upgrade.communicate(timeout=120)[1] for upgrade in upgrades]
+        assert [upgrade.returncode for upgrade in upgrades] == [0, 0, 0], errors
+        with engine.connect() as conn:
+            for schema in schemas:
+                assert "referral" in inspect(conn).get_table_names(schema=schema)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_migrations_match_the_models(app):
