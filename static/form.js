@@ -30,3 +30,32 @@ document.querySelectorAll("details.child-more").forEach(function (details) {
     }
   });
 });
+
+// A brother or a sister usually has the family name of the child before: when the parent
+// starts a child's first name and its family name is empty, the previous child's is written
+// there, to change if it differs. Only once that child is started, and taken back if its
+// first name is emptied again untouched: a place left empty must stay empty, not a child.
+var children = Array.prototype.slice.call(
+  document.querySelectorAll("fieldset.child, fieldset.child-slot")
+);
+children.forEach(function (fieldset, index) {
+  var first = fieldset.querySelector("input[name$='-first_name']");
+  var last = fieldset.querySelector("input[name$='-last_name']");
+  var previous = index > 0 && children[index - 1].querySelector("input[name$='-last_name']");
+  if (!first || !last || !previous) {
+    return;
+  }
+  var copied = false;
+  first.addEventListener("input", function () {
+    if (first.value && !last.value && previous.value) {
+      last.value = previous.value;
+      copied = true;
+    } else if (!first.value && copied && last.value === previous.value) {
+      last.value = "";
+      copied = false;
+    }
+  });
+  last.addEventListener("input", function () {
+    copied = false;
+  });
+});

@@ -166,6 +166,13 @@ class ReferralBase(BaseForm):
     # places after them up to MAX_CHILDREN, for the page to fold away.
     filled_children: int | None = None
 
+    def suggest_place(self, place: tuple[str, str] | None) -> None:
+        """Fill a blank form's postcode and commune with the territory's only ones
+        (`Territory.sole_place`): typed by nearly every family, on a phone, for nothing. What
+        is shown is what is sent, and a family living elsewhere types over it."""
+        if place and not (self.postcode.data or self.city.data):
+            self.postcode.data, self.city.data = place
+
     def pad_children(self) -> None:
         """Add empty children up to MAX_CHILDREN after those of the form, to show folded
         ("Ajouter un enfant"): a parent adds one with no page load, and a place left empty

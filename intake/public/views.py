@@ -129,6 +129,7 @@ def blank(template: str, form: ReferralBase, source: Source):
     history, static/form.js): a parent sees that the request left, with its reference, and a
     blank form for another one, never the browser's "Confirm Form Resubmission".
     """
+    form.suggest_place(current_app.extensions["territory"].sole_place())
     form.pad_children()
     sent = session.get("confirmation") or {}
     just_sent = sent.get("reference") if sent.get("source") == source.value else None

@@ -202,6 +202,14 @@ class Territory:
         """The first commune served by this postcode, or None."""
         return next(iter(self.communes_for_postcode(postcode)), None)
 
+    def sole_place(self) -> tuple[str, str] | None:
+        """(postcode, commune) when the territory is one commune with one postcode, as most
+        programmes are (a town's CCAS): where nearly every family it serves lives. None
+        for a territory of several communes or postcodes."""
+        if len(self.communes) != 1 or len(self.communes[0].postcodes) != 1:
+            return None
+        return self.communes[0].postcodes[0], self.communes[0].name
+
 
 def _clean_postcode(postcode: str) -> str:
     # People type "62 190" as often as "62190".

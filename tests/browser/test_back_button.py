@@ -150,3 +150,35 @@ def test_a_reload_before_sending_loses_nothing(browser, server):
         assert page.input_value("#children-0-first_name") == FIRST_CHILD["first_name"]
     finally:
         context.close()
+
+
+def test_a_started_child_takes_the_family_name_of_the_one_before(page, server):
+    """Starting a second child's first name writes the first child's family name in its
+    empty family name; emptied again untouched, the place is empty again (no child)."""
+    page.goto(server.url("/demande"))
+    page.fill("#children-0-last_name", "Lefebvre")
+    page.locator("summary", has_text="Ajouter un enfant").first.click()
+    first, last = page.locator("#children-1-first_name"), page.locator("#children-1-last_name")
+    first.press_sequentially("Léa")
+    expect(last).to_have_value("Lefebvre")
+    first.fill("")
+    expect(last).to_have_value("")
+    # A family name typed by the parent is the parent's: never taken back, never overwritten.
+    first.press_sequentially("Léa")
+    last.fill("Martin")
+    first.fill("")
+    first.press_sequentially("Léa")
+    expect(last).to_have_value("Martin")
+
+
+def test_without_javascript_no_family_name_is_written(browser, server):
+    context = new_context(browser, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server.url("/demande"))
+        page.fill("#children-0-last_name", "Lefebvre")
+        page.locator("summary", has_text="Ajouter un enfant").first.click()
+        page.locator("#children-1-first_name").press_sequentially("Léa")
+        assert page.input_value("#children-1-last_name") == ""
+    finally:
+        context.close()

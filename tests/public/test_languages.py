@@ -17,6 +17,7 @@ from intake.models import OutboxMessage, Referral, Source, utcnow
 from intake.notifications.render import render_message
 from intake.notifications.worker import deliver_due, record_failure
 from intake.rules.reach import ContactDoubt
+from tests.support.app import SAMPLE_TERRITORY, TERRITORY
 from tests.support.builders import (
     child_fields,
     get_referral,
@@ -385,3 +386,38 @@ def test_a_correction_edits_the_languages_and_judges_the_contact_again(app, coor
         True,
     )
     assert referral.contact_doubt is None
+
+
+# --- Less to type on a phone ----------------------------------------------------------------
+
+
+def test_a_one_commune_territory_is_its_sole_place():
+    from dataclasses import replace
+
+    from intake.territory.model import Commune
+    from intake.territory.reader import load_territory
+
+    assert load_territory(SAMPLE_TERRITORY).sole_place() == ("62190", "Lillers")
+    two_communes = load_territory(TERRITORY)
+    assert len(two_communes.communes) == 2 and two_communes.sole_place() is None
+    two_postcodes = replace(two_communes, communes=(Commune("Béthune", ("62400", "62401")),))
+    assert two_postcodes.sole_place() is None
+
+
+@pytest.mark.parametrize("path", ["/demande", "/orientation"])
+def test_the_blank_form_of_a_one_commune_programme_gives_its_postcode_and_town(make_app, path):
+    client = make_app(INTAKE_TERRITORY=str(SAMPLE_TERRITORY)).test_client()
+    page = client.get(path).get_data(as_text=True)
+    assert re.search(r'id="postcode"[^>]* value="62190"', page), "postcode"
+    assert re.search(r'id="city"[^>]* value="Lillers"', page), "city"
+    # Emptied by a family living elsewhere, they are not filled again behind its back.
+    fields = request_form() if path == "/demande" else orientation()
+    again = client.post(path, data={**fields, "postcode": "", "city": ""}).get_data(True)
+    assert 'id="postcode-error"' in again and 'id="city-error"' in again
+    assert not re.search(r'id="postcode"[^>]* value="62190"', again)
+
+
+def test_a_programme_of_several_communes_leaves_them_to_type(client):
+    page = client.get("/demande").get_data(as_text=True)
+    assert re.search(r'id="postcode"[^>]* value=""', page), "postcode"
+    assert re.search(r'id="city"[^>]* value=""', page), "city"
