@@ -91,18 +91,38 @@ class School:
         return self.priority in ("REP", "REP+")
 
 
+# A territory file's own words in another language than French: (language, key, text), from
+# a table named by the language inside the text's table (`en = { hours = "…" }`).
+Translations = tuple[tuple[str, str, str], ...]
+
+
+class Said:
+    """A table of the territory file whose texts a family reads, in French as written and, for
+    any key the file translates, in that language too."""
+
+    translations: Translations
+
+    def said(self, key: str, language: str) -> str:
+        """The text `key` in `language` where the file gives it, else as written (French)."""
+        for text_language, text_key, text in self.translations:
+            if (text_language, text_key) == (language, key):
+                return text
+        return getattr(self, key)
+
+
 @dataclass(frozen=True)
-class Contact:
+class Contact(Said):
     """How families and partners reach the programme."""
 
     address: str = ""
     phone: str = ""
     email: str = ""
     hours: str = ""
+    translations: Translations = ()
 
 
 @dataclass(frozen=True)
-class Service:
+class Service(Said):
     """Where a redirected family goes, as the territory knows it: its `code` is a decision's
     service; whatever else is known (name, address, phone, hours) is told to the family and
     the referrer with the decision."""
@@ -112,14 +132,16 @@ class Service:
     address: str = ""
     phone: str = ""
     hours: str = ""
+    translations: Translations = ()
 
 
 @dataclass(frozen=True)
-class Offer:
+class Offer(Said):
     """Something the programme offers, shown on the landing page."""
 
     title: str
     description: str
+    translations: Translations = ()
 
 
 @dataclass(frozen=True)

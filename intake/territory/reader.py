@@ -101,6 +101,14 @@ _PROGRAMME_KEYS = (
 _CONTACT_KEYS = ("address", "phone", "email", "hours")
 _OFFER_KEYS = ("title", "description")
 _SERVICE_KEYS = ("code", "name", "address", "phone", "hours")
+# The languages the file's own words may also be given in, as a table of that name inside
+# the text's table (`en = { hours = "…" }`): the service's languages but French, in which the
+# file is written (intake.rules.reach.LANGUAGES, which this layer does not import; a test
+# keeps them equal). Which keys each table may translate: what a family reads.
+TEXT_LANGUAGES = ("en",)
+_CONTACT_TEXTS = ("hours",)
+_OFFER_TEXTS = ("title", "description")
+_SERVICE_TEXTS = ("name", "hours")
 _COMMUNE_KEYS = ("name", "insee", "postcodes")
 _QPV_KEYS = ("code", "name", "commune", "streets")
 _STREET_KEYS = ("name", "from", "to", "side")
@@ -236,9 +244,13 @@ class _Reader:
         programme = self.programme(self.table(data["programme"], "programme", _PROGRAMME_KEYS))
         contact = None
         if "contact" in data:
-            contact = self.contact(self.table(data["contact"], "contact", _CONTACT_KEYS))
+            contact = self.contact(
+                self.table(data["contact"], "contact", _CONTACT_KEYS + TEXT_LANGUAGES)
+            )
         offers = tuple(
-            self.offer(self.table(raw, f"offers[{i}]", _OFFER_KEYS), f"offers[{i}]")
+            self.offer(
+                self.table(raw, f"offers[{i}]", _OFFER_KEYS + TEXT_LANGUAGES), f"offers[{i}]"
+            )
             for i, raw in enumerate(self.tables(data, "offers", "offers"), start=1)
         )
         communes = self.communes(self.tables(data, "communes", "communes"))
@@ -296,13 +308,28 @@ class _Reader:
         values = {k: self.string(data, k, "contact", default="", empty=True) for k in _CONTACT_KEYS}
         if values["email"] and not _EMAIL.match(values["email"]):
             raise self.fail("", f"contact.email is not an e-mail address: {values['email']!r}")
-        return Contact(**values)
+        return Contact(**values, translations=self.translations(data, "contact", _CONTACT_TEXTS))
 
     def offer(self, data: dict[str, Any], where: str) -> Offer:
         return Offer(
             title=self.string(data, "title", where),
             description=self.string(data, "description", where),
+            translations=self.translations(data, where, _OFFER_TEXTS),
         )
+
+    def translations(
+        self, data: dict[str, Any], where: str, keys: tuple[str, ...]
+    ) -> tuple[tuple[str, str, str], ...]:
+        """The texts of the table `data` (at `where`) given in other languages: each language's
+        table may hold any of `keys`, as non-empty strings."""
+        found = []
+        for language in TEXT_LANGUAGES:
+            if language not in data:
+                continue
+            inner = f"{where}.{language}"
+            texts = self.table(data[language], inner, keys)
+            found.extend((language, key, self.string(texts, key, inner)) for key in texts)
+        return tuple(found)
 
     def action_kinds(self, raws: list[dict[str, Any]]) -> tuple[ActionKind, ...]:
         kinds: list[ActionKind] = []
@@ -331,7 +358,7 @@ class _Reader:
         services: list[Service] = []
         for index, raw in enumerate(raws, start=1):
             where = f"services[{index}]"
-            data = self.table(raw, where, _SERVICE_KEYS)
+            data = self.table(raw, where, _SERVICE_KEYS + TEXT_LANGUAGES)
             code = self.string(data, "code", where)
             if code not in SERVICE_CODES:
                 raise self.fail(
@@ -346,7 +373,8 @@ class _Reader:
                 for key in _SERVICE_KEYS
                 if key != "code"
             }
-            services.append(Service(code=code, **details))
+            translations = self.translations(data, where, _SERVICE_TEXTS)
+            services.append(Service(code=code, **details, translations=translations))
         return tuple(services)
 
     def communes(self, raws: list[dict[str, Any]]) -> tuple[Commune, ...]:

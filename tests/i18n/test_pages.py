@@ -110,3 +110,28 @@ def test_every_public_page_in_french_by_default(app, client):
         text = visible(page)
         shown = sorted(sentence for sentence in english if sentence in text)
         assert not shown, f"{name} shows English: {shown}"
+
+
+def test_the_territory_words_follow_the_page_where_its_file_translates_them(app, client):
+    """The landing page's offers, the contact's hours and a redirection's service in the
+    page's language where the territory file gives them in English, as written otherwise."""
+    english_home = visible(client.get("/", query_string=ENGLISH).get_data(as_text=True))
+    assert "Individual support" in english_home
+    assert "Accompagnement individualisé" not in english_home
+    # Its description has no English in the file: shown as written, rather than nothing.
+    assert "Un référent de parcours suit l'enfant" in english_home
+    assert "Aide aux devoirs et ateliers" in english_home
+    assert "Monday to Friday, 9 am to 12 noon and 1.30 pm to 5 pm" in english_home
+    french_home = visible(client.get("/", query_string={"lang": "fr"}).get_data(as_text=True))
+    assert "Accompagnement individualisé" in french_home
+    assert "Individual support" not in french_home and "Monday" not in french_home
+
+    decided = submit(app)
+    decide(app, decided, "redirected", reason="territory", service="clas", share_reason=True)
+    link = status_link(app, decided)
+    english = visible(client.get(link, query_string=ENGLISH).get_data(as_text=True))
+    assert "CLAS of the Peupliers social centre" in english
+    assert "Monday, Tuesday, Thursday and Friday, 4.30 pm to 6 pm" in english
+    french = visible(client.get(link, query_string={"lang": "fr"}).get_data(as_text=True))
+    assert "CLAS du centre social des Peupliers" in french
+    assert "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h" in french

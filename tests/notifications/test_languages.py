@@ -159,8 +159,11 @@ def test_the_family_reads_english_the_referrer_and_the_coordination_french(engli
         "Reason: Another service, open to everyone, can help the child better.",
         "Suggested service: Homework support (CLAS): help with homework",
         "This service is better placed to help you.",
-        "How to reach this service: CLAS du centre social des Peupliers",
+        # The territory's own words in English where its file gives them, else as written.
+        "How to reach this service: CLAS of the Peupliers social centre",
         "8 rue des Écoles, 62999 Testville",
+        "Opening hours: Monday, Tuesday, Thursday and Friday, 4.30 pm to 6 pm",
+        "Opening hours: Monday to Friday, 9 am to 12 noon and 1.30 pm to 5 pm",
         "Automatic message, please do not reply.",
     ):
         assert words in notice["text"], words
@@ -171,6 +174,7 @@ def test_the_family_reads_english_the_referrer_and_the_coordination_french(engli
         "Raison : Un autre service, ouvert à tous, peut mieux aider l’enfant." in (referrer["text"])
     )
     assert "Pour joindre ce service : CLAS du centre social des Peupliers" in referrer["text"]
+    assert "Horaires : Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h" in referrer["text"]
     assert status_link(referrer["text"]).endswith("?lang=fr")
 
 

@@ -28,6 +28,11 @@ BASE = TERRITORY_FILE.read_text(encoding="utf-8")
 SOURCE = "t.toml"
 _STREETS_START = BASE.index("streets = [")
 STREETS = BASE[_STREETS_START : BASE.index("]\n", _STREETS_START) + 2]
+CLAS_ENGLISH = (
+    'en = { name = "CLAS of the Peupliers social centre", '
+    'hours = "Monday, Tuesday, Thursday and Friday, 4.30 pm to 6 pm" }\n'
+)
+CONTACT_ENGLISH = 'en = { hours = "Monday to Friday, 9 am to 12 noon and 1.30 pm to 5 pm" }\n'
 
 MINIMAL = """
 [programme]
@@ -88,6 +93,7 @@ def test_load_test_territory():
         phone="03 21 00 00 00",
         email="pre@testville.example",
         hours="Du lundi au vendredi, de 9 h à 12 h et de 13 h 30 à 17 h",
+        translations=(("en", "hours", "Monday to Friday, 9 am to 12 noon and 1.30 pm to 5 pm"),),
     )
     assert [offer.title for offer in territory.offers] == [
         "Accompagnement individualisé",
@@ -124,6 +130,10 @@ def test_load_test_territory():
         "8 rue des Écoles, 62999 Testville",
         "03 21 00 00 10",
         "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h",
+        (
+            ("en", "name", "CLAS of the Peupliers social centre"),
+            ("en", "hours", "Monday, Tuesday, Thursday and Friday, 4.30 pm to 6 pm"),
+        ),
     )
     assert territory.services == (clas,)
     assert territory.service("clas") == clas
@@ -217,6 +227,7 @@ def test_a_service_needs_its_code_only():
                 'hours = "Lundi, mardi, jeudi et vendredi, de 16 h 30 à 18 h"\n',
                 "",
             ),
+            (CLAS_ENGLISH, ""),
             ('code = "clas"\n', 'code = "clas"\n\n[[services]]\ncode = "pmi"\nphone = " 03 "\n'),
         )
     )
@@ -455,7 +466,7 @@ CASES = [
     ),
     pytest.param(
         [('phone = "03 21 00 00 00"', 'telephone = "03 21 00 00 00"')],
-        "contact: unknown key 'telephone' (expected one of: address, phone, email, hours)",
+        "contact: unknown key 'telephone' (expected one of: address, phone, email, hours, en)",
         id="unknown-contact-key",
     ),
     # Programme.
@@ -602,7 +613,7 @@ CASES = [
     ),
     pytest.param(
         [('description = "Des ateliers', 'description = ""\nx = "Des ateliers')],
-        "offers[2]: unknown key 'x' (expected one of: title, description)",
+        "offers[2]: unknown key 'x' (expected one of: title, description, en)",
         id="offer-unknown-key",
     ),
     pytest.param(
@@ -926,7 +937,7 @@ CASES = [
     ),
     pytest.param(
         [('code = "clas"\n', 'code = "clas"\nemail = "clas@testville.example"\n')],
-        "services[1]: unknown key 'email' (expected one of: code, name, address, phone, hours)",
+        "services[1]: unknown key 'email' (expected one of: code, name, address, phone, hours, en)",
         id="service-unknown-key",
     ),
     pytest.param(
@@ -945,6 +956,56 @@ CASES = [
 @pytest.mark.parametrize(("edits", "message"), CASES)
 def test_invalid_territory(edits, message):
     assert error_of(variant(*edits)) == f"{SOURCE}: {message}"
+
+
+def test_what_a_family_reads_may_also_be_given_in_english():
+    territory = load_territory(TERRITORY_FILE)
+    contact, (first, second), (clas,) = territory.contact, territory.offers, territory.services
+    assert contact.said("hours", "en") == "Monday to Friday, 9 am to 12 noon and 1.30 pm to 5 pm"
+    assert contact.said("hours", "fr") == contact.hours
+    assert (first.said("title", "en"), first.said("description", "en")) == (
+        "Individual support",
+        first.description,  # not translated: shown as written
+    )
+    assert second.said("title", "en") == second.title
+    assert clas.said("name", "en") == "CLAS of the Peupliers social centre"
+    assert clas.said("address", "en") == clas.address
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        (
+            [(CLAS_ENGLISH, 'en = { address = "8 School Street" }\n')],
+            "services[1].en: unknown key 'address' (expected one of: name, hours)",
+        ),
+        (
+            [(CLAS_ENGLISH, 'en = { name = "" }\n')],
+            "services[1].en.name must not be empty",
+        ),
+        (
+            [(CLAS_ENGLISH, 'en = "CLAS"\n')],
+            "services[1].en: must be a table, not 'CLAS'",
+        ),
+        (
+            [(CONTACT_ENGLISH, "en = { hours = 9 }\n")],
+            "contact.en.hours must be a string, not 9",
+        ),
+        (
+            [(CONTACT_ENGLISH, 'de = { hours = "Montag" }\n')],
+            "contact: unknown key 'de' (expected one of: address, phone, email, hours, en)",
+        ),
+    ],
+)
+def test_an_english_text_that_cannot_be_used_stops_the_app(edits, message):
+    assert error_of(variant(*edits)) == f"{SOURCE}: {message}"
+
+
+def test_the_file_may_be_translated_into_each_language_the_service_writes_in():
+    from intake.rules.reach import DEFAULT_LANGUAGE, LANGUAGES
+    from intake.territory.reader import TEXT_LANGUAGES
+
+    assert tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE) == TEXT_LANGUAGES
 
 
 PROGRAMME_PART, COMMUNES_PART = MINIMAL.split("[[communes]]")
