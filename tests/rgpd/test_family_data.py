@@ -236,6 +236,19 @@ def test_the_page_holds_every_seeded_value_in_words(app, coordinator, seeded):
         f"Données détenues sur la demande {seeded} – extrait du {format_date(today())}",
     ):
         assert value in page, value
+    # A professional's referral: the family was told and agrees; the parent's own question
+    # (consent) was never asked, so it is not answered "Non".
+    assert "<dt>Famille informée et d’accord</dt><dd>Oui</dd>" in page
+    assert (
+        "<dt>Accord pour être contacté·e</dt>"
+        "<dd>Sans objet (orientation par un professionnel)</dd>" in page
+    )
+
+
+def test_a_parent_request_shows_the_parent_consent(app, coordinator):
+    reference = make_referral(app, Source.PARENT)
+    page = coordinator.get(f"/triage/{reference}/donnees").get_data(as_text=True)
+    assert "<dt>Accord pour être contacté·e</dt><dd>Oui</dd>" in page
 
 
 def test_each_use_is_logged_and_the_copy_lists_the_reads_before_it(app, coordinator, users, seeded):
