@@ -21,7 +21,7 @@ OTHER = "other"
 # may write it under (French and English, without accents: the text is read unaccented and
 # in lower case). The languages most spoken in France's priority neighbourhoods first; a name
 # of several words is matched before any of its words ("créole haïtien" before "créole").
-LANGUAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+SPOKEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "fr": (_l("français"), ("francais", "french")),
     "ar": (
         _l("arabe"),
@@ -92,76 +92,25 @@ LANGUAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
-LABELS: dict[str, str] = {code: label for code, (label, _) in LANGUAGES.items()} | {
-    OTHER: _l("autre")
-}
+LABELS: dict[str, str] = {code: label for code, (label, _) in SPOKEN.items()} | {OTHER: _l("autre")}
 
 # Where one language ends and the next begins: punctuation, or a word that joins them.
 SEPARATORS = re.compile(r"[,;/+&\n()]|\b(?:et|and|ou|or|puis)\b")
 
 # Words that name no language and say nothing against one: "un peu", "à la maison", "mostly".
 # A part made only of them is not an unknown language ("français (un peu)").
-FILLERS = frozenset(
-    [
-        "un",
-        "une",
-        "peu",
-        "de",
-        "d",
-        "du",
-        "l",
-        "la",
-        "le",
-        "les",
-        "a",
-        "au",
-        "aux",
-        "en",
-        "langue",
-        "langues",
-        "maison",
-        "parle",
-        "parlent",
-        "parlee",
-        "parles",
-        "surtout",
-        "aussi",
-        "mais",
-        "seulement",
-        "uniquement",
-        "principalement",
-        "couramment",
-        "bien",
-        "mal",
-        "maternelle",
-        "mere",
-        "pere",
-        "avec",
-        "dialecte",
-        "dialectal",
-        "dialectale",
-        "litteraire",
-        "the",
-        "little",
-        "bit",
-        "some",
-        "mostly",
-        "also",
-        "only",
-        "at",
-        "home",
-        "spoken",
-        "speak",
-        "speaks",
-        "language",
-        "languages",
-        "dialect",
-        "mother",
-        "tongue",
-    ]
-)
+# fmt: off
+FILLERS = frozenset((
+    "un", "une", "peu", "de", "d", "du", "l", "la", "le", "les", "a", "au", "aux", "en", "langue",
+    "langues", "maison", "parle", "parlent", "parlee", "parles", "surtout", "aussi", "mais",
+    "seulement", "uniquement", "principalement", "couramment", "bien", "mal", "maternelle", "mere",
+    "pere", "avec", "dialecte", "dialectal", "dialectale", "litteraire", "the", "little", "bit",
+    "some", "mostly", "also", "only", "at", "home", "spoken", "speak", "speaks", "language",
+    "languages", "dialect", "mother", "tongue",
+))
+# fmt: on
 
-NAMES = {name: code for code, (_, names) in LANGUAGES.items() for name in names}
+NAMES = {name: code for code, (_, names) in SPOKEN.items() for name in names}
 # The longest name first, so that "creole haitien" wins over "creole".
 NAME = re.compile(
     r"\b(?:" + "|".join(re.escape(name) for name in sorted(NAMES, key=len, reverse=True)) + r")\b"

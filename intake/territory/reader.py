@@ -28,6 +28,7 @@ from intake.territory.model import (
     Sources,
     Street,
     Territory,
+    Translations,
 )
 
 
@@ -317,9 +318,7 @@ class _Reader:
             translations=self.translations(data, where, _OFFER_TEXTS),
         )
 
-    def translations(
-        self, data: dict[str, Any], where: str, keys: tuple[str, ...]
-    ) -> tuple[tuple[str, str, str], ...]:
+    def translations(self, data: dict[str, Any], where: str, keys: tuple[str, ...]) -> Translations:
         """The texts of the table `data` (at `where`) given in other languages: each language's
         table may hold any of `keys`, as non-empty strings."""
         found = []
