@@ -142,8 +142,3 @@ def home_language_codes(text: str | None) -> tuple[str, ...]:
     if unknown:
         codes.append(OTHER)
     return tuple(codes)
-
-
-def home_language_labels(text: str | None) -> list[str]:
-    """The staff's words for the languages `text` names ("arabe", "autre")."""
-    return [str(LABELS[code]) for code in home_language_codes(text)]

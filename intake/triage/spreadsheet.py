@@ -25,7 +25,8 @@ from intake.models import Child, Parcours, Referral, StatusChange
 from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
-from intake.rules.home_languages import home_language_labels
+from intake.rules.home_languages import LABELS as SPOKEN_LABELS
+from intake.rules.home_languages import home_language_codes
 from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
 from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS
 from intake.rules.vocabulary import (
@@ -192,6 +193,7 @@ class Lines:
         self.levels = labels(SCHOOL_LEVELS)
         self.exits = labels(EXIT_REASONS)
         self.languages = labels(LANGUAGE_LABELS)
+        self.spoken = labels(SPOKEN_LABELS)
         self.doubts = labels(DOUBT_LABELS)
         self.yes, self.no = gettext("oui"), gettext("non")
         self.other_school = str(OTHER_SCHOOL_LABEL)
@@ -227,7 +229,7 @@ class Lines:
             row.ended_on or "",
             named(self.exits, row.exit_reason),
             named(self.languages, row.contact_language),
-            ", ".join(home_language_labels(row.home_languages)),
+            ", ".join(self.spoken[code] for code in home_language_codes(row.home_languages)),
             self.yes if row.interpreter else self.no,
             named(self.doubts, row.contact_doubt),
             local(row.last_activity_at),
