@@ -1,6 +1,9 @@
-"""`flask outbox …`: run the delivery worker, send what is due once, show and retry the queue."""
+"""`flask outbox …`: run the delivery worker, send what is due once, show and retry the queue,
+read the bounces."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -10,6 +13,7 @@ from sqlalchemy import func, select
 from intake.config import base_url_warning
 from intake.extensions import db
 from intake.models import OutboxMessage, utcnow
+from intake.notifications.bounces import read_maildir
 from intake.notifications.digest import queue_digests
 from intake.notifications.worker import (
     DeliveryReport,
@@ -155,3 +159,21 @@ def retry_command(ids: tuple[int, ...], all_stopped: bool) -> None:
         click.echo("no stopped message")
     else:
         click.echo(f"{len(messages)} message{'' if len(messages) == 1 else 's'} put back")
+
+
+@outbox_cli.command("bounces")
+@click.argument(
+    "maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="MAILDIR"
+)
+def bounces_command(maildir: Path) -> None:
+    """Read the bounces in MAILDIR (the sender address's mailbox, a Maildir): each message
+    the server accepted and then returned undelivered is stopped (`outbox status`, `outbox
+    retry`) and its family's contact flagged "contact incertain". Every new message read is
+    marked seen. Run it as often as the worker runs (cron, a systemd timer)."""
+    if not (maildir / "new").is_dir() or not (maildir / "cur").is_dir():
+        raise click.BadParameter("not a Maildir (no new/ and cur/ inside)", param_hint="MAILDIR")
+    report = read_maildir(maildir)
+    click.echo(
+        f"bounces: {report.read} new message{'' if report.read == 1 else 's'} read, "
+        f"{report.recorded} outbox message{'' if report.recorded == 1 else 's'} stopped"
+    )

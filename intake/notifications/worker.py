@@ -193,16 +193,20 @@ CLEAR_DOUBT = (
 )
 
 
-def family_address(message: OutboxMessage, statement: Any) -> None:
+def family_address(
+    message: OutboxMessage, statement: Any, recipients: list[str] | None = None
+) -> None:
     """Run MARK_DOUBT or CLEAR_DOUBT for the referral of `message`, which apply only when
-    it was written to the family's address."""
-    if message.referral_id is None or not message.recipients:
+    it was written to the family's address: among its `recipients` (default: all of the
+    message's; a bounce names those it failed for)."""
+    addresses = message.recipients if recipients is None else recipients
+    if message.referral_id is None or not addresses:
         return
     db.session.connection().execute(
         statement,
         {
             "referral_id": message.referral_id,
-            "recipients": [address.strip().lower() for address in message.recipients],
+            "recipients": [address.strip().lower() for address in addresses],
         },
     )
 

@@ -15,6 +15,8 @@ class StopReason(StrEnum):
     MESSAGE_REFUSED = "message_refused"
     TOO_MANY_FAILURES = "too_many_failures"
     REFERRAL_GONE = "referral_gone"
+    # Accepted by the mail server, then returned undelivered (intake.notifications.bounces).
+    BOUNCED = "bounced"
     ERROR = "error"
 
 
@@ -25,6 +27,7 @@ REASON_LABELS: dict[StopReason, str] = {
     StopReason.MESSAGE_REFUSED: N_("message refusé par le serveur de messagerie"),
     StopReason.TOO_MANY_FAILURES: N_("trop d’échecs temporaires"),
     StopReason.REFERRAL_GONE: N_("demande supprimée avant l’envoi"),
+    StopReason.BOUNCED: N_("message revenu non distribué après son envoi"),
     StopReason.ERROR: N_("erreur de l’application lors de l’envoi"),
 }
 

@@ -128,6 +128,17 @@ def stopped_messages(copy: Copy, command: ReadmeCommand) -> dict[str, Sequence[s
         return {"ID": [str(message.id) for message in messages]}
 
 
+def a_bounce_mailbox(copy: Copy, command: ReadmeCommand) -> dict[str, Sequence[str]]:
+    """A Maildir in the copy holding one new message, a reply that is no bounce."""
+    mailbox = copy.folder / "bounces"
+    for sub in ("new", "cur", "tmp"):
+        (mailbox / sub).mkdir(parents=True, exist_ok=True)
+    (mailbox / "new" / "1.reply").write_text(
+        "From: parent@example.org\nSubject: Re: Votre demande\n\nMerci.\n", encoding="utf-8"
+    )
+    return {"MAILDIR": ["bounces"]}
+
+
 def a_read(copy: Copy, command: ReadmeCommand) -> dict[str, Sequence[str]]:
     """The demo coordinator displayed a referral."""
     with copy.context():
@@ -334,6 +345,12 @@ COMMANDS: dict[str, Way] = {
     "outbox send": Way(3, r"^sent [1-9]\d*, failed 0, pending 0$", lane="outbox"),
     "outbox status": Way(
         3, r"^pending 0 \(due now 0, retrying 0\), sent [1-9]\d*, stopped 0$", lane="outbox"
+    ),
+    "outbox bounces": Way(
+        3,
+        r"^bounces: 1 new message read, 0 outbox messages stopped$",
+        lane="outbox",
+        prepare=a_bounce_mailbox,
     ),
     "run": Way(
         4, r"Running on http://127\.0\.0\.1:\d+", serve=answers_health, extra=("--port", "{port}")
