@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from intake.extensions import db
 from intake.models.staff import User
 from intake.models.types import UTCDateTime, utcnow
+from intake.rules.home_languages import home_language_codes
 from intake.rules.parcours import school_level
 from intake.rules.search import referral_key
 from intake.rules.workflow import Status, referral_status
@@ -185,6 +186,10 @@ class Referral(db.Model):
     contact_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     sent_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     home_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The same as codes (intake.rules.home_languages: "ta en", "other"), kept in step with
+    # `home_languages` by `keep_home_language_codes` (revision 0018): what the queue filters
+    # on and the exports hold, never the words typed.
+    home_language_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Why the family may not be reachable by what was given ("contact incertain"), a code of
     # intake.rules.reach.ContactDoubt: set at submission (a misspelt e-mail domain, no phone),
@@ -359,6 +364,13 @@ def keep_school_level(child: Child, value: Any, old: Any, initiator: Any) -> Non
     received = child.referral.received_at if child.referral is not None else None
     on = received.date() if received is not None else utcnow().date()
     child.school_level = school_level(class_level, birth_date, on)
+
+
+@event.listens_for(Referral.home_languages, "set")
+def keep_home_language_codes(referral: Referral, value: Any, old: Any, initiator: Any) -> None:
+    """The codes follow the words, whatever sets them: a submission, a correction, the
+    seeder, retention blanking them."""
+    referral.home_language_codes = " ".join(home_language_codes(value))
 
 
 @event.listens_for(Session, "before_flush")

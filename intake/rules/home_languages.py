@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from intake.i18n import _l
 
@@ -123,13 +122,9 @@ def unaccented(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-@lru_cache(maxsize=4096)
 def home_language_codes(text: str | None) -> tuple[str, ...]:
     """The codes of the languages `text` names, in the order written, each once; `other`
-    (once, last) when a part names none that is known. () for nothing written.
-
-    Cached: an export reads the same few answers ("arabe", "français") thousands of times.
-    """
+    (once, last) when a part names none that is known. () for nothing written."""
     codes: list[str] = []
     unknown = False
     for part in SEPARATORS.split(unaccented(text or "")):

@@ -103,6 +103,8 @@ ANONYMISED: Mapping[str, Mapping[str, Fate]] = {
         "sent_language": Fate.KEEP,
         # As typed: it may say where a family comes from, more than a figure needs.
         "home_languages": Fate.BLANK,
+        # Follows the words (Referral.home_languages' event): blanked with them.
+        "home_language_codes": Fate.BLANK,
         "interpreter": Fate.KEEP,
         # A reason code, no address: says nothing of the family once its contact is blanked.
         "contact_doubt": Fate.KEEP,

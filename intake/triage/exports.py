@@ -13,7 +13,6 @@ from sqlalchemy import Row, Select, func, select, text
 
 from intake.extensions import db
 from intake.models import Child, Referral
-from intake.rules.home_languages import home_language_codes
 from intake.territory.model import Territory
 from intake.triage.audit import ExportLog, ReadKind
 from intake.triage.cursors import NEWEST_FIRST
@@ -52,7 +51,7 @@ def export_rows(filters: QueueFilters) -> Select:
         children.scalar_subquery().label("children"),
         Referral.last_activity_at,
         Referral.contact_language,
-        Referral.home_languages,
+        Referral.home_language_codes,
         Referral.interpreter,
         Referral.contact_doubt,
     )
@@ -199,7 +198,7 @@ def export_line(row) -> list:
         row.children,
         row.last_activity_at.isoformat(),
         row.contact_language,
-        " ".join(home_language_codes(row.home_languages)),
+        row.home_language_codes,
         "yes" if row.interpreter else "no",
         row.contact_doubt or "",
     )

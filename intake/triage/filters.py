@@ -6,13 +6,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Select, literal, or_, select, true
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
 from intake.models import Agreement, Child, Parcours, Referral, Role, Source, User
 from intake.parcours.operations import review_due
 from intake.rules.clock import today
+from intake.rules.home_languages import LABELS as SPOKEN_LABELS
 from intake.rules.screening import OTHER_SCHOOL, Eligibility
 from intake.rules.workflow import Status
 from intake.triage.cursors import MAX_ID, SORTS
@@ -30,6 +31,7 @@ PARAMS = (
     "assigned",
     "duplicate",
     "interpreter",
+    "language",
     "uncertain",
     "agreement",
     "review",
@@ -63,6 +65,9 @@ class QueueFilters:
     # be reachable by what it gave ("contact incertain").
     interpreter: str = ""
     uncertain: str = ""
+    # A code of intake.rules.home_languages.LABELS: only the families who said they speak
+    # that language at home ("other": one the service does not know by name).
+    language: str = ""
     # Whose case: "me", "nobody", or a staff account's id, as the links carry it (so that a
     # "Mes dossiers" link means the same for everyone); `assigned_id` is whom it names.
     assigned: str = ""
@@ -89,6 +94,7 @@ class QueueFilters:
         school = args.get("school", "")
         sort = args.get("sort", "")
         review = args.get("review", "")
+        language = args.get("language", "")
         assigned, assigned_id = read_assigned(args.get("assigned", ""), user_id, staff_ids)
         return cls(
             status=status if status in {s.value for s in Status} else "",
@@ -103,6 +109,7 @@ class QueueFilters:
             duplicate="1" if args.get("duplicate") == "1" else "",
             interpreter="1" if args.get("interpreter") == "1" else "",
             uncertain="1" if args.get("uncertain") == "1" else "",
+            language=language if language in SPOKEN_LABELS else "",
             assigned=assigned,
             assigned_id=assigned_id,
             sort=sort if sort in SORTS else "received",
@@ -202,6 +209,11 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
         query = query.where(Referral.duplicate_suspected == true())
     if filters.interpreter:
         query = query.where(Referral.interpreter == true())
+    if filters.language:
+        # Codes are whole words of the column: " ta en " holds " ta ", never a code inside
+        # another. No index serves it; the queue's walk in its order stops after a page.
+        spaced = literal(" ") + Referral.home_language_codes + literal(" ")
+        query = query.where(spaced.like(f"% {filters.language} %"))
     if filters.uncertain:
         # Worded as ix_referral_contact_doubt_queue's condition, so the planners walk it.
         query = query.where(Referral.contact_doubt.is_not(None))

@@ -8,6 +8,8 @@ from flask_login import current_user
 from intake.extensions import db
 from intake.forms.fields import school_choices
 from intake.models import User, utcnow
+from intake.rules.home_languages import LABELS as SPOKEN_LABELS
+from intake.rules.home_languages import OTHER, unaccented
 from intake.triage import apart
 from intake.triage.access import coordinator_required
 from intake.triage.audit import ReadKind
@@ -48,9 +50,20 @@ def queue():
         counts=counts,
         staff=staff,
         schools=school_groups(),
+        languages=spoken_languages(),
         paged="older" in request.args or "newer" in request.args,
         days=days,
     )
+
+
+def spoken_languages() -> list[tuple[str, str]]:
+    """The languages the queue filters on, (code, French name) in alphabetical order, the
+    unknown ones last."""
+    named = sorted(
+        ((code, str(label)) for code, label in SPOKEN_LABELS.items() if code != OTHER),
+        key=lambda item: unaccented(item[1]),
+    )
+    return [*named, (OTHER, str(SPOKEN_LABELS[OTHER]))]
 
 
 def current_filters(staff: list[User] | None = None) -> QueueFilters:

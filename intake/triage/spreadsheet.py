@@ -26,7 +26,6 @@ from intake.rules.ages import age_on
 from intake.rules.clock import local_datetime
 from intake.rules.decisions import REASONS, SERVICES
 from intake.rules.home_languages import LABELS as SPOKEN_LABELS
-from intake.rules.home_languages import home_language_codes
 from intake.rules.parcours import EXIT_REASONS, SCHOOL_LEVELS, SEXES
 from intake.rules.reach import DOUBT_LABELS, LANGUAGE_LABELS
 from intake.rules.vocabulary import (
@@ -131,7 +130,7 @@ def rows_query(filters: QueueFilters) -> Select:
         Parcours.exit_reason,
         Referral.last_activity_at,
         Referral.contact_language,
-        Referral.home_languages,
+        Referral.home_language_codes,
         Referral.interpreter,
         Referral.contact_doubt,
     )
@@ -229,7 +228,7 @@ class Lines:
             row.ended_on or "",
             named(self.exits, row.exit_reason),
             named(self.languages, row.contact_language),
-            ", ".join(self.spoken[code] for code in home_language_codes(row.home_languages)),
+            ", ".join(named(self.spoken, code) for code in row.home_language_codes.split()),
             self.yes if row.interpreter else self.no,
             named(self.doubts, row.contact_doubt),
             local(row.last_activity_at),

@@ -356,6 +356,45 @@ def test_exports_read_unknown_languages_as_other(app, coordinator):
     assert line[-3] == "other"
 
 
+def test_the_codes_follow_the_words_as_sent(app, client):
+    response = client.post("/demande", data=request_form(home_languages="Kabyle et français"))
+    assert response.status_code == 303
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert (referral.home_languages, referral.home_language_codes) == (
+            "Kabyle et français",
+            "ber fr",
+        )
+
+
+def test_the_queue_filters_on_a_language_spoken_at_home(app, coordinator):
+    tamil = make_referral(app, home_languages="Tamoul, un peu d’anglais")
+    arabic = make_referral(app, home_languages="arabe")
+    unknown = make_referral(app, home_languages="zazaki")
+    nothing = make_referral(app)
+
+    def listed(**args) -> set[str]:
+        page = coordinator.get("/triage/", query_string=args).get_data(as_text=True)
+        return {ref for ref in (tamil, arabic, unknown, nothing) if f">{ref}</a>" in page}
+
+    assert listed() == {tamil, arabic, unknown, nothing}
+    assert listed(language="ta") == {tamil}
+    assert listed(language="en") == {tamil}
+    assert listed(language="ar") == {arabic}
+    assert listed(language="other") == {unknown}
+    assert listed(language="ru") == set()
+    # A code inside another is no match, and a value that is no code is no filter.
+    assert listed(language="a") == {tamil, arabic, unknown, nothing}
+    assert listed(language="%") == {tamil, arabic, unknown, nothing}
+    page = coordinator.get("/triage/", query_string={"language": "ta"}).get_data(True)
+    assert '<option value="ta" selected>tamoul</option>' in page
+    # The filter follows the export links, and the export selects as the page.
+    rows = list(
+        csv.reader(io.StringIO(coordinator.get("/triage/export.csv?language=ta").get_data(True)))
+    )
+    assert [row[0] for row in rows[1:]] == [tamil]
+
+
 def test_a_correction_edits_the_languages_and_judges_the_contact_again(app, coordinator):
     reference = make_referral(app, guardian_phone="", guardian_email="x@gmial.com")
     page = coordinator.get(f"/triage/{reference}/correction").get_data(as_text=True)
@@ -385,6 +424,8 @@ def test_a_correction_edits_the_languages_and_judges_the_contact_again(app, coor
         "arabe",
         True,
     )
+    # The codes the queue filters on follow the words corrected.
+    assert referral.home_language_codes == "ar"
     assert referral.contact_doubt is None
 
 
