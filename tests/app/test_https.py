@@ -8,6 +8,7 @@ send `Referrer-Policy: no-referrer`, so Chromium's POSTs carry no Referer.
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -213,4 +214,53 @@ def test_concurrent_submissions_through_gunicorn_over_https_are_whole(database_u
             "family_acknowledgement",
         ]
         assert len(kinds) == 3 * total
+        db.session.remove()
+
+
+def test_a_family_reading_english_through_gunicorn_over_https(database_url, app, tmp_path):
+    """The language choice as production keeps it: `?lang=en` sets a cookie that is Secure,
+    HttpOnly and SameSite over TLS behind gunicorn; the form posted afterwards (no `?lang`,
+    no Referer) is answered and stored in English, the family's e-mails to be written so."""
+    from tests.support.builders import request_form
+
+    with production_server(database_url, tmp_path) as server:
+        connection = server.connection()
+        try:
+            connection.request("GET", "/demande?lang=en")
+            answer = connection.getresponse()
+            page = answer.read().decode()
+            assert '<html lang="en">' in page and "Ask for support" in page
+            cookies = answer.headers.get_all("Set-Cookie")
+            (language,) = [c for c in cookies if c.startswith("lang=")]
+            attributes = {part.strip().lower() for part in language.split(";")}
+            assert {"lang=en", "secure", "httponly", "samesite=lax"} <= attributes
+            session = next(c for c in cookies if not c.startswith("lang=")).split(";", 1)[0]
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page).group(1)
+            form = {**request_form(), "csrf_token": token}
+            form.pop("contact_language", None)
+            connection.request(
+                "POST",
+                "/demande",
+                urllib.parse.urlencode(form, doseq=True),
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"{session}; lang=en",
+                    "Sec-Fetch-Site": "same-origin",
+                },
+            )
+            sent = connection.getresponse()
+            sent.read()
+            assert sent.status == 303, server.log()
+            connection.request(
+                "GET",
+                "/confirmation",
+                headers={"Cookie": f"{sent.getheader('Set-Cookie').split(';', 1)[0]}; lang=en"},
+            )
+            confirmation = connection.getresponse().read().decode()
+            assert "Request sent" in confirmation, confirmation[:500]
+        finally:
+            connection.close()
+    with app.app_context():
+        referral = db.session.scalar(select(Referral))
+        assert (referral.contact_language, referral.sent_language) == ("en", "en")
         db.session.remove()
