@@ -22,6 +22,7 @@ from intake.dev.texts import AGREEMENT_COMMENTS, NOTES
 from intake.duplicates.likeness import name_similarity
 from intake.models import PairState
 from intake.rules.clock import local_date
+from intake.rules.home_languages import home_language_codes
 from intake.rules.workflow import FINAL, Status, referral_status
 from intake.territory.model import Territory
 
@@ -49,6 +50,7 @@ class Batch:
     notes: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     pairs: list[dict[str, Any]] = field(default_factory=list)
+    languages: list[dict[str, Any]] = field(default_factory=list)
     # Earlier referrals (of this batch or a previous one) that a pair flags once stored.
     flagged: list[int] = field(default_factory=list)
     # year -> last number handed out once this batch is stored
@@ -327,6 +329,10 @@ def generate(
             row["last_activity_at"] = last_activity
             row["updated_by_id"] = step_user
             row["search_key"] = gen.search_key(row, children)
+            # What Referral's event keeps for an object, given here for a row.
+            codes = home_language_codes(row["home_languages"])
+            row["home_language_codes"] = " ".join(codes)
+            batch.languages.extend({"referral_id": referral_id, "code": c} for c in codes)
             batch.referrals.append(row)
         batch.counters = {year: last_numbers[year] for year in {r["year"] for r in batch.referrals}}
         yield batch

@@ -32,6 +32,7 @@ from intake.models import (
     Parcours,
     ReferenceCounter,
     Referral,
+    ReferralLanguage,
     Review,
     Role,
     StatusChange,
@@ -121,6 +122,7 @@ def _store(connection, batch: Batch) -> None:
         (batch.notes, Note),
         (batch.assignments, Assignment),
         (batch.pairs, DuplicatePair),
+        (batch.languages, ReferralLanguage),
     ):
         bulk_insert(connection, model.__table__, rows)
     if batch.flagged:

@@ -13,6 +13,7 @@ from intake.models.referral import (
     Child,
     ReferenceCounter,
     Referral,
+    ReferralLanguage,
     Source,
     refresh_search_keys,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "ReadReferral",
     "ReferenceCounter",
     "Referral",
+    "ReferralLanguage",
     "Review",
     "Role",
     "Source",

@@ -187,8 +187,8 @@ class Referral(db.Model):
     sent_language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     home_languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The same as codes (intake.rules.home_languages: "ta en", "other"), kept in step with
-    # `home_languages` by `keep_home_language_codes` (revision 0018): what the queue filters
-    # on and the exports hold, never the words typed.
+    # `home_languages` by `keep_home_language_codes` (revision 0018): what the exports hold,
+    # never the words typed. The queue filters on `language_rows`, which an index serves.
     home_language_codes: Mapped[str] = mapped_column(String(200), default="", server_default="")
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Why the family may not be reachable by what was given ("contact incertain"), a code of
@@ -198,6 +198,11 @@ class Referral(db.Model):
 
     children: Mapped[list[Child]] = relationship(
         back_populates="referral", order_by="Child.position", cascade="all, delete-orphan"
+    )
+    # The languages spoken at home, a row per code (`ReferralLanguage`), kept in step with
+    # `home_languages` as `home_language_codes` is.
+    language_rows: Mapped[list[ReferralLanguage]] = relationship(
+        order_by="ReferralLanguage.code", cascade="all, delete-orphan", passive_deletes=True
     )
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="referral", order_by="StatusChange.id", cascade="all, delete-orphan"
@@ -366,11 +371,33 @@ def keep_school_level(child: Child, value: Any, old: Any, initiator: Any) -> Non
     child.school_level = school_level(class_level, birth_date, on)
 
 
+class ReferralLanguage(db.Model):
+    """A language a family said it speaks at home, by its code (intake.rules.home_languages):
+    a row per referral and code. The queue's filter reads the referrals of one code from the
+    index (code, referral), rather than every referral's codes."""
+
+    __tablename__ = "referral_language"
+    __table_args__ = (Index("ix_referral_language_code", "code", "referral_id"),)
+
+    # Neither is numbered by the database (`autoincrement=False`: the Core INSERT of a
+    # submission, intake.models.rows, then writes both).
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    code: Mapped[str] = mapped_column(String(8), primary_key=True, autoincrement=False)
+
+
 @event.listens_for(Referral.home_languages, "set")
 def keep_home_language_codes(referral: Referral, value: Any, old: Any, initiator: Any) -> None:
-    """The codes follow the words, whatever sets them: a submission, a correction, the
-    seeder, retention blanking them."""
-    referral.home_language_codes = " ".join(home_language_codes(value))
+    """The codes (the column and the rows) follow the words, whatever sets them: a
+    submission, a correction, retention blanking them. (The seeder, which writes rows
+    without objects, gives both itself.)"""
+    codes = home_language_codes(value)
+    spaced = " ".join(codes)
+    if referral.home_language_codes == spaced and (spaced or not referral.language_rows):
+        return  # nothing to change: no row deleted and written again
+    referral.home_language_codes = spaced
+    referral.language_rows = [ReferralLanguage(code=code) for code in codes]
 
 
 @event.listens_for(Session, "before_flush")

@@ -207,17 +207,20 @@ def create_referral(
 
 
 def write_new_referral(referral: Referral, messages: list[OutboxMessage]) -> None:
-    """INSERT the referral, then its children, history and e-mails, which carry its id, and
-    keep the referral, children and history in the session as written (the e-mails are the
-    worker's business). The search key is the one every flush keeps (`refresh_search_keys`),
-    computed here since no flush runs."""
+    """INSERT the referral, then its children, history, languages and e-mails, which carry
+    its id, and keep all but the e-mails (the worker's business) in the session as written.
+    The search key is the one every flush keeps (`refresh_search_keys`), computed here since
+    no flush runs."""
     referral.search_key = referral_key(referral)
     insert_rows(db.session, [referral])
-    for row in (*referral.children, *referral.history, *messages):
+    languages = referral.language_rows
+    for row in (*referral.children, *referral.history, *languages, *messages):
         row.referral_id = referral.id
     insert_rows(db.session, referral.children)
     for change in referral.history:
         change.child_id = change.child.id
     insert_rows(db.session, referral.history)
+    if languages:
+        insert_rows(db.session, languages, read_keys=False)
     insert_rows(db.session, messages, read_keys=False)
-    attach(db.session, [referral, *referral.children, *referral.history])
+    attach(db.session, [referral, *referral.children, *referral.history, *languages])

@@ -37,6 +37,8 @@ INTERNAL = frozenset(
         "number",
         "fingerprint",
         "search_key",
+        # The languages spoken at home read as codes: the copy gives the words the family wrote.
+        "home_language_codes",
         "version",
         "position",
         "updated_by_id",

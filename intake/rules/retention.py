@@ -250,7 +250,9 @@ ANONYMISED: Mapping[str, Mapping[str, Fate]] = {
 # The tables whose rows about an anonymised referral are deleted, not kept erased: nothing in
 # them is counted. Notes are free text whole; a suspected duplicate names two families; an
 # e-mail is its recipients and its words.
-DELETED = frozenset({"note", "duplicate_pair", "outbox_message"})
+# (`referral_language`: a referral's languages spoken at home as codes go with its words,
+# `home_languages`, which Referral's event follows.)
+DELETED = frozenset({"note", "duplicate_pair", "outbox_message", "referral_language"})
 
 # Tables that name a referral by its reference or not at all, and hold nothing of the
 # family: the read log (references only, purged after INTAKE_READ_LOG_MONTHS) and meetings

@@ -6,11 +6,20 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, literal, or_, select, true
+from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import MultiDict
 
-from intake.models import Agreement, Child, Parcours, Referral, Role, Source, User
+from intake.models import (
+    Agreement,
+    Child,
+    Parcours,
+    Referral,
+    ReferralLanguage,
+    Role,
+    Source,
+    User,
+)
 from intake.parcours.operations import review_due
 from intake.rules.clock import today
 from intake.rules.home_languages import LABELS as SPOKEN_LABELS
@@ -210,10 +219,14 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
     if filters.interpreter:
         query = query.where(Referral.interpreter == true())
     if filters.language:
-        # Codes are whole words of the column: " ta en " holds " ta ", never a code inside
-        # another. No index serves it; the queue's walk in its order stops after a page.
-        spaced = literal(" ") + Referral.home_language_codes + literal(" ")
-        query = query.where(spaced.like(f"% {filters.language} %"))
+        # IN (…), not a correlated EXISTS as for the school: a language is spoken in few
+        # families, so the few referrals ix_referral_language_code lists are read and sorted,
+        # rather than the queue walked in its order until a page of them is found (every
+        # referral read for a language no family speaks: 70 ms at 100,000 on SQLite).
+        speakers = select(ReferralLanguage.referral_id).where(
+            ReferralLanguage.code == filters.language
+        )
+        query = query.where(Referral.id.in_(speakers))
     if filters.uncertain:
         # Worded as ix_referral_contact_doubt_queue's condition, so the planners walk it.
         query = query.where(Referral.contact_doubt.is_not(None))

@@ -205,6 +205,7 @@ def load(ids: Sequence[int]) -> list[Referral]:
                 selectinload(Referral.corrections),
                 selectinload(Referral.assignments),
                 selectinload(Referral.notes),
+                selectinload(Referral.language_rows),
             )
         )
     )

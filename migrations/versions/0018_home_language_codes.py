@@ -1,5 +1,5 @@
-"""home language codes: the languages spoken at home as codes, for the queue's filter and the
-exports
+"""home language codes: the languages spoken at home as codes, for the exports (a column) and
+the queue's filter (a row per code, indexed)
 
 Revision ID: 0018
 Revises: 0017
@@ -35,18 +35,34 @@ def upgrade():
         "referral",
         sa.Column("home_language_codes", sa.String(200), nullable=False, server_default=""),
     )
+    languages = op.create_table(
+        "referral_language",
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=8), nullable=False),
+        sa.ForeignKeyConstraint(["referral_id"], ["referral.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("referral_id", "code"),
+    )
+    op.create_index("ix_referral_language_code", "referral_language", ["code", "referral_id"])
     connection = op.get_bind()
     typed = sa.select(referral.c.id, referral.c.home_languages).where(
         referral.c.home_languages != ""
     )
+    rows = []
     for referral_id, words in connection.execute(typed).all():
-        if codes := " ".join(home_language_codes(words)):
-            connection.execute(
-                referral.update()
-                .where(referral.c.id == referral_id)
-                .values(home_language_codes=codes)
-            )
+        codes = home_language_codes(words)
+        if not codes:
+            continue
+        connection.execute(
+            referral.update()
+            .where(referral.c.id == referral_id)
+            .values(home_language_codes=" ".join(codes))
+        )
+        rows.extend({"referral_id": referral_id, "code": code} for code in codes)
+    if rows:
+        op.bulk_insert(languages, rows)
 
 
 def downgrade():
+    op.drop_index("ix_referral_language_code", table_name="referral_language")
+    op.drop_table("referral_language")
     op.drop_column("referral", "home_language_codes")

@@ -7,7 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from intake.extensions import db
-from intake.models import Referral
+from intake.models import Referral, ReferralLanguage
 from tests.support.builders import make_referral
 
 
@@ -24,9 +24,21 @@ def test_earlier_referrals_get_their_codes(app):
         codes = dict(
             db.session.execute(select(Referral.reference, Referral.home_language_codes)).all()
         )
+        rows = db.session.execute(
+            select(Referral.reference, ReferralLanguage.code)
+            .join(Referral)
+            .order_by(Referral.reference, ReferralLanguage.code)
+        ).all()
     assert {words[reference]: code for reference, code in codes.items()} == {
         "Tamoul et anglais": "ta en",
         "zazaki": "other",
         "": "",
         "créole haïtien": "ht",
     }
+    # The filter's rows, a code each.
+    assert sorted((words[reference], code) for reference, code in rows) == [
+        ("Tamoul et anglais", "en"),
+        ("Tamoul et anglais", "ta"),
+        ("créole haïtien", "ht"),
+        ("zazaki", "other"),
+    ]

@@ -426,6 +426,7 @@ def test_a_correction_edits_the_languages_and_judges_the_contact_again(app, coor
     )
     # The codes the queue filters on follow the words corrected.
     assert referral.home_language_codes == "ar"
+    assert coordinator.get("/triage/?language=ar").get_data(True).count(f">{reference}</a>") == 1
     assert referral.contact_doubt is None
 
 

@@ -21,6 +21,7 @@ from intake.models import (
     Objective,
     OutboxMessage,
     Referral,
+    ReferralLanguage,
     Review,
     User,
 )
@@ -43,6 +44,7 @@ TYPED = {
     "referrer_email": "b.quintal@cabinet.example",
     "referrer_phone": "03 21 54 76 98",
     "actions_tried": "Tutorat Tamponnoir.",
+    "home_languages": "Tamoul et wolof",
 }
 FIRST_CHILD = {"first_name": "Zéphyrin", "last_name": "Vandermeersch", "birth_date": "2016-05-17"}
 SECOND_CHILD = {"first_name": "Anatolie", "last_name": "Vandermeersch", "birth_date": "2013-09-23",
@@ -67,7 +69,7 @@ NEEDLES = [
     "Quintal", "Barnabé", "Tamponnoir", "ghislaine.vdm", "b.quintal", "671829304",
     "71 82 93 04", "321547698", "21 54 76 98", "765432109", "65 43 21 09", "2016-05-17",
     "2013-09-23", "Xylophage", "Ornithorynque", "Chrysanthème", "Kaléidoscope", "Périscope",
-    "Zodiaque", "Laburnum", "Hippocampe", "Picpus", "Mandragore", "Grumbach",
+    "Zodiaque", "Laburnum", "Hippocampe", "Picpus", "Mandragore", "Grumbach", "Tamoul",
 ]  # fmt: skip
 
 
@@ -218,6 +220,8 @@ def test_the_purge_leaves_nothing_that_names_the_family_and_keeps_every_code(
             assert db.session.scalar(match, {"q": '"vandermeersch"'}) == 1
         before = kept_columns()
         children = db.session.scalar(select(func.count()).select_from(Child))
+        languages = select(ReferralLanguage.code).join(Referral).where(Referral.reference == seeded)
+        assert sorted(db.session.scalars(languages)) == ["ta", "wo"]
         others = {
             ref: dump(db.session.execute(select(Referral).where(Referral.reference == ref)).one())
             for ref in (recent, ongoing)
@@ -250,6 +254,9 @@ def test_the_purge_leaves_nothing_that_names_the_family_and_keeps_every_code(
         assert (first.status, second.status) == ("closed", "redirected")
         assert first.parcours.exit_reason == "other" and first.parcours.actions[0].kind == "other"
         assert referral.search_key == "" and referral.address == ""
+        # Its languages, as words and as codes, go with what the family typed.
+        assert referral.home_languages == referral.home_language_codes == ""
+        assert list(db.session.scalars(languages)) == []
         assert all("text" not in reason for reason in first.screening["reasons"])
         assert first.screening["reasons"] and first.screening["residence"]
         assert referral.corrections[0].previous == {"guardian_phone": None}
