@@ -17,7 +17,7 @@ from intake.triage.blueprint import bp
 from intake.triage.counts import status_counts
 from intake.triage.cursors import Cursor
 from intake.triage.exports import export_chunks
-from intake.triage.filters import QueueFilters, filter_staff
+from intake.triage.filters import QueueFilters, filter_staff, serial_plans
 from intake.triage.listing import queue_rows
 from intake.triage.page import queue_page
 from intake.triage.undelivered import with_undelivered_mail
@@ -29,6 +29,7 @@ def queue():
     tabs by status with their (bounded) counts."""
     staff = db.session.scalars(filter_staff()).all()
     filters = current_filters(staff)
+    serial_plans(filters)
     counts = status_counts(filters)
     page = queue_page(
         filters,
