@@ -17,7 +17,7 @@ from intake.models import OutboxMessage, Referral, Source, utcnow
 from intake.notifications.render import render_message
 from intake.notifications.worker import deliver_due, record_failure
 from intake.rules.reach import ContactDoubt
-from tests.support.app import SAMPLE_TERRITORY, TERRITORY
+from tests.support.app import SAMPLE_TERRITORY, TERRITORY, TEST_DATABASE_URL
 from tests.support.builders import (
     child_fields,
     get_referral,
@@ -463,3 +463,23 @@ def test_a_programme_of_several_communes_leaves_them_to_type(client):
     page = client.get("/demande").get_data(as_text=True)
     assert re.search(r'id="postcode"[^>]* value=""', page), "postcode"
     assert re.search(r'id="city"[^>]* value=""', page), "city"
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="parallel plans are PostgreSQL's")
+def test_the_language_filter_plans_serially_on_postgresql(app):
+    from sqlalchemy import text
+
+    from intake.triage.filters import QueueFilters, serial_plans
+
+    def workers() -> str:
+        return db.session.scalar(text("SHOW max_parallel_workers_per_gather"))
+
+    with app.app_context():
+        default = workers()
+        serial_plans(QueueFilters())
+        assert workers() == default != "0"
+        serial_plans(QueueFilters(language="ta"))
+        assert workers() == "0"
+        # For this transaction only.
+        db.session.rollback()
+        assert workers() == default
