@@ -357,13 +357,13 @@ def probes(app, count: int, family: str, first: str, typed: str) -> tuple[list[P
             Probe("queue, assigned=nobody", "/triage/?assigned=nobody"),
             Probe("queue, duplicate=1", "/triage/?duplicate=1"),
             Probe("queue, school= the commonest school", f"/triage/?school={commonest_school()}"),
-            # Issue 27's filters: two index-backed flags, and a language spoken at home, read
-            # from the codes of each row the queue's walk meets (no index): Tamil is about one
-            # family in 65 of the seed's, Wolof none, so that page reads every referral.
+            # Issue 27's filters: two index-backed flags, and a language spoken at home (its
+            # speakers listed by ix_referral_language_code): Tamil by about one family in 65
+            # of the seed's, Wolof by none.
             Probe("queue, interpreter=1", "/triage/?interpreter=1"),
             Probe("queue, uncertain=1", "/triage/?uncertain=1"),
             Probe("queue, language=ta (about 1.5 %)", "/triage/?language=ta"),
-            Probe("queue, language=wo (none: every row read)", "/triage/?language=wo"),
+            Probe("queue, language=wo (spoken by none)", "/triage/?language=wo"),
             Probe("queue, sort=urgency", "/triage/?sort=urgency"),
             Probe("queue, sort=waiting", "/triage/?sort=waiting"),
             deep,
