@@ -276,6 +276,10 @@ def status(token: str):
     referral = db.session.scalar(select(Referral).where(Referral.reference == reference))
     if referral is None:
         abort(404)
+    if referral.anonymised_at is not None:
+        # Past its retention (`retention purge`): a link kept in an old e-mail says so, and
+        # shows nothing of the referral, not even its steps.
+        return render_template("public/status_gone.html"), 410
     if referral.source != Source.PROFESSIONAL:
         audience = "family"
     outcome = latest_outcome(referral.status, referral.history)

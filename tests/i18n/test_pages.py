@@ -7,7 +7,10 @@ import html
 import re
 
 import pytest
+from sqlalchemy import update
 
+from intake.extensions import db
+from intake.models import Referral, utcnow
 from intake.tokens import make_status_token
 from tests.i18n.catalogue import fragments, public_messages, texts, translations
 from tests.support.builders import request_form
@@ -86,6 +89,14 @@ def pages(app, client, language_query: dict, headers: dict) -> dict[str, str]:
     decided = submit(app)
     decide(app, decided, "redirected", reason="territory", service="pmi", share_reason=True)
     shown["/suivi (decided)"] = get(status_link(app, decided))
+    # Past its retention, the link says the file is gone.
+    gone = submit(app)
+    with app.app_context():
+        db.session.execute(
+            update(Referral).where(Referral.reference == gone).values(anonymised_at=utcnow())
+        )
+        db.session.commit()
+    shown["/suivi (anonymised)"] = get(status_link(app, gone), 410)
     return shown
 
 

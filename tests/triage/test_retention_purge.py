@@ -27,6 +27,7 @@ from intake.models import (
 )
 from intake.rules.retention import ANONYMISED, DELETED, PLACEHOLDER, UNTOUCHED, Fate
 from intake.rules.search import normalise
+from intake.tokens import make_status_token
 from intake.triage.operations import add_note, change_status, end_parcours, record_agreement
 from tests.support.builders import child_fields, make_meeting, make_referral, orientation
 
@@ -282,6 +283,13 @@ def test_the_purge_leaves_nothing_that_names_the_family_and_keeps_every_code(
     assert link not in coordinator.get(f"/triage/?q={seeded}").get_data(as_text=True)
     assert seeded not in coordinator.get("/triage/export.csv").get_data(as_text=True)
     assert coordinator.get(f"/triage/{seeded}").status_code == 404
+    # The status link of an old e-mail says the file is gone, and shows nothing of it.
+    with app.app_context():
+        link = f"/suivi/{make_status_token(seeded, 'family')}"
+    gone = coordinator.get(link)
+    assert gone.status_code == 410
+    page = gone.get_data(as_text=True)
+    assert "Ce suivi n’est plus disponible" in page and seeded not in page
 
     again = runner.invoke(args=["retention", "purge"])
     assert "anonymised 0 referral(s)" in again.output
