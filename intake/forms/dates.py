@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
 from intake.i18n import N_
+from intake.rules.text import unaccented
 
 PARTS = ("day", "month", "year")
 # ASCII digits only: str.isdigit() and int() also read "٣" or "²" (see intake.forms.children.INDEX).
@@ -39,8 +39,7 @@ MONTH_NAMES = (
 
 def _plain(text: str) -> str:
     """Lower case without accents: "Février" and "fevrier" are the same month."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(".")
+    return unaccented(text).rstrip(".")
 
 
 # A month may be written as people write it in letters (the GOV.UK pattern accepts it too):

@@ -4,7 +4,6 @@ addresses, the territory's schools."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from datetime import date
 
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from intake.rules.reach import page_language as language_of
 from intake.rules.screening import OTHER_SCHOOL
+from intake.rules.text import unaccented
 from intake.rules.vocabulary import OTHER_SCHOOL_LABEL
 from intake.territory.model import Territory
 
@@ -108,12 +108,6 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-def _name_key(name: str) -> str:
-    """Sort key for a name: "École" among the E, not after Z."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def school_choices() -> list[SelectChoice]:
     """The territory's schools grouped by commune, then 'another school or none'.
 
@@ -137,17 +131,17 @@ def build_school_choices(territory: Territory) -> list[SelectChoice]:
     """
     order = {commune.name: index for index, commune in enumerate(territory.communes)}
     schools = sorted(
-        territory.schools, key=lambda s: (order.get(s.commune, len(order)), _name_key(s.name))
+        territory.schools, key=lambda s: (order.get(s.commune, len(order)), unaccented(s.name))
     )
     # The closed list shows a name without its group: a name found in two communes says which.
-    communes_by_name = Counter(_name_key(s.name) for s in territory.schools)
+    communes_by_name = Counter(unaccented(s.name) for s in territory.schools)
     return [
         SelectChoice("", _l("Choisissez un établissement")),
         *(
             SelectChoice(
                 school.uai,
                 school.name
-                if communes_by_name[_name_key(school.name)] == 1
+                if communes_by_name[unaccented(school.name)] == 1
                 else f"{school.name} ({school.commune})",
                 optgroup=school.commune,
             )

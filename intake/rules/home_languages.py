@@ -10,9 +10,9 @@ count the families who speak Tamil without reading anyone's words.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from intake.i18n import _l
+from intake.rules.text import unaccented
 
 OTHER = "other"
 
@@ -114,12 +114,6 @@ NAMES = {name: code for code, (_, names) in SPOKEN.items() for name in names}
 NAME = re.compile(
     r"\b(?:" + "|".join(re.escape(name) for name in sorted(NAMES, key=len, reverse=True)) + r")\b"
 )
-
-
-def unaccented(text: str) -> str:
-    """`text` in lower case without its accents ("Créole Haïtien" → "creole haitien")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def home_language_codes(text: str | None) -> tuple[str, ...]:

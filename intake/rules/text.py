@@ -99,3 +99,10 @@ def display_name(name: str | None) -> str:
         part[0].upper() + part[1:] if part.islower() and part[0].isalpha() else part
         for part in NAME_PARTS.split(name)
     )
+
+
+def unaccented(text: str) -> str:
+    """`text` in lower case without its accents ("Créole Haïtien" → "creole haitien"): to
+    compare what people type, or to sort names ("École" among the E, not after Z)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

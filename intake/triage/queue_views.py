@@ -9,7 +9,8 @@ from intake.extensions import db
 from intake.forms.fields import school_choices
 from intake.models import User, utcnow
 from intake.rules.home_languages import LABELS as SPOKEN_LABELS
-from intake.rules.home_languages import OTHER, unaccented
+from intake.rules.home_languages import OTHER
+from intake.rules.text import unaccented
 from intake.triage import apart
 from intake.triage.access import coordinator_required
 from intake.triage.audit import ReadKind
