@@ -8,10 +8,10 @@ as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.dates import format_date
 from flask import current_app, render_template
@@ -39,6 +39,8 @@ from intake.territory.model import Service
 from intake.tokens import make_status_token
 
 DECISION_PREFIX = "decision_"
+
+T = TypeVar("T")
 
 # The coordination's e-mails (the alert, the digest) are in French, as the staff pages are;
 # so is a message whose recipient's language is unknown. A family or a referrer is written
@@ -302,17 +304,16 @@ def template_context(
     referral: Referral,
     context: Mapping[str, Any] | None,
     config: Mapping[str, Any],
-    recipients: list[str] | None = None,
+    audience: str | None,
 ) -> tuple[str, dict[str, Any]]:
-    """The template, and what it is given, for a message of `kind` about `referral` sent to
-    `recipients`.
+    """The template, and what it is given, for a message of `kind` about `referral` written
+    to `audience` (`message_audience`).
 
     The one place that decides what each kind of e-mail may show: the referral's reference,
     dates, source, urgency and screening, its children's number and birth years (and for a
     referrer's decision notice, their class and school), a link; never a name, an address or
     the situation.
     """
-    audience = message_audience(kind, referral, context, recipients or [])
     language = audience_language(referral, audience)
     values: dict[str, Any] = {"referral": referral, "audience": audience, "language": language}
     if kind == "coordinator_alert":
@@ -356,11 +357,16 @@ def told_services(values: Mapping[str, Any]) -> list[Service]:
     return services
 
 
+def render_subject(template: str, **values: Any) -> str:
+    """Render `email/<template>.subject.txt`: its single line, where no personal data can
+    slip in."""
+    return render_template(f"email/{template}.subject.txt", **values).strip()
+
+
 def render_template_parts(template: str, **values: Any) -> Rendered:
     """Render `email/<template>.subject.txt`, `.txt` and `.html`."""
     return Rendered(
-        # The subject is the .subject template's single line: no personal data can slip in.
-        subject=render_template(f"email/{template}.subject.txt", **values).strip(),
+        subject=render_subject(template, **values),
         text=render_template(f"email/{template}.txt", **values),
         html=render_template(f"email/{template}.html", **values),
     )
@@ -374,13 +380,26 @@ def render_message(message: OutboxMessage, config: Mapping[str, Any]) -> Rendere
     """
     if message.body_text is not None:
         return Rendered(message.subject or "", message.body_text, message.body_html)
+    return written(message, config, render_template_parts)
+
+
+def message_subject(message: OutboxMessage, config: Mapping[str, Any]) -> str:
+    """The subject alone of the e-mail an outbox row stands for (render_message's, without
+    writing its body)."""
+    if message.subject is not None:
+        return message.subject
+    return written(message, config, render_subject)
+
+
+def written(message: OutboxMessage, config: Mapping[str, Any], render: Callable[..., T]) -> T:
+    """`render(template, **values)` for an outbox row written now from its kind, referral
+    and context, in its reader's language, whatever the process's own: the worker has no
+    request to take a language from. Raises ReferralGone when its referral is gone."""
     if message.referral is None:
         raise ReferralGone("the message's referral was deleted before it was written")
     audience = message_audience(message.kind, message.referral, message.context, message.recipients)
-    # Written in its reader's language, whatever the process's own: the worker has no
-    # request to take a language from.
     with force_locale(audience_language(message.referral, audience)):
         template, values = template_context(
-            message.kind, message.referral, message.context, config, message.recipients
+            message.kind, message.referral, message.context, config, audience
         )
-        return render_template_parts(template, **values)
+        return render(template, **values)

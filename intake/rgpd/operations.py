@@ -23,7 +23,7 @@ from sqlalchemy import select
 from intake.extensions import db
 from intake.models import Child, OutboxMessage, Referral, User
 from intake.notifications.failures import ReferralGone
-from intake.notifications.render import render_message
+from intake.notifications.render import message_subject
 from intake.triage.audit import reads
 
 # What a family's copy leaves out of the referral's and the children's rows: keys between
@@ -225,9 +225,7 @@ def subject(message: OutboxMessage) -> str | None:
     from its kind and context as the worker writes it, in its reader's language (the
     subject template says nothing but the reference and the kind of news, so it reads the
     same as the one sent). None for a kind no template writes any more."""
-    if message.subject is not None:
-        return message.subject
     try:
-        return render_message(message, current_app.config).subject
+        return message_subject(message, current_app.config)
     except (ValueError, KeyError, TemplateError, ReferralGone):
         return None
