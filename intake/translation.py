@@ -25,7 +25,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from intake import i18n
-from intake.rules.reach import DEFAULT_LANGUAGE, LANGUAGES
+from intake.rules.reach import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 
 # The template context's name for the catalogue of the page being rendered.
 CATALOGUE = "_babel_catalogue"
@@ -234,11 +234,14 @@ def init_templates(app: Flask) -> None:
     def page_catalogue() -> dict:
         locale = get_locale()
         language = locale.language if locale else DEFAULT_LANGUAGE
+        other = next(code for code in LANGUAGES if code != language)
         return {
             CATALOGUE: get_translations(),
             # `<html lang>`, and the language switch of the public pages (staff ones have none).
             "page_language": language,
-            "other_language": "en" if language == "fr" else "fr",
+            # The switch offers the other of the service's two languages, named in itself.
+            "other_language": other,
+            "other_language_name": LANGUAGE_NAMES[other],
             "public_page": has_request_context() and not is_staff_page(),
             "switch_url": switch_url,
         }

@@ -35,6 +35,7 @@ from intake.referrals.fields import (
 )
 from intake.referrals.screening import apply_screening, screen_child
 from intake.rules.clock import local_date
+from intake.rules.reach import DEFAULT_LANGUAGE
 from intake.rules.screening import Eligibility, best
 from intake.rules.search import referral_key
 from intake.rules.workflow import Status
@@ -99,7 +100,10 @@ TWIN = (
 
 
 def new_referral(
-    source: Source, data: dict[str, Any], received_at: datetime, sent_language: str = "fr"
+    source: Source,
+    data: dict[str, Any],
+    received_at: datetime,
+    sent_language: str = DEFAULT_LANGUAGE,
 ) -> Referral:
     """The referral's own row for a validated form's `data`, received at `received_at`, in
     the Paris year of that day, from a page in `sent_language`: not numbered yet, without
@@ -125,7 +129,7 @@ def create_referral(
     territory: Territory,
     received_at: datetime | None = None,
     *,
-    sent_language: str = "fr",
+    sent_language: str = DEFAULT_LANGUAGE,
     check_duplicates: bool = True,
 ) -> Referral:
     """Create the referral described by a validated form's `data` (written, not committed),
