@@ -8,7 +8,7 @@ as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -341,15 +341,16 @@ def template_context(
         # it always did, with the child it is about.
         values["several"] = len(referral.children) > 1 and bool(values["children_told"])
         # Each service told of, once, with what the territory says of it: where to go.
-        values["services"] = told_services(values)
+        values["services"] = told_services(values.get("service"), values["children_told"])
         return "decision", values
     raise ValueError(f"no template for outbox kind {kind!r}")
 
 
-def told_services(values: Mapping[str, Any]) -> list[Service]:
-    """The territory's services a decision notice sends the family to (`values` as
-    `template_context` makes them), each once, in the order told."""
-    told = [values.get("service"), *(child["service"] for child in values["children_told"])]
+def told_services(service: Service | None, children: Iterable[Mapping[str, Any]]) -> list[Service]:
+    """The territory's services a decision sends the family to, each once, in the order told:
+    the decision's `service`, then each child's (`children_words`). For its notice and for
+    the status page."""
+    told = [service, *(child["service"] for child in children)]
     services: list[Service] = []
     for service in told:
         if service is not None and service not in services:

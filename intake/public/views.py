@@ -27,7 +27,12 @@ from intake.forms.children import REMOVE_CHILD, blank_children, split_list_key
 from intake.forms.fields import page_language
 from intake.forms.referral import MAX_CHILDREN, ReferralBase
 from intake.models import Referral, Source
-from intake.notifications.render import children_standing, children_words, outcome_context
+from intake.notifications.render import (
+    children_standing,
+    children_words,
+    outcome_context,
+    told_services,
+)
 from intake.public.forms import OrientationForm, RequestForm
 from intake.public.operations import DuplicateSubmission, create_referral
 from intake.public.wording import children_in_words
@@ -283,18 +288,23 @@ def status(token: str):
     if referral.source != Source.PROFESSIONAL:
         audience = "family"
     outcome = latest_outcome(referral.status, referral.history)
+    decision = outcome_context(outcome) if outcome else None
     standings = children_standing(referral)
+    # Child by child when there are several; one child's page reads as it always did.
+    # Their years only, whoever reads: a link may be forwarded, and the referrer's notice
+    # already said which pupil is which.
+    children = children_words(referral, standings) if len(standings) > 1 else []
     return render_template(
         "public/status.html",
         referral=referral,
         audience=audience,
         steps=public_steps(referral.received_at, referral.status, referral.history),
         step_labels=STEP_LABELS,
-        decision=outcome_context(outcome) if outcome else None,
-        # Child by child when there are several; one child's page reads as it always did.
-        # Their years only, whoever reads: a link may be forwarded, and the referrer's notice
-        # already said which pupil is which.
-        children=children_words(referral, standings) if len(standings) > 1 else [],
+        decision=decision,
+        children=children,
+        # Where the services a redirection sends the family to are, when the territory
+        # lists them, as its notice says.
+        services=told_services(decision["service"] if decision else None, children),
         mixed=len({standing.status for standing in standings}) > 1,
         # The Paris day, as every date the programme gives (intake.rules.clock).
         contact_by=days_after(
