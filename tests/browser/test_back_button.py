@@ -16,7 +16,7 @@ from tests.support.browser import (
     SKIP_REASON,
     axe_report,
     fill_child,
-    fill_family,
+    fill_request,
     new_context,
     reference_on,
     submit,
@@ -28,12 +28,6 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, expect  # noqa: E402
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-
-
-def fill_request(page: Page) -> None:
-    fill_child(page, 0, FIRST_CHILD)
-    fill_family(page)
-    page.check("#consent")
 
 
 def add_second_child(page: Page) -> None:

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
 
 from intake.tokens import make_status_token
 from tests.support.browser import (
@@ -20,8 +19,7 @@ from tests.support.browser import (
     assert_child,
     assert_family,
     axe_report,
-    fill_child,
-    fill_family,
+    fill_request,
     new_context,
     reference_on,
     submit,
@@ -98,13 +96,6 @@ def test_public_pages_pass_axe_in_both_languages(browser, server, tmp_path, lang
     failures = [report for report in reports if report]
     assert not failures, "\n".join(failures)
     assert not overflows, "\n".join(overflows)
-
-
-def fill_request(page: Page) -> None:
-    """Fill /demande whole for one child."""
-    fill_child(page, 0, FIRST_CHILD)
-    fill_family(page)
-    page.check("#consent")
 
 
 def test_the_form_switch_keeps_everything_typed_without_javascript(browser, server):

@@ -166,6 +166,13 @@ def fill_family(page: Page) -> None:
         page.check(f"input[name=domains][value={domain}]")
 
 
+def fill_request(page: Page) -> None:
+    """Fill /demande whole for one child."""
+    fill_child(page, 0, FIRST_CHILD)
+    fill_family(page)
+    page.check("#consent")
+
+
 def assert_family(page: Page) -> None:
     """The family and situation fields still hold what `fill_family` typed."""
     for selector, value in FAMILY.items():
