@@ -31,7 +31,8 @@ class ContactDoubt(StrEnum):
 
     # Its only contact is an e-mail address whose domain looks misspelt (gmial.com).
     MISSPELT_DOMAIN = "misspelt_domain"
-    # An e-mail to the family (its acknowledgement) was given up undelivered.
+    # An e-mail to the family (its acknowledgement) was given up undelivered, or came back
+    # undelivered after the server had accepted it (a bounce).
     MAIL_STOPPED = "mail_stopped"
 
 
